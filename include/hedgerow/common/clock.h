@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hedgerow {
+
+// Microseconds since the Unix epoch, UTC, from the system (wall) clock.
+int64_t NowMicros();
+
+// Milliseconds from a monotonic clock: for durations and deadlines, never for timestamps.
+int64_t MonotonicMillis();
+
+// "2026-11-29T12:00:00.123456Z".
+std::string FormatIso8601Micros(int64_t micros);
+
+// "2026-11-29 12:00:00.123456", the form of ClickHouse DateTime64(6) columns and of the rows
+// on the clickhouse_* topics.
+std::string FormatClickHouseDateTime64(int64_t micros);
+
+// Parses ISO 8601 as the SDKs send it: "2026-11-29T12:00:00Z", with optional fraction (any
+// number of digits, kept to microseconds), "Z" or a "+hh:mm"/"-hhmm" offset, and a space
+// instead of "T". Returns nullopt for anything else, including out-of-range fields.
+std::optional<int64_t> ParseIso8601Micros(std::string_view text);
+
+}  // namespace hedgerow

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hedgerow/common/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hedgerow {
+
+class SqliteStatement;
+
+// One SQLite connection. Not thread-safe: callers serialize (each store that owns one keeps
+// it behind its own mutex or on its own writer thread). Errors come back as kIOError or
+// kCorruption naming the file and SQLite's message.
+class SqliteDb {
+ public:
+  // Opens (creating if absent) `path` in WAL mode with synchronous=FULL, so a committed
+  // transaction survives power loss, and a busy timeout for readers in other processes.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // Opens an existing file read-only, for inspection commands beside a running server.
+  static Result<std::unique_ptr<SqliteDb>> OpenReadOnly(const std::string& path);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  // Runs one or more statements that return no rows.
+  Status Exec(std::string_view sql);
+  Result<SqliteStatement> Prepare(std::string_view sql);
+
+  const std::string& path() const { return path_; }
+  Status Error(std::string_view what) const;  // a Status from the connection's last error
+
+ private:
+  SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* const db_;
+  const std::string path_;
+};
+
+// A prepared statement; bind 1-based parameters, Step() through rows, read 0-based columns.
+// Not thread-safe. Must not outlive its SqliteDb.
+class SqliteStatement {
+ public:
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement& operator=(SqliteStatement&&) = delete;
+  SqliteStatement(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+
+  SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, std::string_view text);
+  SqliteStatement& BindNull(int index);
+
+  // Returns true when a row is ready, false when done.
+  Result<bool> Step();
+  // Step() for statements that return no rows.
+  Status Run();
+  void Reset();
+
+  int64_t ColumnInt64(int col) const;
+  std::string ColumnText(int col) const;
+  bool ColumnIsNull(int col) const;
+
+ private:
+  friend class SqliteDb;
+  SqliteStatement(const SqliteDb* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  const SqliteDb* db_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace hedgerow

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages hedgerow needs to build and test.
+# Idempotent: packages already present are skipped, so a warm machine pays nothing.
+set -euo pipefail
+
+packages=(
+  g++ cmake make ccache pkg-config
+  libboost1.81-dev            # Beast/Asio (header-only parts) + Boost.System
+  librocksdb-dev              # the log
+  libsqlite3-dev              # meta.sqlite, persons.sqlite
+  rapidjson-dev               # JSON parsing/writing
+  liblz4-dev libzstd-dev zlib1g-dev
+  libfmt-dev
+  catch2                      # Catch2 v2 (single header)
+  libssl-dev                  # sha1/md5 for flags and API key hashing
+  nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)
+  curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# Node and npm may already come from outside apt (the CI image ships Node 20); don't fight it.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
