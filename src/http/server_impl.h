@@ -1,0 +1,133 @@
+#pragma once
+
+// Private to the http module: the Asio/Beast machinery behind http::Server. Only
+// server.cc and connection.cc include this, so Beast's templates compile in two
+// translation units (plus the precompiled header), not in every user of the server.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "hedgerow/http/server.h"
+
+namespace hedgerow::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+class Connection;
+
+// Owns the io_context, the acceptor and the set of live connections.
+// Thread-safe where marked; shared with every Connection so that the io_context outlives
+// the last socket even when a handler answers after Stop().
+class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+ public:
+  Impl(ServerOptions options, Router router, MetricsRegistry* metrics);
+
+  Status Start();
+  void Stop(std::chrono::milliseconds drain);
+  uint16_t port() const { return port_; }
+
+  // Used by connections; all thread-safe.
+  const ServerOptions& options() const { return options_; }
+  const Router& router() const { return router_; }
+  bool draining() const { return draining_.load(); }
+  uint64_t NextRequestId() { return next_request_id_.fetch_add(1) + 1; }
+  void Unregister(Connection* connection);
+  // Runs `post` (which queues work on the io_context) unless the server has stopped taking
+  // replies; returns false when it has, so a late handler's answer is dropped, not queued
+  // on threads that are gone.
+  bool PostReply(const std::function<void()>& post);
+  void RecordRequest(const std::string& route, const std::string& method, int status,
+                     double seconds);
+
+ private:
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  std::vector<std::shared_ptr<Connection>> LiveConnections();
+
+  const ServerOptions options_;
+  const Router router_;
+  MetricsRegistry* const metrics_;
+  Gauge& open_connections_;
+
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;  // on its own strand
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  bool running_ = false;  // Start/Stop run on one thread
+
+  std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> next_request_id_{0};
+
+  std::mutex mu_;
+  std::condition_variable connections_changed_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mu_
+  bool taking_replies_ = true;                                             // guarded by mu_
+};
+
+// One client connection. Requests are read, handled and answered strictly one at a time, so
+// pipelined requests are answered in order. All members are touched only on the socket's
+// strand; Shutdown/ForceClose/Deliver may be called from any thread and post to it.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket&& socket, std::shared_ptr<Server::Impl> server);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void Start();
+  // Draining: closes the connection now if it waits idle for a request, else after the
+  // current response.
+  void Shutdown();
+  void ForceClose();
+  // Answers request `request_id` (from a Reply, any thread).
+  void Deliver(uint64_t request_id, Response response);
+
+ private:
+  enum class State { kReadingHeader, kReadingBody, kHandling, kWriting, kClosed };
+
+  void ReadHeader();
+  void OnHeader(beast::error_code ec);
+  void ReadBody();
+  void OnBody(beast::error_code ec);
+  void Handle();
+  void Send(Response response, bool keep_alive);
+  void OnWritten(beast::error_code ec, bool keep_alive);
+  // Answers a request that could not be read and closes after it.
+  void Reject(int status, std::string_view code, std::string_view detail);
+  // Reads and discards what the client still sends, briefly, so that closing does not reset
+  // the connection before the client read our error response.
+  void Linger();
+  void Close();
+
+  const std::shared_ptr<Server::Impl> server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  bhttp::response<bhttp::empty_body> continue_;
+  std::array<char, 4096> discard_{};
+
+  State state_ = State::kReadingHeader;
+  bool shutdown_requested_ = false;
+  uint64_t request_id_ = 0;
+  std::string origin_;
+  std::string route_;
+  std::string method_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace hedgerow::http
