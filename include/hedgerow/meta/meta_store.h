@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hedgerow/common/sqlite.h"
+#include "hedgerow/common/status.h"
+
+namespace hedgerow::meta {
+
+// A project (PostHog's "team"): events are scoped to it by its api_token.
+struct Project {
+  int64_t id = 0;
+  std::string name;
+  std::string api_token;  // phc_..., public: SDKs embed it in web pages
+  bool anonymize_ips = false;
+  int64_t created_at = 0;  // µs since epoch
+};
+
+// What Bootstrap did, so the caller can say it once in the startup log.
+struct BootstrapOutcome {
+  Project project;                  // project 1
+  bool created_project = false;     // first start on this data dir
+  bool token_ignored = false;       // a token was given that differs from the stored one
+  bool added_personal_api_key = false;
+};
+
+// meta.sqlite: projects, personal API keys (stored as unsalted SHA-256, like PostHog's
+// "sha256$<hex>"), and later flags and app configuration. Schema changes are numbered
+// migrations applied in order at Open.
+// Thread-safe: one connection behind a mutex (the tables are small and rarely written).
+class MetaStore {
+ public:
+  // Opens or creates the database at `path` and applies pending migrations. kCorruption if
+  // it is not a database; kInvalidArgument if it was written by a newer hedgerow.
+  static Result<std::unique_ptr<MetaStore>> Open(const std::string& path);
+
+  // First start on an empty data dir: creates project 1 "Default project" with
+  // `project_token` (a random phc_ token when empty). Later starts keep the stored project:
+  // the data dir is the truth, and a different token is reported as ignored. A non-empty
+  // `personal_api_key` not yet known is added. Running it again with the same values changes
+  // nothing.
+  Result<BootstrapOutcome> Bootstrap(std::string_view project_token,
+                                     std::string_view personal_api_key);
+
+  // nullopt when no project has this token.
+  Result<std::optional<Project>> FindProjectByToken(std::string_view token);
+  Result<std::optional<Project>> FindProject(int64_t id);
+
+  // True when `raw_key` is a stored personal API key.
+  Result<bool> IsPersonalApiKey(std::string_view raw_key);
+
+  // The highest migration applied.
+  Result<int> SchemaVersion();
+
+ private:
+  explicit MetaStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Status Migrate();
+  // Project whose `column` equals `text`, or `number` when `text` is empty. Holds mu_.
+  Result<std::optional<Project>> QueryProject(std::string_view column, std::string_view text,
+                                              int64_t number);
+  Status InsertPersonalApiKey(std::string_view raw_key, bool& added);
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+};
+
+// "sha256$" + hex SHA-256, the stored form of a personal API key.
+std::string HashPersonalApiKey(std::string_view raw_key);
+
+// A new project token: "phc_" and 43 random alphanumerics, like PostHog's.
+std::string GenerateProjectToken();
+
+}  // namespace hedgerow::meta

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hedgerow/common/config.h"
+#include "hedgerow/common/metrics.h"
+#include "hedgerow/common/status.h"
+#include "hedgerow/http/server.h"
+#include "hedgerow/meta/meta_store.h"
+
+namespace hedgerow::server {
+
+struct ServerOptions {
+  std::string data_dir = "./data";
+  std::string project_token;     // used only on the first start of a data dir
+  std::string personal_api_key;  // added if not yet known
+  http::ServerOptions api;       // capture/API listener
+};
+
+class DataDirLock;
+
+// The composition root of `hedgerow serve`: opens the data directory and every subsystem in
+// dependency order, wires their HTTP routes, and stops them in reverse order.
+// Start/Stop are called from one thread; the subsystems it owns are thread-safe.
+class Server {
+ public:
+  // Locks the data dir (one server per data dir), opens meta.sqlite, bootstraps project 1,
+  // starts listening. kUnavailable when the data dir is locked by another process or the
+  // address is taken; kInvalidArgument for unusable options.
+  static Result<std::unique_ptr<Server>> Start(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Drains HTTP (in-flight requests are answered, up to `drain`), then closes the stores.
+  void Stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
+
+  uint16_t api_port() const { return api_->port(); }
+  MetricsRegistry& metrics() { return metrics_; }
+  const meta::Project& default_project() const { return default_project_; }
+
+ private:
+  Server() = default;
+  http::Router BuildApiRouter();
+
+  MetricsRegistry metrics_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<meta::MetaStore> meta_;
+  meta::Project default_project_;
+  std::unique_ptr<http::Server> api_;
+};
+
+}  // namespace hedgerow::server

@@ -1,0 +1,55 @@
+#include "commands.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace hedgerow::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"serve", "hedgerow serve [OPTIONS]",
+       "Runs the server: capture and API on --listen, data in --data-dir.", &ServeOptions, &RunServe},
+      {"version", "hedgerow version", "Prints the version.",
+       [] { return std::vector<OptionSpec>{}; }, &RunVersion},
+  };
+  return kCommands;
+}
+
+std::vector<OptionSpec> AllOptions() {
+  std::vector<OptionSpec> all;
+  for (const Command& c : Commands()) {
+    for (OptionSpec& o : c.options()) {
+      bool seen = false;
+      for (const OptionSpec& a : all) seen = seen || a.name == o.name;
+      if (!seen) all.push_back(std::move(o));
+    }
+  }
+  return all;
+}
+
+void ReportError(const std::string& message) {
+  std::fprintf(stderr, "hedgerow: %s\n", message.c_str());
+}
+
+std::optional<Config> LoadConfigOrReport(const Command& command, const std::vector<std::string>& args) {
+  std::vector<OptionSpec> own = command.options();
+  std::vector<OptionSpec> all = AllOptions();
+  Result<Config> config = Config::Load(own, all, command.name, args, ProcessEnvironment());
+  if (!config.ok()) {
+    ReportError(config.status().message());
+    return std::nullopt;
+  }
+  return std::move(config).value();
+}
+
+int RunVersion(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    ReportError(fmt::format("version takes no arguments, got \"{}\"", args[0]));
+    return kExitUsage;
+  }
+  std::printf("hedgerow %s\n", HEDGEROW_VERSION);
+  return kExitOk;
+}
+
+}  // namespace hedgerow::cli

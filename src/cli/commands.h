@@ -1,0 +1,42 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hedgerow/common/config.h"
+
+namespace hedgerow::cli {
+
+// Exit codes of every command: 0 done, 1 failed at run time, 2 bad usage or configuration
+// (the message says what to fix).
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Command {
+  const char* name;
+  const char* usage;
+  const char* summary;
+  std::vector<OptionSpec> (*options)();
+  int (*run)(const std::vector<std::string>& args);
+};
+
+// Every command, in the order `hedgerow --help` lists them.
+const std::vector<Command>& Commands();
+
+// Every option of every command: the config file may hold any of them.
+std::vector<OptionSpec> AllOptions();
+
+// Loads the command's options from flags, environment and --config; on error prints one
+// line to stderr and returns nullopt (the caller exits kExitUsage).
+std::optional<Config> LoadConfigOrReport(const Command& command, const std::vector<std::string>& args);
+
+// Prints "hedgerow: <message>" to stderr.
+void ReportError(const std::string& message);
+
+std::vector<OptionSpec> ServeOptions();
+int RunServe(const std::vector<std::string>& args);
+int RunVersion(const std::vector<std::string>& args);
+
+}  // namespace hedgerow::cli

@@ -1,0 +1,112 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "hedgerow/common/clock.h"
+#include "hedgerow/common/log.h"
+#include "hedgerow/server/server.h"
+
+namespace hedgerow::cli {
+namespace {
+
+// A token or key goes into HTTP headers and URLs: no whitespace or control characters.
+std::string CheckSecret(std::string_view name, std::string_view value, std::string_view prefix) {
+  if (value.empty()) return "";
+  if (value.size() > 200) return fmt::format("--{} is longer than 200 characters", name);
+  for (unsigned char c : value) {
+    if (c <= ' ' || c == 0x7f) return fmt::format("--{} must not contain spaces or control characters", name);
+  }
+  if (value.substr(0, prefix.size()) != prefix) {
+    return fmt::format("--{} must start with \"{}\"", name, prefix);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<OptionSpec> ServeOptions() {
+  return {
+      {.name = "data-dir", .section = "server", .default_value = "./data",
+       .help = "directory holding meta.sqlite, persons.sqlite, log/ and store/", .value_name = "DIR"},
+      {.name = "listen", .section = "server", .default_value = "127.0.0.1:8000",
+       .help = "capture and API listener", .type = OptionType::kHostPort, .value_name = "HOST:PORT"},
+      {.name = "io-threads", .section = "server", .default_value = "2",
+       .help = "threads serving HTTP", .type = OptionType::kInt, .min = 1, .max = 64, .value_name = "N"},
+      {.name = "log-level", .section = "server", .default_value = "info", .help = "least severe level logged",
+       .choices = {"debug", "info", "warn", "error"}, .value_name = "LEVEL"},
+      {.name = "project-token", .section = "bootstrap", .default_value = "",
+       .help = "token of project 1, used on the first start of a data dir (default: random)",
+       .value_name = "phc_..."},
+      {.name = "personal-api-key", .section = "bootstrap", .default_value = "",
+       .help = "personal API key for the query and flags APIs, added if new", .value_name = "phx_..."},
+      {.name = "max-body-bytes", .section = "http", .default_value = "20971520",
+       .help = "largest request body, before and after gzip (413 above)", .type = OptionType::kInt,
+       .min = 1024, .max = int64_t{1} << 30, .value_name = "BYTES"},
+      {.name = "max-header-bytes", .section = "http", .default_value = "16384",
+       .help = "largest request header block (431 above)", .type = OptionType::kInt, .min = 1024,
+       .max = 1 << 20, .value_name = "BYTES"},
+      {.name = "read-timeout-ms", .section = "http", .default_value = "30000",
+       .help = "time allowed to send a request's header, and again its body", .type = OptionType::kInt,
+       .min = 100, .max = 3600000, .value_name = "MS"},
+  };
+}
+
+int RunServe(const std::vector<std::string>& args) {
+  const int64_t started_ms = MonotonicMillis();
+  std::optional<Config> config = LoadConfigOrReport(Commands()[0], args);
+  if (!config) return kExitUsage;
+  if (!config->positional().empty()) {
+    ReportError(fmt::format("serve takes no arguments, got \"{}\"", config->positional()[0]));
+    return kExitUsage;
+  }
+  for (auto [name, prefix] : {std::pair{"project-token", "phc_"}, std::pair{"personal-api-key", "phx_"}}) {
+    std::string problem = CheckSecret(name, config->GetString(name), prefix);
+    if (!problem.empty()) {
+      ReportError("config: " + problem);
+      return kExitUsage;
+    }
+  }
+  SetLogLevel(*ParseLogLevel(config->GetString("log-level")));
+
+  server::ServerOptions options;
+  options.data_dir = config->GetString("data-dir");
+  options.project_token = config->GetString("project-token");
+  options.personal_api_key = config->GetString("personal-api-key");
+  options.api.name = "api";
+  options.api.listen = config->GetHostPort("listen");
+  options.api.io_threads = static_cast<size_t>(config->GetInt("io-threads"));
+  options.api.max_body_bytes = static_cast<size_t>(config->GetInt("max-body-bytes"));
+  options.api.max_header_bytes = static_cast<size_t>(config->GetInt("max-header-bytes"));
+  options.api.read_timeout = std::chrono::milliseconds(config->GetInt("read-timeout-ms"));
+
+  // Signals are taken by sigwait below; blocking them before any thread starts makes every
+  // thread inherit the mask, so no I/O thread is interrupted by them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Result<std::unique_ptr<server::Server>> server = server::Server::Start(options);
+  if (!server.ok()) {
+    ReportError(server.status().message());
+    return server.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  LogInfo("server", "ready",
+          {{"api", HostPort{options.api.listen.host, (*server)->api_port()}.ToString()},
+           {"data_dir", options.data_dir},
+           {"startup_ms", MonotonicMillis() - started_ms}});
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LogInfo("server", "shutting down", {{"signal", strsignal(sig)}});
+  (*server)->Stop(std::chrono::seconds(10));
+  LogInfo("server", "stopped");
+  return kExitOk;
+}
+
+}  // namespace hedgerow::cli

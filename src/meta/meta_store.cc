@@ -1,0 +1,177 @@
+#include "hedgerow/meta/meta_store.h"
+
+#include <fmt/format.h>
+
+#include "hedgerow/common/clock.h"
+#include "hedgerow/common/digest.h"
+#include "hedgerow/common/random.h"
+#include "migrations.h"
+
+namespace hedgerow::meta {
+namespace {
+
+// Rolls back unless committed; for statements that must land together.
+class Transaction {
+ public:
+  explicit Transaction(SqliteDb& db) : db_(db) {}
+  ~Transaction() {
+    if (open_) (void)db_.Exec("ROLLBACK");
+  }
+  Status Begin() {
+    HEDGEROW_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    open_ = true;
+    return Status::Ok();
+  }
+  Status Commit() {
+    HEDGEROW_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    open_ = false;
+    return Status::Ok();
+  }
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+std::string MaskKey(std::string_view raw_key) {
+  std::string_view tail = raw_key.size() > 4 ? raw_key.substr(raw_key.size() - 4) : raw_key;
+  return fmt::format("phx_...{}", tail);
+}
+
+}  // namespace
+
+std::string HashPersonalApiKey(std::string_view raw_key) {
+  return "sha256$" + HexEncode(Sha256(raw_key));
+}
+
+std::string GenerateProjectToken() { return "phc_" + RandomAlphanumeric(43); }
+
+Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& path) {
+  HEDGEROW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path));
+  std::unique_ptr<MetaStore> store(new MetaStore(std::move(db)));
+  HEDGEROW_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+Status MetaStore::Migrate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_RETURN_IF_ERROR(
+      db_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  HEDGEROW_ASSIGN_OR_RETURN(auto max_stmt,
+                            db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool has_row, max_stmt.Step());
+  int current = has_row ? static_cast<int>(max_stmt.ColumnInt64(0)) : 0;
+  auto migrations = MetaMigrations();
+  int known = migrations.empty() ? 0 : migrations.back().version;
+  if (current > known) {
+    return Status::InvalidArgument(fmt::format(
+        "meta: {} has schema version {}, newer than this hedgerow knows ({}); run a newer hedgerow",
+        db_->path(), current, known));
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    Transaction tx(*db_);
+    HEDGEROW_RETURN_IF_ERROR(tx.Begin());
+    HEDGEROW_RETURN_IF_ERROR(db_->Exec(m.sql));
+    HEDGEROW_ASSIGN_OR_RETURN(
+        auto insert,
+        db_->Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"));
+    HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, int64_t{m.version}).Bind(2, m.name).Bind(3, NowMicros()).Run());
+    HEDGEROW_RETURN_IF_ERROR(tx.Commit());
+  }
+  return Status::Ok();
+}
+
+Result<int> MetaStore::SchemaVersion() {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT MAX(version) FROM schema_migrations"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? static_cast<int>(stmt.ColumnInt64(0)) : 0;
+}
+
+Result<std::optional<Project>> MetaStore::QueryProject(std::string_view column,
+                                                       std::string_view text, int64_t number) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare(fmt::format("SELECT id, name, api_token, anonymize_ips, created_at "
+                                          "FROM projects WHERE {} = ?",
+                                          column)));
+  if (text.empty()) {
+    stmt.Bind(1, number);
+  } else {
+    stmt.Bind(1, text);
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<Project>();
+  return std::optional<Project>(Project{stmt.ColumnInt64(0), stmt.ColumnText(1), stmt.ColumnText(2),
+                                        stmt.ColumnInt64(3) != 0, stmt.ColumnInt64(4)});
+}
+
+Result<std::optional<Project>> MetaStore::FindProjectByToken(std::string_view token) {
+  if (token.empty()) return std::optional<Project>();
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryProject("api_token", token, 0);
+}
+
+Result<std::optional<Project>> MetaStore::FindProject(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryProject("id", {}, id);
+}
+
+Status MetaStore::InsertPersonalApiKey(std::string_view raw_key, bool& added) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto insert, db_->Prepare("INSERT OR IGNORE INTO personal_api_keys "
+                                "(label, secure_value, mask_value, created_at) VALUES (?, ?, ?, ?)"));
+  HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, "bootstrap")
+                               .Bind(2, HashPersonalApiKey(raw_key))
+                               .Bind(3, MaskKey(raw_key))
+                               .Bind(4, NowMicros())
+                               .Run());
+  HEDGEROW_ASSIGN_OR_RETURN(auto changes, db_->Prepare("SELECT changes()"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, changes.Step());
+  added = row && changes.ColumnInt64(0) > 0;
+  return Status::Ok();
+}
+
+Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
+                                              std::string_view personal_api_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(*db_);
+  HEDGEROW_RETURN_IF_ERROR(tx.Begin());
+  BootstrapOutcome outcome;
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> existing, QueryProject("id", {}, 1));
+  if (existing) {
+    outcome.project = *existing;
+    outcome.token_ignored = !project_token.empty() && project_token != existing->api_token;
+  } else {
+    Project p{1, "Default project",
+              project_token.empty() ? GenerateProjectToken() : std::string(project_token), false,
+              NowMicros()};
+    HEDGEROW_ASSIGN_OR_RETURN(
+        auto insert, db_->Prepare("INSERT INTO projects (id, name, api_token, anonymize_ips, "
+                                  "created_at) VALUES (?, ?, ?, ?, ?)"));
+    HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, p.id)
+                                 .Bind(2, p.name)
+                                 .Bind(3, p.api_token)
+                                 .Bind(4, int64_t{0})
+                                 .Bind(5, p.created_at)
+                                 .Run());
+    outcome.project = p;
+    outcome.created_project = true;
+  }
+  if (!personal_api_key.empty()) {
+    HEDGEROW_RETURN_IF_ERROR(InsertPersonalApiKey(personal_api_key, outcome.added_personal_api_key));
+  }
+  HEDGEROW_RETURN_IF_ERROR(tx.Commit());
+  return outcome;
+}
+
+Result<bool> MetaStore::IsPersonalApiKey(std::string_view raw_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt,
+                            db_->Prepare("SELECT 1 FROM personal_api_keys WHERE secure_value = ?"));
+  stmt.Bind(1, HashPersonalApiKey(raw_key));
+  return stmt.Step();
+}
+
+}  // namespace hedgerow::meta

@@ -1,0 +1,25 @@
+#include "migrations.h"
+
+namespace hedgerow::meta {
+
+std::span<const Migration> MetaMigrations() {
+  static const Migration kMigrations[] = {
+      {1, "projects",
+       "CREATE TABLE projects ("
+       "  id INTEGER PRIMARY KEY,"
+       "  name TEXT NOT NULL,"
+       "  api_token TEXT NOT NULL UNIQUE,"
+       "  anonymize_ips INTEGER NOT NULL DEFAULT 0,"
+       "  created_at INTEGER NOT NULL)"},
+      {2, "personal_api_keys",
+       "CREATE TABLE personal_api_keys ("
+       "  id INTEGER PRIMARY KEY,"
+       "  label TEXT NOT NULL,"
+       "  secure_value TEXT NOT NULL UNIQUE,"
+       "  mask_value TEXT NOT NULL,"
+       "  created_at INTEGER NOT NULL)"},
+  };
+  return kMigrations;
+}
+
+}  // namespace hedgerow::meta

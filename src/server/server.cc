@@ -1,0 +1,74 @@
+#include "hedgerow/server/server.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "data_dir_lock.h"
+#include "hedgerow/common/log.h"
+#include "process_stats.h"
+
+namespace hedgerow::server {
+
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  std::unique_ptr<Server> s(new Server());
+  HEDGEROW_ASSIGN_OR_RETURN(s->lock_, DataDirLock::Acquire(options.data_dir));
+
+  std::string meta_path = (std::filesystem::path(options.data_dir) / "meta.sqlite").string();
+  HEDGEROW_ASSIGN_OR_RETURN(s->meta_, meta::MetaStore::Open(meta_path));
+  HEDGEROW_ASSIGN_OR_RETURN(meta::BootstrapOutcome boot,
+                            s->meta_->Bootstrap(options.project_token, options.personal_api_key));
+  s->default_project_ = boot.project;
+  if (boot.created_project) {
+    // Printed once: the token is what SDKs need, and a generated one is shown nowhere else.
+    LogInfo("server", "created project",
+            {{"project_id", boot.project.id}, {"name", boot.project.name},
+             {"project_token", boot.project.api_token}});
+  }
+  if (boot.token_ignored) {
+    LogWarn("server", "--project-token ignored: the data dir already has project 1 with another token",
+            {{"project_token", boot.project.api_token}});
+  }
+  if (boot.added_personal_api_key) {
+    LogInfo("server", "stored personal API key", {{"personal_api_key", options.personal_api_key}});
+  }
+
+  s->metrics_.GetGauge("hedgerow_build_info", "Build of this process", {{"version", HEDGEROW_VERSION}}).Set(1);
+  s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(), &s->metrics_);
+  HEDGEROW_RETURN_IF_ERROR(s->api_->Start());
+  return s;
+}
+
+Server::~Server() { Stop(); }
+
+void Server::Stop(std::chrono::milliseconds drain) {
+  // Reverse order of Start: no new requests, then the stores they used.
+  if (api_) api_->Stop(drain);
+  api_.reset();
+  meta_.reset();
+  lock_.reset();
+}
+
+http::Router Server::BuildApiRouter() {
+  http::Router router;
+  router.Add("GET,HEAD", "/_health", [](http::Request, http::Reply reply) {
+    reply(http::Response::Json(200, R"({"status":"ok"})"));
+  });
+  router.Add("GET,HEAD", "/_readiness", [this](http::Request, http::Reply reply) {
+    Result<int> meta = meta_->SchemaVersion();
+    if (!meta.ok()) {
+      reply(http::Response::Json(
+          503, fmt::format(R"({{"status":"not_ready","meta":{}}})", http::JsonQuote(meta.status().ToString()))));
+      return;
+    }
+    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok"})"));
+  });
+  router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
+    metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
+        .Set(static_cast<double>(ResidentMemoryBytes()));
+    reply(http::Response::Text(200, metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8"));
+  });
+  return router;
+}
+
+}  // namespace hedgerow::server

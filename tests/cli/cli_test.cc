@@ -1,0 +1,152 @@
+// Runs build/hedgerow as a user would and checks what they see: exit codes, the one-line
+// errors, startup, health over HTTP and shutdown on signals.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "support/child_process.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+using hedgerow::testing::ChildProcess;
+using hedgerow::testing::HttpRequest;
+using hedgerow::testing::TempDir;
+
+namespace {
+
+const std::string kBinary = HEDGEROW_BINARY;
+
+// Starts `hedgerow serve` on a free port and returns the port from its "ready" line.
+uint16_t StartServe(ChildProcess& child) {
+  auto ready = child.WaitForLine("msg=ready");
+  REQUIRE(ready);
+  std::smatch m;
+  std::string line = *ready;
+  REQUIRE(std::regex_search(line, m, std::regex("api=127\\.0\\.0\\.1:(\\d+)")));
+  return static_cast<uint16_t>(std::stoi(m[1]));
+}
+
+std::vector<std::string> ServeArgs(const TempDir& dir, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {kBinary, "serve", "--data-dir", dir.File("data"), "--listen",
+                                   "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// Exit code and stderr of a command that is expected to end by itself.
+std::pair<int, std::string> Run(const std::vector<std::string>& args,
+                                const std::vector<std::string>& env = {}) {
+  ChildProcess child(args, env);
+  auto code = child.Wait();
+  REQUIRE(code);
+  return {*code, child.stderr_text()};
+}
+
+}  // namespace
+
+TEST_CASE("serve answers /_health and exits 0 on SIGTERM", "[cli]") {
+  TempDir dir;
+  ChildProcess child(ServeArgs(dir, {"--project-token", "phc_cli"}));
+  uint16_t port = StartServe(child);
+  auto health = HttpRequest(port, "GET", "/_health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(child.stderr_text().find("msg=\"created project\" project_id=1 name=\"Default project\" "
+                                 "project_token=phc_cli") != std::string::npos);
+  child.Signal(SIGTERM);
+  CHECK(child.Wait() == 0);
+  CHECK(child.stderr_text().find("msg=stopped") != std::string::npos);
+}
+
+TEST_CASE("serve exits 0 on SIGINT and prints the token only on the first start", "[cli]") {
+  TempDir dir;
+  {
+    ChildProcess first(ServeArgs(dir));
+    StartServe(first);
+    CHECK(first.stderr_text().find("project_token=phc_") != std::string::npos);
+    first.Signal(SIGINT);
+    CHECK(first.Wait() == 0);
+  }
+  ChildProcess second(ServeArgs(dir));
+  StartServe(second);
+  CHECK(second.stderr_text().find("created project") == std::string::npos);
+  second.Signal(SIGINT);
+  CHECK(second.Wait() == 0);
+}
+
+TEST_CASE("a bad flag, variable or config file gives one error line and exit code 2", "[cli]") {
+  TempDir dir;
+  auto [code, err] = Run(ServeArgs(dir, {"--io-threads", "lots"}));
+  CHECK(code == 2);
+  CHECK(err == "hedgerow: config: --io-threads \"lots\": expected an integer from 1 to 64\n");
+
+  std::tie(code, err) = Run(ServeArgs(dir), {"HEDGEROW_LOG_LEVEL=chatty"});
+  CHECK(code == 2);
+  CHECK(err == "hedgerow: config: HEDGEROW_LOG_LEVEL=\"chatty\": expected one of debug, info, warn, error\n");
+
+  std::string conf = dir.File("bad.conf");
+  std::ofstream(conf) << "[server]\nlisten = 127.0.0.1:0\n[http]\nmax-body-bytes = -1\n";
+  std::tie(code, err) = Run(ServeArgs(dir, {"--config", conf}));
+  CHECK(code == 2);
+  CHECK(err == "hedgerow: config: " + conf +
+                   ":4: [http] max-body-bytes = \"-1\": expected an integer from 1024 to 1073741824\n");
+
+  std::tie(code, err) = Run(ServeArgs(dir, {"--config", dir.File("missing.conf")}));
+  CHECK(code == 2);
+  CHECK(err.find("cannot read config file") != std::string::npos);
+
+  std::tie(code, err) = Run(ServeArgs(dir, {"--project-token", "has space"}));
+  CHECK(code == 2);
+  CHECK(err == "hedgerow: config: --project-token must not contain spaces or control characters\n");
+
+  std::tie(code, err) = Run({kBinary, "serve", "--no-such-flag"});
+  CHECK(code == 2);
+  std::tie(code, err) = Run({kBinary, "frobnicate"});
+  CHECK(code == 2);
+  CHECK(err == "hedgerow: unknown command \"frobnicate\"; run hedgerow --help\n");
+}
+
+TEST_CASE("the config file and environment configure serve, env winning", "[cli]") {
+  TempDir dir;
+  std::string conf = dir.File("hedgerow.conf");
+  std::ofstream(conf) << "[server]\ndata-dir = " << dir.File("from-file") << "\nlisten = 127.0.0.1:0\n"
+                      << "log-level = error\n[bootstrap]\nproject-token = phc_from_file\n";
+  // The file asks for errors only; the environment overrides it, so the ready line shows.
+  ChildProcess child({kBinary, "serve", "--config", conf}, {"HEDGEROW_LOG_LEVEL=info"});
+  uint16_t port = StartServe(child);
+  CHECK(HttpRequest(port, "GET", "/_health")->status == 200);
+  CHECK(child.stderr_text().find("project_token=phc_from_file") != std::string::npos);
+  CHECK(std::filesystem::exists(dir.File("from-file") + "/meta.sqlite"));
+  child.Signal(SIGTERM);
+  CHECK(child.Wait() == 0);
+}
+
+TEST_CASE("a port in use is a clear runtime error with exit code 1", "[cli]") {
+  TempDir dir;
+  ChildProcess first(ServeArgs(dir));
+  uint16_t port = StartServe(first);
+  TempDir other;
+  auto [code, err] = Run({kBinary, "serve", "--data-dir", other.File("data"), "--listen",
+                          "127.0.0.1:" + std::to_string(port)});
+  CHECK(code == 1);
+  CHECK(err.find("hedgerow: http: cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  first.Signal(SIGTERM);
+  CHECK(first.Wait() == 0);
+}
+
+TEST_CASE("every command has --help and version prints the version", "[cli]") {
+  for (std::vector<std::string> args : {std::vector<std::string>{kBinary, "--help"},
+                                        {kBinary, "serve", "--help"},
+                                        {kBinary, "version", "--help"},
+                                        {kBinary, "help", "serve"}}) {
+    ChildProcess child(args);
+    CHECK(child.Wait() == 0);
+  }
+  auto [code, err] = Run({kBinary});
+  CHECK(code == 2);
+  CHECK(err.find("Usage: hedgerow COMMAND") != std::string::npos);
+}

@@ -1,0 +1,116 @@
+#include "hedgerow/meta/meta_store.h"
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using namespace hedgerow::meta;
+using hedgerow::testing::TempDir;
+
+TEST_CASE("first bootstrap creates project 1 with the given token and key", "[meta]") {
+  TempDir dir;
+  auto store = MetaStore::Open(dir.File("meta.sqlite"));
+  REQUIRE(store.ok());
+  auto outcome = (*store)->Bootstrap("phc_test", "phx_secret123");
+  REQUIRE(outcome.ok());
+  CHECK(outcome->created_project);
+  CHECK(outcome->added_personal_api_key);
+  CHECK(outcome->project.id == 1);
+  CHECK(outcome->project.name == "Default project");
+  CHECK(outcome->project.api_token == "phc_test");
+
+  auto found = (*store)->FindProjectByToken("phc_test");
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->id == 1);
+  CHECK_FALSE((*store)->FindProjectByToken("phc_other")->has_value());
+  CHECK_FALSE((*store)->FindProjectByToken("")->has_value());
+  CHECK(*(*store)->IsPersonalApiKey("phx_secret123"));
+  CHECK_FALSE(*(*store)->IsPersonalApiKey("phx_secret124"));
+}
+
+TEST_CASE("personal API keys are stored hashed, never in clear", "[meta]") {
+  TempDir dir;
+  {
+    auto store = MetaStore::Open(dir.File("meta.sqlite"));
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Bootstrap("phc_t", "phx_plaintext_must_not_appear").ok());
+  }
+  auto db = SqliteDb::Open(dir.File("meta.sqlite"));
+  REQUIRE(db.ok());
+  auto stmt = (*db)->Prepare("SELECT secure_value, mask_value FROM personal_api_keys");
+  REQUIRE(stmt.ok());
+  REQUIRE(*stmt->Step());
+  CHECK(stmt->ColumnText(0) == HashPersonalApiKey("phx_plaintext_must_not_appear"));
+  CHECK(stmt->ColumnText(0).rfind("sha256$", 0) == 0);
+  CHECK(stmt->ColumnText(1) == "phx_...pear");
+}
+
+TEST_CASE("restarting with the same values changes nothing; the data dir is the truth", "[meta]") {
+  TempDir dir;
+  std::string path = dir.File("meta.sqlite");
+  {
+    auto store = MetaStore::Open(path);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Bootstrap("phc_first", "phx_k").ok());
+  }
+  auto store = MetaStore::Open(path);
+  REQUIRE(store.ok());
+  auto same = (*store)->Bootstrap("phc_first", "phx_k");
+  REQUIRE(same.ok());
+  CHECK_FALSE(same->created_project);
+  CHECK_FALSE(same->token_ignored);
+  CHECK_FALSE(same->added_personal_api_key);
+
+  auto other = (*store)->Bootstrap("phc_second", "");
+  REQUIRE(other.ok());
+  CHECK(other->token_ignored);
+  CHECK(other->project.api_token == "phc_first");
+  CHECK_FALSE((*store)->FindProjectByToken("phc_second")->has_value());
+}
+
+TEST_CASE("without a token a random phc_ token is generated once", "[meta]") {
+  TempDir dir;
+  auto store = MetaStore::Open(dir.File("meta.sqlite"));
+  REQUIRE(store.ok());
+  auto first = (*store)->Bootstrap("", "");
+  REQUIRE(first.ok());
+  const std::string& token = first->project.api_token;
+  CHECK(token.rfind("phc_", 0) == 0);
+  CHECK(token.size() == 47);
+  auto again = (*store)->Bootstrap("", "");
+  REQUIRE(again.ok());
+  CHECK(again->project.api_token == token);
+  CHECK(GenerateProjectToken() != GenerateProjectToken());
+}
+
+TEST_CASE("migrations are numbered and applied once", "[meta]") {
+  TempDir dir;
+  std::string path = dir.File("meta.sqlite");
+  int version = 0;
+  {
+    auto store = MetaStore::Open(path);
+    REQUIRE(store.ok());
+    version = *(*store)->SchemaVersion();
+    CHECK(version >= 2);
+  }
+  auto store = MetaStore::Open(path);  // reopening re-applies nothing (would fail: table exists)
+  REQUIRE(store.ok());
+  CHECK(*(*store)->SchemaVersion() == version);
+}
+
+TEST_CASE("a database from a newer hedgerow is refused with a clear error", "[meta]") {
+  TempDir dir;
+  std::string path = dir.File("meta.sqlite");
+  { REQUIRE(MetaStore::Open(path).ok()); }
+  {
+    auto db = SqliteDb::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)").ok());
+  }
+  auto store = MetaStore::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().message().find("schema version 999, newer than this hedgerow knows") !=
+        std::string::npos);
+}
