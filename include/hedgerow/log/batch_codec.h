@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hedgerow/common/status.h"
+#include "hedgerow/log/record.h"
+
+namespace hedgerow::log {
+
+// On-disk form of a record batch: the consecutive records of one partition written by one
+// group commit, stored as one RocksDB value under the batch's base offset (like a Kafka
+// record batch). Layout, all integers little-endian:
+//   u8 format (1) | u8 codec | u32 record_count | i64 max_timestamp_ms | u32 raw_size | payload
+// where payload is `raw_size` bytes of records, compressed with `codec` unless it is kNone:
+//   per record: i64 timestamp_ms | varint key_len | key | varint value_len | value |
+//               varint header_count | (varint len | name | varint len | value)*
+enum class Codec : uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
+
+struct BatchHeader {
+  Codec codec = Codec::kNone;
+  uint32_t record_count = 0;
+  int64_t max_timestamp_ms = 0;
+  uint32_t raw_size = 0;
+};
+
+constexpr size_t kBatchHeaderSize = 1 + 1 + 4 + 8 + 4;
+
+// Encodes `records` with `codec`, falling back to kNone when compression does not help.
+std::string EncodeBatch(std::span<const Record* const> records, Codec codec);
+
+// Reads only the fixed header (no decompression). kCorruption if too short or unknown.
+Result<BatchHeader> DecodeBatchHeader(std::string_view value);
+
+// Decodes every record. kCorruption, naming what is wrong, for any malformed input: this
+// runs on bytes from disk and must never crash on them.
+Result<std::vector<Record>> DecodeBatch(std::string_view value);
+
+}  // namespace hedgerow::log

@@ -1,0 +1,146 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hedgerow/common/metrics.h"
+#include "hedgerow/common/status.h"
+#include "hedgerow/log/batch_codec.h"
+#include "hedgerow/log/record.h"
+
+namespace hedgerow::log {
+
+struct TopicConfig {
+  std::string name;
+  uint32_t partitions = 1;
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // records older than this may go; <= 0: keep
+  int64_t retention_bytes = 0;  // per partition, like Kafka's retention.bytes; 0 = no limit
+  // Per partition: above this, records go even if a consumer group has not read them
+  // (logged and counted). 0 = never; the log then grows on disk instead.
+  int64_t hard_cap_bytes = 0;
+};
+
+struct LogOptions {
+  std::string dir;  // RocksDB directory, created if absent
+  Codec codec = Codec::kLz4;
+  size_t max_group_bytes = 16u << 20;  // one group commit gathers at most this much
+};
+
+struct FetchResult {
+  std::vector<StoredRecord> records;
+  Offset log_start = 0;      // first offset still stored
+  Offset high_watermark = 0;  // next offset to be written
+};
+
+struct PartitionLag {
+  std::string group;
+  std::string topic;
+  uint32_t partition = 0;
+  Offset committed = 0;
+  Offset end = 0;
+  Offset lag() const { return end > committed ? end - committed : 0; }
+};
+
+struct PartitionInfo {
+  uint32_t partition = 0;
+  Offset start = 0;
+  Offset end = 0;
+  uint64_t bytes = 0;  // stored key and batch bytes
+};
+
+struct RetentionReport {
+  uint64_t batches_deleted = 0;
+  uint64_t records_deleted = 0;
+  uint64_t forced_records_deleted = 0;  // past the hard cap, unread by some group
+};
+
+using AppendCallback = std::function<void(Result<std::vector<RecordPosition>>)>;
+
+// Kafka's topics on RocksDB: the place where acknowledged data first becomes durable.
+//
+// Writes: Append() hands records to one writer thread, which gathers every pending append
+// into one RocksDB WriteBatch written with sync=true (group commit: one fsync for many
+// callers), assigns dense per-partition offsets in that single thread (so a crash can
+// never leave a gap), then completes each caller. Offset commits given with an append land
+// in the same atomic write, which makes consume-transform-produce exactly-once.
+//
+// Reads: Fetch() reads any partition from any thread, optionally long-polling for new
+// records. Consumer groups commit the next offset they will read.
+//
+// Storage: records CF keys are topic id | partition | base offset (big-endian), so a
+// partition is one contiguous key range and retention deletes ranges from its front.
+//
+// Thread-safe. Close() (or the destructor) completes pending appends and stops the writer.
+class Log {
+ public:
+  // Opens or creates the log in options.dir and starts the writer thread.
+  static Result<std::unique_ptr<Log>> Open(LogOptions options, MetricsRegistry* metrics);
+  // Opens another process's log as a RocksDB secondary for inspection: reads work, writes
+  // fail with kInvalidArgument. CatchUp() picks up what the primary wrote since.
+  static Result<std::unique_ptr<Log>> OpenForInspection(const std::string& dir);
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Creates a topic, or checks that an existing one has the same partition count (a
+  // different count is kInvalidArgument: like Kafka, we never repartition silently). An
+  // existing topic takes the retention settings given.
+  Status CreateTopic(const TopicConfig& config);
+  std::vector<TopicConfig> Topics() const;
+  Result<TopicConfig> Topic(std::string_view name) const;
+
+  // Queues records for the next group commit. `done` runs exactly once, on the writer
+  // thread (keep it short: post elsewhere for real work), with each record's position in
+  // input order, only after the batch is fsync'd. kNotFound for an unknown topic,
+  // kInvalidArgument for a bad partition, kUnavailable when closed or when the disk
+  // refuses the write. Nothing of a failed append is visible or committed.
+  void Append(std::vector<OutgoingRecord> records, std::vector<OffsetCommit> commits,
+              AppendCallback done);
+  // Append and wait: for threads that may block (pipeline workers, tests, CLI).
+  Result<std::vector<RecordPosition>> AppendAndWait(std::vector<OutgoingRecord> records,
+                                                   std::vector<OffsetCommit> commits = {});
+
+  // Up to `max_records` records (and roughly `max_bytes`, but at least one record) of one
+  // partition from `offset` on. At the end of the partition it waits up to `max_wait` for
+  // records to arrive, then returns what it has (possibly none). kNotFound for an unknown
+  // topic or partition, or an offset before the log start (deleted by retention).
+  Result<FetchResult> Fetch(std::string_view topic, uint32_t partition, Offset offset,
+                            size_t max_records, size_t max_bytes,
+                            std::chrono::milliseconds max_wait = std::chrono::milliseconds(0));
+
+  // Registers `group` as a consumer of `topic`: from now on retention keeps what it has not
+  // committed past. Its committed offset starts at each partition's log start.
+  Status RegisterGroup(std::string_view group, std::string_view topic);
+  // Commits offsets durably (fsync), through the writer like an append without records.
+  Status Commit(std::vector<OffsetCommit> commits);
+  // The group's committed next offset; nullopt if it never committed nor registered.
+  Result<std::optional<Offset>> Committed(std::string_view group, std::string_view topic,
+                                          uint32_t partition) const;
+  Result<std::vector<PartitionLag>> Lag() const;
+  Result<std::vector<PartitionInfo>> Partitions(std::string_view topic) const;
+
+  // Deletes batches from the front of each partition that are older than retention_ms or
+  // beyond retention_bytes, but never past the lowest committed offset of a registered
+  // group (unless above hard_cap_bytes). `now_ms` is the wall clock, passed for tests.
+  Result<RetentionReport> EnforceRetention(int64_t now_ms);
+
+  // Secondary only: replays what the primary wrote since open.
+  Status CatchUp();
+
+  // Stops taking appends, completes what is queued, stops the writer. Idempotent.
+  void Close();
+
+  class Impl;  // src/log/log_impl.h
+
+ private:
+  explicit Log(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hedgerow::log

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hedgerow::log {
+
+using Offset = uint64_t;
+
+// One Kafka-style record: key, value, timestamp and headers. A plain value.
+struct Record {
+  std::string key;    // partitions the record (murmur2, as Kafka); empty = round robin
+  std::string value;
+  int64_t timestamp_ms = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A record read back, with where it lives.
+struct StoredRecord {
+  uint32_t partition = 0;
+  Offset offset = 0;
+  Record record;
+};
+
+// A record to append to `topic`. `partition` -1 lets the log choose (Kafka's default
+// partitioner); otherwise it must be below the topic's partition count.
+struct OutgoingRecord {
+  std::string topic;
+  int32_t partition = -1;
+  Record record;
+};
+
+// Where an appended record landed.
+struct RecordPosition {
+  uint32_t partition = 0;
+  Offset offset = 0;
+  friend bool operator==(const RecordPosition&, const RecordPosition&) = default;
+};
+
+// A consumer group's position: the next offset it will read, as Kafka commits it.
+struct OffsetCommit {
+  std::string group;
+  std::string topic;
+  uint32_t partition = 0;
+  Offset next_offset = 0;
+};
+
+}  // namespace hedgerow::log

@@ -1,0 +1,176 @@
+#include "hedgerow/log/batch_codec.h"
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace hedgerow::log {
+namespace {
+
+constexpr uint8_t kFormat = 1;
+// A batch is one group commit of one partition; anything bigger is damage, not data.
+constexpr uint32_t kMaxRawSize = 256u << 20;
+
+template <typename T>
+void PutFixed(std::string& out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));
+  out.append(buf, sizeof(T));
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+void PutBytes(std::string& out, std::string_view s) {
+  PutVarint(out, s.size());
+  out.append(s);
+}
+
+// Bounds-checked reader over a byte string.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  template <typename T>
+  bool Fixed(T& v) {
+    if (data_.size() < sizeof(T)) return false;
+    std::memcpy(&v, data_.data(), sizeof(T));
+    data_.remove_prefix(sizeof(T));
+    return true;
+  }
+  bool Varint(uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (data_.empty()) return false;
+      auto byte = static_cast<uint8_t>(data_[0]);
+      data_.remove_prefix(1);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+  }
+  bool Bytes(std::string& out) {
+    uint64_t n;
+    if (!Varint(n) || n > data_.size()) return false;
+    out.assign(data_.data(), n);
+    data_.remove_prefix(n);
+    return true;
+  }
+  bool empty() const { return data_.empty(); }
+
+ private:
+  std::string_view data_;
+};
+
+Status Corrupt(std::string_view what) {
+  return Status::Corruption(fmt::format("log: corrupt record batch: {}", what));
+}
+
+}  // namespace
+
+std::string EncodeBatch(std::span<const Record* const> records, Codec codec) {
+  std::string raw;
+  int64_t max_ts = 0;
+  for (const Record* r : records) {
+    max_ts = std::max(max_ts, r->timestamp_ms);
+    PutFixed<int64_t>(raw, r->timestamp_ms);
+    PutBytes(raw, r->key);
+    PutBytes(raw, r->value);
+    PutVarint(raw, r->headers.size());
+    for (const auto& [k, v] : r->headers) {
+      PutBytes(raw, k);
+      PutBytes(raw, v);
+    }
+  }
+  std::string payload;
+  if (codec == Codec::kLz4) {
+    payload.resize(LZ4_compressBound(static_cast<int>(raw.size())));
+    int n = LZ4_compress_default(raw.data(), payload.data(), static_cast<int>(raw.size()),
+                                 static_cast<int>(payload.size()));
+    payload.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  } else if (codec == Codec::kZstd) {
+    payload.resize(ZSTD_compressBound(raw.size()));
+    size_t n = ZSTD_compress(payload.data(), payload.size(), raw.data(), raw.size(), 1);
+    payload.resize(ZSTD_isError(n) ? 0 : n);
+  }
+  if (codec == Codec::kNone || payload.empty() || payload.size() >= raw.size()) {
+    codec = Codec::kNone;
+    payload = std::move(raw);
+  }
+  std::string out;
+  out.reserve(kBatchHeaderSize + payload.size());
+  out += static_cast<char>(kFormat);
+  out += static_cast<char>(codec);
+  PutFixed<uint32_t>(out, static_cast<uint32_t>(records.size()));
+  PutFixed<int64_t>(out, max_ts);
+  PutFixed<uint32_t>(out, static_cast<uint32_t>(codec == Codec::kNone ? payload.size() : raw.size()));
+  out += payload;
+  return out;
+}
+
+Result<BatchHeader> DecodeBatchHeader(std::string_view value) {
+  if (value.size() < kBatchHeaderSize) return Corrupt(fmt::format("{} bytes is shorter than a header", value.size()));
+  Reader r(value);
+  uint8_t format = 0, codec = 0;
+  BatchHeader h;
+  (void)r.Fixed(format);
+  (void)r.Fixed(codec);
+  (void)r.Fixed(h.record_count);
+  (void)r.Fixed(h.max_timestamp_ms);
+  (void)r.Fixed(h.raw_size);
+  if (format != kFormat) return Corrupt(fmt::format("unknown format {}", format));
+  if (codec > static_cast<uint8_t>(Codec::kZstd)) return Corrupt(fmt::format("unknown codec {}", codec));
+  if (h.raw_size > kMaxRawSize) return Corrupt(fmt::format("raw size {} is implausible", h.raw_size));
+  h.codec = static_cast<Codec>(codec);
+  return h;
+}
+
+Result<std::vector<Record>> DecodeBatch(std::string_view value) {
+  HEDGEROW_ASSIGN_OR_RETURN(BatchHeader h, DecodeBatchHeader(value));
+  std::string_view payload = value.substr(kBatchHeaderSize);
+  std::string raw;
+  if (h.codec == Codec::kNone) {
+    if (payload.size() != h.raw_size) return Corrupt("payload size differs from the header");
+  } else {
+    raw.resize(h.raw_size);
+    if (h.codec == Codec::kLz4) {
+      int n = LZ4_decompress_safe(payload.data(), raw.data(), static_cast<int>(payload.size()),
+                                  static_cast<int>(raw.size()));
+      if (n < 0 || static_cast<uint32_t>(n) != h.raw_size) return Corrupt("lz4 payload does not decompress");
+    } else {
+      size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+      if (ZSTD_isError(n) || n != h.raw_size) return Corrupt("zstd payload does not decompress");
+    }
+    payload = raw;
+  }
+  // Each record takes at least 11 bytes, which bounds the count before allocating.
+  if (h.record_count > payload.size() / 11 + 1) return Corrupt("record count exceeds the payload");
+  std::vector<Record> records;
+  records.reserve(h.record_count);
+  Reader r(payload);
+  for (uint32_t i = 0; i < h.record_count; ++i) {
+    Record rec;
+    uint64_t header_count = 0;
+    if (!r.Fixed(rec.timestamp_ms) || !r.Bytes(rec.key) || !r.Bytes(rec.value) || !r.Varint(header_count)) {
+      return Corrupt(fmt::format("record {} is truncated", i));
+    }
+    if (header_count > payload.size()) return Corrupt(fmt::format("record {} has too many headers", i));
+    for (uint64_t j = 0; j < header_count; ++j) {
+      std::string k, v;
+      if (!r.Bytes(k) || !r.Bytes(v)) return Corrupt(fmt::format("record {} header {} is truncated", i, j));
+      rec.headers.emplace_back(std::move(k), std::move(v));
+    }
+    records.push_back(std::move(rec));
+  }
+  if (!r.empty()) return Corrupt("trailing bytes after the last record");
+  return records;
+}
+
+}  // namespace hedgerow::log

@@ -1,0 +1,93 @@
+#pragma once
+
+// Private to the log module: the state behind hedgerow::log::Log.
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "hedgerow/log/log.h"
+
+namespace hedgerow::log {
+
+// One topic. `config` and `id` are constant after creation (retention settings aside, which
+// only CreateTopic changes, under topics_mu_); `start` and `end` are guarded by the log's
+// topics_mu_; `next` belongs to the writer thread alone.
+struct TopicState {
+  uint32_t id = 0;
+  TopicConfig config;
+  std::vector<Offset> start;  // first stored offset per partition
+  std::vector<Offset> end;    // next offset per partition, published after the fsync
+  std::vector<Offset> next;   // writer: next offset to assign (== end between groups)
+  std::vector<uint64_t> bytes;  // stored key+value bytes per partition; written by the writer
+  std::atomic<uint64_t> round_robin{0};
+};
+
+// An append, or a `task` to run on the writer thread between group commits (retention:
+// it changes partition starts and sizes, which only the writer may touch).
+struct PendingAppend {
+  std::function<void()> task;
+  std::vector<OutgoingRecord> records;
+  std::vector<OffsetCommit> commits;
+  AppendCallback done;
+  size_t bytes = 0;
+  std::chrono::steady_clock::time_point enqueued;
+};
+
+class Log::Impl {
+ public:
+  Impl(LogOptions options, MetricsRegistry* metrics, bool secondary);
+  ~Impl();
+
+  Status OpenDb();
+  Status LoadTopics();
+  void StartWriter();
+  void Close();
+
+  // Writer thread.
+  void WriterLoop();
+  void ProcessGroup(std::vector<PendingAppend>& group);
+  Result<RetentionReport> RunRetention(int64_t now_ms);  // on the writer thread
+
+  TopicState* FindTopic(std::string_view name) const;  // caller holds topics_mu_
+  Status CheckWritable() const;
+  // Reads the committed offset of one group/partition from RocksDB.
+  Result<std::optional<Offset>> ReadCommitted(std::string_view group, std::string_view topic,
+                                              uint32_t partition) const;
+
+  const LogOptions options_;
+  MetricsRegistry* const metrics_;  // null for inspection
+  const bool secondary_;
+  std::string secondary_dir_;  // scratch dir of a secondary instance
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;     // owned by db_
+  rocksdb::ColumnFamilyHandle* records_cf_ = nullptr;  // owned by db_
+
+  mutable std::mutex topics_mu_;
+  std::condition_variable records_arrived_;  // with topics_mu_: an end offset moved
+  std::map<std::string, std::unique_ptr<TopicState>, std::less<>> topics_;  // guarded
+  uint32_t next_topic_id_ = 1;                                               // guarded
+  bool closed_ = false;                                                      // guarded
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_changed_;
+  std::deque<PendingAppend> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;            // guarded by queue_mu_
+  std::thread writer_;
+
+  // Metrics (valid when metrics_ is set).
+  Counter* fsyncs_ = nullptr;
+  Counter* write_errors_ = nullptr;
+  Histogram* group_records_ = nullptr;
+  Histogram* append_latency_ = nullptr;
+};
+
+}  // namespace hedgerow::log

@@ -1,0 +1,332 @@
+#include "hedgerow/log/log.h"
+
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "hedgerow/common/hash.h"
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using namespace hedgerow::log;
+using hedgerow::testing::TempDir;
+
+namespace {
+
+std::unique_ptr<Log> OpenLog(const TempDir& dir, MetricsRegistry* metrics) {
+  LogOptions options;
+  options.dir = dir.File("log");
+  auto log = Log::Open(options, metrics);
+  REQUIRE(log.ok());
+  return std::move(log).value();
+}
+
+OutgoingRecord Rec(const std::string& topic, const std::string& key, const std::string& value,
+                   int64_t ts = 1700000000000) {
+  OutgoingRecord r;
+  r.topic = topic;
+  r.record.key = key;
+  r.record.value = value;
+  r.record.timestamp_ms = ts;
+  return r;
+}
+
+// Every record of a partition, from the log start.
+std::vector<StoredRecord> ReadAll(Log& log, const std::string& topic, uint32_t partition) {
+  std::vector<StoredRecord> out;
+  auto parts = log.Partitions(topic);
+  REQUIRE(parts.ok());
+  Offset offset = (*parts)[partition].start;
+  while (true) {
+    auto batch = log.Fetch(topic, partition, offset, 1000, 1 << 20);
+    REQUIRE(batch.ok());
+    if (batch->records.empty()) return out;
+    for (auto& r : batch->records) {
+      REQUIRE(r.offset == offset);  // dense: each record is the next offset
+      ++offset;
+      out.push_back(std::move(r));
+    }
+  }
+}
+
+// Bytes that do not compress, so stored sizes track value sizes.
+std::string Incompressible(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (char& c : s) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("appended records come back at dense offsets in Kafka's partitions", "[log]") {
+  TempDir dir;
+  MetricsRegistry metrics;
+  auto log = OpenLog(dir, &metrics);
+  REQUIRE(log->CreateTopic({.name = "events", .partitions = 8}).ok());
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 50; ++i) records.push_back(Rec("events", "phc_test:user_" + std::to_string(i % 5), std::to_string(i)));
+  auto positions = log->AppendAndWait(records);
+  REQUIRE(positions.ok());
+  REQUIRE(positions->size() == 50);
+  std::map<uint32_t, Offset> next;
+  for (int i = 0; i < 50; ++i) {
+    const RecordPosition& pos = (*positions)[i];
+    CHECK(pos.partition == KafkaPartition("phc_test:user_" + std::to_string(i % 5), 8));
+    CHECK(pos.offset == next[pos.partition]++);
+  }
+  auto fetched = log->Fetch("events", (*positions)[0].partition, 0, 100, 1 << 20);
+  REQUIRE(fetched.ok());
+  CHECK(fetched->records[0].record.value == "0");
+  CHECK(fetched->records[0].record.key == "phc_test:user_0");
+  CHECK(fetched->records[0].record.timestamp_ms == 1700000000000);
+  CHECK(fetched->high_watermark == next[(*positions)[0].partition]);
+  CHECK(metrics.RenderPrometheus().find("hedgerow_log_appended_records_total{topic=\"events\"} 50") != std::string::npos);
+}
+
+TEST_CASE("records without a key are spread round robin; explicit partitions are kept", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 4}).ok());
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 8; ++i) records.push_back(Rec("t", "", std::to_string(i)));
+  auto positions = log->AppendAndWait(records);
+  REQUIRE(positions.ok());
+  std::map<uint32_t, int> per_partition;
+  for (auto& p : *positions) per_partition[p.partition]++;
+  CHECK(per_partition.size() == 4);
+  for (auto& [p, n] : per_partition) CHECK(n == 2);
+
+  OutgoingRecord pinned = Rec("t", "any-key", "x");
+  pinned.partition = 3;
+  CHECK(log->AppendAndWait({pinned})->at(0).partition == 3);
+  pinned.partition = 4;
+  auto bad = log->AppendAndWait({pinned});
+  CHECK(bad.status().code() == StatusCode::kInvalidArgument);
+  auto unknown = log->AppendAndWait({Rec("nope", "k", "v")});
+  CHECK(unknown.status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("concurrent appenders get dense offsets and keep their own order", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "events", .partitions = 4}).ok());
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 300;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      int seq = 0;
+      for (int a = 0; a < kAppends; ++a) {
+        std::vector<OutgoingRecord> batch;
+        int n = 1 + (a % 5);
+        for (int k = 0; k < n; ++k) {
+          batch.push_back(Rec("events", "thread-" + std::to_string(t), std::to_string(t) + ":" + std::to_string(seq++)));
+        }
+        REQUIRE(log->AppendAndWait(batch).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  size_t total = 0;
+  std::map<int, int> last_seq;
+  for (uint32_t p = 0; p < 4; ++p) {
+    for (const StoredRecord& r : ReadAll(*log, "events", p)) {
+      ++total;
+      const std::string& v = r.record.value;
+      int thread = std::stoi(v.substr(0, v.find(':')));
+      int seq = std::stoi(v.substr(v.find(':') + 1));
+      auto it = last_seq.find(thread);
+      if (it != last_seq.end()) CHECK(seq == it->second + 1);  // one key, one partition, in order
+      last_seq[thread] = seq;
+    }
+  }
+  size_t expected = 0;
+  for (int a = 0; a < kAppends; ++a) expected += 1 + (a % 5);
+  CHECK(total == expected * kThreads);
+}
+
+TEST_CASE("a fetch at the end of a partition long-polls for new records", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1}).ok());
+  auto empty = log->Fetch("t", 0, 0, 10, 1 << 20, std::chrono::milliseconds(20));
+  REQUIRE(empty.ok());
+  CHECK(empty->records.empty());
+  auto waiting = std::async(std::launch::async, [&] {
+    return log->Fetch("t", 0, 0, 10, 1 << 20, std::chrono::seconds(30));
+  });
+  REQUIRE(log->AppendAndWait({Rec("t", "", "hello")}).ok());
+  REQUIRE(waiting.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto got = waiting.get();
+  REQUIRE(got.ok());
+  REQUIRE(got->records.size() == 1);
+  CHECK(got->records[0].record.value == "hello");
+}
+
+TEST_CASE("fetch limits by records and bytes but returns at least one record", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1}).ok());
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 10; ++i) records.push_back(Rec("t", "", std::string(100, 'a' + i)));
+  REQUIRE(log->AppendAndWait(records).ok());
+  CHECK(log->Fetch("t", 0, 0, 3, 1 << 20)->records.size() == 3);
+  CHECK(log->Fetch("t", 0, 0, 100, 250)->records.size() == 3);
+  CHECK(log->Fetch("t", 0, 0, 100, 1)->records.size() == 1);
+  auto mid = log->Fetch("t", 0, 7, 100, 1 << 20);
+  REQUIRE(mid->records.size() == 3);
+  CHECK(mid->records[0].offset == 7);
+  CHECK(mid->records[0].record.value == std::string(100, 'h'));
+  CHECK(log->Fetch("t", 1, 0, 1, 1).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("offsets, topics and committed offsets survive a reopen", "[log]") {
+  TempDir dir;
+  {
+    auto log = OpenLog(dir, nullptr);
+    REQUIRE(log->CreateTopic({.name = "events", .partitions = 2}).ok());
+    REQUIRE(log->RegisterGroup("ingest", "events").ok());
+    for (int i = 0; i < 10; ++i) REQUIRE(log->AppendAndWait({Rec("events", "", std::to_string(i))}).ok());
+    REQUIRE(log->Commit({{"ingest", "events", 0, 3}}).ok());
+  }
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->Topic("events").ok());
+  CHECK(log->Topic("events")->partitions == 2);
+  CHECK(log->Committed("ingest", "events", 0)->value() == 3);
+  CHECK(log->Committed("ingest", "events", 1)->value() == 0);
+  CHECK_FALSE(log->Committed("other", "events", 0)->has_value());
+  auto parts = log->Partitions("events");
+  REQUIRE(parts.ok());
+  CHECK((*parts)[0].end + (*parts)[1].end == 10);
+  // Appends continue after the last offset; the consumer resumes where it committed.
+  auto pos = log->AppendAndWait({Rec("events", "", "after")});
+  REQUIRE(pos.ok());
+  CHECK(pos->at(0).offset == (*parts)[pos->at(0).partition].end);
+  auto resumed = log->Fetch("events", 0, *log->Committed("ingest", "events", 0).value(), 100, 1 << 20);
+  REQUIRE(resumed.ok());
+  CHECK(resumed->records.front().offset == 3);
+  auto lag = log->Lag();
+  REQUIRE(lag.ok());
+  REQUIRE(lag->size() == 2);
+  CHECK(lag->at(0).group == "ingest");
+  CHECK(lag->at(0).lag() == lag->at(0).end - 3);
+}
+
+TEST_CASE("a commit lands atomically with the records of the same append", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "in", .partitions = 1}).ok());
+  REQUIRE(log->CreateTopic({.name = "out", .partitions = 1}).ok());
+  REQUIRE(log->AppendAndWait({Rec("in", "", "a"), Rec("in", "", "b")}).ok());
+
+  auto ok = log->AppendAndWait({Rec("out", "", "A"), Rec("out", "", "B")}, {{"pipeline", "in", 0, 2}});
+  REQUIRE(ok.ok());
+  CHECK(log->Committed("pipeline", "in", 0)->value() == 2);
+  CHECK(ReadAll(*log, "out", 0).size() == 2);
+
+  // One bad record fails the whole append: neither its records nor its commit appear.
+  auto bad = log->AppendAndWait({Rec("out", "", "C"), Rec("missing-topic", "", "D")}, {{"pipeline", "in", 0, 9}});
+  CHECK_FALSE(bad.ok());
+  CHECK(log->Committed("pipeline", "in", 0)->value() == 2);
+  CHECK(ReadAll(*log, "out", 0).size() == 2);
+}
+
+TEST_CASE("retention by age keeps what a consumer group has not committed past", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  const int64_t day = 24 * 3600 * 1000;
+  const int64_t now = 1800000000000;
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1, .retention_ms = day}).ok());
+  for (int i = 0; i < 10; ++i) REQUIRE(log->AppendAndWait({Rec("t", "", std::to_string(i), now - 3 * day)}).ok());
+  for (int i = 10; i < 15; ++i) REQUIRE(log->AppendAndWait({Rec("t", "", std::to_string(i), now)}).ok());
+  REQUIRE(log->RegisterGroup("slow", "t").ok());
+  REQUIRE(log->Commit({{"slow", "t", 0, 4}}).ok());
+
+  auto report = log->EnforceRetention(now);
+  REQUIRE(report.ok());
+  CHECK(report->records_deleted == 4);  // old, and read by every group
+  CHECK(log->Partitions("t")->at(0).start == 4);
+  CHECK(log->Fetch("t", 0, 2, 10, 1 << 20).status().code() == StatusCode::kNotFound);
+  CHECK(log->Fetch("t", 0, 4, 1, 1 << 20)->records.at(0).record.value == "4");
+
+  REQUIRE(log->Commit({{"slow", "t", 0, 15}}).ok());
+  CHECK(log->EnforceRetention(now)->records_deleted == 6);  // the young ones stay
+  CHECK(log->Partitions("t")->at(0).start == 10);
+  CHECK(ReadAll(*log, "t", 0).size() == 5);
+}
+
+TEST_CASE("the hard cap deletes unread records, with a warning metric", "[log]") {
+  TempDir dir;
+  MetricsRegistry metrics;
+  auto log = OpenLog(dir, &metrics);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1, .retention_ms = 0, .retention_bytes = 0,
+                            .hard_cap_bytes = 20000}).ok());
+  REQUIRE(log->RegisterGroup("never-reads", "t").ok());
+  for (int i = 0; i < 20; ++i) REQUIRE(log->AppendAndWait({Rec("t", "", Incompressible(2000, i))}).ok());
+  auto report = log->EnforceRetention(0);
+  REQUIRE(report.ok());
+  CHECK(report->forced_records_deleted > 0);
+  CHECK(report->forced_records_deleted == report->records_deleted);
+  CHECK(log->Partitions("t")->at(0).start == report->records_deleted);
+  CHECK(metrics.RenderPrometheus().find("hedgerow_log_retention_forced_deletes_total{topic=\"t\"}") != std::string::npos);
+}
+
+TEST_CASE("retention by size deletes the oldest batches of a partition", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1, .retention_ms = 0, .retention_bytes = 10000}).ok());
+  for (int i = 0; i < 20; ++i) REQUIRE(log->AppendAndWait({Rec("t", "", Incompressible(2000, i))}).ok());
+  auto report = log->EnforceRetention(0);
+  REQUIRE(report.ok());
+  // Each stored record takes a little over 2000 bytes: four fit under the limit.
+  CHECK(report->records_deleted == 16);
+  CHECK(report->forced_records_deleted == 0);
+  CHECK(log->Partitions("t")->at(0).bytes <= 10000);
+  auto rest = ReadAll(*log, "t", 0);
+  CHECK(rest.size() == 20 - report->records_deleted);
+  CHECK(rest.back().offset == 19);
+}
+
+TEST_CASE("a topic keeps its partition count", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 8}).ok());
+  CHECK(log->CreateTopic({.name = "t", .partitions = 8}).ok());
+  auto changed = log->CreateTopic({.name = "t", .partitions = 4});
+  CHECK(changed.code() == StatusCode::kInvalidArgument);
+  CHECK(changed.message() == "log: topic \"t\" has 8 partitions, not 4; topics are never repartitioned");
+  CHECK_FALSE(log->CreateTopic({.name = "", .partitions = 1}).ok());
+  CHECK_FALSE(log->CreateTopic({.name = "z", .partitions = 0}).ok());
+}
+
+TEST_CASE("an inspection instance reads a live log and refuses writes", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1}).ok());
+  REQUIRE(log->AppendAndWait({Rec("t", "", "first")}).ok());
+  auto reader = Log::OpenForInspection(dir.File("log"));
+  REQUIRE(reader.ok());
+  CHECK((*reader)->Fetch("t", 0, 0, 10, 1 << 20)->records.size() == 1);
+  CHECK((*reader)->AppendAndWait({Rec("t", "", "no")}).status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(log->AppendAndWait({Rec("t", "", "second")}).ok());
+  REQUIRE((*reader)->CatchUp().ok());
+  CHECK((*reader)->Fetch("t", 0, 0, 10, 1 << 20)->records.size() == 2);
+  CHECK(Log::OpenForInspection(dir.File("nothing-here")).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("appends after close fail as unavailable", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1}).ok());
+  log->Close();
+  CHECK(log->AppendAndWait({Rec("t", "", "late")}).status().code() == StatusCode::kUnavailable);
+}
