@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -10,10 +11,20 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"serve", "hedgerow serve [OPTIONS]",
        "Runs the server: capture and API on --listen, data in --data-dir.", &ServeOptions, &RunServe},
+      {"log", "hedgerow log topics|lag|tail TOPIC [--from OFFSET] [--follow] [--data-dir DIR]",
+       "Inspects the log: topics with record counts, consumer lag, or a topic's records as JSON lines.",
+       &LogOptions, &RunLog},
       {"version", "hedgerow version", "Prints the version.",
        [] { return std::vector<OptionSpec>{}; }, &RunVersion},
   };
   return kCommands;
+}
+
+const Command& FindCommand(std::string_view name) {
+  for (const Command& c : Commands()) {
+    if (name == c.name) return c;
+  }
+  std::abort();  // a command asked for itself by a name not in the table: a bug
 }
 
 std::vector<OptionSpec> AllOptions() {

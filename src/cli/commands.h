@@ -25,6 +25,9 @@ struct Command {
 // Every command, in the order `hedgerow --help` lists them.
 const std::vector<Command>& Commands();
 
+// The command named `name`; it must exist.
+const Command& FindCommand(std::string_view name);
+
 // Every option of every command: the config file may hold any of them.
 std::vector<OptionSpec> AllOptions();
 
@@ -38,5 +41,7 @@ void ReportError(const std::string& message);
 std::vector<OptionSpec> ServeOptions();
 int RunServe(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
+std::vector<OptionSpec> LogOptions();
+int RunLog(const std::vector<std::string>& args);
 
 }  // namespace hedgerow::cli

@@ -57,7 +57,7 @@ std::vector<OptionSpec> ServeOptions() {
 
 int RunServe(const std::vector<std::string>& args) {
   const int64_t started_ms = MonotonicMillis();
-  std::optional<Config> config = LoadConfigOrReport(Commands()[0], args);
+  std::optional<Config> config = LoadConfigOrReport(FindCommand("serve"), args);
   if (!config) return kExitUsage;
   if (!config->positional().empty()) {
     ReportError(fmt::format("serve takes no arguments, got \"{}\"", config->positional()[0]));

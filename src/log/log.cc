@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
 #include "keys.h"
 #include "log_impl.h"
@@ -139,6 +140,7 @@ Status Log::Impl::LoadTopics() {
       if (!rit->status().ok()) return FromRocks(rit->status(), "reading partition ends");
     }
     t.next = t.end;
+    t.next_bytes = t.bytes;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading topics");
   return Status::Ok();
@@ -146,15 +148,28 @@ Status Log::Impl::LoadTopics() {
 
 void Log::Impl::StartWriter() {
   writer_ = std::thread([this] { WriterLoop(); });
+  syncer_ = std::thread([this] { SyncLoop(); });
 }
 
 void Log::Impl::Close() {
+  {
+    std::lock_guard<std::mutex> lock(retention_mu_);
+    retention_stop_ = true;
+    retention_wakeup_.notify_all();
+  }
+  if (retention_.joinable()) retention_.join();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     stopping_ = true;
     queue_changed_.notify_all();
   }
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    writer_done_ = true;
+    sync_changed_.notify_all();
+  }
+  if (syncer_.joinable()) syncer_.join();
   {
     std::lock_guard<std::mutex> lock(topics_mu_);
     closed_ = true;
@@ -171,6 +186,21 @@ void Log::Impl::Close() {
     std::error_code ec;
     std::filesystem::remove_all(secondary_dir_, ec);
     secondary_dir_.clear();
+  }
+}
+
+void Log::Impl::RetentionLoop(Log* log) {
+  std::unique_lock<std::mutex> lock(retention_mu_);
+  while (!retention_wakeup_.wait_for(lock, options_.retention_interval, [&] { return retention_stop_; })) {
+    lock.unlock();
+    Result<RetentionReport> report = log->EnforceRetention(NowMicros() / 1000);
+    if (!report.ok()) {
+      LogWarn("log", "retention failed", {{"error", report.status().ToString()}});
+    } else if (report->records_deleted > 0) {
+      LogInfo("log", "retention deleted records", {{"records", report->records_deleted},
+                                                   {"batches", report->batches_deleted}});
+    }
+    lock.lock();
   }
 }
 
@@ -203,7 +233,11 @@ Result<std::unique_ptr<Log>> Log::Open(LogOptions options, MetricsRegistry* metr
   HEDGEROW_RETURN_IF_ERROR(impl->OpenDb());
   HEDGEROW_RETURN_IF_ERROR(impl->LoadTopics());
   impl->StartWriter();
-  return std::unique_ptr<Log>(new Log(std::move(impl)));
+  std::unique_ptr<Log> log(new Log(std::move(impl)));
+  if (log->impl_->options_.retention_interval.count() > 0) {
+    log->impl_->retention_ = std::thread([log = log.get()] { log->impl_->RetentionLoop(log); });
+  }
+  return log;
 }
 
 Result<std::unique_ptr<Log>> Log::OpenForInspection(const std::string& dir) {
@@ -261,6 +295,7 @@ Status Log::CreateTopic(const TopicConfig& config) {
   t->end.assign(config.partitions, 0);
   t->next.assign(config.partitions, 0);
   t->bytes.assign(config.partitions, 0);
+  t->next_bytes.assign(config.partitions, 0);
   impl_->topics_.emplace(config.name, std::move(t));
   impl_->next_topic_id_ = id + 1;
   return Status::Ok();

@@ -25,8 +25,9 @@ struct TopicState {
   TopicConfig config;
   std::vector<Offset> start;  // first stored offset per partition
   std::vector<Offset> end;    // next offset per partition, published after the fsync
-  std::vector<Offset> next;   // writer: next offset to assign (== end between groups)
-  std::vector<uint64_t> bytes;  // stored key+value bytes per partition; written by the writer
+  std::vector<uint64_t> bytes;  // stored key+value bytes per partition, published with end
+  std::vector<Offset> next;         // writer only: next offset to assign
+  std::vector<uint64_t> next_bytes;  // writer only: bytes once the written groups are synced
   std::atomic<uint64_t> round_robin{0};
 };
 
@@ -41,6 +42,22 @@ struct PendingAppend {
   std::chrono::steady_clock::time_point enqueued;
 };
 
+// A group the writer has written (sync=false) and the syncer must make durable before its
+// appends are acknowledged and its records become visible to Fetch.
+struct WrittenGroup {
+  struct Advance {
+    TopicState* topic;
+    uint32_t partition;
+    Offset end;
+    uint64_t bytes;
+  };
+  std::vector<PendingAppend> appends;
+  std::vector<Status> failed;  // per append, from resolving topics and partitions
+  std::vector<std::vector<RecordPosition>> positions;
+  std::vector<Advance> advances;
+  size_t record_count = 0;
+};
+
 class Log::Impl {
  public:
   Impl(LogOptions options, MetricsRegistry* metrics, bool secondary);
@@ -51,9 +68,15 @@ class Log::Impl {
   void StartWriter();
   void Close();
 
-  // Writer thread.
+  // Writer thread: resolves, encodes and writes groups without fsync, in order.
   void WriterLoop();
-  void ProcessGroup(std::vector<PendingAppend>& group);
+  void ProcessGroup(std::vector<PendingAppend> group);
+  // Sync thread: fsyncs the WAL behind written groups, then publishes and acknowledges
+  // them. Writing group N+1 overlaps the fsync of group N.
+  void SyncLoop();
+  void Complete(WrittenGroup& group, const Status& status);
+  void WaitForSyncIdle();
+  void RetentionLoop(Log* log);
   Result<RetentionReport> RunRetention(int64_t now_ms);  // on the writer thread
 
   TopicState* FindTopic(std::string_view name) const;  // caller holds topics_mu_
@@ -82,6 +105,18 @@ class Log::Impl {
   std::deque<PendingAppend> queue_;  // guarded by queue_mu_
   bool stopping_ = false;            // guarded by queue_mu_
   std::thread writer_;
+
+  std::mutex retention_mu_;
+  std::condition_variable retention_wakeup_;
+  bool retention_stop_ = false;  // guarded by retention_mu_
+  std::thread retention_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_changed_;
+  std::deque<WrittenGroup> sync_queue_;  // guarded by sync_mu_
+  bool syncing_ = false;                 // guarded by sync_mu_: a SyncWAL is running
+  bool writer_done_ = false;             // guarded by sync_mu_
+  std::thread syncer_;
 
   // Metrics (valid when metrics_ is set).
   Counter* fsyncs_ = nullptr;

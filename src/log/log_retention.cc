@@ -80,6 +80,7 @@ Result<RetentionReport> Log::Impl::RunRetention(int64_t now_ms) {
         std::lock_guard<std::mutex> lock(topics_mu_);
         target.topic->start[p] = new_start;
         target.topic->bytes[p] = bytes;
+        target.topic->next_bytes[p] = bytes;  // the writer waits for the syncer before tasks
       }
       report.batches_deleted += batches;
       report.records_deleted += records;

@@ -1,4 +1,12 @@
-// The group-commit writer: the only thread that assigns offsets and writes records.
+// The group commit, in two stages so that encoding the next group overlaps the fsync of
+// the previous one:
+//   writer thread: take every queued append -> resolve partitions -> assign offsets ->
+//                  one WriteBatch (sync=false) -> hand to the syncer
+//   sync thread:   SyncWAL() covering every group written so far -> publish end offsets
+//                  (Fetch sees records only now) -> acknowledge each append
+// Offsets are assigned by the writer alone and written in order; the WAL is replayed up to
+// its first torn record after a crash, so what survives is always a prefix of the groups
+// written, and every acknowledged group is in it: no gap, no lost acknowledged record.
 
 #include <rocksdb/write_batch.h>
 
@@ -30,7 +38,7 @@ void Log::Impl::WriterLoop() {
       std::unique_lock<std::mutex> lock(queue_mu_);
       queue_changed_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping and drained
-      // Everything that arrived while the previous fsync ran becomes one group.
+      // Everything that arrived while the previous group was written becomes one group.
       size_t bytes = 0;
       while (!queue_.empty() && (group.empty() || bytes + queue_.front().bytes <= options_.max_group_bytes)) {
         if (queue_.front().task) {
@@ -47,75 +55,73 @@ void Log::Impl::WriterLoop() {
       }
     }
     if (task) {
+      // Tasks (retention) change starts and sizes: let the syncer publish everything first.
+      WaitForSyncIdle();
       task();
     } else {
-      ProcessGroup(group);
+      ProcessGroup(std::move(group));
     }
   }
 }
 
-void Log::Impl::ProcessGroup(std::vector<PendingAppend>& group) {
-  std::vector<Status> failed(group.size());
-  std::vector<std::vector<Placement>> placements(group.size());
+void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
+  WrittenGroup g;
+  g.appends = std::move(appends);
+  const size_t n = g.appends.size();
+  g.failed.resize(n);
+  g.positions.resize(n);
+  std::vector<std::vector<Placement>> placements(n);
   std::map<std::pair<uint32_t, uint32_t>, std::pair<Placement, PartitionItems>> by_partition;
 
-  // Resolve topics and partitions; an append with any bad record fails as a whole.
+  // Resolve topics and partitions; an append with any bad record or commit fails whole.
   {
     std::lock_guard<std::mutex> lock(topics_mu_);
-    for (size_t i = 0; i < group.size(); ++i) {
-      for (const OutgoingRecord& r : group[i].records) {
+    for (size_t i = 0; i < n; ++i) {
+      for (const OutgoingRecord& r : g.appends[i].records) {
         TopicState* t = FindTopic(r.topic);
         if (t == nullptr) {
-          failed[i] = Status::NotFound(fmt::format("log: no topic \"{}\"", r.topic));
+          g.failed[i] = Status::NotFound(fmt::format("log: no topic \"{}\"", r.topic));
           break;
         }
-        uint32_t n = t->config.partitions;
+        uint32_t count = t->config.partitions;
         uint32_t p;
         if (r.partition >= 0) {
-          if (static_cast<uint32_t>(r.partition) >= n) {
-            failed[i] = Status::InvalidArgument(
+          if (static_cast<uint32_t>(r.partition) >= count) {
+            g.failed[i] = Status::InvalidArgument(
                 fmt::format("log: topic \"{}\" has no partition {}", r.topic, r.partition));
             break;
           }
           p = static_cast<uint32_t>(r.partition);
         } else if (!r.record.key.empty()) {
-          p = KafkaPartition(r.record.key, n);
+          p = KafkaPartition(r.record.key, count);
         } else {
-          p = static_cast<uint32_t>(t->round_robin.fetch_add(1) % n);
+          p = static_cast<uint32_t>(t->round_robin.fetch_add(1) % count);
         }
         placements[i].push_back({t, p});
       }
-      for (const OffsetCommit& c : group[i].commits) {
+      for (const OffsetCommit& c : g.appends[i].commits) {
         TopicState* t = FindTopic(c.topic);
-        if (failed[i].ok() && (t == nullptr || c.partition >= t->config.partitions)) {
-          failed[i] = Status::NotFound(
+        if (g.failed[i].ok() && (t == nullptr || c.partition >= t->config.partitions)) {
+          g.failed[i] = Status::NotFound(
               fmt::format("log: cannot commit {}/{}: no such topic partition", c.topic, c.partition));
         }
       }
     }
   }
-  size_t record_count = 0;
-  for (size_t i = 0; i < group.size(); ++i) {
-    if (!failed[i].ok()) continue;
+  for (size_t i = 0; i < n; ++i) {
+    if (!g.failed[i].ok()) continue;
+    g.positions[i].resize(g.appends[i].records.size());
     for (size_t j = 0; j < placements[i].size(); ++j) {
       const Placement& pl = placements[i][j];
       auto& slot = by_partition[{pl.topic->id, pl.partition}];
       slot.first = pl;
       slot.second.emplace_back(i, j);
-      ++record_count;
+      ++g.record_count;
     }
   }
 
   // One batch value per partition, offsets continuing from the writer's next offsets.
   rocksdb::WriteBatch wb;
-  std::vector<std::vector<RecordPosition>> positions(group.size());
-  for (size_t i = 0; i < group.size(); ++i) positions[i].resize(group[i].records.size());
-  struct PartitionAdvance {
-    Placement placement;
-    Offset next;
-    uint64_t bytes;
-  };
-  std::vector<PartitionAdvance> new_next;
   std::vector<const Record*> batch;
   for (auto& [tp, entry] : by_partition) {
     auto& [pl, items] = entry;
@@ -123,90 +129,126 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend>& group) {
     batch.clear();
     for (size_t k = 0; k < items.size(); ++k) {
       auto [i, j] = items[k];
-      batch.push_back(&group[i].records[j].record);
-      positions[i][j] = RecordPosition{pl.partition, base + k};
+      batch.push_back(&g.appends[i].records[j].record);
+      g.positions[i][j] = RecordPosition{pl.partition, base + k};
     }
     std::string key = keys::Record(pl.topic->id, pl.partition, base);
     std::string value = EncodeBatch(batch, options_.codec);
-    uint64_t bytes = pl.topic->bytes[pl.partition] + key.size() + value.size();
+    uint64_t bytes = pl.topic->next_bytes[pl.partition] + key.size() + value.size();
     wb.Put(records_cf_, key, value);
     wb.Put(meta_cf_, keys::PartitionBytes(pl.topic->id, pl.partition), keys::EncodeU64(bytes));
-    new_next.push_back({pl, base + items.size(), bytes});
+    g.advances.push_back({pl.topic, pl.partition, base + items.size(), bytes});
   }
-  bool any_commit = false;
-  for (size_t i = 0; i < group.size(); ++i) {
-    if (!failed[i].ok()) continue;
-    for (const OffsetCommit& c : group[i].commits) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!g.failed[i].ok()) continue;
+    for (const OffsetCommit& c : g.appends[i].commits) {
       wb.Put(meta_cf_, keys::Commit(c.topic, c.group, c.partition), keys::EncodeU64(c.next_offset));
-      any_commit = true;
     }
   }
+  if (wb.Count() == 0) return Complete(g, Status::Ok());  // every append failed to resolve
 
-  Status write_status;
-  if (wb.Count() > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    rocksdb::Status s = db_->Write(wo, &wb);
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &wb);
+  if (!s.ok()) {
+    // Nothing was assigned: the next offsets stay where they were, so no gap can appear.
+    if (write_errors_ != nullptr) write_errors_->Inc();
+    LogError("log", "group write failed", {{"records", static_cast<uint64_t>(g.record_count)},
+                                           {"error", s.ToString()}});
+    return Complete(g, Status::Unavailable(fmt::format("log: write failed: {}", s.ToString())));
+  }
+  for (const auto& a : g.advances) {
+    a.topic->next[a.partition] = a.end;
+    a.topic->next_bytes[a.partition] = a.bytes;
+  }
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  sync_queue_.push_back(std::move(g));
+  sync_changed_.notify_all();
+}
+
+void Log::Impl::SyncLoop() {
+  while (true) {
+    std::deque<WrittenGroup> groups;
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_changed_.wait(lock, [&] { return !sync_queue_.empty() || writer_done_; });
+      if (sync_queue_.empty()) return;  // the writer stopped and everything is synced
+      groups.swap(sync_queue_);
+      syncing_ = true;
+    }
+    // Every group taken was written before this call, so one fsync covers them all.
+    rocksdb::Status s = db_->SyncWAL();
     if (fsyncs_ != nullptr) fsyncs_->Inc();
+    Status status;
     if (!s.ok()) {
-      // Nothing was assigned: the next offsets stay where they were, so no gap can appear.
-      write_status = Status::Unavailable(fmt::format("log: write failed: {}", s.ToString()));
       if (write_errors_ != nullptr) write_errors_->Inc();
-      LogError("log", "group commit failed", {{"records", static_cast<uint64_t>(record_count)},
-                                              {"error", s.ToString()}});
-    }
-  }
-
-  if (write_status.ok()) {
-    for (auto& [pl, next, bytes] : new_next) pl.topic->next[pl.partition] = next;
-    std::lock_guard<std::mutex> lock(topics_mu_);
-    for (auto& [pl, next, bytes] : new_next) {
-      pl.topic->end[pl.partition] = next;
-      pl.topic->bytes[pl.partition] = bytes;
-    }
-    records_arrived_.notify_all();
-  }
-
-  if (metrics_ != nullptr && write_status.ok()) {
-    group_records_->Observe(static_cast<double>(record_count));
-    for (auto& [key, entry] : by_partition) {
-      const std::string& topic = entry.first.topic->config.name;
-      uint64_t bytes = 0;
-      for (auto [i, j] : entry.second) {
-        bytes += group[i].records[j].record.key.size() + group[i].records[j].record.value.size();
-      }
-      metrics_->GetCounter("hedgerow_log_appended_records_total", "Records appended", {{"topic", topic}})
-          .Inc(entry.second.size());
-      metrics_->GetCounter("hedgerow_log_appended_bytes_total", "Key and value bytes appended", {{"topic", topic}})
-          .Inc(bytes);
-    }
-    if (any_commit) {
+      LogError("log", "WAL fsync failed", {{"groups", static_cast<uint64_t>(groups.size())}, {"error", s.ToString()}});
+      status = Status::Unavailable(fmt::format("log: fsync failed: {}", s.ToString()));
+    } else {
       std::lock_guard<std::mutex> lock(topics_mu_);
-      for (const PendingAppend& a : group) {
-        for (const OffsetCommit& c : a.commits) {
-          TopicState* t = FindTopic(c.topic);
-          if (t == nullptr || c.partition >= t->config.partitions) continue;
-          Offset end = t->end[c.partition];
-          metrics_
-              ->GetGauge("hedgerow_log_consumer_lag", "Records a consumer group has not committed past",
-                         {{"group", c.group}, {"topic", c.topic}, {"partition", std::to_string(c.partition)}})
-              .Set(static_cast<double>(end > c.next_offset ? end - c.next_offset : 0));
+      for (const WrittenGroup& g : groups) {
+        for (const auto& a : g.advances) {
+          a.topic->end[a.partition] = a.end;
+          a.topic->bytes[a.partition] = a.bytes;
         }
       }
+      records_arrived_.notify_all();
+    }
+    if (group_records_ != nullptr) {
+      size_t records = 0;
+      for (const WrittenGroup& g : groups) records += g.record_count;
+      group_records_->Observe(static_cast<double>(records));
+    }
+    for (WrittenGroup& g : groups) Complete(g, status);
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    syncing_ = false;
+    sync_changed_.notify_all();
+  }
+}
+
+void Log::Impl::WaitForSyncIdle() {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  sync_changed_.wait(lock, [&] { return sync_queue_.empty() && !syncing_; });
+}
+
+void Log::Impl::Complete(WrittenGroup& g, const Status& status) {
+  if (metrics_ != nullptr && status.ok()) {
+    std::map<std::string, std::pair<uint64_t, uint64_t>> per_topic;  // records, bytes
+    for (size_t i = 0; i < g.appends.size(); ++i) {
+      if (!g.failed[i].ok()) continue;
+      for (const OutgoingRecord& r : g.appends[i].records) {
+        auto& [records, bytes] = per_topic[r.topic];
+        ++records;
+        bytes += r.record.key.size() + r.record.value.size();
+      }
+      for (const OffsetCommit& c : g.appends[i].commits) {
+        Offset end = 0;
+        {
+          std::lock_guard<std::mutex> lock(topics_mu_);
+          if (TopicState* t = FindTopic(c.topic)) end = t->end[c.partition];
+        }
+        metrics_
+            ->GetGauge("hedgerow_log_consumer_lag", "Records a consumer group has not committed past",
+                       {{"group", c.group}, {"topic", c.topic}, {"partition", std::to_string(c.partition)}})
+            .Set(static_cast<double>(end > c.next_offset ? end - c.next_offset : 0));
+      }
+    }
+    for (const auto& [topic, counts] : per_topic) {
+      metrics_->GetCounter("hedgerow_log_appended_records_total", "Records appended", {{"topic", topic}})
+          .Inc(counts.first);
+      metrics_->GetCounter("hedgerow_log_appended_bytes_total", "Key and value bytes appended", {{"topic", topic}})
+          .Inc(counts.second);
     }
   }
-
   auto now = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < group.size(); ++i) {
+  for (size_t i = 0; i < g.appends.size(); ++i) {
     if (append_latency_ != nullptr) {
-      append_latency_->Observe(std::chrono::duration<double>(now - group[i].enqueued).count());
+      append_latency_->Observe(std::chrono::duration<double>(now - g.appends[i].enqueued).count());
     }
-    if (!failed[i].ok()) {
-      group[i].done(failed[i]);
-    } else if (!write_status.ok()) {
-      group[i].done(write_status);
+    if (!g.failed[i].ok()) {
+      g.appends[i].done(g.failed[i]);
+    } else if (!status.ok()) {
+      g.appends[i].done(status);
     } else {
-      group[i].done(std::move(positions[i]));
+      g.appends[i].done(std::move(g.positions[i]));
     }
   }
 }

@@ -7,6 +7,7 @@
 #include "data_dir_lock.h"
 #include "hedgerow/common/log.h"
 #include "process_stats.h"
+#include "topics.h"
 
 namespace hedgerow::server {
 
@@ -33,6 +34,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     LogInfo("server", "stored personal API key", {{"personal_api_key", options.personal_api_key}});
   }
 
+  log::LogOptions log_options;
+  log_options.dir = (std::filesystem::path(options.data_dir) / "log").string();
+  log_options.retention_interval = options.retention_interval;
+  HEDGEROW_ASSIGN_OR_RETURN(s->log_, log::Log::Open(log_options, &s->metrics_));
+  for (const log::TopicConfig& topic : DefaultTopics()) HEDGEROW_RETURN_IF_ERROR(s->log_->CreateTopic(topic));
+
   s->metrics_.GetGauge("hedgerow_build_info", "Build of this process", {{"version", HEDGEROW_VERSION}}).Set(1);
   s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->api_->Start());
@@ -45,6 +52,8 @@ void Server::Stop(std::chrono::milliseconds drain) {
   // Reverse order of Start: no new requests, then the stores they used.
   if (api_) api_->Stop(drain);
   api_.reset();
+  if (log_) log_->Close();
+  log_.reset();
   meta_.reset();
   lock_.reset();
 }
@@ -61,7 +70,13 @@ http::Router Server::BuildApiRouter() {
           503, fmt::format(R"({{"status":"not_ready","meta":{}}})", http::JsonQuote(meta.status().ToString()))));
       return;
     }
-    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok"})"));
+    Result<log::TopicConfig> ingestion = log_->Topic("events_plugin_ingestion");
+    if (!ingestion.ok()) {
+      reply(http::Response::Json(503, fmt::format(R"({{"status":"not_ready","log":{}}})",
+                                                  http::JsonQuote(ingestion.status().ToString()))));
+      return;
+    }
+    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok"})"));
   });
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")

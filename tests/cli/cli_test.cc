@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "hedgerow/log/log.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -149,4 +150,57 @@ TEST_CASE("every command has --help and version prints the version", "[cli]") {
   auto [code, err] = Run({kBinary});
   CHECK(code == 2);
   CHECK(err.find("Usage: hedgerow COMMAND") != std::string::npos);
+}
+
+TEST_CASE("log topics, lag and tail inspect the data dir of a running server", "[cli]") {
+  TempDir dir;
+  ChildProcess server(ServeArgs(dir));
+  StartServe(server);
+
+  ChildProcess topics({kBinary, "log", "topics", "--data-dir", dir.File("data")});
+  REQUIRE(topics.Wait() == 0);
+  CHECK(topics.stdout_text().find(R"({"topic":"events_plugin_ingestion","partitions":8,"records":0,)") !=
+        std::string::npos);
+  CHECK(topics.stdout_text().find(R"("topic":"clickhouse_events_json")") != std::string::npos);
+
+  ChildProcess lag({kBinary, "log", "lag", "--data-dir", dir.File("data")});
+  CHECK(lag.Wait() == 0);
+
+  ChildProcess tail({kBinary, "log", "tail", "events_plugin_ingestion", "--data-dir", dir.File("data")});
+  CHECK(tail.Wait() == 0);
+  CHECK(tail.stdout_text().empty());
+
+  ChildProcess missing({kBinary, "log", "tail", "no_such_topic", "--data-dir", dir.File("data")});
+  CHECK(missing.Wait() == 1);
+  CHECK(missing.stderr_text() == "hedgerow: log: no topic \"no_such_topic\"\n");
+
+  ChildProcess usage({kBinary, "log", "tail"});
+  CHECK(usage.Wait() == 2);
+  server.Signal(SIGTERM);
+  CHECK(server.Wait() == 0);
+}
+
+TEST_CASE("log tail prints records as JSON lines, JSON values as JSON", "[cli]") {
+  TempDir dir;
+  {
+    auto log = hedgerow::log::Log::Open({.dir = dir.File("data/log")}, nullptr);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->CreateTopic({.name = "t", .partitions = 1}).ok());
+    std::vector<hedgerow::log::OutgoingRecord> records(3);
+    for (auto& r : records) r.topic = "t";
+    records[0].record = {"k0", R"({"event":"a"})", 1700000000000, {}};
+    records[1].record = {"k1", "not \"json\"", 1700000000001, {}};
+    records[2].record = {"", "[1,2]", 1700000000002, {}};
+    REQUIRE((*log)->AppendAndWait(records).ok());
+  }
+  ChildProcess all({kBinary, "log", "tail", "t", "--data-dir", dir.File("data")});
+  REQUIRE(all.Wait() == 0);
+  CHECK(all.stdout_text() ==
+        "{\"topic\":\"t\",\"partition\":0,\"offset\":0,\"timestamp\":1700000000000,\"key\":\"k0\",\"value\":{\"event\":\"a\"}}\n"
+        "{\"topic\":\"t\",\"partition\":0,\"offset\":1,\"timestamp\":1700000000001,\"key\":\"k1\",\"value\":\"not \\\"json\\\"\"}\n"
+        "{\"topic\":\"t\",\"partition\":0,\"offset\":2,\"timestamp\":1700000000002,\"key\":\"\",\"value\":[1,2]}\n");
+  ChildProcess from({kBinary, "log", "tail", "t", "--from", "2", "--data-dir", dir.File("data")});
+  REQUIRE(from.Wait() == 0);
+  CHECK(from.stdout_text().find("\"offset\":2") != std::string::npos);
+  CHECK(from.stdout_text().find("\"offset\":1") == std::string::npos);
 }

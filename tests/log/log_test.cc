@@ -330,3 +330,21 @@ TEST_CASE("appends after close fail as unavailable", "[log]") {
   log->Close();
   CHECK(log->AppendAndWait({Rec("t", "", "late")}).status().code() == StatusCode::kUnavailable);
 }
+
+TEST_CASE("a background thread applies retention on its interval", "[log]") {
+  TempDir dir;
+  LogOptions options;
+  options.dir = dir.File("log");
+  options.retention_interval = std::chrono::milliseconds(10);
+  auto opened = Log::Open(options, nullptr);
+  REQUIRE(opened.ok());
+  Log& log = **opened;
+  REQUIRE(log.CreateTopic({.name = "t", .partitions = 1, .retention_ms = 1000}).ok());
+  REQUIRE(log.AppendAndWait({Rec("t", "", "ancient", 1000), Rec("t", "", "ancient", 1000)}).ok());
+  // Awaits the condition (start moved) with a deadline; the thread runs every 10 ms.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log.Partitions("t")->at(0).start == 0 && std::chrono::steady_clock::now() < deadline) {
+    (void)log.Fetch("t", 0, 2, 1, 1, std::chrono::milliseconds(5));
+  }
+  CHECK(log.Partitions("t")->at(0).start == 2);
+}

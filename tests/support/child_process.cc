@@ -15,7 +15,8 @@ namespace hedgerow::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  int out_fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(out_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   for (const auto& e : env) env_strings.push_back(e);
@@ -30,6 +31,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     dup2(fds[1], 2);
+    dup2(out_fds[1], 1);
     // The test process may block signals; the child starts from a clean mask.
     sigset_t none;
     sigemptyset(&none);
@@ -38,7 +40,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
     _exit(127);
   }
   close(fds[1]);
+  close(out_fds[1]);
   stderr_fd_ = fds[0];
+  stdout_fd_ = out_fds[0];
 }
 
 ChildProcess::~ChildProcess() {
@@ -47,16 +51,34 @@ ChildProcess::~ChildProcess() {
     waitpid(pid_, nullptr, 0);
   }
   if (stderr_fd_ >= 0) close(stderr_fd_);
+  if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
 bool ChildProcess::ReadSome(std::chrono::milliseconds timeout) {
-  pollfd p{stderr_fd_, POLLIN, 0};
-  if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+  // Returns true when stderr made progress or stdout delivered data; false on timeout or
+  // stderr EOF. A closed stdout is dropped from the poll set (poll ignores fd -1).
+  pollfd p[2] = {{stderr_fd_, POLLIN, 0}, {stdout_fd_, POLLIN, 0}};
+  if (poll(p, 2, static_cast<int>(timeout.count())) <= 0) return false;
   char buf[4096];
-  ssize_t n = read(stderr_fd_, buf, sizeof(buf));
-  if (n <= 0) return false;
-  stderr_.append(buf, static_cast<size_t>(n));
-  return true;
+  bool progress = false;
+  if (stdout_fd_ >= 0 && p[1].revents != 0) {
+    ssize_t n = read(stdout_fd_, buf, sizeof(buf));
+    if (n > 0) {
+      stdout_.append(buf, static_cast<size_t>(n));
+      progress = true;
+    } else {
+      close(stdout_fd_);
+      stdout_fd_ = -1;
+      progress = true;
+    }
+  }
+  if (p[0].revents != 0) {
+    ssize_t n = read(stderr_fd_, buf, sizeof(buf));
+    if (n <= 0) return false;
+    stderr_.append(buf, static_cast<size_t>(n));
+    progress = true;
+  }
+  return progress;
 }
 
 std::optional<std::string> ChildProcess::WaitForLine(const std::string& needle,
@@ -71,6 +93,18 @@ std::optional<std::string> ChildProcess::WaitForLine(const std::string& needle,
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !ReadSome(left)) return std::nullopt;
+  }
+}
+
+void ChildProcess::DrainFor(std::chrono::milliseconds duration) {
+  auto deadline = std::chrono::steady_clock::now() + duration;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    if (!ReadSome(left) && std::chrono::steady_clock::now() < deadline) {
+      // EOF: the child closed stderr (exited); nothing more to drain.
+      return;
+    }
   }
 }
 

@@ -9,7 +9,7 @@
 
 namespace hedgerow::testing {
 
-// A child process (e.g. build/hedgerow) with its stderr captured, for tests that check
+// A child process (e.g. build/hedgerow) with its stderr and stdout captured, for tests that check
 // exit codes, signals and log lines. Killed with SIGKILL if still running at destruction.
 // Not thread-safe.
 class ChildProcess {
@@ -25,17 +25,22 @@ class ChildProcess {
   // at EOF or after `timeout`.
   std::optional<std::string> WaitForLine(const std::string& needle,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Keeps reading stderr for `duration`, so a chatty child never blocks on a full pipe.
+  void DrainFor(std::chrono::milliseconds duration);
   void Signal(int sig);
   // Waits for exit; returns the exit code, 128+signal if killed, or nullopt on timeout.
   std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(15));
-  // Everything read from stderr so far (WaitForLine and Wait read it).
+  // Everything read from stderr and stdout so far (WaitForLine, DrainFor and Wait read them).
   const std::string& stderr_text() const { return stderr_; }
+  const std::string& stdout_text() const { return stdout_; }
 
  private:
   bool ReadSome(std::chrono::milliseconds timeout);
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
+  int stdout_fd_ = -1;
   std::string stderr_;
+  std::string stdout_;
   size_t scanned_ = 0;
   std::optional<int> exit_code_;
 };

@@ -30,6 +30,8 @@ struct LogOptions {
   std::string dir;  // RocksDB directory, created if absent
   Codec codec = Codec::kLz4;
   size_t max_group_bytes = 16u << 20;  // one group commit gathers at most this much
+  // How often a background thread applies retention; zero: only EnforceRetention() calls.
+  std::chrono::milliseconds retention_interval{0};
 };
 
 struct FetchResult {
@@ -65,9 +67,10 @@ using AppendCallback = std::function<void(Result<std::vector<RecordPosition>>)>;
 // Kafka's topics on RocksDB: the place where acknowledged data first becomes durable.
 //
 // Writes: Append() hands records to one writer thread, which gathers every pending append
-// into one RocksDB WriteBatch written with sync=true (group commit: one fsync for many
-// callers), assigns dense per-partition offsets in that single thread (so a crash can
-// never leave a gap), then completes each caller. Offset commits given with an append land
+// into one RocksDB WriteBatch and assigns dense per-partition offsets in that single thread
+// (so a crash can never leave a gap); a sync thread fsyncs the WAL behind each written
+// group (group commit: one fsync for many callers, overlapping the next group's encoding),
+// and only then makes the records visible and completes each caller. Offset commits given with an append land
 // in the same atomic write, which makes consume-transform-produce exactly-once.
 //
 // Reads: Fetch() reads any partition from any thread, optionally long-polling for new
@@ -95,8 +98,8 @@ class Log {
   std::vector<TopicConfig> Topics() const;
   Result<TopicConfig> Topic(std::string_view name) const;
 
-  // Queues records for the next group commit. `done` runs exactly once, on the writer
-  // thread (keep it short: post elsewhere for real work), with each record's position in
+  // Queues records for the next group commit. `done` runs exactly once, on the log's sync
+  // thread (keep it short, and never wait on the log in it: post elsewhere for real work), with each record's position in
   // input order, only after the batch is fsync'd. kNotFound for an unknown topic,
   // kInvalidArgument for a bad partition, kUnavailable when closed or when the disk
   // refuses the write. Nothing of a failed append is visible or committed.

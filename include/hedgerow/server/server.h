@@ -9,6 +9,7 @@
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
 #include "hedgerow/http/server.h"
+#include "hedgerow/log/log.h"
 #include "hedgerow/meta/meta_store.h"
 
 namespace hedgerow::server {
@@ -18,6 +19,7 @@ struct ServerOptions {
   std::string project_token;     // used only on the first start of a data dir
   std::string personal_api_key;  // added if not yet known
   http::ServerOptions api;       // capture/API listener
+  std::chrono::milliseconds retention_interval{60000};
 };
 
 class DataDirLock;
@@ -28,7 +30,7 @@ class DataDirLock;
 class Server {
  public:
   // Locks the data dir (one server per data dir), opens meta.sqlite, bootstraps project 1,
-  // starts listening. kUnavailable when the data dir is locked by another process or the
+  // opens the log and creates PostHog's topics, starts listening. kUnavailable when the data dir is locked by another process or the
   // address is taken; kInvalidArgument for unusable options.
   static Result<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
@@ -40,6 +42,7 @@ class Server {
 
   uint16_t api_port() const { return api_->port(); }
   MetricsRegistry& metrics() { return metrics_; }
+  log::Log& event_log() { return *log_; }
   const meta::Project& default_project() const { return default_project_; }
 
  private:
@@ -49,6 +52,7 @@ class Server {
   MetricsRegistry metrics_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<meta::MetaStore> meta_;
+  std::unique_ptr<log::Log> log_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
 };

@@ -1,0 +1,18 @@
+#include "hedgerow/common/json.h"
+
+#include <catch2/catch.hpp>
+
+using namespace hedgerow;
+
+TEST_CASE("IsJson accepts one complete JSON value and nothing else", "[common]") {
+  CHECK(IsJson(R"({"event":"$pageview","properties":{"a":[1,2.5,null,true]}})"));
+  CHECK(IsJson(" [1] \n"));
+  CHECK(IsJson("\"text\""));
+  CHECK(IsJson("42"));
+  CHECK_FALSE(IsJson(""));
+  CHECK_FALSE(IsJson("{"));
+  CHECK_FALSE(IsJson("{} {}"));
+  CHECK_FALSE(IsJson("plain text"));
+  CHECK_FALSE(IsJson(std::string_view("\"a\0\"", 4)));
+  CHECK_FALSE(IsJson("\"\xff\""));
+}
