@@ -52,6 +52,8 @@ std::vector<OptionSpec> ServeOptions() {
       {.name = "read-timeout-ms", .section = "http", .default_value = "30000",
        .help = "time allowed to send a request's header, and again its body", .type = OptionType::kInt,
        .min = 100, .max = 3600000, .value_name = "MS"},
+      {.name = "trusted-proxies", .section = "capture", .default_value = "",
+       .help = "comma-separated proxy IPs whose X-Forwarded-For gives the client IP", .value_name = "IP,..."},
   };
 }
 
@@ -82,6 +84,13 @@ int RunServe(const std::vector<std::string>& args) {
   options.api.max_body_bytes = static_cast<size_t>(config->GetInt("max-body-bytes"));
   options.api.max_header_bytes = static_cast<size_t>(config->GetInt("max-header-bytes"));
   options.api.read_timeout = std::chrono::milliseconds(config->GetInt("read-timeout-ms"));
+  for (std::string_view rest = config->GetString("trusted-proxies"); !rest.empty();) {
+    std::string_view ip = rest.substr(0, rest.find(','));
+    rest = ip.size() < rest.size() ? rest.substr(ip.size() + 1) : std::string_view();
+    while (!ip.empty() && ip.front() == ' ') ip.remove_prefix(1);
+    while (!ip.empty() && ip.back() == ' ') ip.remove_suffix(1);
+    if (!ip.empty()) options.capture.trusted_proxies.emplace_back(ip);
+  }
 
   // Signals are taken by sigwait below; blocking them before any thread starts makes every
   // thread inherit the mask, so no I/O thread is interrupted by them.

@@ -194,6 +194,8 @@ void Connection::Handle() {
                   !shutdown_requested_);
     }
     request.body = std::move(*inflated);
+    // The body is plain now; a handler must not try to undo the encoding again.
+    std::erase_if(request.headers, [](const auto& h) { return beast::iequals(h.first, "Content-Encoding"); });
   }
 
   Router::Match match = server_->router().Find(request.method, request.path);

@@ -50,6 +50,7 @@ Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& path) {
   HEDGEROW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path));
   std::unique_ptr<MetaStore> store(new MetaStore(std::move(db)));
   HEDGEROW_RETURN_IF_ERROR(store->Migrate());
+  HEDGEROW_RETURN_IF_ERROR(store->LoadProjectCache());
   return store;
 }
 
@@ -107,10 +108,29 @@ Result<std::optional<Project>> MetaStore::QueryProject(std::string_view column,
                                         stmt.ColumnInt64(3) != 0, stmt.ColumnInt64(4)});
 }
 
-Result<std::optional<Project>> MetaStore::FindProjectByToken(std::string_view token) {
-  if (token.empty()) return std::optional<Project>();
+Status MetaStore::LoadProjectCache() {
   std::lock_guard<std::mutex> lock(mu_);
-  return QueryProject("api_token", token, 0);
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt,
+                            db_->Prepare("SELECT id, name, api_token, anonymize_ips, created_at FROM projects"));
+  while (true) {
+    HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    CacheProject(Project{stmt.ColumnInt64(0), stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnInt64(3) != 0,
+                         stmt.ColumnInt64(4)});
+  }
+  return Status::Ok();
+}
+
+void MetaStore::CacheProject(const Project& project) {
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  projects_by_token_[project.api_token] = project;
+}
+
+std::optional<Project> MetaStore::FindProjectByToken(std::string_view token) const {
+  std::shared_lock<std::shared_mutex> lock(cache_mu_);
+  auto it = projects_by_token_.find(std::string(token));
+  if (it == projects_by_token_.end()) return std::nullopt;
+  return it->second;
 }
 
 Result<std::optional<Project>> MetaStore::FindProject(int64_t id) {
@@ -163,6 +183,7 @@ Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
     HEDGEROW_RETURN_IF_ERROR(InsertPersonalApiKey(personal_api_key, outcome.added_personal_api_key));
   }
   HEDGEROW_RETURN_IF_ERROR(tx.Commit());
+  if (outcome.created_project) CacheProject(outcome.project);
   return outcome;
 }
 

@@ -40,6 +40,9 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   HEDGEROW_ASSIGN_OR_RETURN(s->log_, log::Log::Open(log_options, &s->metrics_));
   for (const log::TopicConfig& topic : DefaultTopics()) HEDGEROW_RETURN_IF_ERROR(s->log_->CreateTopic(topic));
 
+  options.capture.max_payload_bytes = options.api.max_body_bytes;
+  s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
+
   s->metrics_.GetGauge("hedgerow_build_info", "Build of this process", {{"version", HEDGEROW_VERSION}}).Set(1);
   s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->api_->Start());
@@ -52,6 +55,7 @@ void Server::Stop(std::chrono::milliseconds drain) {
   // Reverse order of Start: no new requests, then the stores they used.
   if (api_) api_->Stop(drain);
   api_.reset();
+  capture_.reset();
   if (log_) log_->Close();
   log_.reset();
   meta_.reset();
@@ -78,6 +82,7 @@ http::Router Server::BuildApiRouter() {
     }
     reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok"})"));
   });
+  capture_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
         .Set(static_cast<double>(ResidentMemoryBytes()));

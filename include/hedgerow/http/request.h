@@ -13,7 +13,8 @@ namespace hedgerow::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // One HTTP request as handlers see it: the body is already decoded from any
-// Content-Encoding: gzip, and path parameters are filled in by the router.
+// Content-Encoding: gzip (and that header removed), and path parameters are filled in by
+// the router.
 // A plain value; the handler owns it.
 struct Request {
   uint64_t id = 0;         // unique per server run; appears in logs as request_id

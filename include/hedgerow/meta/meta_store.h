@@ -4,8 +4,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "hedgerow/common/sqlite.h"
 #include "hedgerow/common/status.h"
@@ -47,8 +49,9 @@ class MetaStore {
   Result<BootstrapOutcome> Bootstrap(std::string_view project_token,
                                      std::string_view personal_api_key);
 
-  // nullopt when no project has this token.
-  Result<std::optional<Project>> FindProjectByToken(std::string_view token);
+  // nullopt when no project has this token. Served from memory (every capture request
+  // asks): projects are loaded at Open and change only through this class.
+  std::optional<Project> FindProjectByToken(std::string_view token) const;
   Result<std::optional<Project>> FindProject(int64_t id);
 
   // True when `raw_key` is a stored personal API key.
@@ -64,9 +67,14 @@ class MetaStore {
   Result<std::optional<Project>> QueryProject(std::string_view column, std::string_view text,
                                               int64_t number);
   Status InsertPersonalApiKey(std::string_view raw_key, bool& added);
+  Status LoadProjectCache();
+  void CacheProject(const Project& project);
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+
+  mutable std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, Project> projects_by_token_;  // guarded by cache_mu_
 };
 
 // "sha256$" + hex SHA-256, the stored form of a personal API key.

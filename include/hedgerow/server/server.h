@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "hedgerow/capture/capture_service.h"
 #include "hedgerow/common/config.h"
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
@@ -19,6 +20,7 @@ struct ServerOptions {
   std::string project_token;     // used only on the first start of a data dir
   std::string personal_api_key;  // added if not yet known
   http::ServerOptions api;       // capture/API listener
+  capture::CaptureOptions capture;
   std::chrono::milliseconds retention_interval{60000};
 };
 
@@ -53,6 +55,7 @@ class Server {
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<meta::MetaStore> meta_;
   std::unique_ptr<log::Log> log_;
+  std::unique_ptr<capture::CaptureService> capture_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
 };

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "hedgerow/common/metrics.h"
+#include "hedgerow/http/router.h"
+#include "hedgerow/log/log.h"
+#include "hedgerow/meta/meta_store.h"
+
+namespace hedgerow::capture {
+
+struct CaptureOptions {
+  // Peers whose X-Forwarded-For (first entry) and X-Forwarded-Proto are believed.
+  std::vector<std::string> trusted_proxies;
+  size_t max_payload_bytes = 20u << 20;  // decoded text of one request
+};
+
+// The capture API: every SDK-facing event endpoint and the remote config posthog-js loads.
+// A request is acknowledged (200 {"status":1}) only after the log's group commit made all
+// its accepted events durable; if the log refuses, 503 with Retry-After.
+// Thread-safe; `meta`, `log` and `metrics` must outlive it and the routes it added.
+class CaptureService {
+ public:
+  CaptureService(CaptureOptions options, meta::MetaStore* meta, log::Log* log, MetricsRegistry* metrics);
+
+  // /e/ /i/v0/e/ /capture/ /track/ /engage/ /batch/ /s/ (GET and POST),
+  // /array/:token/config and /array/:token/config.js.
+  void AddRoutes(http::Router& router);
+
+ private:
+  enum class Endpoint { kEvents, kLegacyEvents, kEngage, kBatch, kSnapshots };
+  void HandleEvents(http::Request request, http::Reply reply, Endpoint endpoint, const std::string& name);
+  void HandleRemoteConfig(const http::Request& request, http::Reply reply, bool javascript);
+  std::string ClientIp(const http::Request& request) const;
+  std::string SiteUrl(const http::Request& request) const;
+  bool FromTrustedProxy(const http::Request& request) const;
+  void CountDropped(const std::string& reason, uint64_t n);
+
+  const CaptureOptions options_;
+  meta::MetaStore* const meta_;
+  log::Log* const log_;
+  MetricsRegistry* const metrics_;
+};
+
+}  // namespace hedgerow::capture
