@@ -102,8 +102,10 @@ std::string CaptureService::ClientIp(const http::Request& request) const {
 }
 
 std::string CaptureService::SiteUrl(const http::Request& request) const {
-  std::string_view proto = FromTrustedProxy(request) ? request.Header("X-Forwarded-Proto") : std::string_view();
-  std::string_view host = request.Header("Host");
+  bool proxied = FromTrustedProxy(request);
+  std::string_view proto = proxied ? request.Header("X-Forwarded-Proto") : std::string_view();
+  std::string_view host = proxied ? request.Header("X-Forwarded-Host") : std::string_view();
+  if (host.empty()) host = request.Header("Host");
   if (host.empty()) return {};
   return fmt::format("{}://{}", proto.empty() ? "http" : proto, host);
 }

@@ -22,17 +22,13 @@ Compression ParseHint(std::string_view hint) {
   return Compression::kNone;
 }
 
-// "key=value&..." with a known form key: the shape a form body has. JSON and base64 never
-// start like this ("=" only pads base64 at its end).
+// "key=value&..." starting with a field the SDKs put in forms. Checking the key (not just
+// for '=') keeps padded base64 ("...xyz=") from passing for a form.
 bool LooksLikeForm(std::string_view payload) {
   size_t eq = payload.find('=');
-  if (eq == 0 || eq == std::string_view::npos) return false;
-  for (char c : payload.substr(0, eq)) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.' || c == '%' || c == '+';
-    if (!ok) return false;
-  }
-  return eq + 1 < payload.size() ? payload[eq + 1] != '=' : true;
+  if (eq == std::string_view::npos) return false;
+  std::string_view key = payload.substr(0, eq);
+  return key == "data" || key == "compression" || key == "ver" || key == "ip" || key == "_";
 }
 
 bool IsValidUtf8(std::string_view s) {

@@ -187,6 +187,16 @@ Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
   return outcome;
 }
 
+Status MetaStore::SetAnonymizeIps(int64_t project_id, bool anonymize) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto update, db_->Prepare("UPDATE projects SET anonymize_ips = ? WHERE id = ?"));
+  HEDGEROW_RETURN_IF_ERROR(update.Bind(1, int64_t{anonymize ? 1 : 0}).Bind(2, project_id).Run());
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> project, QueryProject("id", {}, project_id));
+  if (!project) return Status::NotFound(fmt::format("meta: no project {}", project_id));
+  CacheProject(*project);
+  return Status::Ok();
+}
+
 Result<bool> MetaStore::IsPersonalApiKey(std::string_view raw_key) {
   std::lock_guard<std::mutex> lock(mu_);
   HEDGEROW_ASSIGN_OR_RETURN(auto stmt,

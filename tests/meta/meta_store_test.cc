@@ -114,3 +114,14 @@ TEST_CASE("a database from a newer hedgerow is refused with a clear error", "[me
   CHECK(store.status().message().find("schema version 999, newer than this hedgerow knows") !=
         std::string::npos);
 }
+
+TEST_CASE("a project's IP anonymization can be switched and is seen at once", "[meta]") {
+  TempDir dir;
+  auto store = MetaStore::Open(dir.File("meta.sqlite"));
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Bootstrap("phc_t", "").ok());
+  CHECK_FALSE((*store)->FindProjectByToken("phc_t")->anonymize_ips);
+  REQUIRE((*store)->SetAnonymizeIps(1, true).ok());
+  CHECK((*store)->FindProjectByToken("phc_t")->anonymize_ips);
+  CHECK((*store)->SetAnonymizeIps(7, true).code() == StatusCode::kNotFound);
+}

@@ -12,7 +12,8 @@
 namespace hedgerow::capture {
 
 struct CaptureOptions {
-  // Peers whose X-Forwarded-For (first entry) and X-Forwarded-Proto are believed.
+  // Peers whose X-Forwarded-For (first entry), X-Forwarded-Proto and X-Forwarded-Host are
+  // believed.
   std::vector<std::string> trusted_proxies;
   size_t max_payload_bytes = 20u << 20;  // decoded text of one request
 };

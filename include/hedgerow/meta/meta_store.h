@@ -54,6 +54,9 @@ class MetaStore {
   std::optional<Project> FindProjectByToken(std::string_view token) const;
   Result<std::optional<Project>> FindProject(int64_t id);
 
+  // Turns IP anonymization of a project on or off. kNotFound for an unknown project.
+  Status SetAnonymizeIps(int64_t project_id, bool anonymize);
+
   // True when `raw_key` is a stored personal API key.
   Result<bool> IsPersonalApiKey(std::string_view raw_key);
 

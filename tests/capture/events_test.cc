@@ -1,0 +1,161 @@
+#include "hedgerow/capture/events.h"
+#include "hedgerow/capture/message.h"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "hedgerow/common/json.h"
+
+using namespace hedgerow;
+using namespace hedgerow::capture;
+
+namespace {
+Result<ParsedRequest> Parse(std::string_view json, ParseOptions options = {}) {
+  return ParseCaptureRequest(json, options);
+}
+}  // namespace
+
+TEST_CASE("the three request shapes are accepted", "[capture]") {
+  auto array = Parse(R"([{"event":"a","properties":{"distinct_id":"u1","token":"phc_t"}},{"event":"b","distinct_id":"u2","token":"phc_t"}])");
+  REQUIRE(array.ok());
+  CHECK(array->events.size() == 2);
+  CHECK(array->token == "phc_t");
+  CHECK(array->events[0].distinct_id == "u1");
+  CHECK(array->events[1].event == "b");
+
+  auto batch = Parse(R"({"api_key":"phc_b","sent_at":"2024-01-01T00:00:01.000Z","batch":[{"event":"x","distinct_id":"d"}]})");
+  REQUIRE(batch.ok());
+  CHECK(batch->token == "phc_b");
+  CHECK(batch->sent_at == "2024-01-01T00:00:01.000Z");
+  CHECK(batch->events[0].data == R"({"event":"x","distinct_id":"d"})");
+
+  auto single = Parse(R"({"event":"one","$distinct_id":"d1","api_key":"phc_s","uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c"})");
+  REQUIRE(single.ok());
+  CHECK(single->token == "phc_s");
+  CHECK(single->events[0].distinct_id == "d1");
+  REQUIRE(single->events[0].uuid);
+  CHECK(single->events[0].uuid->ToString() == "01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c");
+}
+
+TEST_CASE("distinct ids are stringified, cleaned and truncated like PostHog's", "[capture]") {
+  auto r = Parse(R"({"api_key":"phc_t","batch":[
+      {"event":"a","distinct_id":23},
+      {"event":"a","distinct_id":{"k":[1]}},
+      {"event":"a","distinct_id":"a\u0000b"},
+      {"event":"a","distinct_id":")" + std::string(300, 'x') + R"("}]})");
+  REQUIRE(r.ok());
+  CHECK(r->events[0].distinct_id == "23");
+  CHECK(r->events[1].distinct_id == R"({"k":[1]})");
+  CHECK(r->events[2].distinct_id == "a\xef\xbf\xbd" "b");
+  CHECK(r->events[3].distinct_id == std::string(200, 'x'));
+}
+
+TEST_CASE("invalid events are dropped by reason and the rest kept", "[capture]") {
+  auto r = Parse(R"({"api_key":"phc_t","batch":[
+      {"event":"ok","distinct_id":"u"},
+      {"event":"","distinct_id":"u"},
+      {"distinct_id":"u"},
+      {"event":"no-id"},
+      {"event":"null-id","distinct_id":null},
+      {"event":"empty-id","distinct_id":""},
+      "not an object",
+      {"event":"bad-props","distinct_id":"u","properties":[1]},
+      {"event":"bad-uuid","distinct_id":"u","uuid":"nope"}]})");
+  REQUIRE(r.ok());
+  CHECK(r->total == 9);
+  REQUIRE(r->events.size() == 2);
+  CHECK_FALSE(r->events[1].uuid);  // invalid uuid: kept, the server assigns one
+  CHECK(r->dropped.at("missing_event_name") == 2);
+  CHECK(r->dropped.at("missing_distinct_id") == 3);
+  CHECK(r->dropped.at("not_an_object") == 1);
+  CHECK(r->dropped.at("invalid_properties") == 1);
+  CHECK(r->first_drop_reason == "missing_event_name");
+  CHECK(r->first_drop_detail == "capture: event 1: \"event\" must be a non-empty string");
+}
+
+TEST_CASE("engage events default to $identify", "[capture]") {
+  ParseOptions engage;
+  engage.default_event_name = "$identify";
+  auto r = Parse(R"({"distinct_id":"u","token":"phc_t","$set":{"a":1}})", engage);
+  REQUIRE(r.ok());
+  CHECK(r->events[0].event == "$identify");
+  CHECK(IsJson(r->events[0].data));
+  CHECK(r->events[0].data.find(R"("event":"$identify")") != std::string::npos);
+}
+
+TEST_CASE("token problems are authentication errors", "[capture]") {
+  auto none = Parse(R"([{"event":"a","distinct_id":"u"}])");
+  CHECK(none.status().code() == StatusCode::kUnauthenticated);
+  CHECK(none.status().message() == "capture: event submitted without an api_key");
+  auto mixed = Parse(R"([{"event":"a","distinct_id":"u","token":"phc_1"},{"event":"a","distinct_id":"u","token":"phc_2"}])");
+  CHECK(mixed.status().message() == "capture: batch submitted with inconsistent api_key values");
+  auto personal = Parse(R"({"event":"a","distinct_id":"u","api_key":"phx_secret"})");
+  CHECK(personal.status().code() == StatusCode::kUnauthenticated);
+  auto long_token = Parse(R"({"event":"a","distinct_id":"u","api_key":")" + std::string(65, 't') + R"("})");
+  CHECK(long_token.status().message() == "capture: API key is not valid: it is longer than 64 characters");
+  auto trimmed = Parse(R"({"event":"a","distinct_id":"u","api_key":"  phc_x "})");
+  REQUIRE(trimmed.ok());
+  CHECK(trimmed->token == "phc_x");
+}
+
+TEST_CASE("shape errors are validation errors", "[capture]") {
+  CHECK(Parse("[]").status().message() == "capture: request holds no event");
+  CHECK(Parse(R"({"batch":[]})").status().code() == StatusCode::kInvalidArgument);
+  CHECK(Parse(R"({"batch":{}})").status().code() == StatusCode::kInvalidArgument);
+  CHECK(Parse("42").status().code() == StatusCode::kInvalidArgument);
+  CHECK(Parse("{").status().message().rfind("capture: failed to parse request: ", 0) == 0);
+}
+
+TEST_CASE("snapshots need a session id and snapshot data", "[capture]") {
+  ParseOptions s;
+  s.snapshots = true;
+  auto ok = Parse(R"([{"event":"$snapshot","properties":{"distinct_id":"u","token":"phc_t","$session_id":"s1","$snapshot_data":[{"type":2}]}}])", s);
+  REQUIRE(ok.ok());
+  CHECK(ok->events[0].session_id == "s1");
+  auto no_session = Parse(R"([{"event":"$snapshot","properties":{"distinct_id":"u","token":"phc_t","$snapshot_data":[]}}])", s);
+  CHECK(no_session.status().code() == StatusCode::kInvalidArgument);
+  auto no_data = Parse(R"([{"event":"$snapshot","properties":{"distinct_id":"u","token":"phc_t","$session_id":"s1"}}])", s);
+  REQUIRE(no_data.ok());
+  CHECK(no_data->dropped.at("invalid_snapshot") == 1);
+}
+
+TEST_CASE("anonymized projects lose $ip from stored events", "[capture]") {
+  ParseOptions strip;
+  strip.strip_ip = true;
+  auto r = Parse(R"({"event":"a","distinct_id":"u","token":"phc_t","properties":{"$ip":"1.2.3.4","x":1}})", strip);
+  REQUIRE(r.ok());
+  CHECK(r->events[0].data.find("1.2.3.4") == std::string::npos);
+  CHECK(r->events[0].data.find(R"("x":1)") != std::string::npos);
+}
+
+TEST_CASE("the ingestion message has PostHog's fields", "[capture]") {
+  auto r = Parse(R"({"event":"a","distinct_id":"u\"1","token":"phc_t"})");
+  REQUIRE(r.ok());
+  Uuid uuid = *Uuid::Parse("01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c");
+  std::string msg = BuildIngestionMessage(r->events[0], uuid,
+                                          {"", "http://localhost:8000", "2024-01-01T00:00:00.000000Z", "", "phc_t"});
+  CHECK(msg == R"({"uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c","distinct_id":"u\"1","ip":null,)"
+               R"("site_url":"http://localhost:8000","now":"2024-01-01T00:00:00.000000Z","sent_at":"","token":"phc_t",)"
+               R"("data":"{\"event\":\"a\",\"distinct_id\":\"u\\\"1\",\"token\":\"phc_t\"}"})");
+  CHECK(IngestionKey("phc_t", "u1") == "phc_t:u1");
+}
+
+TEST_CASE("random JSON-ish input never crashes the parser", "[capture]") {
+  std::mt19937 rng(9);
+  std::string base = R"({"api_key":"phc_t","batch":[{"event":"a","distinct_id":"u","properties":{"k":[1,2,{"z":null}]}}]})";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = base;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[pos] = static_cast<char>(rng()); break;
+        case 1: s.erase(pos, 1 + rng() % 5); break;
+        default: s.insert(pos, 1, "{}[]\":,0"[rng() % 8]);
+      }
+    }
+    auto r = Parse(s);
+    if (!r.ok()) CHECK(r.status().code() != StatusCode::kInternal);
+  }
+}
