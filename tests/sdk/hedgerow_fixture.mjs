@@ -1,0 +1,47 @@
+// Starts build/hedgerow on a fresh data dir and a free port, and reads the log back with
+// `hedgerow log tail`: what the SDK tests assert on is what really reached the log.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function startHedgerow(binary, token) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-'));
+  const child = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--project-token', token],
+                      { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hedgerow did not get ready:\n${stderr}`)), 15000);
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const m = /msg=ready api=127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`hedgerow exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    // SIGTERM, then the exit code (graceful shutdown must give 0).
+    async stop() {
+      const code = await new Promise((resolve) => {
+        child.removeAllListeners('exit');
+        child.on('exit', (c) => resolve(c));
+        child.kill('SIGTERM');
+      });
+      return code;
+    },
+    // Every record of a topic as {partition, offset, key, value} with value parsed.
+    tail(topic) {
+      const out = execFileSync(binary, ['log', 'tail', topic, '--data-dir', dataDir], { maxBuffer: 256 << 20 });
+      return out.toString().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
