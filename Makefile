@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: deps build test serve bench clean
+.PHONY: deps build test test-sanitize serve bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -13,6 +13,14 @@ build: deps
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	$(MAKE) test-sanitize
+
+# The decoders of untrusted input (capture, http) under AddressSanitizer and UBSan, in a
+# build of their own.
+test-sanitize: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_SANITIZE=ON
+	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test
+	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http)$$'
 
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf
@@ -21,4 +29,4 @@ bench: build
 	./$(BUILD)/bench/startup_bench ./$(BUILD)/hedgerow
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan
