@@ -74,10 +74,13 @@ void CaptureService::AddRoutes(http::Router& router) {
       {"/s/", Endpoint::kSnapshots, "s"},
   };
   for (const Path& p : kPaths) {
-    std::string name = p.name;
-    Endpoint endpoint = p.endpoint;
-    router.Add("GET,POST", p.pattern, [this, endpoint, name](http::Request request, http::Reply reply) {
-      HandleEvents(std::move(request), std::move(reply), endpoint, name);
+    Route route{p.endpoint, p.name,
+                &metrics_->GetCounter("hedgerow_capture_bytes_total", "Request bytes received by capture (after gzip)",
+                                      {{"endpoint", p.name}}),
+                &metrics_->GetCounter("hedgerow_capture_events_accepted_total", "Events durably logged by capture",
+                                      {{"endpoint", p.name}})};
+    router.Add("GET,POST", p.pattern, [this, route](http::Request request, http::Reply reply) {
+      HandleEvents(std::move(request), std::move(reply), route);
     });
   }
   router.Add("GET", "/array/:token/config", [this](http::Request request, http::Reply reply) {
@@ -115,12 +118,11 @@ void CaptureService::CountDropped(const std::string& reason, uint64_t n) {
       .Inc(n);
 }
 
-void CaptureService::HandleEvents(http::Request request, http::Reply reply, Endpoint endpoint,
-                                  const std::string& name) {
+void CaptureService::HandleEvents(http::Request request, http::Reply reply, const Route& route) {
   const int64_t now_us = NowMicros();
-  metrics_->GetCounter("hedgerow_capture_bytes_total", "Request bytes received by capture (after gzip)",
-                       {{"endpoint", name}})
-      .Inc(request.body.size());
+  const Endpoint endpoint = route.endpoint;
+  const std::string& name = route.name;
+  route.bytes->Inc(request.body.size());
   auto fail = [&](const Status& s, std::string_view code) {
     LogDebug("capture", "request refused", {{"request_id", request.id}, {"endpoint", name}, {"error", s.message()}});
     reply(http::Response::Error(s, code));
@@ -141,6 +143,7 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, Endp
   ParseOptions parse;
   parse.default_event_name = endpoint == Endpoint::kEngage ? "$identify" : "";
   parse.snapshots = endpoint == Endpoint::kSnapshots;
+  // Parsing consumes its copy of the text; keep the original only for the rare re-parse.
   Result<ParsedRequest> parsed = ParseCaptureRequest(*text, parse);
   if (!parsed.ok()) {
     std::string code = parsed.status().message().find("without an api_key") != std::string::npos
@@ -198,8 +201,7 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, Endp
     drop_summary = fmt::format(R"(,"dropped":{},"drop_reasons":{{{}}},"detail":{})", dropped, reasons,
                                http::JsonQuote(parsed->first_drop_detail));
   }
-  Counter& accepted_counter = metrics_->GetCounter("hedgerow_capture_events_accepted_total",
-                                                   "Events durably logged by capture", {{"endpoint", name}});
+  Counter& accepted_counter = *route.accepted;
   uint64_t request_id = request.id;
   log_->Append(std::move(records), {},
                [reply = std::move(reply), accepted, beacon, drop_summary = std::move(drop_summary), request_id,

@@ -86,9 +86,9 @@ std::string TokenProblem(std::string_view token) {
   return "";
 }
 
-Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOptions& options) {
+Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& options) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(json.data(), json.size());
+  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(json.data());
   if (doc.HasParseError()) {
     return Status::InvalidArgument(fmt::format("capture: failed to parse request: {} at offset {}",
                                                rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));

@@ -1,38 +1,36 @@
 #include "hedgerow/capture/message.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "hedgerow/common/json.h"
 
 namespace hedgerow::capture {
-namespace {
-
-void Put(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-}  // namespace
 
 std::string BuildIngestionMessage(const CaptureEvent& event, const Uuid& uuid, const MessageContext& context) {
-  rapidjson::StringBuffer buffer;
-  buffer.Reserve(event.data.size() + event.data.size() / 8 + 256);
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  Put(w, "uuid", uuid.ToString());
-  Put(w, "distinct_id", event.distinct_id);
-  w.Key("ip");
+  // Built by hand rather than through a JSON writer: `data` is the event's JSON escaped as a
+  // string, the largest part of every message, and AppendJsonString copies it in runs.
+  std::string out;
+  out.reserve(event.data.size() + event.data.size() / 8 + 256);
+  out += "{\"uuid\":\"";
+  out += uuid.ToString();
+  out += "\",\"distinct_id\":";
+  AppendJsonString(out, event.distinct_id);
+  out += ",\"ip\":";
   if (context.ip.empty()) {
-    w.Null();
+    out += "null";
   } else {
-    w.String(context.ip.data(), static_cast<rapidjson::SizeType>(context.ip.size()));
+    AppendJsonString(out, context.ip);
   }
-  Put(w, "site_url", context.site_url);
-  Put(w, "now", context.now);
-  Put(w, "sent_at", context.sent_at);
-  Put(w, "token", context.token);
-  Put(w, "data", event.data);
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  out += ",\"site_url\":";
+  AppendJsonString(out, context.site_url);
+  out += ",\"now\":";
+  AppendJsonString(out, context.now);
+  out += ",\"sent_at\":";
+  AppendJsonString(out, context.sent_at);
+  out += ",\"token\":";
+  AppendJsonString(out, context.token);
+  out += ",\"data\":";
+  AppendJsonString(out, event.data);
+  out += '}';
+  return out;
 }
 
 std::string IngestionKey(std::string_view token, std::string_view distinct_id) {

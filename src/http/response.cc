@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/json.h"
+
 namespace hedgerow::http {
 
 int HttpStatusFor(StatusCode code) {
@@ -21,24 +23,7 @@ int HttpStatusFor(StatusCode code) {
 
 std::string JsonQuote(std::string_view text) {
   std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
+  AppendJsonString(out, text);
   return out;
 }
 

@@ -12,7 +12,7 @@ using namespace hedgerow::capture;
 
 namespace {
 Result<ParsedRequest> Parse(std::string_view json, ParseOptions options = {}) {
-  return ParseCaptureRequest(json, options);
+  return ParseCaptureRequest(std::string(json), options);
 }
 }  // namespace
 

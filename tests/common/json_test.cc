@@ -16,3 +16,12 @@ TEST_CASE("IsJson accepts one complete JSON value and nothing else", "[common]")
   CHECK_FALSE(IsJson(std::string_view("\"a\0\"", 4)));
   CHECK_FALSE(IsJson("\"\xff\""));
 }
+
+TEST_CASE("JSON string literals escape quotes, backslashes and controls only", "[common]") {
+  std::string out;
+  AppendJsonString(out, std::string_view("a\"b\\c\nd\x01\xc3\xa9", 10));
+  CHECK(out == "\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\"");
+  std::string doubled;
+  AppendJsonString(doubled, out);
+  CHECK(IsJson(doubled));
+}

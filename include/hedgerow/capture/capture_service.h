@@ -32,7 +32,14 @@ class CaptureService {
 
  private:
   enum class Endpoint { kEvents, kLegacyEvents, kEngage, kBatch, kSnapshots };
-  void HandleEvents(http::Request request, http::Reply reply, Endpoint endpoint, const std::string& name);
+  // One capture path, with its metric series looked up once.
+  struct Route {
+    Endpoint endpoint;
+    std::string name;
+    Counter* bytes;
+    Counter* accepted;
+  };
+  void HandleEvents(http::Request request, http::Reply reply, const Route& route);
   void HandleRemoteConfig(const http::Request& request, http::Reply reply, bool javascript);
   std::string ClientIp(const http::Request& request) const;
   std::string SiteUrl(const http::Request& request) const;

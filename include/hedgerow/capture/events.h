@@ -48,7 +48,9 @@ struct ParsedRequest {
 // (client-api.md §1.2-1.3).
 // kInvalidArgument: not JSON, not one of the shapes, no events, or (snapshots) no
 // $session_id. kUnauthenticated: no token, several tokens, or a malformed token.
-Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOptions& options);
+// The text is parsed in place (rapidjson's insitu mode: strings are not copied), hence it
+// is taken by value.
+Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& options);
 
 // Token shape check done before any lookup: trimmed, 1..64 ASCII characters, no NUL, not a
 // personal API key. Returns the problem, or "" when the token is well formed.
