@@ -87,6 +87,9 @@ std::string TokenProblem(std::string_view token) {
 }
 
 Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& options) {
+  // rapidjson's SSE2 scanning loads aligned 16-byte blocks and may read up to 15 bytes past
+  // the terminating NUL; padding keeps those reads inside the buffer.
+  json.append(16, '\0');
   rapidjson::Document doc;
   doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(json.data());
   if (doc.HasParseError()) {

@@ -51,7 +51,7 @@ struct Fixture {
       REQUIRE(batch.ok());
       for (auto& r : batch->records) {
         rapidjson::Document d;
-        d.Parse(r.record.value.c_str());
+        d.Parse(r.record.value.data(), r.record.value.size());
         REQUIRE_FALSE(d.HasParseError());
         CHECK(r.record.key == std::string("phc_test:") + (topic == "events_plugin_ingestion"
                                                                ? d["distinct_id"].GetString()
@@ -221,7 +221,7 @@ TEST_CASE("remote config is served as JSON and as a script, with CORS", "[captur
   CHECK(json->status == 200);
   CHECK(json->Header("access-control-allow-origin") == "https://shop.example");
   rapidjson::Document d;
-  d.Parse(json->body.c_str());
+  d.Parse(json->body.data(), json->body.size());
   REQUIRE_FALSE(d.HasParseError());
   CHECK(std::string(d["analytics"]["endpoint"].GetString()) == "/i/v0/e/");
   CHECK(d["autocapture_opt_out"].GetBool() == false);
