@@ -184,8 +184,6 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, cons
     r.record.key = IngestionKey(parsed->token, snapshots ? e.session_id : e.distinct_id);
     r.record.value = BuildIngestionMessage(e, uuid, context);
     r.record.timestamp_ms = now_us / 1000;
-    r.record.headers = {{"token", parsed->token}, {"distinct_id", e.distinct_id}, {"event", e.event},
-                        {"uuid", uuid.ToString()}};
     records.push_back(std::move(r));
   }
 

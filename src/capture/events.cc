@@ -7,6 +7,8 @@
 
 #include <set>
 
+#include "json_spans.h"
+
 #include <fmt/format.h>
 
 namespace hedgerow::capture {
@@ -86,12 +88,16 @@ std::string TokenProblem(std::string_view token) {
   return "";
 }
 
-Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& options) {
-  // rapidjson's SSE2 scanning loads aligned 16-byte blocks and may read up to 15 bytes past
-  // the terminating NUL; padding keeps those reads inside the buffer.
-  json.append(16, '\0');
+Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOptions& options) {
+  // Parsed in place in a copy (rapidjson's insitu mode copies no string). Its SSE2 scanning
+  // loads aligned 16-byte blocks and may read up to 15 bytes past the terminating NUL;
+  // padding keeps those reads inside the buffer.
+  std::string buffer;
+  buffer.reserve(json.size() + 16);
+  buffer.append(json);
+  buffer.append(16, '\0');
   rapidjson::Document doc;
-  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(json.data());
+  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buffer.data());
   if (doc.HasParseError()) {
     return Status::InvalidArgument(fmt::format("capture: failed to parse request: {} at offset {}",
                                                rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
@@ -120,6 +126,9 @@ Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& 
   }
   out.total = events->Size();
   if (out.total == 0) return Status::InvalidArgument("capture: request holds no event");
+  std::optional<std::vector<TextSpan>> spans;
+  spans = EventSpans(json, events == &doc || events == &single ? "" : "batch");
+  if (spans && spans->size() != out.total) spans.reset();
 
   // The token: the batch's, else the one token the events agree on.
   std::string token = batch_token;
@@ -164,11 +173,14 @@ Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& 
       continue;
     }
     CaptureEvent ce;
+    bool changed = false;
     if (const Value* name = Member(e, "event"); name != nullptr && name->IsString() && name->GetStringLength() > 0) {
       ce.event = std::string(name->GetString(), name->GetStringLength());
     } else if (!options.default_event_name.empty() && (name == nullptr || name->IsNull())) {
       ce.event = options.default_event_name;
+      e.RemoveMember("event");
       e.AddMember("event", Value(ce.event.c_str(), allocator), allocator);
+      changed = true;
     } else {
       drop(i, "missing_event_name", "\"event\" must be a non-empty string");
       continue;
@@ -196,8 +208,12 @@ Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& 
       ce.session_id = std::string(StringOf(Member(*props, "$session_id")));
       if (ce.session_id.empty()) ce.session_id = std::string(StringOf(Member((*events)[0]["properties"], "$session_id")));
     }
-    if (options.strip_ip && props != nullptr && props->IsObject()) props->RemoveMember("$ip");
-    ce.data = Serialize(e);
+    if (options.strip_ip && props != nullptr && props->IsObject()) changed |= props->RemoveMember("$ip");
+    if (spans && !changed) {
+      ce.data = std::string(json.substr((*spans)[i].begin, (*spans)[i].end - (*spans)[i].begin));
+    } else {
+      ce.data = Serialize(e);
+    }
     out.events.push_back(std::move(ce));
   }
   return out;

@@ -12,7 +12,7 @@ using namespace hedgerow::capture;
 
 namespace {
 Result<ParsedRequest> Parse(std::string_view json, ParseOptions options = {}) {
-  return ParseCaptureRequest(std::string(json), options);
+  return ParseCaptureRequest(json, options);
 }
 }  // namespace
 
@@ -158,4 +158,23 @@ TEST_CASE("random JSON-ish input never crashes the parser", "[capture]") {
     auto r = Parse(s);
     if (!r.ok()) CHECK(r.status().code() != StatusCode::kInternal);
   }
+}
+
+TEST_CASE("events are stored as the text the SDK sent unless capture changed them", "[capture]") {
+  auto batch = Parse(R"({ "api_key" : "phc_t", "x": [1, {"batch": 2}], "batch" : [ {"event":"a", "distinct_id":"u"} ,
+                         {"event" : "b","distinct_id":"v","properties":{"s":"]}\"["}} ] } trailing)");
+  REQUIRE(batch.ok());
+  CHECK(batch->events[0].data == R"({"event":"a", "distinct_id":"u"})");
+  CHECK(batch->events[1].data == R"({"event" : "b","distinct_id":"v","properties":{"s":"]}\"["}})");
+  auto single = Parse(R"(  {"event":"a","distinct_id":"u","token":"phc_t"}  junk)");
+  REQUIRE(single.ok());
+  CHECK(single->events[0].data == R"({"event":"a","distinct_id":"u","token":"phc_t"})");
+  auto escaped_key = Parse(R"({"api_key":"phc_t","\u0062atch":[{"event":"a","distinct_id":"u"}]})");
+  REQUIRE(escaped_key.ok());
+  CHECK(escaped_key->events[0].data == R"({"event":"a","distinct_id":"u"})");  // serialized: same JSON
+  ParseOptions strip;
+  strip.strip_ip = true;
+  auto stripped = Parse(R"([{"event":"a","distinct_id":"u","token":"phc_t","properties":{"$ip":"1.1.1.1"}}])", strip);
+  REQUIRE(stripped.ok());
+  CHECK(stripped->events[0].data == R"({"event":"a","distinct_id":"u","token":"phc_t","properties":{}})");
 }

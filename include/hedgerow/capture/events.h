@@ -24,7 +24,7 @@ struct ParseOptions {
 
 // One accepted event of a request.
 struct CaptureEvent {
-  std::string data;  // the event object, re-serialized JSON
+  std::string data;  // the event object as JSON: as sent, or re-serialized when changed
   std::string event;
   std::string distinct_id;  // stringified, at most 200 characters
   std::optional<Uuid> uuid;  // the SDK's, when present and valid
@@ -48,9 +48,8 @@ struct ParsedRequest {
 // (client-api.md §1.2-1.3).
 // kInvalidArgument: not JSON, not one of the shapes, no events, or (snapshots) no
 // $session_id. kUnauthenticated: no token, several tokens, or a malformed token.
-// The text is parsed in place (rapidjson's insitu mode: strings are not copied), hence it
-// is taken by value.
-Result<ParsedRequest> ParseCaptureRequest(std::string json, const ParseOptions& options);
+// Events the parser did not change are stored as the exact text the SDK sent.
+Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOptions& options);
 
 // Token shape check done before any lookup: trimmed, 1..64 ASCII characters, no NUL, not a
 // personal API key. Returns the problem, or "" when the token is well formed.
