@@ -114,4 +114,51 @@ bool SqliteStatement::ColumnIsNull(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
 
+SqliteTransaction::~SqliteTransaction() {
+  if (open_) (void)db_.Exec("ROLLBACK");
+}
+
+Status SqliteTransaction::Begin() {
+  HEDGEROW_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  open_ = true;
+  return Status::Ok();
+}
+
+Status SqliteTransaction::Commit() {
+  HEDGEROW_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  open_ = false;
+  return Status::Ok();
+}
+
+Result<int> SchemaVersion(SqliteDb& db) {
+  HEDGEROW_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+              "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? static_cast<int>(stmt.ColumnInt64(0)) : 0;
+}
+
+Status ApplyMigrations(SqliteDb& db, std::span<const SqliteMigration> migrations) {
+  HEDGEROW_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  int known = migrations.empty() ? 0 : migrations.back().version;
+  if (current > known) {
+    return Status::InvalidArgument(fmt::format(
+        "sqlite: {} has schema version {}, newer than this hedgerow knows ({}); run a newer hedgerow", db.path(),
+        current, known));
+  }
+  for (const SqliteMigration& m : migrations) {
+    if (m.version <= current) continue;
+    SqliteTransaction tx(db);
+    HEDGEROW_RETURN_IF_ERROR(tx.Begin());
+    HEDGEROW_RETURN_IF_ERROR(db.Exec(m.sql));
+    HEDGEROW_ASSIGN_OR_RETURN(
+        auto insert, db.Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
+                                "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))"));
+    HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, int64_t{m.version}).Bind(2, m.name).Run());
+    HEDGEROW_RETURN_IF_ERROR(tx.Commit());
+  }
+  return Status::Ok();
+}
+
 }  // namespace hedgerow

@@ -10,29 +10,6 @@
 namespace hedgerow::meta {
 namespace {
 
-// Rolls back unless committed; for statements that must land together.
-class Transaction {
- public:
-  explicit Transaction(SqliteDb& db) : db_(db) {}
-  ~Transaction() {
-    if (open_) (void)db_.Exec("ROLLBACK");
-  }
-  Status Begin() {
-    HEDGEROW_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
-    open_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    HEDGEROW_RETURN_IF_ERROR(db_.Exec("COMMIT"));
-    open_ = false;
-    return Status::Ok();
-  }
-
- private:
-  SqliteDb& db_;
-  bool open_ = false;
-};
-
 std::string MaskKey(std::string_view raw_key) {
   std::string_view tail = raw_key.size() > 4 ? raw_key.substr(raw_key.size() - 4) : raw_key;
   return fmt::format("phx_...{}", tail);
@@ -56,39 +33,12 @@ Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& path) {
 
 Status MetaStore::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
-  HEDGEROW_RETURN_IF_ERROR(
-      db_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
-  HEDGEROW_ASSIGN_OR_RETURN(auto max_stmt,
-                            db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  HEDGEROW_ASSIGN_OR_RETURN(bool has_row, max_stmt.Step());
-  int current = has_row ? static_cast<int>(max_stmt.ColumnInt64(0)) : 0;
-  auto migrations = MetaMigrations();
-  int known = migrations.empty() ? 0 : migrations.back().version;
-  if (current > known) {
-    return Status::InvalidArgument(fmt::format(
-        "meta: {} has schema version {}, newer than this hedgerow knows ({}); run a newer hedgerow",
-        db_->path(), current, known));
-  }
-  for (const Migration& m : migrations) {
-    if (m.version <= current) continue;
-    Transaction tx(*db_);
-    HEDGEROW_RETURN_IF_ERROR(tx.Begin());
-    HEDGEROW_RETURN_IF_ERROR(db_->Exec(m.sql));
-    HEDGEROW_ASSIGN_OR_RETURN(
-        auto insert,
-        db_->Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"));
-    HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, int64_t{m.version}).Bind(2, m.name).Bind(3, NowMicros()).Run());
-    HEDGEROW_RETURN_IF_ERROR(tx.Commit());
-  }
-  return Status::Ok();
+  return ApplyMigrations(*db_, MetaMigrations());
 }
 
 Result<int> MetaStore::SchemaVersion() {
   std::lock_guard<std::mutex> lock(mu_);
-  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT MAX(version) FROM schema_migrations"));
-  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? static_cast<int>(stmt.ColumnInt64(0)) : 0;
+  return hedgerow::SchemaVersion(*db_);
 }
 
 Result<std::optional<Project>> MetaStore::QueryProject(std::string_view column,
@@ -156,7 +106,7 @@ Status MetaStore::InsertPersonalApiKey(std::string_view raw_key, bool& added) {
 Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
                                               std::string_view personal_api_key) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(*db_);
+  SqliteTransaction tx(*db_);
   HEDGEROW_RETURN_IF_ERROR(tx.Begin());
   BootstrapOutcome outcome;
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> existing, QueryProject("id", {}, 1));

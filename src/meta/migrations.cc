@@ -2,8 +2,8 @@
 
 namespace hedgerow::meta {
 
-std::span<const Migration> MetaMigrations() {
-  static const Migration kMigrations[] = {
+std::span<const SqliteMigration> MetaMigrations() {
+  static const SqliteMigration kMigrations[] = {
       {1, "projects",
        "CREATE TABLE projects ("
        "  id INTEGER PRIMARY KEY,"

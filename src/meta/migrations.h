@@ -2,16 +2,11 @@
 
 #include <span>
 
+#include "hedgerow/common/sqlite.h"
+
 namespace hedgerow::meta {
 
-// One schema change of meta.sqlite. Versions are dense from 1; a released migration is
-// never edited, only followed by a new one.
-struct Migration {
-  int version;
-  const char* name;
-  const char* sql;
-};
-
-std::span<const Migration> MetaMigrations();
+// The schema of meta.sqlite, in order.
+std::span<const SqliteMigration> MetaMigrations();
 
 }  // namespace hedgerow::meta

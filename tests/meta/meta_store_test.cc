@@ -111,7 +111,7 @@ TEST_CASE("a database from a newer hedgerow is refused with a clear error", "[me
   }
   auto store = MetaStore::Open(path);
   REQUIRE_FALSE(store.ok());
-  CHECK(store.status().message().find("schema version 999, newer than this hedgerow knows") !=
+  CHECK(store.status().message().find("has schema version 999, newer than this hedgerow knows") !=
         std::string::npos);
 }
 

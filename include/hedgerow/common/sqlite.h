@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -71,5 +72,36 @@ class SqliteStatement {
   const SqliteDb* db_;
   sqlite3_stmt* stmt_;
 };
+
+// Rolls back unless committed: for statements that must land together. Not thread-safe.
+// `db` must outlive it.
+class SqliteTransaction {
+ public:
+  explicit SqliteTransaction(SqliteDb& db) : db_(db) {}
+  ~SqliteTransaction();
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+  Status Begin();  // BEGIN IMMEDIATE: takes the write lock now, not at the first write
+  Status Commit();
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+// One schema change. Versions are dense from 1; a released migration is never edited, only
+// followed by a new one.
+struct SqliteMigration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Applies the migrations newer than the database's, each in its own transaction, recording
+// them in schema_migrations. kInvalidArgument when the database is newer than `migrations`.
+Status ApplyMigrations(SqliteDb& db, std::span<const SqliteMigration> migrations);
+
+// The highest migration applied (0 for a new database).
+Result<int> SchemaVersion(SqliteDb& db);
 
 }  // namespace hedgerow
