@@ -1,0 +1,223 @@
+#include "hedgerow/persons/person_store.h"
+
+#include <fmt/format.h>
+
+namespace hedgerow::persons {
+namespace {
+
+const SqliteMigration kMigrations[] = {
+    {1, "persons",
+     "CREATE TABLE person ("
+     "  id INTEGER PRIMARY KEY,"
+     "  uuid TEXT NOT NULL,"
+     "  team_id INTEGER NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  properties TEXT NOT NULL,"
+     "  is_identified INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  UNIQUE (team_id, uuid));"
+     "CREATE TABLE person_distinct_id ("
+     "  team_id INTEGER NOT NULL,"
+     "  distinct_id TEXT NOT NULL,"
+     "  person_id INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  PRIMARY KEY (team_id, distinct_id)) WITHOUT ROWID;"
+     "CREATE INDEX person_distinct_id_by_person ON person_distinct_id (person_id);"
+     "CREATE TABLE group_type_mapping ("
+     "  team_id INTEGER NOT NULL,"
+     "  group_type TEXT NOT NULL,"
+     "  group_type_index INTEGER NOT NULL,"
+     "  PRIMARY KEY (team_id, group_type),"
+     "  UNIQUE (team_id, group_type_index));"
+     "CREATE TABLE groups ("
+     "  team_id INTEGER NOT NULL,"
+     "  group_type_index INTEGER NOT NULL,"
+     "  group_key TEXT NOT NULL,"
+     "  group_properties TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  PRIMARY KEY (team_id, group_type_index, group_key)) WITHOUT ROWID;"
+     "CREATE TABLE applied_offsets ("
+     "  topic TEXT NOT NULL,"
+     "  partition INTEGER NOT NULL,"
+     "  next_offset INTEGER NOT NULL,"
+     "  outbox BLOB NOT NULL,"
+     "  PRIMARY KEY (topic, partition));"},
+};
+
+constexpr int kMaxGroupTypes = 5;
+
+}  // namespace
+
+Result<std::unique_ptr<PersonStore>> PersonStore::Open(const std::string& path) {
+  HEDGEROW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path));
+  HEDGEROW_RETURN_IF_ERROR(ApplyMigrations(*db, kMigrations));
+  return std::unique_ptr<PersonStore>(new PersonStore(std::move(db)));
+}
+
+Result<std::unique_ptr<PersonTxn>> PersonStore::Begin() {
+  std::unique_lock<std::mutex> lock(writer_);
+  std::unique_ptr<PersonTxn> txn(new PersonTxn(*this, std::move(lock)));
+  HEDGEROW_RETURN_IF_ERROR(txn->tx_.Begin());
+  return txn;
+}
+
+PersonTxn::~PersonTxn() = default;
+
+Status PersonTxn::Commit() { return tx_.Commit(); }
+
+Result<std::optional<Person>> PersonTxn::ReadPerson(SqliteStatement& stmt) {
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<Person>();
+  Person p;
+  p.id = stmt.ColumnInt64(0);
+  auto uuid = Uuid::Parse(stmt.ColumnText(1));
+  if (!uuid) return Status::Corruption(fmt::format("persons: person {} has a malformed uuid", p.id));
+  p.uuid = *uuid;
+  p.team_id = stmt.ColumnInt64(2);
+  p.created_at = stmt.ColumnInt64(3);
+  p.properties = stmt.ColumnText(4);
+  p.is_identified = stmt.ColumnInt64(5) != 0;
+  p.version = stmt.ColumnInt64(6);
+  return std::optional<Person>(std::move(p));
+}
+
+Result<std::optional<Person>> PersonTxn::FindByDistinctId(int64_t team_id, std::string_view distinct_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("SELECT p.id, p.uuid, p.team_id, p.created_at, p.properties, p.is_identified, p.version "
+                             "FROM person_distinct_id d JOIN person p ON p.id = d.person_id "
+                             "WHERE d.team_id = ? AND d.distinct_id = ?"));
+  stmt.Bind(1, team_id).Bind(2, distinct_id);
+  return ReadPerson(stmt);
+}
+
+Result<std::optional<Person>> PersonTxn::FindById(int64_t person_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT id, uuid, team_id, created_at, properties, is_identified, "
+                                                   "version FROM person WHERE id = ?"));
+  stmt.Bind(1, person_id);
+  return ReadPerson(stmt);
+}
+
+Status PersonTxn::Insert(Person& person) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("INSERT INTO person (uuid, team_id, created_at, properties, is_identified, version) "
+                             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
+  stmt.Bind(1, person.uuid.ToString())
+      .Bind(2, person.team_id)
+      .Bind(3, person.created_at)
+      .Bind(4, person.properties)
+      .Bind(5, int64_t{person.is_identified ? 1 : 0})
+      .Bind(6, person.version);
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::Internal("persons: INSERT RETURNING gave no row");
+  person.id = stmt.ColumnInt64(0);
+  return Status::Ok();
+}
+
+Status PersonTxn::Update(const Person& person) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("UPDATE person SET properties = ?, is_identified = ?, version = ?, created_at = ? "
+                             "WHERE id = ?"));
+  return stmt.Bind(1, person.properties)
+      .Bind(2, int64_t{person.is_identified ? 1 : 0})
+      .Bind(3, person.version)
+      .Bind(4, person.created_at)
+      .Bind(5, person.id)
+      .Run();
+}
+
+Status PersonTxn::Delete(int64_t person_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("DELETE FROM person WHERE id = ?"));
+  return stmt.Bind(1, person_id).Run();
+}
+
+Status PersonTxn::SetDistinctId(const DistinctIdRow& row) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("INSERT INTO person_distinct_id (team_id, distinct_id, person_id, version) "
+                             "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, distinct_id) DO UPDATE SET "
+                             "person_id = excluded.person_id, version = excluded.version"));
+  return stmt.Bind(1, row.team_id).Bind(2, row.distinct_id).Bind(3, row.person_id).Bind(4, row.version).Run();
+}
+
+Result<std::vector<DistinctIdRow>> PersonTxn::DistinctIdsOf(int64_t person_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT team_id, distinct_id, person_id, version FROM "
+                                                   "person_distinct_id WHERE person_id = ? ORDER BY distinct_id"));
+  stmt.Bind(1, person_id);
+  std::vector<DistinctIdRow> out;
+  while (true) {
+    HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back({stmt.ColumnInt64(0), stmt.ColumnText(1), stmt.ColumnInt64(2), stmt.ColumnInt64(3)});
+  }
+  return out;
+}
+
+Result<std::optional<int>> PersonTxn::GroupTypeIndex(int64_t team_id, std::string_view group_type, bool create) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto find, db_.Prepare("SELECT group_type_index FROM group_type_mapping WHERE team_id = ? AND group_type = ?"));
+  find.Bind(1, team_id).Bind(2, group_type);
+  HEDGEROW_ASSIGN_OR_RETURN(bool found, find.Step());
+  if (found) return std::optional<int>(static_cast<int>(find.ColumnInt64(0)));
+  if (!create) return std::optional<int>();
+  HEDGEROW_ASSIGN_OR_RETURN(auto count,
+                            db_.Prepare("SELECT COUNT(*) FROM group_type_mapping WHERE team_id = ?"));
+  count.Bind(1, team_id);
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, count.Step());
+  int next = row ? static_cast<int>(count.ColumnInt64(0)) : 0;
+  if (next >= kMaxGroupTypes) return std::optional<int>();
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto insert, db_.Prepare("INSERT INTO group_type_mapping (team_id, group_type, group_type_index) VALUES (?, ?, ?)"));
+  HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, team_id).Bind(2, group_type).Bind(3, int64_t{next}).Run());
+  return std::optional<int>(next);
+}
+
+Result<std::optional<Group>> PersonTxn::FindGroup(int64_t team_id, int group_type_index, std::string_view group_key) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("SELECT group_properties, created_at, version FROM groups "
+                             "WHERE team_id = ? AND group_type_index = ? AND group_key = ?"));
+  stmt.Bind(1, team_id).Bind(2, int64_t{group_type_index}).Bind(3, group_key);
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<Group>();
+  return std::optional<Group>(Group{team_id, group_type_index, std::string(group_key), stmt.ColumnText(0),
+                                    stmt.ColumnInt64(1), stmt.ColumnInt64(2)});
+}
+
+Status PersonTxn::UpsertGroup(const Group& g) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("INSERT INTO groups (team_id, group_type_index, group_key, group_properties, created_at, "
+                             "version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, group_type_index, group_key) "
+                             "DO UPDATE SET group_properties = excluded.group_properties, version = excluded.version"));
+  return stmt.Bind(1, g.team_id)
+      .Bind(2, int64_t{g.group_type_index})
+      .Bind(3, g.group_key)
+      .Bind(4, g.properties)
+      .Bind(5, g.created_at)
+      .Bind(6, g.version)
+      .Run();
+}
+
+Result<uint64_t> PersonTxn::AppliedOffset(std::string_view topic, uint32_t partition) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("SELECT next_offset FROM applied_offsets WHERE topic = ? AND partition = ?"));
+  stmt.Bind(1, topic).Bind(2, int64_t{partition});
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? static_cast<uint64_t>(stmt.ColumnInt64(0)) : uint64_t{0};
+}
+
+Status PersonTxn::SetApplied(std::string_view topic, uint32_t partition, uint64_t next_offset, std::string_view outbox) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("INSERT INTO applied_offsets (topic, partition, next_offset, outbox) VALUES (?, ?, ?, ?) "
+                             "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, "
+                             "outbox = excluded.outbox"));
+  return stmt.Bind(1, topic).Bind(2, int64_t{partition}).Bind(3, static_cast<int64_t>(next_offset)).Bind(4, outbox).Run();
+}
+
+Result<std::string> PersonTxn::Outbox(std::string_view topic, uint32_t partition) {
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt,
+                            db_.Prepare("SELECT outbox FROM applied_offsets WHERE topic = ? AND partition = ?"));
+  stmt.Bind(1, topic).Bind(2, int64_t{partition});
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnText(0) : std::string();
+}
+
+}  // namespace hedgerow::persons
