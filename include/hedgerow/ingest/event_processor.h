@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hedgerow/common/status.h"
+#include "hedgerow/persons/person_store.h"
+
+namespace hedgerow::ingest {
+
+// What the pipeline needs of a project.
+struct Team {
+  int64_t id = 0;
+  bool anonymize_ips = false;
+};
+// Finds the team of a project token; nullopt for an unknown token.
+using TeamResolver = std::function<std::optional<Team>(std::string_view token)>;
+
+// A row for a clickhouse_* topic (or dead_letter_queue), as JSON.
+struct OutputRow {
+  std::string topic;
+  std::string key;
+  std::string value;
+};
+
+// The steps of PostHog's ingestion pipeline for one message of events_plugin_ingestion
+// (ingestion.md §2-§7): team, personless rules, normalization, timestamp, persons and
+// merges, groups, and the events row. Deterministic from (message, persons state), so a
+// replay from the same state emits the same rows.
+// Thread-safe if the resolver is; each call works inside the caller's transaction.
+class EventProcessor {
+ public:
+  explicit EventProcessor(TeamResolver teams) : teams_(std::move(teams)) {}
+
+  // Processes one message, appending its rows to `out`. Bad data (unparseable message,
+  // illegal distinct id, ...) is not an error: it yields warning or dead-letter rows.
+  // Errors are outages of the person store only, and the caller retries the batch.
+  Status Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const;
+
+ private:
+  TeamResolver teams_;
+};
+
+}  // namespace hedgerow::ingest

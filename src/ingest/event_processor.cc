@@ -1,0 +1,402 @@
+#include "hedgerow/ingest/event_processor.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "elements_chain.h"
+#include "hedgerow/common/clock.h"
+#include "hedgerow/common/uuid.h"
+#include "person_updates.h"
+#include "rows.h"
+#include "timestamps.h"
+
+namespace hedgerow::ingest {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+constexpr size_t kMaxEventNameChars = 200;
+constexpr size_t kMaxDistinctIdChars = 400;
+constexpr int kMaxGroups = 5;
+const Uuid kPersonNamespace = *Uuid::Parse("932979b4-65c3-4424-8467-0b66ec27bc22");
+
+std::string Serialize(const Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// Removes `key` keeping the order of the other members (rapidjson's RemoveMember does not).
+void Erase(Value& object, const char* key) {
+  if (auto it = object.FindMember(key); it != object.MemberEnd()) object.EraseMember(it);
+}
+
+std::string_view Str(const Value& object, const char* key) {
+  if (!object.IsObject()) return {};
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return std::string_view(it->value.GetString(), it->value.GetStringLength());
+}
+
+// The first `n` UTF-8 characters of `s`.
+std::string TruncateChars(std::string_view s, size_t n) {
+  size_t chars = 0, i = 0;
+  while (i < s.size() && chars < n) {
+    auto c = static_cast<uint8_t>(s[i]);
+    i += c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : 4;
+    ++chars;
+  }
+  return std::string(s.substr(0, std::min(i, s.size())));
+}
+
+size_t CountChars(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<uint8_t>(c) & 0xc0) != 0x80;
+  return n;
+}
+
+// PostHog refuses to merge on ids that many users share by mistake (ingestion.md §4).
+bool IsIllegalDistinctId(std::string_view id) {
+  std::string_view t = id;
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  if (t.empty()) return true;
+  if (t.size() >= 2 && ((t.front() == '"' && t.back() == '"') || (t.front() == '\'' && t.back() == '\''))) {
+    t = t.substr(1, t.size() - 2);
+  }
+  static const char* kCaseInsensitive[] = {"anonymous", "guest", "distinctid", "distinct_id", "id",
+                                           "not_authenticated", "email", "undefined", "true", "false"};
+  static const char* kCaseSensitive[] = {"[object Object]", "NaN", "None", "none", "null", "0"};
+  std::string lower(t);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* bad : kCaseInsensitive) {
+    if (lower == bad) return true;
+  }
+  for (const char* bad : kCaseSensitive) {
+    if (t == bad) return true;
+  }
+  return false;
+}
+
+std::string Details(std::initializer_list<std::pair<const char*, std::string_view>> fields) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  for (const auto& [k, v] : fields) {
+    w.Key(k);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// The state and output of processing one event; the steps below fill it in order.
+struct Context {
+  persons::PersonTxn& txn;
+  std::vector<OutputRow>& out;
+  int64_t team_id;
+  int64_t now;
+  int64_t timestamp = 0;
+  std::string event;
+  std::string distinct_id;
+  std::string uuid;
+
+  void Warn(std::string_view type, const std::string& details) {
+    out.push_back(WarningRow(team_id, type, details, now));
+  }
+};
+
+// Adds `distinct_id` to `person` (version 0) and emits the row.
+Status AddDistinctId(Context& c, const persons::Person& person, const std::string& distinct_id) {
+  persons::DistinctIdRow row{c.team_id, distinct_id, person.id, 0};
+  HEDGEROW_RETURN_IF_ERROR(c.txn.SetDistinctId(row));
+  c.out.push_back(DistinctIdRow(row, person.uuid));
+  return Status::Ok();
+}
+
+Result<persons::Person> CreatePerson(Context& c, const PersonUpdates& updates, bool identified,
+                                     std::initializer_list<std::string> distinct_ids) {
+  persons::Person p;
+  p.uuid = Uuid::V5(kPersonNamespace, fmt::format("{}:{}", c.team_id, *distinct_ids.begin()));
+  p.team_id = c.team_id;
+  p.created_at = c.timestamp;
+  p.properties = updates.InitialProperties();
+  p.is_identified = identified;
+  HEDGEROW_RETURN_IF_ERROR(c.txn.Insert(p));
+  c.out.push_back(PersonRow(p, false));
+  for (const std::string& id : distinct_ids) HEDGEROW_RETURN_IF_ERROR(AddDistinctId(c, p, id));
+  return p;
+}
+
+// Applies the event's updates (and identification) to an existing person; one version
+// bump and one row when anything changed.
+Status UpdatePerson(Context& c, persons::Person& p, const PersonUpdates& updates, bool identify) {
+  bool changed = updates.ApplyTo(p.properties);
+  if (identify && !p.is_identified) {
+    p.is_identified = true;
+    changed = true;
+  }
+  if (!changed) return Status::Ok();
+  ++p.version;
+  HEDGEROW_RETURN_IF_ERROR(c.txn.Update(p));
+  c.out.push_back(PersonRow(p, false));
+  return Status::Ok();
+}
+
+// $identify / $create_alias / $merge_dangerously: `other` joins the person of `into`
+// (ingestion.md §4). Returns the resulting person, or nullopt when no merge happened.
+Result<std::optional<persons::Person>> Merge(Context& c, const std::string& other_id, const std::string& into_id,
+                                             const PersonUpdates& updates) {
+  if (IsIllegalDistinctId(other_id) || IsIllegalDistinctId(into_id)) {
+    c.Warn("cannot_merge_with_illegal_distinct_id",
+           Details({{"sourceDistinctId", other_id}, {"targetDistinctId", into_id}, {"eventUuid", c.uuid}}));
+    return std::optional<persons::Person>();
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> other, c.txn.FindByDistinctId(c.team_id, other_id));
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> into, c.txn.FindByDistinctId(c.team_id, into_id));
+  if (!other && !into) {
+    HEDGEROW_ASSIGN_OR_RETURN(persons::Person p, CreatePerson(c, updates, true, {into_id, other_id}));
+    return std::optional<persons::Person>(std::move(p));
+  }
+  if (other && !into) {
+    HEDGEROW_RETURN_IF_ERROR(AddDistinctId(c, *other, into_id));
+    HEDGEROW_RETURN_IF_ERROR(UpdatePerson(c, *other, updates, true));
+    return other;
+  }
+  if (!other && into) {
+    HEDGEROW_RETURN_IF_ERROR(AddDistinctId(c, *into, other_id));
+    HEDGEROW_RETURN_IF_ERROR(UpdatePerson(c, *into, updates, true));
+    return into;
+  }
+  if (other->id == into->id) {
+    HEDGEROW_RETURN_IF_ERROR(UpdatePerson(c, *into, updates, true));
+    return into;
+  }
+  if (other->is_identified && c.event != "$merge_dangerously") {
+    c.Warn("cannot_merge_already_identified",
+           Details({{"sourcePersonDistinctId", other_id}, {"targetPersonDistinctId", into_id}, {"eventUuid", c.uuid}}));
+    return std::optional<persons::Person>();
+  }
+  // Both known, two persons: the target keeps its uuid and absorbs the other.
+  persons::Person& target = *into;
+  target.properties = MergeProperties(other->properties, target.properties);
+  updates.ApplyTo(target.properties);
+  target.created_at = std::min(target.created_at, other->created_at);
+  target.is_identified = true;
+  ++target.version;
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<persons::DistinctIdRow> moved, c.txn.DistinctIdsOf(other->id));
+  for (persons::DistinctIdRow& row : moved) {
+    row.person_id = target.id;
+    ++row.version;
+    HEDGEROW_RETURN_IF_ERROR(c.txn.SetDistinctId(row));
+    c.out.push_back(DistinctIdRow(row, target.uuid));
+  }
+  HEDGEROW_RETURN_IF_ERROR(c.txn.Update(target));
+  HEDGEROW_RETURN_IF_ERROR(c.txn.Delete(other->id));
+  c.out.push_back(PersonRow(target, false));
+  persons::Person deleted = *other;
+  deleted.version += 100;
+  c.out.push_back(PersonRow(deleted, true));
+  return into;
+}
+
+// $groupidentify: create or update the group; a row only when it changed.
+Status IdentifyGroup(Context& c, const Value& props) {
+  std::string_view type = Str(props, "$group_type");
+  std::string key;
+  if (auto it = props.FindMember("$group_key"); it != props.MemberEnd()) {
+    key = it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : Serialize(it->value);
+  }
+  if (type.empty() || key.empty()) return Status::Ok();
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<int> index, c.txn.GroupTypeIndex(c.team_id, type, true));
+  if (!index) {
+    c.Warn("group_type_limit_exceeded", Details({{"groupType", type}, {"eventUuid", c.uuid}}));
+    return Status::Ok();
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Group> existing, c.txn.FindGroup(c.team_id, *index, key));
+  persons::Group g = existing ? *existing : persons::Group{c.team_id, *index, key, "{}", c.timestamp, 0};
+  std::string before = g.properties;
+  if (auto it = props.FindMember("$group_set"); it != props.MemberEnd() && it->value.IsObject()) {
+    g.properties = MergeProperties(g.properties, Serialize(it->value));
+  }
+  if (existing && g.properties == before) return Status::Ok();
+  ++g.version;
+  HEDGEROW_RETURN_IF_ERROR(c.txn.UpsertGroup(g));
+  c.out.push_back(GroupRow(g));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
+  const int64_t received = NowMicros();
+  Document msg;
+  msg.Parse(message.data(), message.size());
+  if (msg.HasParseError() || !msg.IsObject()) {
+    out.push_back(DeadLetterRow(0, message, "message is not a JSON object", received));
+    return Status::Ok();
+  }
+  std::optional<Team> team = teams_(Str(msg, "token"));
+  if (!team) return Status::Ok();  // unknown token: dropped, as PostHog does
+
+  Document ev;
+  std::string_view data = Str(msg, "data");
+  ev.Parse(data.data(), data.size());
+  std::string_view name = Str(ev, "event");
+  if (ev.HasParseError() || !ev.IsObject() || name.empty()) {
+    out.push_back(DeadLetterRow(team->id, message, "data is not an event object with a name", received));
+    return Status::Ok();
+  }
+  std::optional<int64_t> now = ParseIso8601Micros(Str(msg, "now"));
+  Context c{txn, out, team->id, now.value_or(received)};
+  c.event = TruncateChars(name, kMaxEventNameChars);
+  c.distinct_id = std::string(Str(msg, "distinct_id"));
+  c.uuid = std::string(Str(msg, "uuid"));
+  if (!Uuid::Parse(c.uuid)) {
+    out.push_back(DeadLetterRow(team->id, message, "message has no valid uuid", received));
+    return Status::Ok();
+  }
+  if (c.distinct_id.empty() || CountChars(c.distinct_id) > kMaxDistinctIdChars) {
+    c.Warn("skipping_event_invalid_distinct_id", Details({{"distinctId", TruncateChars(c.distinct_id, 100)},
+                                                          {"eventUuid", c.uuid}}));
+    return Status::Ok();
+  }
+
+  // Normalize: properties is an object; top-level $set/$set_once join it; $ip from capture.
+  auto& a = ev.GetAllocator();
+  if (!ev.HasMember("properties") || !ev["properties"].IsObject()) {
+    Erase(ev, "properties");
+    ev.AddMember("properties", Value(rapidjson::kObjectType), a);
+  }
+  Value& props = ev["properties"];
+  for (const char* key : {"$set", "$set_once"}) {
+    auto top = ev.FindMember(key);
+    if (top == ev.MemberEnd() || !top->value.IsObject()) continue;
+    if (!props.HasMember(key) || !props[key].IsObject()) {
+      Erase(props, key);
+      props.AddMember(Value(key, a), Value(rapidjson::kObjectType), a);
+    }
+    Value& target = props[key];
+    for (auto& m : top->value.GetObject()) {
+      if (auto old = target.FindMember(m.name); old != target.MemberEnd()) target.EraseMember(old);
+      target.AddMember(Value(m.name, a), Value(m.value, a), a);
+    }
+  }
+  if (team->anonymize_ips) {
+    Erase(props, "$ip");
+  } else if (std::string_view ip = Str(msg, "ip"); !ip.empty() && !props.HasMember("$ip")) {
+    props.AddMember("$ip", Value(ip.data(), static_cast<rapidjson::SizeType>(ip.size()), a), a);
+  }
+
+  // Timestamp.
+  std::optional<std::string_view> timestamp, sent_at;
+  if (ev.HasMember("timestamp") && !ev["timestamp"].IsNull()) {
+    timestamp = ev["timestamp"].IsString() ? Str(ev, "timestamp") : std::string_view("invalid");
+  }
+  bool ignore_sent_at = props.HasMember("$ignore_sent_at") && props["$ignore_sent_at"].IsTrue();
+  if (std::string_view s = Str(msg, "sent_at"); !s.empty() && !ignore_sent_at) sent_at = s;
+  std::optional<int64_t> offset;
+  if (ev.HasMember("offset") && ev["offset"].IsNumber()) offset = static_cast<int64_t>(ev["offset"].GetDouble());
+  EventTime when = ComputeEventTime(c.now, timestamp, sent_at, offset);
+  c.timestamp = when.micros;
+  if (!when.warning.empty()) {
+    c.Warn(when.warning, Details({{"timestamp", timestamp.value_or("")}, {"eventUuid", c.uuid}}));
+  }
+
+  // Personless events never touch persons (ingestion.md §2).
+  const bool personless = props.HasMember("$process_person_profile") && props["$process_person_profile"].IsFalse();
+  const bool merge_event = c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously";
+  if (personless && (merge_event || c.event == "$groupidentify")) {
+    c.Warn("invalid_event_when_process_person_profile_is_false",
+           Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
+    return Status::Ok();
+  }
+
+  // elements_chain: the SDK's string, else built from $elements.
+  std::string elements_chain(Str(props, "$elements_chain"));
+  if (auto it = props.FindMember("$elements"); it != props.MemberEnd()) {
+    if (elements_chain.empty()) elements_chain = ElementsChain(it->value);
+    Erase(props, "$elements");
+  }
+
+  // Groups.
+  std::string group_columns[kMaxGroups];
+  if (auto it = props.FindMember("$groups"); it != props.MemberEnd() && it->value.IsObject()) {
+    for (const auto& m : it->value.GetObject()) {
+      std::string_view type(m.name.GetString(), m.name.GetStringLength());
+      HEDGEROW_ASSIGN_OR_RETURN(std::optional<int> index, txn.GroupTypeIndex(c.team_id, type, true));
+      if (!index) {
+        c.Warn("group_type_limit_exceeded", Details({{"groupType", type}, {"eventUuid", c.uuid}}));
+        continue;
+      }
+      group_columns[*index] = m.value.IsString() ? std::string(m.value.GetString(), m.value.GetStringLength())
+                                                 : Serialize(m.value);
+    }
+  }
+  if (c.event == "$groupidentify") HEDGEROW_RETURN_IF_ERROR(IdentifyGroup(c, props));
+
+  // Persons.
+  persons::Person person;
+  std::string person_mode = "full";
+  if (personless) {
+    person_mode = "propertyless";
+    HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> existing, txn.FindByDistinctId(c.team_id, c.distinct_id));
+    person.uuid = existing ? existing->uuid : Uuid::V5(kPersonNamespace, fmt::format("{}:{}", c.team_id, c.distinct_id));
+    person.properties = "{}";
+    person.created_at = 0;
+  } else {
+    PersonUpdates updates(props);
+    std::optional<persons::Person> merged;
+    std::string other_id(c.event == "$identify" ? Str(props, "$anon_distinct_id") : merge_event ? Str(props, "alias") : "");
+    if (!other_id.empty() && other_id != c.distinct_id) {
+      HEDGEROW_ASSIGN_OR_RETURN(merged, Merge(c, other_id, c.distinct_id, updates));
+    }
+    if (merged) {
+      person = std::move(*merged);
+    } else {
+      HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> existing, txn.FindByDistinctId(c.team_id, c.distinct_id));
+      if (existing) {
+        person = std::move(*existing);
+        HEDGEROW_RETURN_IF_ERROR(UpdatePerson(c, person, updates, c.event == "$identify"));
+      } else {
+        HEDGEROW_ASSIGN_OR_RETURN(person, CreatePerson(c, updates, c.event == "$identify", {c.distinct_id}));
+      }
+    }
+  }
+
+  // The events row.
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto put = [&](const char* key, std::string_view v) {
+    w.Key(key);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  put("uuid", c.uuid);
+  put("event", c.event);
+  put("properties", Serialize(props));
+  put("timestamp", FormatClickHouseDateTime64(c.timestamp));
+  w.Key("team_id");
+  w.Int64(c.team_id);
+  put("distinct_id", c.distinct_id);
+  put("elements_chain", elements_chain);
+  put("created_at", FormatClickHouseDateTime64(c.now));
+  put("person_id", person.uuid.ToString());
+  put("person_properties", person.properties);
+  put("person_created_at", FormatClickHouseDateTime64(person.created_at));
+  put("person_mode", person_mode);
+  for (int i = 0; i < kMaxGroups; ++i) put(fmt::format("$group_{}", i).c_str(), group_columns[i]);
+  w.EndObject();
+  out.push_back({"clickhouse_events_json", c.uuid, std::string(buffer.GetString(), buffer.GetSize())});
+  return Status::Ok();
+}
+
+}  // namespace hedgerow::ingest

@@ -1,0 +1,418 @@
+// Table-style cases: each feeds a sequence of capture messages through the processor and
+// checks the exact person, distinct-id, group, warning and event rows it emits.
+#include "hedgerow/ingest/event_processor.h"
+
+#include <catch2/catch.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <map>
+
+#include "hedgerow/common/uuid.h"
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using namespace hedgerow::ingest;
+using hedgerow::testing::TempDir;
+
+namespace {
+
+const char* kNow = "2024-01-01T12:00:00.000000Z";
+
+struct Msg {
+  std::string data;         // the event object
+  std::string distinct_id;
+  std::string now = kNow;
+  std::string sent_at;
+  std::string ip = "1.2.3.4";
+  std::string token = "phc_test";
+};
+
+std::string Message(const Msg& m, const std::string& uuid) {
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  auto s = [&](const std::string& v) { return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a); };
+  d.AddMember("uuid", s(uuid), a);
+  d.AddMember("distinct_id", s(m.distinct_id), a);
+  d.AddMember("ip", m.ip.empty() ? rapidjson::Value() : s(m.ip), a);
+  d.AddMember("site_url", s("http://localhost"), a);
+  d.AddMember("now", s(m.now), a);
+  d.AddMember("sent_at", s(m.sent_at), a);
+  d.AddMember("token", s(m.token), a);
+  d.AddMember("data", s(m.data), a);
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  d.Accept(w);
+  return b.GetString();
+}
+
+struct Row {
+  std::string topic;
+  rapidjson::Document json;
+  std::string Str(const char* k) const { return json[k].GetString(); }
+  int64_t Int(const char* k) const { return json[k].GetInt64(); }
+  // A JSON-string column parsed.
+  rapidjson::Document Json(const char* k) const {
+    rapidjson::Document d;
+    d.Parse(json[k].GetString());
+    return d;
+  }
+};
+
+struct Harness {
+  Harness() {
+    auto s = persons::PersonStore::Open(dir.File("persons.sqlite"));
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+  }
+  // Processes the messages in order, one transaction each; returns every row emitted.
+  std::vector<Row> Run(const std::vector<Msg>& msgs) {
+    std::vector<Row> rows;
+    for (const Msg& m : msgs) {
+      std::vector<OutputRow> out;
+      auto txn = store->Begin();
+      REQUIRE(txn.ok());
+      REQUIRE(processor.Process(Message(m, Uuid::V7().ToString()), **txn, out).ok());
+      REQUIRE((*txn)->Commit().ok());
+      for (auto& r : out) {
+        Row row{r.topic, {}};
+        row.json.Parse(r.value.c_str());
+        REQUIRE_FALSE(row.json.HasParseError());
+        rows.push_back(std::move(row));
+      }
+    }
+    return rows;
+  }
+  std::optional<persons::Person> Person(const std::string& distinct_id) {
+    auto txn = store->Begin();
+    return *(*txn)->FindByDistinctId(1, distinct_id);
+  }
+
+  TempDir dir;
+  std::unique_ptr<persons::PersonStore> store;
+  bool anonymize = false;
+  EventProcessor processor{[this](std::string_view token) -> std::optional<Team> {
+    if (token == "phc_test") return Team{1, anonymize};
+    return std::nullopt;
+  }};
+};
+
+std::vector<const Row*> Of(const std::vector<Row>& rows, const std::string& topic) {
+  std::vector<const Row*> out;
+  for (const Row& r : rows) {
+    if (r.topic == topic) out.push_back(&r);
+  }
+  return out;
+}
+
+std::string Uuid5(const std::string& name) {
+  return Uuid::V5(*Uuid::Parse("932979b4-65c3-4424-8467-0b66ec27bc22"), name).ToString();
+}
+
+}  // namespace
+
+TEST_CASE("ingest: the first event creates a person with $set_once then $set", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"signup","properties":{"$set":{"email":"a@x.com","plan":"pro"},"$set_once":{"plan":"free","first":"yes"}}})", "user_1"}});
+  auto persons = Of(rows, "clickhouse_person");
+  REQUIRE(persons.size() == 1);
+  CHECK(persons[0]->Str("id") == Uuid5("1:user_1"));
+  CHECK(persons[0]->Str("id") == "131ecd7b-7aa1-5121-8fd3-5353d39dd23e");
+  CHECK(persons[0]->Str("properties") == R"({"plan":"pro","first":"yes","email":"a@x.com"})");
+  CHECK(persons[0]->Int("version") == 0);
+  CHECK(persons[0]->Int("is_identified") == 0);
+  CHECK(persons[0]->Str("created_at") == "2024-01-01 12:00:00.000000");
+  auto pdis = Of(rows, "clickhouse_person_distinct_id");
+  REQUIRE(pdis.size() == 1);
+  CHECK(pdis[0]->Str("distinct_id") == "user_1");
+  CHECK(pdis[0]->Str("person_id") == Uuid5("1:user_1"));
+  CHECK(pdis[0]->Int("version") == 0);
+  auto events = Of(rows, "clickhouse_events_json");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]->Str("person_id") == Uuid5("1:user_1"));
+  CHECK(events[0]->Str("person_properties") == R"({"plan":"pro","first":"yes","email":"a@x.com"})");
+  CHECK(events[0]->Str("person_mode") == "full");
+  CHECK(events[0]->Int("team_id") == 1);
+}
+
+TEST_CASE("ingest: updates apply $set_once only to new keys, then $set, then $unset; versions bump on change only", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"a":1,"b":2}}})", "u"}});
+  auto rows = h.Run({{R"({"event":"b","properties":{"$set_once":{"a":9,"c":3},"$set":{"b":5},"$unset":["zzz"]}})", "u"}});
+  auto persons = Of(rows, "clickhouse_person");
+  REQUIRE(persons.size() == 1);
+  CHECK(persons[0]->Str("properties") == R"({"a":1,"b":5,"c":3})");
+  CHECK(persons[0]->Int("version") == 1);
+  auto same = h.Run({{R"({"event":"c","properties":{"$set":{"b":5}}})", "u"}});
+  CHECK(Of(same, "clickhouse_person").empty());  // no change, no row, no bump
+  CHECK(h.Person("u")->version == 1);
+  auto unset = h.Run({{R"({"event":"d","properties":{"$unset":["a"]}})", "u"}});
+  REQUIRE(Of(unset, "clickhouse_person").size() == 1);
+  CHECK(Of(unset, "clickhouse_person")[0]->Str("properties") == R"({"b":5,"c":3})");
+  CHECK(Of(unset, "clickhouse_person")[0]->Int("version") == 2);
+}
+
+TEST_CASE("ingest: top-level $set and $set_once join the properties", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$identify","$set":{"name":"Ann"},"$set_once":{"src":"ad"},"properties":{}})", "u"}});
+  auto events = Of(rows, "clickhouse_events_json");
+  auto props = events[0]->Json("properties");
+  CHECK(std::string(props["$set"]["name"].GetString()) == "Ann");
+  CHECK(std::string(props["$set_once"]["src"].GetString()) == "ad");
+  CHECK(h.Person("u")->properties == R"({"src":"ad","name":"Ann"})");
+}
+
+TEST_CASE("ingest: browser properties are captured into $set and $set_once.$initial_*", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$pageview","properties":{"$browser":"Chrome","$current_url":"https://x/","utm_source":"news","other":1}})", "u"}});
+  rapidjson::Document p;
+  p.Parse(h.Person("u")->properties.c_str());
+  CHECK(std::string(p["$browser"].GetString()) == "Chrome");
+  CHECK(std::string(p["$initial_browser"].GetString()) == "Chrome");
+  CHECK(std::string(p["$initial_current_url"].GetString()) == "https://x/");
+  CHECK(std::string(p["utm_source"].GetString()) == "news");
+  CHECK(std::string(p["$initial_utm_source"].GetString()) == "news");
+  CHECK_FALSE(p.HasMember("other"));
+  h.Run({{R"({"event":"$pageview","properties":{"$browser":"Firefox"}})", "u"}});
+  p.Parse(h.Person("u")->properties.c_str());
+  CHECK(std::string(p["$browser"].GetString()) == "Firefox");
+  CHECK(std::string(p["$initial_browser"].GetString()) == "Chrome");
+}
+
+TEST_CASE("ingest: $identify of an unknown anon id adds it to the identified person", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"x"})", "user"}});
+  auto rows = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"anon"}})", "user"}});
+  auto pdis = Of(rows, "clickhouse_person_distinct_id");
+  REQUIRE(pdis.size() == 1);
+  CHECK(pdis[0]->Str("distinct_id") == "anon");
+  CHECK(pdis[0]->Str("person_id") == Uuid5("1:user"));
+  auto persons = Of(rows, "clickhouse_person");
+  REQUIRE(persons.size() == 1);  // is_identified false -> true
+  CHECK(persons[0]->Int("is_identified") == 1);
+  CHECK(persons[0]->Int("version") == 1);
+  CHECK(h.Person("anon")->uuid.ToString() == Uuid5("1:user"));
+}
+
+TEST_CASE("ingest: $identify with an anonymous person moves the new id onto it", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$pageview","properties":{"$set":{"seen":true}}})", "anon"}});
+  auto rows = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"anon","$set":{"email":"e"}}})", "user"}});
+  auto p = h.Person("user");
+  REQUIRE(p);
+  CHECK(p->uuid.ToString() == Uuid5("1:anon"));  // the anonymous person keeps its uuid
+  CHECK(p->is_identified);
+  CHECK(p->properties == R"({"seen":true,"email":"e"})");
+  CHECK(p->version == 1);
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Str("person_id") == Uuid5("1:anon"));
+}
+
+TEST_CASE("ingest: $identify of two known persons merges into the identified one", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"a":1,"shared":"anon"}}})", "anon", "2024-01-01T10:00:00Z"},
+         {R"({"event":"b","properties":{"$set":{"b":2,"shared":"user"}}})", "user", "2024-01-01T11:00:00Z"}});
+  auto rows = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"anon"}})", "user"}});
+  auto persons = Of(rows, "clickhouse_person");
+  REQUIRE(persons.size() == 2);
+  CHECK(persons[0]->Str("id") == Uuid5("1:user"));
+  CHECK(persons[0]->Str("properties") == R"({"a":1,"shared":"user","b":2})");
+  CHECK(persons[0]->Int("is_identified") == 1);
+  CHECK(persons[0]->Int("version") == 1);
+  CHECK(persons[0]->Str("created_at") == "2024-01-01 10:00:00.000000");  // the earlier one
+  CHECK(persons[1]->Str("id") == Uuid5("1:anon"));
+  CHECK(persons[1]->Int("is_deleted") == 1);
+  CHECK(persons[1]->Int("version") == 100);
+  auto pdis = Of(rows, "clickhouse_person_distinct_id");
+  REQUIRE(pdis.size() == 1);
+  CHECK(pdis[0]->Str("distinct_id") == "anon");
+  CHECK(pdis[0]->Str("person_id") == Uuid5("1:user"));
+  CHECK(pdis[0]->Int("version") == 1);
+  CHECK(h.Person("anon")->uuid.ToString() == Uuid5("1:user"));
+}
+
+TEST_CASE("ingest: an already identified person is not merged by $identify or $create_alias", "[ingest]") {
+  for (std::string event : {"$identify", "$create_alias"}) {
+    Harness h;
+    h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"a1"}})", "other"},
+           {R"({"event":"x"})", "target"}});
+    std::string props = event == "$identify" ? R"({"$anon_distinct_id":"other"})" : R"({"alias":"other"})";
+    auto rows = h.Run({{R"({"event":")" + event + R"(","properties":)" + props + "}", "target"}});
+    auto warnings = Of(rows, "clickhouse_ingestion_warnings");
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0]->Str("type") == "cannot_merge_already_identified");
+    CHECK(h.Person("other")->uuid.ToString() != h.Person("target")->uuid.ToString());
+  }
+}
+
+TEST_CASE("ingest: $merge_dangerously merges even an identified person", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"a1"}})", "other"}, {R"({"event":"x"})", "target"}});
+  auto rows = h.Run({{R"({"event":"$merge_dangerously","properties":{"alias":"other"}})", "target"}});
+  CHECK(Of(rows, "clickhouse_ingestion_warnings").empty());
+  CHECK(h.Person("other")->uuid.ToString() == Uuid5("1:target"));
+  CHECK(h.Person("a1")->uuid.ToString() == Uuid5("1:target"));
+  auto pdis = Of(rows, "clickhouse_person_distinct_id");
+  CHECK(pdis.size() == 2);  // other and a1 moved
+}
+
+TEST_CASE("ingest: $create_alias of two unknown ids makes one person with both", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$create_alias","properties":{"alias":"alias_id"}})", "main_id"}});
+  CHECK(Of(rows, "clickhouse_person").size() == 1);
+  CHECK(Of(rows, "clickhouse_person_distinct_id").size() == 2);
+  CHECK(h.Person("alias_id")->uuid == h.Person("main_id")->uuid);
+  CHECK(h.Person("main_id")->uuid.ToString() == Uuid5("1:main_id"));
+}
+
+TEST_CASE("ingest: illegal distinct ids are never merged", "[ingest]") {
+  for (std::string bad : {"anonymous", "Guest", "NULL_not", "null", "None", "0", "[object Object]", "\"undefined\"",
+                          "  ", "'email'", "NaN", "distinct_id", "not_authenticated", "TRUE"}) {
+    INFO(bad);
+    Harness h;
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.String(bad.c_str());
+    auto rows = h.Run({{std::string(R"({"event":"$identify","properties":{"$anon_distinct_id":)") + b.GetString() + "}}", "user"}});
+    bool illegal = bad != "NULL_not";
+    auto warnings = Of(rows, "clickhouse_ingestion_warnings");
+    CHECK(warnings.size() == (illegal ? 1u : 0u));
+    if (illegal) CHECK(warnings[0]->Str("type") == "cannot_merge_with_illegal_distinct_id");
+  }
+}
+
+TEST_CASE("ingest: personless events touch no person and carry a deterministic person id", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$pageview","properties":{"$process_person_profile":false,"$set":{"a":1}}})", "anon"}});
+  CHECK(Of(rows, "clickhouse_person").empty());
+  CHECK(Of(rows, "clickhouse_person_distinct_id").empty());
+  CHECK_FALSE(h.Person("anon"));
+  auto e = Of(rows, "clickhouse_events_json");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0]->Str("person_mode") == "propertyless");
+  CHECK(e[0]->Str("person_id") == Uuid5("1:anon"));
+  CHECK(e[0]->Str("person_properties") == "{}");
+}
+
+TEST_CASE("ingest: personless merge and group events are dropped with a warning", "[ingest]") {
+  for (std::string event : {"$identify", "$create_alias", "$merge_dangerously", "$groupidentify"}) {
+    Harness h;
+    auto rows = h.Run({{R"({"event":")" + event + R"(","properties":{"$process_person_profile":false,"alias":"x","$anon_distinct_id":"y"}})", "u"}});
+    CHECK(Of(rows, "clickhouse_events_json").empty());
+    auto w = Of(rows, "clickhouse_ingestion_warnings");
+    REQUIRE(w.size() == 1);
+    CHECK(w[0]->Str("type") == "invalid_event_when_process_person_profile_is_false");
+  }
+}
+
+TEST_CASE("ingest: groups get type indexes and group columns; a sixth type is ignored with a warning", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"x","properties":{"$groups":{"company":"acme","team":"t1"}}})", "u"},
+                     {R"({"event":"y","properties":{"$groups":{"a":"1","b":"2","c":"3","team":"t2"}}})", "u"}});
+  auto e = Of(rows, "clickhouse_events_json");
+  REQUIRE(e.size() == 2);
+  CHECK(e[0]->Str("$group_0") == "acme");
+  CHECK(e[0]->Str("$group_1") == "t1");
+  CHECK(e[1]->Str("$group_1") == "t2");
+  CHECK(e[1]->Str("$group_2") == "1");
+  CHECK(e[1]->Str("$group_4") == "3");
+  auto w = Of(rows, "clickhouse_ingestion_warnings");
+  CHECK(w.empty());
+  auto sixth = h.Run({{R"({"event":"z","properties":{"$groups":{"sixth":"s"}}})", "u"}});
+  REQUIRE(Of(sixth, "clickhouse_ingestion_warnings").size() == 1);
+  CHECK(Of(sixth, "clickhouse_ingestion_warnings")[0]->Str("type") == "group_type_limit_exceeded");
+}
+
+TEST_CASE("ingest: $groupidentify creates a group at version 1 and bumps it on changes only", "[ingest]") {
+  Harness h;
+  auto first = h.Run({{R"({"event":"$groupidentify","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"plan":"pro"}}})", "u"}});
+  auto g = Of(first, "clickhouse_groups");
+  REQUIRE(g.size() == 1);
+  CHECK(g[0]->Int("version") == 1);
+  CHECK(g[0]->Int("group_type_index") == 0);
+  CHECK(g[0]->Str("group_properties") == R"({"plan":"pro"})");
+  auto same = h.Run({{R"({"event":"$groupidentify","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"plan":"pro"}}})", "u"}});
+  CHECK(Of(same, "clickhouse_groups").empty());
+  auto changed = h.Run({{R"({"event":"$groupidentify","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"seats":5}}})", "u"}});
+  REQUIRE(Of(changed, "clickhouse_groups").size() == 1);
+  CHECK(Of(changed, "clickhouse_groups")[0]->Int("version") == 2);
+  CHECK(Of(changed, "clickhouse_groups")[0]->Str("group_properties") == R"({"plan":"pro","seats":5})");
+}
+
+TEST_CASE("ingest: timestamps follow sent_at skew, offset, future and invalid rules", "[ingest]") {
+  Harness h;
+  auto ts = [&](const std::string& data, const std::string& sent_at = "") {
+    Msg m{data, "u"};
+    m.sent_at = sent_at;
+    auto rows = h.Run({m});
+    auto e = Of(rows, "clickhouse_events_json");
+    REQUIRE(e.size() == 1);
+    auto w = Of(rows, "clickhouse_ingestion_warnings");
+    return std::make_pair(e[0]->Str("timestamp"), w.empty() ? std::string() : w[0]->Str("type"));
+  };
+  // Client clock 1 h fast: the event happened 10 s before it was sent.
+  CHECK(ts(R"({"event":"a","timestamp":"2024-01-01T13:00:00Z"})", "2024-01-01T13:00:10Z") ==
+        std::make_pair(std::string("2024-01-01 11:59:50.000000"), std::string()));
+  CHECK(ts(R"({"event":"a","timestamp":"2024-01-01T13:00:00Z","properties":{"$ignore_sent_at":true}})", "2024-01-01T13:00:10Z").first ==
+        "2024-01-01 13:00:00.000000");
+  CHECK(ts(R"({"event":"a","offset":5000})").first == "2024-01-01 11:59:55.000000");
+  CHECK(ts(R"({"event":"a"})").first == "2024-01-01 12:00:00.000000");
+  CHECK(ts(R"({"event":"a","timestamp":"2024-01-03T00:00:00Z"})") ==
+        std::make_pair(std::string("2024-01-01 12:00:00.000000"), std::string("event_timestamp_in_future")));
+  CHECK(ts(R"({"event":"a","timestamp":"not a date"})") ==
+        std::make_pair(std::string("2024-01-01 12:00:00.000000"), std::string("ignored_invalid_timestamp")));
+  CHECK(ts(R"({"event":"a","timestamp":"2024-01-01T22:00:00Z"})").first == "2024-01-01 22:00:00.000000");  // < 23 h ahead
+}
+
+TEST_CASE("ingest: long event names are truncated, long distinct ids dropped with a warning", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":")" + std::string(250, 'e') + R"("})", "u"},
+                     {R"({"event":"x"})", std::string(401, 'd')}});
+  auto e = Of(rows, "clickhouse_events_json");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0]->Str("event") == std::string(200, 'e'));
+  auto w = Of(rows, "clickhouse_ingestion_warnings");
+  REQUIRE(w.size() == 1);
+  CHECK(w[0]->Str("type") == "skipping_event_invalid_distinct_id");
+}
+
+TEST_CASE("ingest: $ip comes from capture unless the project anonymizes IPs", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"x"})", "u"}});
+  CHECK(std::string(Of(rows, "clickhouse_events_json")[0]->Json("properties")["$ip"].GetString()) == "1.2.3.4");
+  h.anonymize = true;
+  rows = h.Run({{R"({"event":"x","properties":{"$ip":"9.9.9.9"}})", "u"}});
+  CHECK_FALSE(Of(rows, "clickhouse_events_json")[0]->Json("properties").HasMember("$ip"));
+}
+
+TEST_CASE("ingest: elements_chain comes from the SDK string or is built from $elements", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$autocapture","properties":{"$elements_chain":"a:href=\"/x\""}})", "u"},
+                     {R"({"event":"$autocapture","properties":{"$elements":[
+                        {"tag_name":"button","attr_class":["b","a"],"attr__data-x":"1","nth_child":2,"text":"Say \"hi\""},
+                        {"tag_name":"div","attr_id":"main"}]}})", "u"}});
+  auto e = Of(rows, "clickhouse_events_json");
+  CHECK(e[0]->Str("elements_chain") == "a:href=\"/x\"");
+  CHECK(e[1]->Str("elements_chain") ==
+        "button.a.b:attr__data-x=\"1\"nth-child=\"2\"text=\"Say \\\"hi\\\"\";div:attr_id=\"main\"");
+  CHECK_FALSE(e[1]->Json("properties").HasMember("$elements"));
+}
+
+TEST_CASE("ingest: unknown tokens are dropped and broken messages go to the dead letter queue", "[ingest]") {
+  Harness h;
+  Msg unknown{R"({"event":"x"})", "u"};
+  unknown.token = "phc_nope";
+  CHECK(h.Run({unknown}).empty());
+  std::vector<OutputRow> out;
+  auto txn = h.store->Begin();
+  REQUIRE(h.processor.Process("not json", **txn, out).ok());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == "dead_letter_queue");
+  out.clear();
+  REQUIRE(h.processor.Process(R"({"token":"phc_test","uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c","distinct_id":"u","now":"2024-01-01T00:00:00Z","data":"{\"no_event\":1}"})", **txn, out).ok());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == "dead_letter_queue");
+  CHECK(out[0].value.find("data is not an event object") != std::string::npos);
+}
