@@ -73,8 +73,6 @@ Log::Impl::Impl(LogOptions options, MetricsRegistry* metrics, bool secondary)
   }
 }
 
-Log::Impl::~Impl() { Close(); }
-
 Status Log::Impl::OpenDb() {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
@@ -170,22 +168,21 @@ void Log::Impl::Close() {
     sync_changed_.notify_all();
   }
   if (syncer_.joinable()) syncer_.join();
-  {
-    std::lock_guard<std::mutex> lock(topics_mu_);
-    closed_ = true;
-    records_arrived_.notify_all();
-  }
-  if (db_) {
-    if (meta_cf_ != nullptr) db_->DestroyColumnFamilyHandle(meta_cf_);
-    if (records_cf_ != nullptr) db_->DestroyColumnFamilyHandle(records_cf_);
-    meta_cf_ = records_cf_ = nullptr;
-    (void)db_->Close();
-    db_.reset();
-  }
+  std::lock_guard<std::mutex> lock(topics_mu_);
+  closed_ = true;
+  records_arrived_.notify_all();
+}
+
+Log::Impl::~Impl() {
+  Close();
+  // The database stays open until here so that reads after Close() still work.
+  if (meta_cf_ != nullptr) db_->DestroyColumnFamilyHandle(meta_cf_);
+  if (records_cf_ != nullptr) db_->DestroyColumnFamilyHandle(records_cf_);
+  if (db_) (void)db_->Close();
+  db_.reset();
   if (!secondary_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(secondary_dir_, ec);
-    secondary_dir_.clear();
   }
 }
 

@@ -136,7 +136,8 @@ class Log {
   // Secondary only: replays what the primary wrote since open.
   Status CatchUp();
 
-  // Stops taking appends, completes what is queued, stops the writer. Idempotent.
+  // Stops taking appends (they fail with kUnavailable), completes what is queued and stops
+  // the background threads. Reads keep working until the Log is destroyed. Idempotent.
   void Close();
 
   class Impl;  // src/log/log_impl.h

@@ -1,0 +1,154 @@
+#include "hedgerow/ingest/pipeline.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "hedgerow/common/log.h"
+
+namespace hedgerow::ingest {
+namespace {
+
+void PutField(std::string& out, std::string_view s) {
+  out += std::to_string(s.size());
+  out += ':';
+  out += s;
+}
+
+bool GetField(std::string_view& in, std::string& field) {
+  size_t colon = in.find(':');
+  if (colon == std::string_view::npos) return false;
+  size_t n = 0;
+  auto [ptr, ec] = std::from_chars(in.data(), in.data() + colon, n);
+  if (ec != std::errc() || ptr != in.data() + colon || n > in.size() - colon - 1) return false;
+  field.assign(in.substr(colon + 1, n));
+  in.remove_prefix(colon + 1 + n);
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeRows(const std::vector<OutputRow>& rows) {
+  std::string out;
+  for (const OutputRow& r : rows) {
+    PutField(out, r.topic);
+    PutField(out, r.key);
+    PutField(out, r.value);
+  }
+  return out;
+}
+
+Result<std::vector<OutputRow>> DecodeRows(std::string_view data) {
+  std::vector<OutputRow> rows;
+  while (!data.empty()) {
+    OutputRow r;
+    if (!GetField(data, r.topic) || !GetField(data, r.key) || !GetField(data, r.value)) {
+      return Status::Corruption("ingest: the persons outbox is malformed");
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore* persons, EventProcessor processor,
+                   MetricsRegistry* metrics)
+    : options_(std::move(options)),
+      log_(log),
+      persons_(persons),
+      processor_(std::move(processor)),
+      events_processed_(metrics->GetCounter("hedgerow_ingest_events_total", "Input messages the pipeline processed")),
+      batches_(metrics->GetCounter("hedgerow_ingest_batches_total", "Persons transactions committed by the pipeline")) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+Status Pipeline::Start() {
+  HEDGEROW_RETURN_IF_ERROR(log_->RegisterGroup(options_.group, options_.input_topic));
+  HEDGEROW_ASSIGN_OR_RETURN(log::TopicConfig topic, log_->Topic(options_.input_topic));
+  stop_ = false;
+  for (size_t w = 0; w < std::max<size_t>(1, options_.workers); ++w) {
+    workers_.emplace_back([this, w, n = topic.partitions] { WorkerLoop(w, n); });
+  }
+  return Status::Ok();
+}
+
+void Pipeline::Stop() {
+  stop_ = true;
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
+  const size_t workers = std::max<size_t>(1, options_.workers);
+  uint32_t idle_partition = static_cast<uint32_t>(worker);
+  while (!stop_) {
+    size_t consumed = 0;
+    for (uint32_t p = static_cast<uint32_t>(worker); p < partitions && !stop_; p += static_cast<uint32_t>(workers)) {
+      Result<size_t> n = RunOnce(p, std::chrono::milliseconds(0));
+      if (!n.ok()) {
+        // An outage (disk, SQLite busy): nothing was lost; the same batch is retried.
+        LogWarn("ingest", "batch failed; will retry", {{"partition", p}, {"error", n.status().ToString()}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      consumed += *n;
+    }
+    if (consumed == 0 && !stop_) {
+      // Idle: long-poll one of this worker's partitions in turn, so new input wakes it.
+      (void)RunOnce(idle_partition, std::chrono::milliseconds(100));
+      idle_partition += static_cast<uint32_t>(workers);
+      if (idle_partition >= partitions) idle_partition = static_cast<uint32_t>(worker);
+    }
+  }
+}
+
+Status Pipeline::Deliver(uint32_t partition, const std::vector<OutputRow>& rows, log::Offset next) {
+  std::vector<log::OutgoingRecord> records;
+  records.reserve(rows.size());
+  for (const OutputRow& r : rows) {
+    log::OutgoingRecord rec;
+    rec.topic = r.topic;
+    rec.record.key = r.key;
+    rec.record.value = r.value;
+    records.push_back(std::move(rec));
+  }
+  return log_->AppendAndWait(std::move(records), {{options_.group, options_.input_topic, partition, next}}).status();
+}
+
+Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds wait) {
+  const std::string& topic = options_.input_topic;
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed_opt, log_->Committed(options_.group, topic, partition));
+  log::Offset committed = committed_opt.value_or(0);
+  {
+    HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
+    HEDGEROW_ASSIGN_OR_RETURN(uint64_t applied, txn->AppliedOffset(topic, partition));
+    if (applied > committed) {
+      // A batch's person updates are committed but its rows never reached the log.
+      HEDGEROW_ASSIGN_OR_RETURN(std::string outbox, txn->Outbox(topic, partition));
+      HEDGEROW_ASSIGN_OR_RETURN(std::vector<OutputRow> rows, DecodeRows(outbox));
+      txn.reset();
+      HEDGEROW_RETURN_IF_ERROR(Deliver(partition, rows, applied));
+      LogInfo("ingest", "re-sent rows of an applied batch", {{"partition", partition}, {"next_offset", applied}});
+      return static_cast<size_t>(applied - committed);
+    }
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(log::FetchResult batch,
+                            log_->Fetch(topic, partition, committed, options_.max_batch_records, 16 << 20, wait));
+  if (batch.records.empty()) return size_t{0};
+
+  std::vector<OutputRow> rows;
+  log::Offset next = batch.records.back().offset + 1;
+  {
+    HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
+    for (const log::StoredRecord& r : batch.records) {
+      HEDGEROW_RETURN_IF_ERROR(processor_.Process(r.record.value, *txn, rows));
+    }
+    HEDGEROW_RETURN_IF_ERROR(txn->SetApplied(topic, partition, next, EncodeRows(rows)));
+    HEDGEROW_RETURN_IF_ERROR(txn->Commit());
+  }
+  HEDGEROW_RETURN_IF_ERROR(Deliver(partition, rows, next));
+  events_processed_.Inc(batch.records.size());
+  batches_.Inc();
+  return batch.records.size();
+}
+
+}  // namespace hedgerow::ingest

@@ -1,0 +1,134 @@
+#include "hedgerow/ingest/pipeline.h"
+
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "hedgerow/common/uuid.h"
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using namespace hedgerow::ingest;
+using hedgerow::testing::TempDir;
+
+namespace {
+
+struct Env {
+  Env() {
+    auto s = persons::PersonStore::Open(dir.File("persons.sqlite"));
+    REQUIRE(s.ok());
+    persons = std::move(s).value();
+    OpenLog();
+  }
+  void OpenLog() {
+    log.reset();
+    auto l = log::Log::Open({.dir = dir.File("log")}, &metrics);
+    REQUIRE(l.ok());
+    log = std::move(l).value();
+    for (std::string t : {"events_plugin_ingestion", "clickhouse_events_json", "clickhouse_person",
+                          "clickhouse_person_distinct_id", "clickhouse_groups", "clickhouse_ingestion_warnings",
+                          "dead_letter_queue"}) {
+      REQUIRE(log->CreateTopic({.name = t, .partitions = 1}).ok());
+    }
+  }
+  std::unique_ptr<Pipeline> MakePipeline() {
+    return std::make_unique<Pipeline>(PipelineOptions{}, log.get(), persons.get(),
+                                      EventProcessor([](std::string_view token) -> std::optional<Team> {
+                                        if (token == "phc_test") return Team{1, false};
+                                        return std::nullopt;
+                                      }),
+                                      &metrics);
+  }
+  void Capture(const std::string& event, const std::string& distinct_id, const std::string& props = "{}") {
+    std::string data = R"({\"event\":\")" + event + R"(\",\"properties\":)" + props + "}";
+    std::string msg = R"({"uuid":")" + Uuid::V7().ToString() + R"(","distinct_id":")" + distinct_id +
+                      R"(","ip":null,"site_url":"","now":"2024-01-01T00:00:00Z","sent_at":"","token":"phc_test","data":")" +
+                      data + R"("})";
+    log::OutgoingRecord r;
+    r.topic = "events_plugin_ingestion";
+    r.record.key = "phc_test:" + distinct_id;
+    r.record.value = msg;
+    REQUIRE(log->AppendAndWait({r}).ok());
+  }
+  size_t Count(const std::string& topic) {
+    auto f = log->Fetch(topic, 0, 0, 1000000, 1 << 30);
+    REQUIRE(f.ok());
+    return f->records.size();
+  }
+
+  TempDir dir;
+  MetricsRegistry metrics;
+  std::unique_ptr<persons::PersonStore> persons;
+  std::unique_ptr<log::Log> log;
+};
+
+}  // namespace
+
+TEST_CASE("the pipeline turns input messages into rows and commits its offset with them", "[ingest]") {
+  Env env;
+  env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
+  env.Capture("b", "u2");
+  env.Capture("c", "u1", R"({\"$set\":{\"x\":2}})");
+  auto pipeline = env.MakePipeline();
+  auto n = pipeline->RunOnce(0, std::chrono::milliseconds(0));
+  REQUIRE(n.ok());
+  CHECK(*n == 3);
+  CHECK(env.Count("clickhouse_events_json") == 3);
+  CHECK(env.Count("clickhouse_person") == 3);  // u1 created, u2 created, u1 updated
+  CHECK(env.Count("clickhouse_person_distinct_id") == 2);
+  CHECK(env.log->Committed("ingestion", "events_plugin_ingestion", 0)->value() == 3);
+  CHECK(*pipeline->RunOnce(0, std::chrono::milliseconds(0)) == 0);
+}
+
+TEST_CASE("rows of a batch whose log append failed are re-sent, updates not re-applied", "[ingest]") {
+  Env env;
+  env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
+  env.Capture("b", "u1", R"({\"$set\":{\"x\":2}})");
+  {
+    auto pipeline = env.MakePipeline();
+    // The persons transaction commits, then the log refuses the rows: a crash between the two.
+    env.log->Close();
+    CHECK_FALSE(pipeline->RunOnce(0, std::chrono::milliseconds(0)).ok());
+  }
+  env.OpenLog();
+  CHECK(env.log->Committed("ingestion", "events_plugin_ingestion", 0)->value_or(0) == 0);
+  auto pipeline = env.MakePipeline();
+  auto resent = pipeline->RunOnce(0, std::chrono::milliseconds(0));
+  REQUIRE(resent.ok());
+  CHECK(*resent == 2);
+  CHECK(env.log->Committed("ingestion", "events_plugin_ingestion", 0)->value() == 2);
+  CHECK(env.Count("clickhouse_events_json") == 2);
+  auto txn = env.persons->Begin();
+  auto person = (*txn)->FindByDistinctId(1, "u1");
+  REQUIRE(person->has_value());
+  CHECK((*person)->version == 1);  // created at 0, one update: not applied twice
+  CHECK((*person)->properties == R"({"x":2})");
+}
+
+TEST_CASE("the outbox encoding round-trips and rejects damage", "[ingest]") {
+  std::vector<OutputRow> rows = {{"t1", "k:1", R"({"a":"b"})"}, {"t2", "", "x\ny"}};
+  auto back = DecodeRows(EncodeRows(rows));
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[1].value == "x\ny");
+  CHECK((*back)[0].key == "k:1");
+  CHECK_FALSE(DecodeRows("5:ab").ok());
+  CHECK_FALSE(DecodeRows("x:").ok());
+  CHECK(DecodeRows("")->empty());
+}
+
+TEST_CASE("started workers drain the input topic", "[ingest]") {
+  Env env;
+  for (int i = 0; i < 50; ++i) env.Capture("e", fmt::format("u{}", i % 7));
+  auto pipeline = env.MakePipeline();
+  REQUIRE(pipeline->Start().ok());
+  // Await the condition: the committed offset reaches the end of the input.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (env.log->Committed("ingestion", "events_plugin_ingestion", 0)->value_or(0) < 50 &&
+         std::chrono::steady_clock::now() < deadline) {
+    (void)env.log->Fetch("clickhouse_events_json", 0, 50, 1, 1, std::chrono::milliseconds(20));
+  }
+  pipeline->Stop();
+  CHECK(env.Count("clickhouse_events_json") == 50);
+  CHECK(env.Count("clickhouse_person") == 7);
+}
