@@ -40,6 +40,18 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   HEDGEROW_ASSIGN_OR_RETURN(s->log_, log::Log::Open(log_options, &s->metrics_));
   for (const log::TopicConfig& topic : DefaultTopics()) HEDGEROW_RETURN_IF_ERROR(s->log_->CreateTopic(topic));
 
+  std::string persons_path = (std::filesystem::path(options.data_dir) / "persons.sqlite").string();
+  HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path));
+  meta::MetaStore* meta = s->meta_.get();
+  ingest::EventProcessor processor([meta](std::string_view token) -> std::optional<ingest::Team> {
+    std::optional<meta::Project> project = meta->FindProjectByToken(token);
+    if (!project) return std::nullopt;
+    return ingest::Team{project->id, project->anonymize_ips};
+  });
+  s->pipeline_ = std::make_unique<ingest::Pipeline>(ingest::PipelineOptions{}, s->log_.get(), s->persons_.get(),
+                                                    std::move(processor), &s->metrics_);
+  HEDGEROW_RETURN_IF_ERROR(s->pipeline_->Start());
+
   options.capture.max_payload_bytes = options.api.max_body_bytes;
   s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
 
@@ -56,6 +68,9 @@ void Server::Stop(std::chrono::milliseconds drain) {
   if (api_) api_->Stop(drain);
   api_.reset();
   capture_.reset();
+  if (pipeline_) pipeline_->Stop();
+  pipeline_.reset();
+  persons_.reset();
   if (log_) log_->Close();
   log_.reset();
   meta_.reset();

@@ -40,6 +40,17 @@ export async function startHedgerow(binary, token) {
       const out = execFileSync(binary, ['log', 'tail', topic, '--data-dir', dataDir], { maxBuffer: 256 << 20 });
       return out.toString().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
     },
+    // Waits until consumer group `group` has committed every record it reads (hedgerow log lag).
+    async waitForNoLag(group, timeoutMs = 30000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = execFileSync(binary, ['log', 'lag', '--data-dir', dataDir]).toString().split('\n').filter(Boolean);
+        const mine = lines.map((l) => JSON.parse(l)).filter((l) => l.group === group);
+        if (mine.length > 0 && mine.every((l) => l.lag === 0)) return;
+        if (Date.now() > deadline) throw new Error(`group ${group} still lags: ${JSON.stringify(mine)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -60,6 +60,7 @@ try {
     assert.equal(r.status, 200);
   });
 
+  await check('the ingestion pipeline catches up', async () => server.waitForNoLag('ingestion'));
   const code = await server.stop();
   await check('the server stops cleanly on SIGTERM', async () => assert.equal(code, 0));
 
@@ -87,6 +88,21 @@ try {
     const lz = records.find((r) => JSON.parse(r.value.data).event === 'lz-event');
     assert.equal(JSON.parse(lz.value.data).properties.text, 'héllo wörld €');
     assert.equal(records.length, 1003);
+  });
+
+  await check('the ingestion pipeline turned every event into an events row', async () => {
+    const rows = server.tail('clickhouse_events_json');
+    const byUuid = new Map(rows.map((r) => [r.value.uuid, r.value]));
+    for (const [uuid, { distinctId, i }] of sent) {
+      const row = byUuid.get(uuid);
+      assert.ok(row, `events row of event ${i} is missing`);
+      assert.equal(row.distinct_id, distinctId);
+      assert.equal(row.team_id, 1);
+      assert.equal(JSON.parse(row.properties).i, i);
+      assert.equal(row.person_mode, 'full');
+    }
+    const persons = new Set(server.tail('clickhouse_person').map((r) => r.value.id));
+    assert.equal(persons.size, 37 + 3);  // user_0..user_36, gz1, gz2, lz1
   });
 } finally {
   server.cleanup();

@@ -10,6 +10,7 @@
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
 #include "hedgerow/http/server.h"
+#include "hedgerow/ingest/pipeline.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/meta/meta_store.h"
 
@@ -32,7 +33,8 @@ class DataDirLock;
 class Server {
  public:
   // Locks the data dir (one server per data dir), opens meta.sqlite, bootstraps project 1,
-  // opens the log and creates PostHog's topics, starts listening. kUnavailable when the data dir is locked by another process or the
+  // opens the log and creates PostHog's topics, opens persons.sqlite and starts the ingestion
+  // pipeline, starts listening. kUnavailable when the data dir is locked by another process or the
   // address is taken; kInvalidArgument for unusable options.
   static Result<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
@@ -56,6 +58,8 @@ class Server {
   std::unique_ptr<meta::MetaStore> meta_;
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<capture::CaptureService> capture_;
+  std::unique_ptr<persons::PersonStore> persons_;
+  std::unique_ptr<ingest::Pipeline> pipeline_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
 };
