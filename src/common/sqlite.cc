@@ -35,7 +35,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::string& path
   return std::unique_ptr<SqliteDb>(new SqliteDb(handle, path));
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() {
+  cached_.clear();  // statements are finalized before their connection closes
+  sqlite3_close_v2(db_);
+}
 
 Status SqliteDb::Error(std::string_view what) const {
   int code = sqlite3_errcode(db_);
@@ -60,6 +63,21 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
     return Error(fmt::format("preparing \"{}\"", sql.substr(0, 80)));
   }
   return SqliteStatement(this, stmt);
+}
+
+Result<SqliteStatement*> SqliteDb::Cached(std::string_view sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) {
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
+    it = cached_.emplace(std::string(sql), std::make_unique<SqliteStatement>(std::move(stmt))).first;
+  } else {
+    it->second->Reset();
+  }
+  return it->second.get();
+}
+
+void SqliteDb::ResetCached() {
+  for (auto& [sql, stmt] : cached_) stmt->Reset();
 }
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,6 +34,12 @@ class SqliteDb {
   // Runs one or more statements that return no rows.
   Status Exec(std::string_view sql);
   Result<SqliteStatement> Prepare(std::string_view sql);
+  // A statement prepared once per connection and reused: reset, bindings cleared. Valid
+  // until the next Cached() call with the same text or the SqliteDb's end; for hot paths.
+  Result<SqliteStatement*> Cached(std::string_view sql);
+  // Resets every cached statement, so none holds a read or an unfinished write open (before
+  // COMMIT or ROLLBACK).
+  void ResetCached();
 
   const std::string& path() const { return path_; }
   Status Error(std::string_view what) const;  // a Status from the connection's last error
@@ -41,6 +48,7 @@ class SqliteDb {
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* const db_;
   const std::string path_;
+  std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> cached_;
 };
 
 // A prepared statement; bind 1-based parameters, Step() through rows, read 0-based columns.
