@@ -1,0 +1,132 @@
+// Kills the ingestion pipeline with SIGKILL at random points, 20 times, then lets it finish,
+// and compares with a run that never crashed: the same persons (uuid, properties, version,
+// identification) and a row for every input event, every copy of a row identical.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "hedgerow/common/uuid.h"
+#include "hedgerow/ingest/pipeline.h"
+#include "support/child_process.h"
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using hedgerow::testing::ChildProcess;
+using hedgerow::testing::TempDir;
+
+namespace {
+
+const char* kTopics[] = {"events_plugin_ingestion", "clickhouse_events_json", "clickhouse_person",
+                         "clickhouse_person_distinct_id", "clickhouse_groups", "clickhouse_ingestion_warnings",
+                         "dead_letter_queue"};
+
+// The same input in a fresh data dir: sets, merges by $identify and $create_alias, groups.
+void WriteInput(const std::string& dir, size_t events) {
+  auto log = log::Log::Open({.dir = dir + "/log"}, nullptr);
+  REQUIRE(log.ok());
+  // One input partition: a total order of events, so that merges come out the same in any
+  // run (across partitions, PostHog's result depends on timing too).
+  for (const char* t : kTopics) {
+    uint32_t partitions = std::string(t) == "events_plugin_ingestion" ? 1 : 2;
+    REQUIRE((*log)->CreateTopic({.name = t, .partitions = partitions}).ok());
+  }
+  std::mt19937 rng(99);
+  std::vector<log::OutgoingRecord> batch;
+  for (size_t i = 0; i < events; ++i) {
+    std::string user = fmt::format("u{}", rng() % 300);
+    std::string data;
+    switch (rng() % 10) {
+      case 0: data = fmt::format(R"({{"event":"$identify","properties":{{"$anon_distinct_id":"a{}","$set":{{"n":{}}}}}}})", rng() % 400, i); break;
+      case 1: data = fmt::format(R"({{"event":"$create_alias","properties":{{"alias":"a{}"}}}})", rng() % 400); break;
+      case 2: data = fmt::format(R"({{"event":"$groupidentify","properties":{{"$group_type":"org","$group_key":"o{}","$group_set":{{"v":{}}}}}}})", rng() % 20, i); break;
+      default: data = fmt::format(R"({{"event":"e","properties":{{"$set":{{"k{}":{}}},"$set_once":{{"first":{}}},"$groups":{{"org":"o{}"}}}}}})", rng() % 5, i, i, rng() % 20);
+    }
+    std::string escaped;
+    for (char c : data) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+    std::string uuid = Uuid::V7().ToString();
+    log::OutgoingRecord r;
+    r.topic = "events_plugin_ingestion";
+    r.record.key = "phc_test:" + user;
+    r.record.value = fmt::format(R"({{"uuid":"{}","distinct_id":"{}","ip":null,"site_url":"","now":"2024-01-0{}T00:00:00Z","sent_at":"","token":"phc_test","data":"{}"}})",
+                                 uuid, user, 1 + i % 9, escaped);
+    batch.push_back(std::move(r));
+  }
+  REQUIRE((*log)->AppendAndWait(std::move(batch)).ok());
+}
+
+struct State {
+  std::map<std::string, std::string> persons;        // distinct id -> uuid|properties|version|identified
+  std::map<std::string, std::set<std::string>> rows;  // event uuid -> distinct row texts
+};
+
+State ReadState(const std::string& dir) {
+  State s;
+  auto store = persons::PersonStore::Open(dir + "/persons.sqlite");
+  REQUIRE(store.ok());
+  auto txn = (*store)->Begin();
+  for (int u = 0; u < 300; ++u) {
+    for (std::string id : {fmt::format("u{}", u), fmt::format("a{}", u)}) {
+      auto p = (*txn)->FindByDistinctId(1, id);
+      REQUIRE(p.ok());
+      if (*p) s.persons[id] = fmt::format("{}|{}|{}|{}", (*p)->uuid.ToString(), (*p)->properties, (*p)->version, (*p)->is_identified);
+    }
+  }
+  auto log = log::Log::Open({.dir = dir + "/log"}, nullptr);
+  REQUIRE(log.ok());
+  for (uint32_t p = 0; p < 2; ++p) {
+    auto f = (*log)->Fetch("clickhouse_events_json", p, 0, 10000000, 1u << 30);
+    REQUIRE(f.ok());
+    for (const auto& r : f->records) s.rows[r.record.key].insert(r.record.value);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL anywhere in the pipeline neither loses rows nor applies updates twice", "[ingest]") {
+  constexpr size_t kEvents = 6000;
+  TempDir reference, crashed;
+  WriteInput(reference.path().string(), kEvents);
+  WriteInput(crashed.path().string(), kEvents);
+  {
+    ChildProcess clean({INGEST_CRASH_CHILD, reference.path().string(), "drain"});
+    REQUIRE(clean.Wait(std::chrono::seconds(120)) == 0);
+  }
+  std::mt19937 rng(2026);
+  for (int run = 0; run < 20; ++run) {
+    ChildProcess child({INGEST_CRASH_CHILD, crashed.path().string(), "run"});
+    REQUIRE(child.WaitForLine("READY"));
+    child.DrainFor(std::chrono::milliseconds(rng() % 250));
+    child.Signal(SIGKILL);
+    REQUIRE(child.Wait() == 128 + SIGKILL);
+  }
+  {
+    ChildProcess last({INGEST_CRASH_CHILD, crashed.path().string(), "drain"});
+    REQUIRE(last.Wait(std::chrono::seconds(120)) == 0);
+  }
+  State want = ReadState(reference.path().string());
+  State got = ReadState(crashed.path().string());
+  size_t person_differences = 0;
+  for (const auto& [id, person] : want.persons) {
+    auto it = got.persons.find(id);
+    if (it == got.persons.end() || it->second != person) {
+      if (person_differences++ < 3) UNSCOPED_INFO(id << ": want " << person << " got " << (it == got.persons.end() ? "none" : it->second));
+    }
+  }
+  CHECK(want.persons.size() > 300);
+  CHECK(got.persons.size() == want.persons.size());
+  CHECK(person_differences == 0);
+  // Every input event has its row; replayed copies are identical to each other. (Event uuids
+  // differ between the two data dirs, so rows are compared by count and content shape.)
+  size_t differing = 0;
+  for (const auto& [uuid, copies] : got.rows) differing += copies.size() != 1;
+  CHECK(got.rows.size() == kEvents);
+  CHECK(differing == 0);
+  CHECK(want.rows.size() == kEvents);
+}
