@@ -270,11 +270,52 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
     return Status::Ok();
   }
 
-  // Normalize: properties is an object; top-level $set/$set_once join it; $ip from capture.
+  // Normalize (1): properties is an object.
   auto& a = ev.GetAllocator();
   if (!ev.HasMember("properties") || !ev["properties"].IsObject()) {
     Erase(ev, "properties");
     ev.AddMember("properties", Value(rapidjson::kObjectType), a);
+  }
+
+  // Personless events never touch persons (ingestion.md §2).
+  const Value& raw_props = ev["properties"];
+  const bool personless =
+      raw_props.HasMember("$process_person_profile") && raw_props["$process_person_profile"].IsFalse();
+  if (personless && (c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously" ||
+                     c.event == "$groupidentify")) {
+    c.Warn("invalid_event_when_process_person_profile_is_false",
+           Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
+    return Status::Ok();
+  }
+
+  // Apps, in order; one that fails leaves the event as it was before it (like PostHog).
+  if (team->apps) {
+    AppEnv env{txn, c.team_id, c.distinct_id};
+    for (const auto& app : team->apps->apps) {
+      Document before;
+      before.CopyFrom(ev, before.GetAllocator());
+      Result<AppOutcome> outcome = app->Apply(ev, env);
+      if (!outcome.ok()) {
+        ev.Swap(before);
+        c.Warn("app_error", Details({{"app", app->kind()}, {"error", outcome.status().message()}, {"eventUuid", c.uuid}}));
+        continue;
+      }
+      if (*outcome == AppOutcome::kDrop) return Status::Ok();
+    }
+    std::string_view renamed = Str(ev, "event");
+    if (renamed.empty()) {
+      out.push_back(DeadLetterRow(team->id, message, "an app left the event without a name", received));
+      return Status::Ok();
+    }
+    c.event = TruncateChars(renamed, kMaxEventNameChars);
+  }
+  const bool merge_event = c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously";
+
+  // Normalize (2): top-level $set/$set_once join the properties; $ip from capture.
+  auto& alloc = ev.GetAllocator();
+  if (!ev.HasMember("properties") || !ev["properties"].IsObject()) {
+    Erase(ev, "properties");
+    ev.AddMember("properties", Value(rapidjson::kObjectType), alloc);
   }
   Value& props = ev["properties"];
   for (const char* key : {"$set", "$set_once"}) {
@@ -282,18 +323,18 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
     if (top == ev.MemberEnd() || !top->value.IsObject()) continue;
     if (!props.HasMember(key) || !props[key].IsObject()) {
       Erase(props, key);
-      props.AddMember(Value(key, a), Value(rapidjson::kObjectType), a);
+      props.AddMember(Value(key, alloc), Value(rapidjson::kObjectType), alloc);
     }
     Value& target = props[key];
     for (auto& m : top->value.GetObject()) {
       if (auto old = target.FindMember(m.name); old != target.MemberEnd()) target.EraseMember(old);
-      target.AddMember(Value(m.name, a), Value(m.value, a), a);
+      target.AddMember(Value(m.name, alloc), Value(m.value, alloc), alloc);
     }
   }
   if (team->anonymize_ips) {
     Erase(props, "$ip");
   } else if (std::string_view ip = Str(msg, "ip"); !ip.empty() && !props.HasMember("$ip")) {
-    props.AddMember("$ip", Value(ip.data(), static_cast<rapidjson::SizeType>(ip.size()), a), a);
+    props.AddMember("$ip", Value(ip.data(), static_cast<rapidjson::SizeType>(ip.size()), alloc), alloc);
   }
 
   // Timestamp.
@@ -309,15 +350,6 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   c.timestamp = when.micros;
   if (!when.warning.empty()) {
     c.Warn(when.warning, Details({{"timestamp", timestamp.value_or("")}, {"eventUuid", c.uuid}}));
-  }
-
-  // Personless events never touch persons (ingestion.md §2).
-  const bool personless = props.HasMember("$process_person_profile") && props["$process_person_profile"].IsFalse();
-  const bool merge_event = c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously";
-  if (personless && (merge_event || c.event == "$groupidentify")) {
-    c.Warn("invalid_event_when_process_person_profile_is_false",
-           Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
-    return Status::Ok();
   }
 
   // elements_chain: the SDK's string, else built from $elements.

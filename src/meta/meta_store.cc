@@ -147,6 +147,55 @@ Status MetaStore::SetAnonymizeIps(int64_t project_id, bool anonymize) {
   return Status::Ok();
 }
 
+Result<std::vector<AppConfig>> MetaStore::Apps(int64_t project_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT id, project_id, position, kind, config FROM apps "
+                                                    "WHERE project_id = ? ORDER BY position, id"));
+  stmt.Bind(1, project_id);
+  std::vector<AppConfig> apps;
+  while (true) {
+    HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    apps.push_back({stmt.ColumnInt64(0), stmt.ColumnInt64(1), stmt.ColumnInt64(2), stmt.ColumnText(3), stmt.ColumnText(4)});
+  }
+  return apps;
+}
+
+Status MetaStore::AddApp(AppConfig& app) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> project, QueryProject("id", {}, app.project_id));
+  if (!project) return Status::NotFound(fmt::format("meta: no project {}", app.project_id));
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto insert, db_->Prepare("INSERT INTO apps (project_id, position, kind, config) VALUES "
+                                "(?, (SELECT COALESCE(MAX(position), 0) + 1 FROM apps WHERE project_id = ?), ?, ?) "
+                                "RETURNING id, position"));
+  insert.Bind(1, app.project_id).Bind(2, app.project_id).Bind(3, app.kind).Bind(4, app.config);
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, insert.Step());
+  if (!row) return Status::Internal("meta: INSERT RETURNING gave no row");
+  app.id = insert.ColumnInt64(0);
+  app.position = insert.ColumnInt64(1);
+  ++local_changes_;
+  return Status::Ok();
+}
+
+Status MetaStore::RemoveApp(int64_t app_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM apps WHERE id = ? RETURNING id"));
+  del.Bind(1, app_id);
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, del.Step());
+  if (!row) return Status::NotFound(fmt::format("meta: no app {}", app_id));
+  ++local_changes_;
+  return Status::Ok();
+}
+
+Result<int64_t> MetaStore::ChangeCounter() {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("PRAGMA data_version"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  // data_version moves on commits by other connections only; our own writes are counted here.
+  return (row ? stmt.ColumnInt64(0) : 0) * 1000000 + local_changes_;
+}
+
 Result<bool> MetaStore::IsPersonalApiKey(std::string_view raw_key) {
   std::lock_guard<std::mutex> lock(mu_);
   HEDGEROW_ASSIGN_OR_RETURN(auto stmt,

@@ -18,6 +18,13 @@ std::span<const SqliteMigration> MetaMigrations() {
        "  secure_value TEXT NOT NULL UNIQUE,"
        "  mask_value TEXT NOT NULL,"
        "  created_at INTEGER NOT NULL)"},
+      {3, "apps",
+       "CREATE TABLE apps ("
+       "  id INTEGER PRIMARY KEY,"
+       "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+       "  position INTEGER NOT NULL,"
+       "  kind TEXT NOT NULL,"
+       "  config TEXT NOT NULL)"},
   };
   return kMigrations;
 }

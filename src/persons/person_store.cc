@@ -43,6 +43,12 @@ const SqliteMigration kMigrations[] = {
      "  next_offset INTEGER NOT NULL,"
      "  outbox BLOB NOT NULL,"
      "  PRIMARY KEY (topic, partition));"},
+    {2, "first_events",
+     "CREATE TABLE first_events ("
+     "  team_id INTEGER NOT NULL,"
+     "  event TEXT NOT NULL,"
+     "  distinct_id TEXT NOT NULL,"
+     "  PRIMARY KEY (team_id, event, distinct_id)) WITHOUT ROWID;"},
 };
 
 constexpr int kMaxGroupTypes = 5;
@@ -203,6 +209,20 @@ Status PersonTxn::UpsertGroup(const Group& g) {
       .Bind(5, g.created_at)
       .Bind(6, g.version)
       .Run();
+}
+
+Result<std::pair<bool, bool>> PersonTxn::MarkEventSeen(int64_t team_id, std::string_view event,
+                                                       std::string_view distinct_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * any, db_.Cached("SELECT 1 FROM first_events WHERE team_id = ? AND event = ? LIMIT 1"));
+  any->Bind(1, team_id).Bind(2, event);
+  HEDGEROW_ASSIGN_OR_RETURN(bool seen_ever, any->Step());
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * insert,
+                            db_.Cached("INSERT OR IGNORE INTO first_events (team_id, event, distinct_id) VALUES (?, ?, ?)"));
+  HEDGEROW_RETURN_IF_ERROR(insert->Bind(1, team_id).Bind(2, event).Bind(3, distinct_id).Run());
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * changes, db_.Cached("SELECT changes()"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, changes->Step());
+  bool new_for_user = row && changes->ColumnInt64(0) > 0;
+  return std::make_pair(!seen_ever, new_for_user);
 }
 
 Result<uint64_t> PersonTxn::AppliedOffset(std::string_view topic, uint32_t partition) {

@@ -2,12 +2,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "hedgerow/common/status.h"
+#include "hedgerow/ingest/apps.h"
 #include "hedgerow/persons/person_store.h"
 
 namespace hedgerow::ingest {
@@ -16,6 +18,7 @@ namespace hedgerow::ingest {
 struct Team {
   int64_t id = 0;
   bool anonymize_ips = false;
+  std::shared_ptr<const AppChain> apps;  // may be null: no apps
 };
 // Finds the team of a project token; nullopt for an unknown token.
 using TeamResolver = std::function<std::optional<Team>(std::string_view token)>;

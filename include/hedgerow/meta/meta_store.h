@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "hedgerow/common/sqlite.h"
 #include "hedgerow/common/status.h"
@@ -21,6 +22,16 @@ struct Project {
   std::string api_token;  // phc_..., public: SDKs embed it in web pages
   bool anonymize_ips = false;
   int64_t created_at = 0;  // µs since epoch
+};
+
+// A transformation app of a project (PostHog's plugins): `kind` names the app, `config` is
+// its JSON settings. Apps run in `position` order.
+struct AppConfig {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  int64_t position = 0;
+  std::string kind;
+  std::string config = "{}";
 };
 
 // What Bootstrap did, so the caller can say it once in the startup log.
@@ -57,6 +68,16 @@ class MetaStore {
   // Turns IP anonymization of a project on or off. kNotFound for an unknown project.
   Status SetAnonymizeIps(int64_t project_id, bool anonymize);
 
+  // The apps of a project in run order.
+  Result<std::vector<AppConfig>> Apps(int64_t project_id);
+  // Appends an app to the end of a project's chain (fills id and position).
+  Status AddApp(AppConfig& app);
+  // kNotFound when no app has this id.
+  Status RemoveApp(int64_t app_id);
+  // Changes whenever this or another process changed meta.sqlite (SQLite's data_version plus
+  // this process's own writes): a cheap way for caches to know when to reload.
+  Result<int64_t> ChangeCounter();
+
   // True when `raw_key` is a stored personal API key.
   Result<bool> IsPersonalApiKey(std::string_view raw_key);
 
@@ -75,6 +96,7 @@ class MetaStore {
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  int64_t local_changes_ = 0;     // guarded by mu_
 
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Project> projects_by_token_;  // guarded by cache_mu_

@@ -90,6 +90,10 @@ class PersonTxn {
   Result<std::optional<Group>> FindGroup(int64_t team_id, int group_type_index, std::string_view group_key);
   Status UpsertGroup(const Group& group);
 
+  // Records that `distinct_id` sent `event`; returns (first time for the team, first time for
+  // this distinct id). For the first_time_event app.
+  Result<std::pair<bool, bool>> MarkEventSeen(int64_t team_id, std::string_view event, std::string_view distinct_id);
+
   // The next offset of a log partition whose effects this store holds (0 if never).
   Result<uint64_t> AppliedOffset(std::string_view topic, uint32_t partition);
   // Records that everything before `next_offset` is applied, with the serialized rows the
