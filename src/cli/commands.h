@@ -42,6 +42,8 @@ std::vector<OptionSpec> ServeOptions();
 int RunServe(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
 std::vector<OptionSpec> LogOptions();
+std::vector<OptionSpec> AppsOptions();
+int RunApps(const std::vector<std::string>& args);
 int RunLog(const std::vector<std::string>& args);
 
 }  // namespace hedgerow::cli

@@ -7,6 +7,7 @@
 #include "data_dir_lock.h"
 #include "hedgerow/common/log.h"
 #include "process_stats.h"
+#include "team_resolver.h"
 #include "topics.h"
 
 namespace hedgerow::server {
@@ -42,12 +43,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   std::string persons_path = (std::filesystem::path(options.data_dir) / "persons.sqlite").string();
   HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path));
-  meta::MetaStore* meta = s->meta_.get();
-  ingest::EventProcessor processor([meta](std::string_view token) -> std::optional<ingest::Team> {
-    std::optional<meta::Project> project = meta->FindProjectByToken(token);
-    if (!project) return std::nullopt;
-    return ingest::Team{project->id, project->anonymize_ips};
-  });
+  s->teams_ = std::make_unique<TeamResolver>(s->meta_.get());
+  ingest::EventProcessor processor([teams = s->teams_.get()](std::string_view token) { return teams->Resolve(token); });
   s->pipeline_ = std::make_unique<ingest::Pipeline>(ingest::PipelineOptions{}, s->log_.get(), s->persons_.get(),
                                                     std::move(processor), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->pipeline_->Start());
@@ -70,6 +67,7 @@ void Server::Stop(std::chrono::milliseconds drain) {
   capture_.reset();
   if (pipeline_) pipeline_->Stop();
   pipeline_.reset();
+  teams_.reset();
   persons_.reset();
   if (log_) log_->Close();
   log_.reset();

@@ -204,3 +204,41 @@ TEST_CASE("log tail prints records as JSON lines, JSON values as JSON", "[cli]")
   CHECK(from.stdout_text().find("\"offset\":2") != std::string::npos);
   CHECK(from.stdout_text().find("\"offset\":1") == std::string::npos);
 }
+
+TEST_CASE("apps add, list and remove change what a running server does to events", "[cli]") {
+  TempDir dir;
+  ChildProcess server(ServeArgs(dir, {"--project-token", "phc_apps"}));
+  uint16_t port = StartServe(server);
+  std::string data = dir.File("data");
+
+  ChildProcess bad({kBinary, "apps", "add", "taxonomy", "--app-config", R"({"style":"kebab"})", "--data-dir", data});
+  CHECK(bad.Wait() == 2);
+  CHECK(bad.stderr_text() == "hedgerow: apps: taxonomy config: \"style\" must be snake_case or camelCase\n");
+
+  ChildProcess add({kBinary, "apps", "add", "taxonomy", "--app-config", R"({"style":"snake_case"})", "--data-dir", data});
+  REQUIRE(add.Wait() == 0);
+  CHECK(add.stdout_text() == "{\"id\":1,\"position\":1}\n");
+  ChildProcess list({kBinary, "apps", "list", "--data-dir", data});
+  REQUIRE(list.Wait() == 0);
+  CHECK(list.stdout_text() == "{\"id\":1,\"project_id\":1,\"position\":1,\"kind\":\"taxonomy\",\"config\":{\"style\":\"snake_case\"}}\n");
+
+  // The server reloads apps within a second; send until the renamed event shows up.
+  bool renamed = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!renamed && std::chrono::steady_clock::now() < deadline) {
+    auto r = HttpRequest(port, "POST", "/batch/", R"({"api_key":"phc_apps","batch":[{"event":"Order Placed","distinct_id":"u"}]})");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    ChildProcess tail({kBinary, "log", "tail", "clickhouse_events_json", "--data-dir", data});
+    REQUIRE(tail.Wait() == 0);
+    renamed = tail.stdout_text().find("\"event\":\"order_placed\"") != std::string::npos;
+  }
+  CHECK(renamed);
+
+  ChildProcess remove({kBinary, "apps", "remove", "1", "--data-dir", data});
+  CHECK(remove.Wait() == 0);
+  ChildProcess again({kBinary, "apps", "remove", "1", "--data-dir", data});
+  CHECK(again.Wait() == 2);
+  server.Signal(SIGTERM);
+  CHECK(server.Wait() == 0);
+}

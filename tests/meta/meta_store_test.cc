@@ -125,3 +125,28 @@ TEST_CASE("a project's IP anonymization can be switched and is seen at once", "[
   CHECK((*store)->FindProjectByToken("phc_t")->anonymize_ips);
   CHECK((*store)->SetAnonymizeIps(7, true).code() == StatusCode::kNotFound);
 }
+
+TEST_CASE("apps are kept per project in order, and changes move the change counter", "[meta]") {
+  TempDir dir;
+  auto store = MetaStore::Open(dir.File("meta.sqlite"));
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Bootstrap("phc_t", "").ok());
+  int64_t before = *(*store)->ChangeCounter();
+  AppConfig first{0, 1, 0, "taxonomy", R"({"style":"snake_case"})"};
+  AppConfig second{0, 1, 0, "user_agent", "{}"};
+  REQUIRE((*store)->AddApp(first).ok());
+  REQUIRE((*store)->AddApp(second).ok());
+  CHECK(first.position == 1);
+  CHECK(second.position == 2);
+  CHECK(*(*store)->ChangeCounter() != before);
+  auto apps = (*store)->Apps(1);
+  REQUIRE(apps.ok());
+  REQUIRE(apps->size() == 2);
+  CHECK((*apps)[0].kind == "taxonomy");
+  CHECK((*apps)[1].kind == "user_agent");
+  REQUIRE((*store)->RemoveApp(first.id).ok());
+  CHECK((*store)->Apps(1)->size() == 1);
+  CHECK((*store)->RemoveApp(first.id).code() == StatusCode::kNotFound);
+  AppConfig orphan{0, 9, 0, "user_agent", "{}"};
+  CHECK((*store)->AddApp(orphan).code() == StatusCode::kNotFound);
+}

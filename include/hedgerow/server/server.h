@@ -26,6 +26,7 @@ struct ServerOptions {
 };
 
 class DataDirLock;
+class TeamResolver;
 
 // The composition root of `hedgerow serve`: opens the data directory and every subsystem in
 // dependency order, wires their HTTP routes, and stops them in reverse order.
@@ -59,6 +60,7 @@ class Server {
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<capture::CaptureService> capture_;
   std::unique_ptr<persons::PersonStore> persons_;
+  std::unique_ptr<TeamResolver> teams_;
   std::unique_ptr<ingest::Pipeline> pipeline_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
