@@ -57,7 +57,24 @@ Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore*
       persons_(persons),
       processor_(std::move(processor)),
       events_processed_(metrics->GetCounter("hedgerow_ingest_events_total", "Input messages the pipeline processed")),
-      batches_(metrics->GetCounter("hedgerow_ingest_batches_total", "Persons transactions committed by the pipeline")) {}
+      batches_(metrics->GetCounter("hedgerow_ingest_batches_total", "Persons transactions committed by the pipeline")),
+      overflowed_(metrics->GetCounter("hedgerow_ingest_overflow_total", "Events of hot keys sent to the overflow topic",
+                                      {{"topic", options_.input_topic}})) {}
+
+bool Pipeline::TakeToken(const std::string& key, std::chrono::steady_clock::time_point now) {
+  std::lock_guard<std::mutex> lock(buckets_mu_);
+  if (buckets_.size() > 1000000) buckets_.clear();  // bounded: forgetting a bucket only refills it
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{options_.overflow_burst, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    double elapsed = std::chrono::duration<double>(now - b.updated).count();
+    b.tokens = std::min(options_.overflow_burst, b.tokens + elapsed * options_.overflow_rate_per_second);
+    b.updated = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -139,7 +156,13 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
   log::Offset next = batch.records.back().offset + 1;
   {
     HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
+    auto now = std::chrono::steady_clock::now();
     for (const log::StoredRecord& r : batch.records) {
+      if (!options_.overflow_topic.empty() && !TakeToken(r.record.key, now)) {
+        rows.push_back({options_.overflow_topic, r.record.key, r.record.value});
+        overflowed_.Inc();
+        continue;
+      }
       HEDGEROW_RETURN_IF_ERROR(processor_.Process(r.record.value, *txn, rows));
     }
     HEDGEROW_RETURN_IF_ERROR(txn->SetApplied(topic, partition, next, EncodeRows(rows)));

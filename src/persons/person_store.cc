@@ -1,5 +1,8 @@
 #include "hedgerow/persons/person_store.h"
 
+#include <algorithm>
+#include <map>
+
 #include <fmt/format.h>
 
 namespace hedgerow::persons {
@@ -55,13 +58,27 @@ constexpr int kMaxGroupTypes = 5;
 
 }  // namespace
 
+constexpr size_t kMaxCachedPersons = 500000;
+
+std::string PersonStore::DistinctIdKey(int64_t team_id, std::string_view distinct_id) {
+  std::string key = std::to_string(team_id);
+  key += '\0';
+  key += distinct_id;
+  return key;
+}
+
 Result<std::unique_ptr<PersonStore>> PersonStore::Open(const std::string& path) {
   HEDGEROW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path));
   // Every event looks its person up: keep the hot pages in SQLite's cache (64 MiB) and read
   // the rest through mmap instead of one pread per page.
   HEDGEROW_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;"));
   HEDGEROW_RETURN_IF_ERROR(ApplyMigrations(*db, kMigrations));
-  return std::unique_ptr<PersonStore>(new PersonStore(std::move(db)));
+  std::unique_ptr<PersonStore> store(new PersonStore(std::move(db)));
+  // Person ids are assigned in memory (write-behind): continue after the highest one.
+  HEDGEROW_ASSIGN_OR_RETURN(auto max_id, store->db_->Prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM person"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, max_id.Step());
+  store->next_person_id_ = row ? max_id.ColumnInt64(0) : 1;
+  return store;
 }
 
 Result<std::unique_ptr<PersonTxn>> PersonStore::Begin() {
@@ -72,11 +89,6 @@ Result<std::unique_ptr<PersonTxn>> PersonStore::Begin() {
 }
 
 PersonTxn::~PersonTxn() { db_.ResetCached(); }  // before the rollback of an uncommitted txn
-
-Status PersonTxn::Commit() {
-  db_.ResetCached();
-  return tx_.Commit();
-}
 
 Result<std::optional<Person>> PersonTxn::ReadPerson(SqliteStatement& stmt) {
   HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -94,77 +106,134 @@ Result<std::optional<Person>> PersonTxn::ReadPerson(SqliteStatement& stmt) {
   return std::optional<Person>(std::move(p));
 }
 
-Result<std::optional<Person>> PersonTxn::FindByDistinctId(int64_t team_id, std::string_view distinct_id) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("SELECT p.id, p.uuid, p.team_id, p.created_at, p.properties, p.is_identified, p.version "
-                             "FROM person_distinct_id d JOIN person p ON p.id = d.person_id "
-                             "WHERE d.team_id = ? AND d.distinct_id = ?"));
-  SqliteStatement& stmt = *stmt_ptr;
-  stmt.Bind(1, team_id).Bind(2, distinct_id);
-  return ReadPerson(stmt);
+Result<std::optional<int64_t>> PersonTxn::PersonIdOf(int64_t team_id, std::string_view distinct_id) {
+  std::string key = PersonStore::DistinctIdKey(team_id, distinct_id);
+  if (auto it = distinct_id_writes_.find(key); it != distinct_id_writes_.end()) return std::optional<int64_t>(it->second.person_id);
+  if (auto it = store_.person_of_.find(key); it != store_.person_of_.end()) return std::optional<int64_t>(it->second);
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt,
+                            db_.Cached("SELECT person_id FROM person_distinct_id WHERE team_id = ? AND distinct_id = ?"));
+  stmt->Bind(1, team_id).Bind(2, distinct_id);
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return std::optional<int64_t>();
+  int64_t id = stmt->ColumnInt64(0);
+  store_.person_of_.emplace(std::move(key), id);  // committed state: safe to cache now
+  return std::optional<int64_t>(id);
 }
 
-Result<std::optional<Person>> PersonTxn::FindById(int64_t person_id) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("SELECT id, uuid, team_id, created_at, properties, is_identified, "
-                                                   "version FROM person WHERE id = ?"));
-  SqliteStatement& stmt = *stmt_ptr;
-  stmt.Bind(1, person_id);
-  return ReadPerson(stmt);
+Result<std::optional<Person>> PersonTxn::LoadPerson(int64_t person_id) {
+  if (deleted_.count(person_id) != 0) return std::optional<Person>();
+  if (auto it = person_writes_.find(person_id); it != person_writes_.end()) return std::optional<Person>(it->second);
+  if (auto it = store_.persons_.find(person_id); it != store_.persons_.end()) return std::optional<Person>(it->second);
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt, db_.Cached("SELECT id, uuid, team_id, created_at, properties, "
+                                                              "is_identified, version FROM person WHERE id = ?"));
+  stmt->Bind(1, person_id);
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Person> p, ReadPerson(*stmt));
+  if (p) store_.persons_.emplace(person_id, *p);
+  return p;
 }
+
+Result<std::optional<Person>> PersonTxn::FindByDistinctId(int64_t team_id, std::string_view distinct_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<int64_t> id, PersonIdOf(team_id, distinct_id));
+  if (!id) return std::optional<Person>();
+  return LoadPerson(*id);
+}
+
+Result<std::optional<Person>> PersonTxn::FindById(int64_t person_id) { return LoadPerson(person_id); }
 
 Status PersonTxn::Insert(Person& person) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("INSERT INTO person (uuid, team_id, created_at, properties, is_identified, version) "
-                             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
-  SqliteStatement& stmt = *stmt_ptr;
-  stmt.Bind(1, person.uuid.ToString())
-      .Bind(2, person.team_id)
-      .Bind(3, person.created_at)
-      .Bind(4, person.properties)
-      .Bind(5, int64_t{person.is_identified ? 1 : 0})
-      .Bind(6, person.version);
-  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return Status::Internal("persons: INSERT RETURNING gave no row");
-  person.id = stmt.ColumnInt64(0);
+  person.id = store_.next_person_id_++;  // a rolled-back insert leaves a harmless gap
+  person_writes_[person.id] = person;
   return Status::Ok();
 }
 
 Status PersonTxn::Update(const Person& person) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("UPDATE person SET properties = ?, is_identified = ?, version = ?, created_at = ? "
-                             "WHERE id = ?"));
-  SqliteStatement& stmt = *stmt_ptr;
-  return stmt.Bind(1, person.properties)
-      .Bind(2, int64_t{person.is_identified ? 1 : 0})
-      .Bind(3, person.version)
-      .Bind(4, person.created_at)
-      .Bind(5, person.id)
-      .Run();
+  person_writes_[person.id] = person;
+  return Status::Ok();
 }
 
 Status PersonTxn::Delete(int64_t person_id) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("DELETE FROM person WHERE id = ?"));
-  SqliteStatement& stmt = *stmt_ptr;
-  return stmt.Bind(1, person_id).Run();
+  person_writes_.erase(person_id);
+  deleted_.insert(person_id);
+  return Status::Ok();
 }
 
 Status PersonTxn::SetDistinctId(const DistinctIdRow& row) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("INSERT INTO person_distinct_id (team_id, distinct_id, person_id, version) "
-                             "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, distinct_id) DO UPDATE SET "
-                             "person_id = excluded.person_id, version = excluded.version"));
-  SqliteStatement& stmt = *stmt_ptr;
-  return stmt.Bind(1, row.team_id).Bind(2, row.distinct_id).Bind(3, row.person_id).Bind(4, row.version).Run();
+  distinct_id_writes_[PersonStore::DistinctIdKey(row.team_id, row.distinct_id)] = row;
+  return Status::Ok();
 }
 
 Result<std::vector<DistinctIdRow>> PersonTxn::DistinctIdsOf(int64_t person_id) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("SELECT team_id, distinct_id, person_id, version FROM "
-                                                   "person_distinct_id WHERE person_id = ? ORDER BY distinct_id"));
-  SqliteStatement& stmt = *stmt_ptr;
-  stmt.Bind(1, person_id);
-  std::vector<DistinctIdRow> out;
+  // Committed rows of the person, then this transaction's moves in and out.
+  std::map<std::string, DistinctIdRow> rows;
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt, db_.Cached("SELECT team_id, distinct_id, person_id, version FROM "
+                                                              "person_distinct_id WHERE person_id = ?"));
+  stmt->Bind(1, person_id);
   while (true) {
-    HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back({stmt.ColumnInt64(0), stmt.ColumnText(1), stmt.ColumnInt64(2), stmt.ColumnInt64(3)});
+    DistinctIdRow r{stmt->ColumnInt64(0), stmt->ColumnText(1), stmt->ColumnInt64(2), stmt->ColumnInt64(3)};
+    rows[PersonStore::DistinctIdKey(r.team_id, r.distinct_id)] = std::move(r);
   }
+  for (const auto& [key, row] : distinct_id_writes_) {
+    if (row.person_id == person_id) {
+      rows[key] = row;
+    } else {
+      rows.erase(key);
+    }
+  }
+  std::vector<DistinctIdRow> out;
+  for (auto& [key, row] : rows) out.push_back(std::move(row));
+  std::sort(out.begin(), out.end(), [](const DistinctIdRow& a, const DistinctIdRow& b) { return a.distinct_id < b.distinct_id; });
   return out;
+}
+
+Status PersonTxn::Flush() {
+  for (int64_t id : deleted_) {
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * del, db_.Cached("DELETE FROM person WHERE id = ?"));
+    HEDGEROW_RETURN_IF_ERROR(del->Bind(1, id).Run());
+  }
+  for (const auto& [id, p] : person_writes_) {
+    HEDGEROW_ASSIGN_OR_RETURN(
+        SqliteStatement * upsert,
+        db_.Cached("INSERT INTO person (id, uuid, team_id, created_at, properties, is_identified, version) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, "
+                   "properties = excluded.properties, is_identified = excluded.is_identified, version = excluded.version"));
+    HEDGEROW_RETURN_IF_ERROR(upsert->Bind(1, p.id)
+                                 .Bind(2, p.uuid.ToString())
+                                 .Bind(3, p.team_id)
+                                 .Bind(4, p.created_at)
+                                 .Bind(5, p.properties)
+                                 .Bind(6, int64_t{p.is_identified ? 1 : 0})
+                                 .Bind(7, p.version)
+                                 .Run());
+  }
+  for (const auto& [key, row] : distinct_id_writes_) {
+    HEDGEROW_ASSIGN_OR_RETURN(
+        SqliteStatement * upsert,
+        db_.Cached("INSERT INTO person_distinct_id (team_id, distinct_id, person_id, version) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (team_id, distinct_id) DO UPDATE SET person_id = excluded.person_id, "
+                   "version = excluded.version"));
+    HEDGEROW_RETURN_IF_ERROR(upsert->Bind(1, row.team_id).Bind(2, row.distinct_id).Bind(3, row.person_id).Bind(4, row.version).Run());
+  }
+  return Status::Ok();
+}
+
+Status PersonTxn::Commit() {
+  HEDGEROW_RETURN_IF_ERROR(Flush());
+  db_.ResetCached();
+  HEDGEROW_RETURN_IF_ERROR(tx_.Commit());
+  // Committed: the cache may learn this transaction's writes now.
+  if (store_.persons_.size() + person_writes_.size() > kMaxCachedPersons) {
+    store_.persons_.clear();
+    store_.person_of_.clear();
+  }
+  for (int64_t id : deleted_) store_.persons_.erase(id);
+  for (auto& [id, p] : person_writes_) store_.persons_[id] = std::move(p);
+  for (auto& [key, row] : distinct_id_writes_) store_.person_of_[key] = row.person_id;
+  person_writes_.clear();
+  distinct_id_writes_.clear();
+  deleted_.clear();
+  return Status::Ok();
 }
 
 Result<std::optional<int>> PersonTxn::GroupTypeIndex(int64_t team_id, std::string_view group_type, bool create) {

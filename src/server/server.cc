@@ -45,9 +45,18 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path));
   s->teams_ = std::make_unique<TeamResolver>(s->meta_.get());
   ingest::EventProcessor processor([teams = s->teams_.get()](std::string_view token) { return teams->Resolve(token); });
-  s->pipeline_ = std::make_unique<ingest::Pipeline>(ingest::PipelineOptions{}, s->log_.get(), s->persons_.get(),
-                                                    std::move(processor), &s->metrics_);
+  ingest::PipelineOptions main;
+  main.overflow_topic = "events_plugin_ingestion_overflow";
+  s->pipeline_ = std::make_unique<ingest::Pipeline>(main, s->log_.get(), s->persons_.get(), processor, &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->pipeline_->Start());
+  // Hot keys' events, as PostHog's overflow consumer: same steps, own group, one worker.
+  ingest::PipelineOptions overflow;
+  overflow.input_topic = main.overflow_topic;
+  overflow.group = "ingestion_overflow";
+  overflow.workers = 1;
+  s->overflow_pipeline_ = std::make_unique<ingest::Pipeline>(overflow, s->log_.get(), s->persons_.get(),
+                                                             std::move(processor), &s->metrics_);
+  HEDGEROW_RETURN_IF_ERROR(s->overflow_pipeline_->Start());
 
   options.capture.max_payload_bytes = options.api.max_body_bytes;
   s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
@@ -66,7 +75,9 @@ void Server::Stop(std::chrono::milliseconds drain) {
   api_.reset();
   capture_.reset();
   if (pipeline_) pipeline_->Stop();
+  if (overflow_pipeline_) overflow_pipeline_->Stop();
   pipeline_.reset();
+  overflow_pipeline_.reset();
   teams_.reset();
   persons_.reset();
   if (log_) log_->Close();

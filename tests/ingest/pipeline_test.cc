@@ -25,14 +25,14 @@ struct Env {
     auto l = log::Log::Open({.dir = dir.File("log")}, &metrics);
     REQUIRE(l.ok());
     log = std::move(l).value();
-    for (std::string t : {"events_plugin_ingestion", "clickhouse_events_json", "clickhouse_person",
+    for (std::string t : {"events_plugin_ingestion", "events_plugin_ingestion_overflow", "clickhouse_events_json", "clickhouse_person",
                           "clickhouse_person_distinct_id", "clickhouse_groups", "clickhouse_ingestion_warnings",
                           "dead_letter_queue"}) {
       REQUIRE(log->CreateTopic({.name = t, .partitions = 1}).ok());
     }
   }
-  std::unique_ptr<Pipeline> MakePipeline() {
-    return std::make_unique<Pipeline>(PipelineOptions{}, log.get(), persons.get(),
+  std::unique_ptr<Pipeline> MakePipeline(PipelineOptions options = {}) {
+    return std::make_unique<Pipeline>(options, log.get(), persons.get(),
                                       EventProcessor([](std::string_view token) -> std::optional<Team> {
                                         if (token == "phc_test") return Team{1, false};
                                         return std::nullopt;
@@ -131,4 +131,46 @@ TEST_CASE("started workers drain the input topic", "[ingest]") {
   pipeline->Stop();
   CHECK(env.Count("clickhouse_events_json") == 50);
   CHECK(env.Count("clickhouse_person") == 7);
+}
+
+TEST_CASE("a hot distinct id overflows to its own topic and is processed from there", "[ingest]") {
+  Env env;
+  for (int i = 0; i < 30; ++i) env.Capture("spam", "hot");
+  env.Capture("normal", "cold");
+  PipelineOptions main;
+  main.overflow_topic = "events_plugin_ingestion_overflow";
+  main.overflow_burst = 10;
+  main.overflow_rate_per_second = 0.001;  // no refill during the test
+  auto pipeline = env.MakePipeline(main);
+  REQUIRE(*pipeline->RunOnce(0, std::chrono::milliseconds(0)) == 31);
+  CHECK(env.Count("clickhouse_events_json") == 11);  // 10 hot within the burst, 1 cold
+  CHECK(env.Count("events_plugin_ingestion_overflow") == 20);
+  CHECK(env.metrics.RenderPrometheus().find("hedgerow_ingest_overflow_total{topic=\"events_plugin_ingestion\"} 20") !=
+        std::string::npos);
+
+  PipelineOptions overflow;
+  overflow.input_topic = "events_plugin_ingestion_overflow";
+  overflow.group = "ingestion_overflow";
+  auto second = env.MakePipeline(overflow);
+  REQUIRE(*second->RunOnce(0, std::chrono::milliseconds(0)) == 20);
+  CHECK(env.Count("clickhouse_events_json") == 31);
+  CHECK(env.log->Committed("ingestion_overflow", "events_plugin_ingestion_overflow", 0)->value() == 20);
+}
+
+TEST_CASE("person writes of a batch reach SQLite once, at commit, and survive a reopen", "[ingest]") {
+  Env env;
+  env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
+  env.Capture("b", "u1", R"({\"$set\":{\"x\":2}})");
+  env.Capture("$identify", "u1", R"({\"$anon_distinct_id\":\"anon\"})");
+  REQUIRE(*env.MakePipeline()->RunOnce(0, std::chrono::milliseconds(0)) == 3);
+  env.persons.reset();
+  auto reopened = persons::PersonStore::Open(env.dir.File("persons.sqlite"));
+  REQUIRE(reopened.ok());
+  auto txn = (*reopened)->Begin();
+  auto p = (*txn)->FindByDistinctId(1, "anon");
+  REQUIRE(p->has_value());
+  CHECK((*p)->properties == R"({"x":2})");
+  CHECK((*p)->version == 2);
+  CHECK((*p)->is_identified);
+  CHECK((*txn)->DistinctIdsOf((*p)->id)->size() == 2);
 }

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "hedgerow/common/metrics.h"
@@ -20,6 +22,14 @@ struct PipelineOptions {
   std::string group = "ingestion";
   size_t max_batch_records = 2000;
   size_t workers = 2;  // partition p is worked by worker p % workers
+  // Hot keys, as PostHog's overflow: a token bucket per record key ("token:distinct_id")
+  // holds `overflow_burst` events and refills `overflow_rate_per_second`; events of a key
+  // with an empty bucket go to `overflow_topic` (in the same atomic append as the batch's
+  // rows) for another pipeline to process, so one noisy user cannot stall a partition.
+  // An empty topic turns this off.
+  std::string overflow_topic;
+  double overflow_burst = 1000;
+  double overflow_rate_per_second = 200;
 };
 
 // The plugin server's consume loop: reads events_plugin_ingestion, processes batches in one
@@ -52,12 +62,22 @@ class Pipeline {
   void WorkerLoop(size_t worker, uint32_t partitions);
   Status Deliver(uint32_t partition, const std::vector<OutputRow>& rows, log::Offset next);
 
+  // Takes one token of `key`'s bucket; false when it is empty.
+  bool TakeToken(const std::string& key, std::chrono::steady_clock::time_point now);
+
   const PipelineOptions options_;
   log::Log* const log_;
   persons::PersonStore* const persons_;
   const EventProcessor processor_;
   Counter& events_processed_;
   Counter& batches_;
+  Counter& overflowed_;
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point updated;
+  };
+  std::mutex buckets_mu_;
+  std::unordered_map<std::string, Bucket> buckets_;  // guarded by buckets_mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
 };

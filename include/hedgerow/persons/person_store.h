@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hedgerow/common/sqlite.h"
@@ -49,6 +51,11 @@ class PersonTxn;
 // emitted (an outbox), so a crash between the SQLite commit and the log append neither
 // re-applies updates nor loses rows. One writer at a time: Begin() holds a mutex until the
 // transaction ends. Thread-safe.
+//
+// Hot persons live in memory: a transaction reads through a cache of committed persons and
+// distinct ids, keeps its own writes in memory, and writes each changed person and distinct
+// id once, at Commit (write-behind). The cache learns a transaction's writes only after its
+// commit succeeded, so a rolled-back batch leaves no trace.
 class PersonStore {
  public:
   static Result<std::unique_ptr<PersonStore>> Open(const std::string& path);
@@ -59,8 +66,14 @@ class PersonStore {
  private:
   friend class PersonTxn;
   explicit PersonStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
-  std::mutex writer_;  // held by the open PersonTxn
+  static std::string DistinctIdKey(int64_t team_id, std::string_view distinct_id);
+
+  std::mutex writer_;  // held by the open PersonTxn; guards everything below
   std::unique_ptr<SqliteDb> db_;
+  // Committed state cached: bounded, dropped whole when full (re-read from SQLite lazily).
+  std::unordered_map<std::string, int64_t> person_of_;  // DistinctIdKey -> person id
+  std::unordered_map<int64_t, Person> persons_;
+  int64_t next_person_id_ = 1;
 };
 
 // One write transaction. Reads see its own writes. Nothing is visible to other readers or
@@ -108,11 +121,18 @@ class PersonTxn {
   PersonTxn(PersonStore& store, std::unique_lock<std::mutex> lock)
       : store_(store), db_(*store.db_), lock_(std::move(lock)), tx_(*store.db_) {}
   Result<std::optional<Person>> ReadPerson(SqliteStatement& stmt);
+  Result<std::optional<int64_t>> PersonIdOf(int64_t team_id, std::string_view distinct_id);
+  Result<std::optional<Person>> LoadPerson(int64_t person_id);
+  Status Flush();
 
   PersonStore& store_;
   SqliteDb& db_;
   std::unique_lock<std::mutex> lock_;
   SqliteTransaction tx_;
+  // This transaction's writes, applied to SQLite and the cache at Commit.
+  std::unordered_map<std::string, DistinctIdRow> distinct_id_writes_;  // DistinctIdKey -> row
+  std::unordered_map<int64_t, Person> person_writes_;
+  std::unordered_set<int64_t> deleted_;
 };
 
 }  // namespace hedgerow::persons

@@ -62,6 +62,7 @@ class Server {
   std::unique_ptr<persons::PersonStore> persons_;
   std::unique_ptr<TeamResolver> teams_;
   std::unique_ptr<ingest::Pipeline> pipeline_;
+  std::unique_ptr<ingest::Pipeline> overflow_pipeline_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
 };
