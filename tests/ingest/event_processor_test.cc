@@ -534,3 +534,116 @@ TEST_CASE("apps: bad app configurations are refused with a reason", "[ingest]") 
   CHECK_FALSE(MakeApp("taxonomy", R"({"style":"kebab"})").ok());
   CHECK_FALSE(MakeApp("user_agent", "[]").ok());
 }
+
+TEST_CASE("ingest: $identify with the same id, or without an anon id, only marks identified", "[ingest]") {
+  Harness h;
+  auto same = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"u"}})", "u"}});
+  CHECK(Of(same, "clickhouse_person_distinct_id").size() == 1);
+  CHECK(h.Person("u")->is_identified);
+  Harness bare;
+  bare.Run({{R"({"event":"x"})", "v"}});
+  auto rows = bare.Run({{R"({"event":"$identify"})", "v"}});
+  REQUIRE(Of(rows, "clickhouse_person").size() == 1);
+  CHECK(Of(rows, "clickhouse_person")[0]->Int("is_identified") == 1);
+  CHECK(Of(rows, "clickhouse_person")[0]->Int("version") == 1);
+  CHECK(Of(rows, "clickhouse_person_distinct_id").empty());
+}
+
+TEST_CASE("ingest: an alias already on the same person changes nothing", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$create_alias","properties":{"alias":"b"}})", "a"}});
+  auto rows = h.Run({{R"({"event":"$create_alias","properties":{"alias":"b"}})", "a"}});
+  CHECK(Of(rows, "clickhouse_person").empty());
+  CHECK(Of(rows, "clickhouse_person_distinct_id").empty());
+  CHECK(Of(rows, "clickhouse_events_json").size() == 1);
+}
+
+TEST_CASE("ingest: $merge_dangerously still refuses illegal ids", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$merge_dangerously","properties":{"alias":"null"}})", "user"}});
+  auto w = Of(rows, "clickhouse_ingestion_warnings");
+  REQUIRE(w.size() == 1);
+  CHECK(w[0]->Str("type") == "cannot_merge_with_illegal_distinct_id");
+  CHECK_FALSE(h.Person("null"));
+}
+
+TEST_CASE("ingest: a personless event of a known person carries that person's id", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"x","properties":{"$set":{"a":1}}})", "known"}});
+  auto rows = h.Run({{R"({"event":"y","properties":{"$process_person_profile":false}})", "known"}});
+  auto e = Of(rows, "clickhouse_events_json");
+  CHECK(e[0]->Str("person_id") == Uuid5("1:known"));
+  CHECK(e[0]->Str("person_properties") == "{}");
+  CHECK(e[0]->Str("person_created_at") == "1970-01-01 00:00:00.000000");
+  CHECK(h.Person("known")->version == 0);
+}
+
+TEST_CASE("ingest: an offset wins over a timestamp", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"a","timestamp":"2020-01-01T00:00:00Z","offset":60000})", "u"}});
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Str("timestamp") == "2024-01-01 11:59:00.000000");
+}
+
+TEST_CASE("ingest: the events row has every column, with empty groups and created_at = now", "[ingest]") {
+  Harness h;
+  Msg m{R"({"event":"a"})", "u"};
+  m.ip = "";
+  auto rows = h.Run({m});
+  const Row& e = *Of(rows, "clickhouse_events_json")[0];
+  for (const char* col : {"uuid", "event", "properties", "timestamp", "team_id", "distinct_id", "elements_chain",
+                          "created_at", "person_id", "person_properties", "person_created_at", "person_mode",
+                          "$group_0", "$group_1", "$group_2", "$group_3", "$group_4"}) {
+    INFO(col);
+    CHECK(e.json.HasMember(col));
+  }
+  CHECK(e.Str("$group_3").empty());
+  CHECK(e.Str("created_at") == "2024-01-01 12:00:00.000000");
+  CHECK(e.Str("properties") == "{}");  // no ip from capture, nothing added
+}
+
+TEST_CASE("ingest: two events of a new person in a row give versions 0 and 1", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"a","properties":{"$set":{"n":1}}})", "u"}, {R"({"event":"b","properties":{"$set":{"n":2}}})", "u"}});
+  auto p = Of(rows, "clickhouse_person");
+  REQUIRE(p.size() == 2);
+  CHECK(p[0]->Int("version") == 0);
+  CHECK(p[1]->Int("version") == 1);
+  auto e = Of(rows, "clickhouse_events_json");
+  CHECK(e[0]->Str("person_properties") == R"({"n":1})");
+  CHECK(e[1]->Str("person_properties") == R"({"n":2})");
+}
+
+TEST_CASE("ingest: setting a nested value to an equal value is no change", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"o":{"k":[1,2]}}}})", "u"}});
+  auto rows = h.Run({{R"({"event":"b","properties":{"$set":{"o":{"k":[1,2]}}}})", "u"}});
+  CHECK(Of(rows, "clickhouse_person").empty());
+}
+
+TEST_CASE("ingest: group keys that are not strings are stored as JSON text", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"a","properties":{"$groups":{"org":42}}})", "u"}});
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Str("$group_0") == "42");
+}
+
+TEST_CASE("ingest: a sixth group type in $groupidentify is refused with a warning", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$groups":{"t1":"a","t2":"b","t3":"c","t4":"d","t5":"e"}}})", "u"}});
+  auto rows = h.Run({{R"({"event":"$groupidentify","properties":{"$group_type":"t6","$group_key":"k","$group_set":{"a":1}}})", "u"}});
+  CHECK(Of(rows, "clickhouse_groups").empty());
+  REQUIRE(Of(rows, "clickhouse_ingestion_warnings").size() == 1);
+  CHECK(Of(rows, "clickhouse_ingestion_warnings")[0]->Str("type") == "group_type_limit_exceeded");
+}
+
+TEST_CASE("ingest: elements with a class string are split and sorted", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$autocapture","properties":{"$elements":[{"tag_name":"a","attr_class":"z y","href":"/p"}]}})", "u"}});
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Str("elements_chain") == "a.y.z:href=\"/p\"");
+}
+
+TEST_CASE("ingest: $unset given as an object removes its keys", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"a":1,"b":2}}})", "u"}});
+  h.Run({{R"({"event":"b","properties":{"$unset":{"a":null}}})", "u"}});
+  CHECK(h.Person("u")->properties == R"({"b":2})");
+}
