@@ -1,6 +1,5 @@
 #include "hedgerow/ingest/pipeline.h"
 
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -9,43 +8,34 @@
 namespace hedgerow::ingest {
 namespace {
 
-void PutField(std::string& out, std::string_view s) {
-  out += std::to_string(s.size());
-  out += ':';
-  out += s;
-}
-
-bool GetField(std::string_view& in, std::string& field) {
-  size_t colon = in.find(':');
-  if (colon == std::string_view::npos) return false;
-  size_t n = 0;
-  auto [ptr, ec] = std::from_chars(in.data(), in.data() + colon, n);
-  if (ec != std::errc() || ptr != in.data() + colon || n > in.size() - colon - 1) return false;
-  field.assign(in.substr(colon + 1, n));
-  in.remove_prefix(colon + 1 + n);
-  return true;
-}
-
 }  // namespace
 
 std::string EncodeRows(const std::vector<OutputRow>& rows) {
-  std::string out;
-  for (const OutputRow& r : rows) {
-    PutField(out, r.topic);
-    PutField(out, r.key);
-    PutField(out, r.value);
+  // The log's own batch format, LZ4-compressed: the outbox is written with every batch, and
+  // rows compress several times over.
+  std::vector<log::Record> records(rows.size());
+  std::vector<const log::Record*> pointers;
+  pointers.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    records[i].key = rows[i].key;
+    records[i].value = rows[i].value;
+    records[i].headers = {{"topic", rows[i].topic}};
+    pointers.push_back(&records[i]);
   }
-  return out;
+  return log::EncodeBatch(pointers, log::Codec::kLz4);
 }
 
 Result<std::vector<OutputRow>> DecodeRows(std::string_view data) {
+  if (data.empty()) return std::vector<OutputRow>();
+  Result<std::vector<log::Record>> records = log::DecodeBatch(data);
+  if (!records.ok()) return Status::Corruption("ingest: the persons outbox is malformed: " + records.status().message());
   std::vector<OutputRow> rows;
-  while (!data.empty()) {
-    OutputRow r;
-    if (!GetField(data, r.topic) || !GetField(data, r.key) || !GetField(data, r.value)) {
-      return Status::Corruption("ingest: the persons outbox is malformed");
+  rows.reserve(records->size());
+  for (log::Record& r : *records) {
+    if (r.headers.size() != 1 || r.headers[0].first != "topic") {
+      return Status::Corruption("ingest: the persons outbox holds a row without its topic");
     }
-    rows.push_back(std::move(r));
+    rows.push_back({std::move(r.headers[0].second), std::move(r.key), std::move(r.value)});
   }
   return rows;
 }

@@ -307,7 +307,7 @@ Status PersonTxn::SetApplied(std::string_view topic, uint32_t partition, uint64_
                              "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, "
                              "outbox = excluded.outbox"));
   SqliteStatement& stmt = *stmt_ptr;
-  return stmt.Bind(1, topic).Bind(2, int64_t{partition}).Bind(3, static_cast<int64_t>(next_offset)).Bind(4, outbox).Run();
+  return stmt.Bind(1, topic).Bind(2, int64_t{partition}).Bind(3, static_cast<int64_t>(next_offset)).BindBlob(4, outbox).Run();
 }
 
 Result<std::string> PersonTxn::Outbox(std::string_view topic, uint32_t partition) {
@@ -315,7 +315,7 @@ Result<std::string> PersonTxn::Outbox(std::string_view topic, uint32_t partition
   SqliteStatement& stmt = *stmt_ptr;
   stmt.Bind(1, topic).Bind(2, int64_t{partition});
   HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? stmt.ColumnText(0) : std::string();
+  return row ? stmt.ColumnBlob(0) : std::string();
 }
 
 }  // namespace hedgerow::persons

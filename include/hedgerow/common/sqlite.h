@@ -63,6 +63,7 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, int64_t value);
   SqliteStatement& Bind(int index, std::string_view text);
   SqliteStatement& BindNull(int index);
+  SqliteStatement& BindBlob(int index, std::string_view bytes);
 
   // Returns true when a row is ready, false when done.
   Result<bool> Step();
@@ -72,6 +73,7 @@ class SqliteStatement {
 
   int64_t ColumnInt64(int col) const;
   std::string ColumnText(int col) const;
+  std::string ColumnBlob(int col) const;
   bool ColumnIsNull(int col) const;
 
  private:

@@ -82,7 +82,7 @@ class Pipeline {
   std::vector<std::thread> workers_;
 };
 
-// The outbox's encoding of rows: length-prefixed topic, key and value.
+// The outbox's encoding of rows (a log record batch, topic in a header).
 std::string EncodeRows(const std::vector<OutputRow>& rows);
 Result<std::vector<OutputRow>> DecodeRows(std::string_view data);
 
