@@ -647,3 +647,174 @@ TEST_CASE("ingest: $unset given as an object removes its keys", "[ingest]") {
   h.Run({{R"({"event":"b","properties":{"$unset":{"a":null}}})", "u"}});
   CHECK(h.Person("u")->properties == R"({"b":2})");
 }
+
+TEST_CASE("ingest: $set_once never overwrites, even with a new value", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set_once":{"first_seen":"mon"}}})", "u"}});
+  auto rows = h.Run({{R"({"event":"b","properties":{"$set_once":{"first_seen":"tue"}}})", "u"}});
+  CHECK(Of(rows, "clickhouse_person").empty());
+  CHECK(h.Person("u")->properties == R"({"first_seen":"mon"})");
+}
+
+TEST_CASE("ingest: $set may set a property to null", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"x":1}}})", "u"}});
+  h.Run({{R"({"event":"b","properties":{"$set":{"x":null}}})", "u"}});
+  CHECK(h.Person("u")->properties == R"({"x":null})");
+  CHECK(h.Person("u")->version == 1);
+}
+
+TEST_CASE("ingest: chained aliases end in one person", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$create_alias","properties":{"alias":"a"}})", "b"},
+         {R"({"event":"$create_alias","properties":{"alias":"b"}})", "c"}});
+  CHECK(h.Person("a")->uuid == h.Person("c")->uuid);
+  CHECK(h.Person("b")->uuid == h.Person("c")->uuid);
+}
+
+TEST_CASE("ingest: a merge moves every distinct id of the other person", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$create_alias","properties":{"alias":"o2"}})", "o1"},
+         {R"({"event":"$create_alias","properties":{"alias":"o3"}})", "o1"},
+         {R"({"event":"x"})", "t"}});
+  // o1's person is identified by the aliases; merge_dangerously still merges it.
+  auto rows = h.Run({{R"({"event":"$merge_dangerously","properties":{"alias":"o1"}})", "t"}});
+  auto pdis = Of(rows, "clickhouse_person_distinct_id");
+  REQUIRE(pdis.size() == 3);
+  for (const Row* r : pdis) {
+    CHECK(r->Str("person_id") == Uuid5("1:t"));
+    CHECK(r->Int("version") == 1);
+  }
+}
+
+TEST_CASE("ingest: identify onto an identified person with an unknown new id adds the id", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"anon"}})", "user"}});
+  auto rows = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"user"}})", "second_login"}});
+  CHECK(Of(rows, "clickhouse_ingestion_warnings").empty());
+  CHECK(h.Person("second_login")->uuid.ToString() == Uuid5("1:user"));
+}
+
+TEST_CASE("ingest: in a merge the target keeps its uuid and its values win", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"k":"other","o":1}}})", "older", "2024-01-01T01:00:00Z"},
+         {R"({"event":"b","properties":{"$set":{"k":"target","t":1}}})", "newer", "2024-01-01T02:00:00Z"}});
+  auto rows = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"older","$set":{"after":true}}})", "newer"}});
+  auto p = h.Person("older");
+  CHECK(p->uuid.ToString() == Uuid5("1:newer"));
+  CHECK(p->properties == R"({"k":"target","o":1,"t":1,"after":true})");
+  CHECK(p->created_at == 1704070800000000);  // 01:00, the older person's
+}
+
+TEST_CASE("ingest: a group without $group_set is created empty at version 1", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$groupidentify","properties":{"$group_type":"org","$group_key":7}})", "u"}});
+  auto g = Of(rows, "clickhouse_groups");
+  REQUIRE(g.size() == 1);
+  CHECK(g[0]->Str("group_key") == "7");
+  CHECK(g[0]->Str("group_properties") == "{}");
+  CHECK(g[0]->Int("version") == 1);
+  CHECK(Of(rows, "clickhouse_events_json").size() == 1);  // the $groupidentify event itself is stored
+}
+
+TEST_CASE("ingest: timestamps with offsets or without a zone are read as UTC instants", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"a","timestamp":"2024-01-01T13:30:00+02:00"})", "u"},
+                     {R"({"event":"b","timestamp":"2024-01-01T10:00:00"})", "u"}});
+  auto e = Of(rows, "clickhouse_events_json");
+  CHECK(e[0]->Str("timestamp") == "2024-01-01 11:30:00.000000");
+  CHECK(e[1]->Str("timestamp") == "2024-01-01 10:00:00.000000");
+}
+
+TEST_CASE("ingest: an invalid sent_at is ignored, not used for skew", "[ingest]") {
+  Harness h;
+  Msg m{R"({"event":"a","timestamp":"2024-01-01T10:00:00Z"})", "u"};
+  m.sent_at = "garbage";
+  auto rows = h.Run({m});
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Str("timestamp") == "2024-01-01 10:00:00.000000");
+}
+
+TEST_CASE("ingest: a $ip the SDK sent is kept over capture's", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"a","properties":{"$ip":"5.6.7.8"}})", "u"}});
+  CHECK(std::string(Of(rows, "clickhouse_events_json")[0]->Json("properties")["$ip"].GetString()) == "5.6.7.8");
+}
+
+TEST_CASE("ingest: limits are inclusive: 200-character names and 400-character ids pass", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":")" + std::string(200, 'n') + R"("})", std::string(400, 'd')}});
+  auto e = Of(rows, "clickhouse_events_json");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0]->Str("event").size() == 200);
+  CHECK(e[0]->Str("distinct_id").size() == 400);
+}
+
+TEST_CASE("ingest: properties that are not an object become an empty object", "[ingest]") {
+  Harness h;
+  Msg m{R"({"event":"a","properties":[1,2]})", "u"};
+  m.ip = "";
+  auto rows = h.Run({m});
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Str("properties") == "{}");
+}
+
+TEST_CASE("ingest: a given $elements_chain wins over $elements, which is dropped", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$autocapture","properties":{"$elements_chain":"span","$elements":[{"tag_name":"div"}]}})", "u"}});
+  auto e = Of(rows, "clickhouse_events_json");
+  CHECK(e[0]->Str("elements_chain") == "span");
+  CHECK_FALSE(e[0]->Json("properties").HasMember("$elements"));
+}
+
+TEST_CASE("ingest: names are truncated by characters, not bytes", "[ingest]") {
+  Harness h;
+  std::string name;
+  for (int i = 0; i < 210; ++i) name += "é";
+  auto rows = h.Run({{R"({"event":")" + name + R"("})", "u"}});
+  std::string stored = Of(rows, "clickhouse_events_json")[0]->Str("event");
+  CHECK(stored.size() == 400);  // 200 two-byte characters
+}
+
+TEST_CASE("ingest: events of different teams never share persons", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"team":1}}})", "same_id"}});
+  auto txn = h.store->Begin();
+  CHECK_FALSE((*txn)->FindByDistinctId(2, "same_id")->has_value());
+  CHECK((*txn)->FindByDistinctId(1, "same_id")->has_value());
+}
+
+TEST_CASE("ingest: an alias of a personless-created id still creates the person on a normal event", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"view","properties":{"$process_person_profile":false}})", "anon"}});
+  CHECK_FALSE(h.Person("anon"));
+  auto rows = h.Run({{R"({"event":"$identify","properties":{"$anon_distinct_id":"anon"}})", "user"}});
+  CHECK(h.Person("anon")->uuid.ToString() == Uuid5("1:user"));
+  CHECK(Of(rows, "clickhouse_person_distinct_id").size() == 2);
+}
+
+TEST_CASE("ingest: the dead letter row carries the raw message and the reason", "[ingest]") {
+  Harness h;
+  std::vector<OutputRow> out;
+  auto txn = h.store->Begin();
+  REQUIRE(h.processor.Process(R"({"token":"phc_test","uuid":"bad","distinct_id":"u","data":"{\"event\":\"x\"}"})", **txn, out).ok());
+  REQUIRE(out.size() == 1);
+  rapidjson::Document d;
+  d.Parse(out[0].value.c_str());
+  CHECK(std::string(d["error"].GetString()) == "message has no valid uuid");
+  CHECK(std::string(d["raw_payload"].GetString()).find("\"uuid\":\"bad\"") != std::string::npos);
+  CHECK(d["team_id"].GetInt64() == 1);
+}
+
+TEST_CASE("ingest: the same input processed twice from the same state gives identical rows", "[ingest]") {
+  // Replay determinism, the premise of the outbox-free reprocessing after a rollback.
+  std::vector<std::string> first, second;
+  for (auto* sink : {&first, &second}) {
+    Harness h;
+    std::vector<OutputRow> out;
+    auto txn = h.store->Begin();
+    std::string msg = R"({"token":"phc_test","uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c","distinct_id":"u","now":"2024-01-01T00:00:00Z","sent_at":"","ip":"1.1.1.1","data":"{\"event\":\"$identify\",\"properties\":{\"$anon_distinct_id\":\"a\",\"$set\":{\"x\":1}}}"})";
+    REQUIRE(h.processor.Process(msg, **txn, out).ok());
+    for (const auto& r : out) sink->push_back(r.topic + "|" + r.key + "|" + r.value);
+  }
+  CHECK(first == second);
+  CHECK(first.size() == 4);  // person, 2 distinct ids, event
+}
