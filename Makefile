@@ -15,12 +15,12 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) test-sanitize
 
-# The decoders of untrusted input (capture, http) under AddressSanitizer and UBSan, in a
-# build of their own.
+# The decoders of untrusted input (capture, http) and the ingestion steps under
+# AddressSanitizer and UBSan, in a build of their own.
 test-sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_SANITIZE=ON
-	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test
-	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http)$$'
+	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test
+	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest)$$'
 
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf

@@ -11,6 +11,7 @@
 
 #include "elements_chain.h"
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/json.h"
 #include "hedgerow/common/uuid.h"
 #include "person_updates.h"
 #include "rows.h"
@@ -238,8 +239,13 @@ Status IdentifyGroup(Context& c, const Value& props) {
 
 Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
   const int64_t received = NowMicros();
+  // Parsed in place in a padded copy (see capture/events.cc): no string is copied twice.
+  std::string buffer;
+  buffer.reserve(message.size() + 16);
+  buffer.append(message);
+  buffer.append(16, '\0');
   Document msg;
-  msg.Parse(message.data(), message.size());
+  msg.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buffer.data());
   if (msg.HasParseError() || !msg.IsObject()) {
     out.push_back(DeadLetterRow(0, message, "message is not a JSON object", received));
     return Status::Ok();
@@ -249,7 +255,12 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
 
   Document ev;
   std::string_view data = Str(msg, "data");
-  ev.Parse(data.data(), data.size());
+  if (data.empty()) {
+    out.push_back(DeadLetterRow(team->id, message, "message has no data", received));
+    return Status::Ok();
+  }
+  // `data` is NUL-terminated inside `buffer` (insitu strings are): parse it in place too.
+  ev.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(const_cast<char*>(data.data()));
   std::string_view name = Str(ev, "event");
   if (ev.HasParseError() || !ev.IsObject() || name.empty()) {
     out.push_back(DeadLetterRow(team->id, message, "data is not an event object with a name", received));
@@ -404,20 +415,21 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
     }
   }
 
-  // The events row.
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  auto put = [&](const char* key, std::string_view v) {
-    w.Key(key);
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  // The events row, built by hand: its two JSON-in-a-string columns (properties and
+  // person_properties) are most of it, and AppendJsonString escapes them in one pass.
+  std::string row;
+  row.reserve(512 + 2 * (person.properties.size() + data.size()));
+  auto put = [&row](const char* key, std::string_view v) {
+    row += row.empty() ? "{\"" : ",\"";
+    row += key;
+    row += "\":";
+    AppendJsonString(row, v);
   };
-  w.StartObject();
   put("uuid", c.uuid);
   put("event", c.event);
   put("properties", Serialize(props));
   put("timestamp", FormatClickHouseDateTime64(c.timestamp));
-  w.Key("team_id");
-  w.Int64(c.team_id);
+  row += ",\"team_id\":" + std::to_string(c.team_id);
   put("distinct_id", c.distinct_id);
   put("elements_chain", elements_chain);
   put("created_at", FormatClickHouseDateTime64(c.now));
@@ -425,9 +437,10 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   put("person_properties", person.properties);
   put("person_created_at", FormatClickHouseDateTime64(person.created_at));
   put("person_mode", person_mode);
-  for (int i = 0; i < kMaxGroups; ++i) put(fmt::format("$group_{}", i).c_str(), group_columns[i]);
-  w.EndObject();
-  out.push_back({"clickhouse_events_json", c.uuid, std::string(buffer.GetString(), buffer.GetSize())});
+  static const char* kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
+  for (int i = 0; i < kMaxGroups; ++i) put(kGroupColumns[i], group_columns[i]);
+  row += '}';
+  out.push_back({"clickhouse_events_json", c.uuid, std::move(row)});
   return Status::Ok();
 }
 

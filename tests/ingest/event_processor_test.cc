@@ -9,6 +9,7 @@
 #include <rapidjson/writer.h>
 
 #include <map>
+#include <random>
 
 #include "hedgerow/common/uuid.h"
 #include "support/temp_dir.h"
@@ -57,7 +58,7 @@ struct Row {
   // A JSON-string column parsed.
   rapidjson::Document Json(const char* k) const {
     rapidjson::Document d;
-    d.Parse(json[k].GetString());
+    d.Parse(json[k].GetString(), json[k].GetStringLength());
     return d;
   }
 };
@@ -79,7 +80,7 @@ struct Harness {
       REQUIRE((*txn)->Commit().ok());
       for (auto& r : out) {
         Row row{r.topic, {}};
-        row.json.Parse(r.value.c_str());
+        row.json.Parse(r.value.data(), r.value.size());
         REQUIRE_FALSE(row.json.HasParseError());
         rows.push_back(std::move(row));
       }
@@ -176,7 +177,7 @@ TEST_CASE("ingest: browser properties are captured into $set and $set_once.$init
   Harness h;
   h.Run({{R"({"event":"$pageview","properties":{"$browser":"Chrome","$current_url":"https://x/","utm_source":"news","other":1}})", "u"}});
   rapidjson::Document p;
-  p.Parse(h.Person("u")->properties.c_str());
+  { std::string text = h.Person("u")->properties; p.Parse(text.data(), text.size()); }
   CHECK(std::string(p["$browser"].GetString()) == "Chrome");
   CHECK(std::string(p["$initial_browser"].GetString()) == "Chrome");
   CHECK(std::string(p["$initial_current_url"].GetString()) == "https://x/");
@@ -184,7 +185,7 @@ TEST_CASE("ingest: browser properties are captured into $set and $set_once.$init
   CHECK(std::string(p["$initial_utm_source"].GetString()) == "news");
   CHECK_FALSE(p.HasMember("other"));
   h.Run({{R"({"event":"$pageview","properties":{"$browser":"Firefox"}})", "u"}});
-  p.Parse(h.Person("u")->properties.c_str());
+  { std::string text = h.Person("u")->properties; p.Parse(text.data(), text.size()); }
   CHECK(std::string(p["$browser"].GetString()) == "Firefox");
   CHECK(std::string(p["$initial_browser"].GetString()) == "Chrome");
 }
@@ -798,7 +799,7 @@ TEST_CASE("ingest: the dead letter row carries the raw message and the reason", 
   REQUIRE(h.processor.Process(R"({"token":"phc_test","uuid":"bad","distinct_id":"u","data":"{\"event\":\"x\"}"})", **txn, out).ok());
   REQUIRE(out.size() == 1);
   rapidjson::Document d;
-  d.Parse(out[0].value.c_str());
+  d.Parse(out[0].value.data(), out[0].value.size());
   CHECK(std::string(d["error"].GetString()) == "message has no valid uuid");
   CHECK(std::string(d["raw_payload"].GetString()).find("\"uuid\":\"bad\"") != std::string::npos);
   CHECK(d["team_id"].GetInt64() == 1);
@@ -817,4 +818,25 @@ TEST_CASE("ingest: the same input processed twice from the same state gives iden
   }
   CHECK(first == second);
   CHECK(first.size() == 4);  // person, 2 distinct ids, event
+}
+
+TEST_CASE("ingest: random and truncated messages never crash the processor", "[ingest]") {
+  Harness h;
+  std::string good = R"({"token":"phc_test","uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c","distinct_id":"u","now":"2024-01-01T00:00:00Z","sent_at":"","ip":null,"data":"{\"event\":\"$identify\",\"properties\":{\"$anon_distinct_id\":\"a\",\"$groups\":{\"o\":\"x\"},\"$elements\":[{\"tag_name\":\"a\"}]}}"})";
+  std::mt19937 rng(4);
+  auto txn = h.store->Begin();
+  for (size_t cut = 0; cut < good.size(); cut += 3) {
+    std::vector<OutputRow> out;
+    REQUIRE(h.processor.Process(good.substr(0, cut), **txn, out).ok());
+  }
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = good;
+    for (int k = 0; k < 3; ++k) m[rng() % m.size()] = "{}[]\":,x0 "[rng() % 11];
+    std::vector<OutputRow> out;
+    REQUIRE(h.processor.Process(m, **txn, out).ok());
+  }
+  std::vector<OutputRow> out;
+  REQUIRE(h.processor.Process(R"({"token":"phc_test","uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c","distinct_id":"u"})", **txn, out).ok());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == "dead_letter_queue");
 }
