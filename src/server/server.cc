@@ -104,7 +104,7 @@ http::Router Server::BuildApiRouter() {
                                                   http::JsonQuote(ingestion.status().ToString()))));
       return;
     }
-    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok"})"));
+    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok","persons":"ok"})"));
   });
   capture_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
