@@ -22,6 +22,9 @@ struct PipelineOptions {
   std::string group = "ingestion";
   size_t max_batch_records = 2000;
   size_t workers = 2;  // partition p is worked by worker p % workers
+  // Nice value of the worker threads (Linux, per thread). Capture acknowledges clients and is
+  // served first; ingestion is asynchronous and catches up when capture leaves CPU idle.
+  int worker_nice = 10;
   // Hot keys, as PostHog's overflow: a token bucket per record key ("token:distinct_id")
   // holds `overflow_burst` events and refills `overflow_rate_per_second`; events of a key
   // with an empty bucket go to `overflow_topic` (in the same atomic append as the batch's
