@@ -69,7 +69,6 @@ Result<LogLevel> ParseLogLevel(std::string_view text) {
 }
 
 void SetLogLevel(LogLevel level) { g_level.store(level); }
-LogLevel GetLogLevel() { return g_level.load(); }
 void SetLogFd(int fd) { g_fd.store(fd); }
 
 std::string FormatLogLine(LogLevel level, std::string_view module, std::string_view msg,

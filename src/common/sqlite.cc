@@ -30,11 +30,6 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   return db;
 }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::string& path) {
-  HEDGEROW_ASSIGN_OR_RETURN(sqlite3 * handle, OpenHandle(path, SQLITE_OPEN_READONLY));
-  return std::unique_ptr<SqliteDb>(new SqliteDb(handle, path));
-}
-
 SqliteDb::~SqliteDb() {
   cached_.clear();  // statements are finalized before their connection closes
   sqlite3_close_v2(db_);

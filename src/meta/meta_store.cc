@@ -83,11 +83,6 @@ std::optional<Project> MetaStore::FindProjectByToken(std::string_view token) con
   return it->second;
 }
 
-Result<std::optional<Project>> MetaStore::FindProject(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return QueryProject("id", {}, id);
-}
-
 Status MetaStore::InsertPersonalApiKey(std::string_view raw_key, bool& added) {
   HEDGEROW_ASSIGN_OR_RETURN(
       auto insert, db_->Prepare("INSERT OR IGNORE INTO personal_api_keys "

@@ -138,8 +138,6 @@ Result<std::optional<Person>> PersonTxn::FindByDistinctId(int64_t team_id, std::
   return LoadPerson(*id);
 }
 
-Result<std::optional<Person>> PersonTxn::FindById(int64_t person_id) { return LoadPerson(person_id); }
-
 Status PersonTxn::Insert(Person& person) {
   person.id = store_.next_person_id_++;  // a rolled-back insert leaves a harmless gap
   person_writes_[person.id] = person;

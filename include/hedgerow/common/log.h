@@ -36,7 +36,6 @@ struct LogField {
 };
 
 void SetLogLevel(LogLevel level);
-LogLevel GetLogLevel();
 
 // Redirects output to `fd` (default 2). For tests that read the log.
 void SetLogFd(int fd);

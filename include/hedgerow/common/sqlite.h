@@ -25,8 +25,6 @@ class SqliteDb {
   // Opens (creating if absent) `path` in WAL mode with synchronous=FULL, so a committed
   // transaction survives power loss, and a busy timeout for readers in other processes.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
-  // Opens an existing file read-only, for inspection commands beside a running server.
-  static Result<std::unique_ptr<SqliteDb>> OpenReadOnly(const std::string& path);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -63,7 +63,6 @@ class MetaStore {
   // nullopt when no project has this token. Served from memory (every capture request
   // asks): projects are loaded at Open and change only through this class.
   std::optional<Project> FindProjectByToken(std::string_view token) const;
-  Result<std::optional<Project>> FindProject(int64_t id);
 
   // Turns IP anonymization of a project on or off. kNotFound for an unknown project.
   Status SetAnonymizeIps(int64_t project_id, bool anonymize);

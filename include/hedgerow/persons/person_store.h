@@ -87,7 +87,6 @@ class PersonTxn {
 
   // The person `distinct_id` belongs to, or nullopt.
   Result<std::optional<Person>> FindByDistinctId(int64_t team_id, std::string_view distinct_id);
-  Result<std::optional<Person>> FindById(int64_t person_id);
   // Inserts a person (fills `person.id`).
   Status Insert(Person& person);
   // Writes properties, is_identified and version of an existing person.
