@@ -33,6 +33,13 @@ Sha1Digest Sha1(std::initializer_list<std::string_view> parts) {
 
 Sha256Digest Sha256(std::string_view data) { return Digest<32>(EVP_sha256(), {data}); }
 
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::string HexEncode(const uint8_t* data, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -9,13 +9,6 @@
 namespace hedgerow {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 void SetVersionAndVariant(Uuid& u, int version) {
   u.bytes[6] = static_cast<uint8_t>((u.bytes[6] & 0x0f) | (version << 4));
   u.bytes[8] = static_cast<uint8_t>((u.bytes[8] & 0x3f) | 0x80);
@@ -102,8 +95,8 @@ std::optional<Uuid> Uuid::Parse(std::string_view text) {
       ++i;
       continue;
     }
-    int hi = HexValue(text[i]);
-    int lo = HexValue(text[i + 1]);
+    int hi = HexDigitValue(text[i]);
+    int lo = HexDigitValue(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     u.bytes[byte++] = static_cast<uint8_t>(hi << 4 | lo);
     i += 2;

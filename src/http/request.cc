@@ -2,17 +2,9 @@
 
 #include <strings.h>
 
+#include "hedgerow/common/digest.h"
+
 namespace hedgerow::http {
-namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::string_view Request::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -34,8 +26,8 @@ std::string UrlDecode(std::string_view text, bool plus_as_space) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
-      int hi = i + 1 < text.size() ? HexDigit(text[i + 1]) : -1;
-      int lo = i + 2 < text.size() ? HexDigit(text[i + 2]) : -1;
+      int hi = i + 1 < text.size() ? HexDigitValue(text[i + 1]) : -1;
+      int lo = i + 2 < text.size() ? HexDigitValue(text[i + 2]) : -1;
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi << 4 | lo);
         i += 2;
