@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hedgerow/common/status.h"
+#include "hedgerow/store/column.h"
+#include "hedgerow/store/schema.h"
+
+namespace hedgerow::store {
+
+inline constexpr size_t kGranuleRows = 8192;
+
+// A part's identity, as ClickHouse names parts: the block numbers it covers and how many
+// merges made it. A merged part covers the blocks of every part it replaced, which is what
+// makes merges crash-safe: at start, a part covered by another is obsolete.
+struct PartName {
+  uint64_t min_block = 0;
+  uint64_t max_block = 0;
+  uint32_t level = 0;
+
+  std::string ToString() const;  // "<min>_<max>_<level>"
+  static std::optional<PartName> Parse(std::string_view text);
+  bool Covers(const PartName& other) const {
+    return min_block <= other.min_block && other.max_block <= max_block && *this != other;
+  }
+  friend bool operator==(const PartName&, const PartName&) = default;
+};
+
+struct PartMeta {
+  std::string table;
+  uint32_t shard = 0;
+  std::string partition;  // "202611", or "all" for an unpartitioned table
+  PartName name;
+  uint64_t rows = 0;
+  uint64_t granules = 0;
+  // Min and max of the partition column (microseconds), for partition pruning.
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  // For each partition of the source topic, the next log offset this part's rows cover:
+  // after a crash the consumer resumes from the highest of these, so a batch already
+  // durable in parts is never inserted twice.
+  std::map<uint32_t, uint64_t> log_offsets;
+  uint64_t bytes_on_disk = 0;
+  uint64_t uncompressed_bytes = 0;
+};
+
+// An immutable part on disk: one .bin file per column (a compressed block per granule,
+// two for strings: lengths then chars), a .mrk file of granule offsets, primary.idx (the
+// ORDER BY key of each granule's first row and of the part's last row) and meta.json,
+// written last. Thread-safe for reads.
+class Part {
+ public:
+  // Loads meta, marks and the primary index; kCorruption if anything is missing or damaged.
+  static Result<std::shared_ptr<Part>> Open(const std::string& dir, const TableSchema& schema);
+  ~Part();
+
+  const PartMeta& meta() const { return meta_; }
+  const std::string& dir() const { return dir_; }
+  // Key rows: row g is the key of granule g's first row; the last row is the part's last key.
+  const Block& primary_index() const { return index_; }
+
+  // Granules [first, end) of the named columns, decompressed straight into the columns.
+  Result<Block> Read(const std::vector<std::string>& columns, size_t first, size_t end) const;
+  // Reads every block of every file and checks its checksum and the file sizes.
+  Status Verify() const;
+  // The directory goes when the last reader lets go of the part (merged away).
+  void MarkObsolete() { obsolete_ = true; }
+
+ private:
+  Part(std::string dir, const TableSchema& schema) : dir_(std::move(dir)), schema_(schema) {}
+  Status ReadColumnInto(const std::string& name, Column& column, size_t first, size_t end) const;
+
+  std::string dir_;
+  const TableSchema& schema_;
+  PartMeta meta_;
+  Block index_;
+  std::map<std::string, std::vector<uint64_t>> marks_;  // per column: granule offsets, then file size
+  bool obsolete_ = false;
+};
+
+// Writes rows (already sorted by the ORDER BY key; `key` is their evaluated key) as a part
+// in directory `dir`, which must not exist, and fsyncs every file and the directory. Fills
+// rows, granules, min/max time and sizes of `meta`.
+Status WritePart(const std::string& dir, const TableSchema& schema, const Block& rows, const Block& key,
+                 PartMeta& meta);
+
+// Sorts rows by the ORDER BY key (stable: equal keys keep their order). Returns the
+// permutation.
+std::vector<uint32_t> SortPermutation(const Block& key);
+
+}  // namespace hedgerow::store

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hedgerow/common/metrics.h"
+#include "hedgerow/common/status.h"
+#include "hedgerow/log/log.h"
+#include "hedgerow/store/table.h"
+
+namespace hedgerow::store {
+
+struct StoreOptions {
+  std::string dir;  // <data>/store
+  uint32_t shards = 2;
+  size_t merge_threads = 1;
+  uint64_t max_merge_bytes = 256u << 20;
+  // A consumer inserts a batch when it has this many rows or bytes, or this long after its
+  // first record, like the Kafka engine's kafka_max_block_size and flush interval.
+  size_t batch_rows = 200000;
+  size_t batch_bytes = 128u << 20;
+  std::chrono::milliseconds batch_wait{1000};
+  bool read_only = false;  // inspection: nothing recovered, merged or deleted
+};
+
+class TableConsumer;
+
+// Every table of ingestion.md §8 under <data>/store, their consumers (the Kafka engine
+// tables and materialized views: one per table, reading its clickhouse_* topic) and the
+// background merges.
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(StoreOptions options, MetricsRegistry* metrics);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // nullptr for an unknown table.
+  Table* table(std::string_view name) const;
+  const std::vector<std::unique_ptr<Table>>& tables() const { return tables_; }
+
+  // Starts the consumers (each registers its group and resumes from the later of its
+  // committed offset and the offsets its parts record) and the merge threads.
+  Status Start(log::Log* log);
+  // Consumers insert what they hold and stop; running merges finish. Idempotent.
+  void Stop();
+
+  // Merges every partition down as far as the memory bound allows (`store merge`).
+  Status MergeAll();
+  // Refreshes the parts/rows/bytes gauges of one table.
+  void UpdateGauges(const Table& table);
+  void WakeMerges();
+
+ private:
+  explicit Store(StoreOptions options, MetricsRegistry* metrics) : options_(std::move(options)), metrics_(metrics) {}
+  void MergeLoop();
+
+  StoreOptions options_;
+  MetricsRegistry* metrics_;
+  std::vector<std::unique_ptr<Table>> tables_;
+  std::vector<std::unique_ptr<TableConsumer>> consumers_;
+  std::vector<std::thread> merge_threads_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  uint64_t merge_generation_ = 0;  // bumped by inserts: new parts may make a merge worth it
+};
+
+}  // namespace hedgerow::store

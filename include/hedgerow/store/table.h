@@ -1,0 +1,110 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hedgerow/common/status.h"
+#include "hedgerow/store/part.h"
+#include "hedgerow/store/schema.h"
+
+namespace hedgerow::store {
+
+struct TableOptions {
+  std::string dir;  // <data>/store/<table>
+  uint32_t shards = 1;
+  // A merge holds its input in memory: parts whose sum is above this are not merged
+  // together (ClickHouse's max_bytes_to_merge_at_max_space_in_pool, in our terms).
+  uint64_t max_merge_bytes = 256u << 20;
+  size_t max_parts_per_merge = 10;
+  // Inspection (CLI): load parts without recovering or deleting anything.
+  bool read_only = false;
+};
+
+using PartList = std::vector<std::shared_ptr<Part>>;
+
+// What a scan reads. Key bounds are inclusive prefixes of the ORDER BY key, as the query
+// engine derives them from WHERE (team_id = 1 AND toDate(timestamp) >= ... ).
+struct ScanRequest {
+  std::vector<std::string> columns;
+  std::vector<KeyValue> key_min;
+  std::vector<KeyValue> key_max;
+  // Partition pruning: rows whose partition column (microseconds) may fall in [min, max].
+  std::optional<int64_t> time_min;
+  std::optional<int64_t> time_max;
+  bool final = false;  // merge on read: one row per ORDER BY key, the highest version
+};
+
+// Called with each block a scan produces: serially for one shard, concurrently for
+// different shards (one thread per shard). A non-ok Status stops the scan.
+using BlockSink = std::function<Status(uint32_t shard, Block&& block)>;
+
+struct MergeCandidate {
+  uint32_t shard = 0;
+  std::string partition;
+  PartList parts;  // adjacent in block order
+};
+
+// One table, all of its shards: the part set of each shard, inserts, merges and scans.
+// ReplacingMergeTree semantics: duplicates of an ORDER BY key may be visible until merged;
+// merges and FINAL keep the row with the highest version (ties: the last inserted).
+//
+// Thread-safe: one inserter, any number of merges and scans at once. A scan holds the
+// parts it reads (a snapshot), so a merge never deletes a part under a reader.
+class Table {
+ public:
+  // Loads every part; unless read-only, first completes an interrupted insert, deletes
+  // temporary parts and parts covered by a merged one, and sets aside damaged parts as
+  // broken_<name> (logged; never loaded).
+  static Result<std::unique_ptr<Table>> Open(const TableSchema& schema, TableOptions options);
+
+  const TableSchema& schema() const { return schema_; }
+  uint32_t shards() const { return options_.shards; }
+
+  // Inserts rows: routed to shards (sharded tables), split by partition, sorted, one part
+  // per shard and partition. The parts of one insert become visible and durable together
+  // (a manifest makes the renames atomic across a crash). `log_offsets` is recorded in
+  // each part: the next offset of every source partition the rows came from.
+  Status Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets);
+
+  // For each source partition, the next log offset the parts cover (the highest recorded).
+  std::map<uint32_t, uint64_t> LogOffsets() const;
+
+  PartList Parts(uint32_t shard) const;
+  PartList AllParts() const;
+
+  // The best merge for the size-tiered policy, if any; `all` asks for every partition with
+  // more than one part to be merged as far as the memory bound allows (`store merge`).
+  std::optional<MergeCandidate> SelectMerge(bool all = false) const;
+  Status Merge(const MergeCandidate& candidate);
+
+  Status Scan(const ScanRequest& request, const BlockSink& sink) const;
+
+ private:
+  Table(const TableSchema& schema, TableOptions options) : schema_(schema), options_(std::move(options)) {}
+  Status Load();
+  Status WriteParts(std::vector<std::pair<PartMeta, Block>>& parts);
+  Status ScanShard(uint32_t shard, const ScanRequest& request, const BlockSink& sink) const;
+  std::string PartitionDir(uint32_t shard, const std::string& partition) const;
+
+  const TableSchema& schema_;
+  TableOptions options_;
+  mutable std::mutex mu_;
+  std::vector<PartList> shards_;  // per shard, sorted by (partition, min_block)
+  std::atomic<uint64_t> next_block_{1};
+  std::mutex insert_mu_;
+  mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
+};
+
+// Rows of `block` that ReplacingMergeTree keeps, in ORDER BY key order: for each key the
+// row with the highest version; ties go to the later row (the block is in insert order).
+// With no version column (MergeTree) every row, sorted.
+std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key);
+
+}  // namespace hedgerow::store

@@ -1,0 +1,165 @@
+#include "block_io.h"
+
+#include <fcntl.h>
+#include <lz4.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "hedgerow/common/hash.h"
+
+namespace hedgerow::store {
+namespace {
+
+constexpr int kZstdLevel = 1;
+
+template <class T>
+void PutLe(char* at, T v) {
+  std::memcpy(at, &v, sizeof(T));
+}
+template <class T>
+T GetLe(const char* at) {
+  T v;
+  std::memcpy(&v, at, sizeof(T));
+  return v;
+}
+
+Status ErrnoStatus(const std::string& what, const std::string& path) {
+  return Status::IOError(what + " " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+void AppendBlock(std::string& out, const void* data, size_t size, BlockCodec codec) {
+  size_t at = out.size();
+  size_t bound = codec == BlockCodec::kZstd  ? ZSTD_compressBound(size)
+                 : codec == BlockCodec::kLz4 ? static_cast<size_t>(LZ4_compressBound(static_cast<int>(size)))
+                                             : size;
+  out.resize(at + kBlockHeaderSize + bound);
+  char* payload = out.data() + at + kBlockHeaderSize;
+  size_t compressed = size;
+  if (codec == BlockCodec::kLz4) {
+    compressed = static_cast<size_t>(LZ4_compress_default(static_cast<const char*>(data), payload,
+                                                          static_cast<int>(size), static_cast<int>(bound)));
+  } else if (codec == BlockCodec::kZstd) {
+    compressed = ZSTD_compress(payload, bound, data, size, kZstdLevel);
+    if (ZSTD_isError(compressed)) compressed = 0;
+  }
+  if (codec != BlockCodec::kNone && (compressed == 0 || compressed >= size)) {
+    codec = BlockCodec::kNone;  // incompressible (or empty): store as is
+    compressed = size;
+  }
+  if (codec == BlockCodec::kNone && size > 0) std::memcpy(payload, data, size);
+  out.resize(at + kBlockHeaderSize + compressed);
+  char* header = out.data() + at;
+  header[8] = static_cast<char>(codec);
+  PutLe<uint32_t>(header + 9, static_cast<uint32_t>(compressed));
+  PutLe<uint32_t>(header + 13, static_cast<uint32_t>(size));
+  PutLe<uint64_t>(header, CityHash64(std::string_view(header + 8, kBlockHeaderSize - 8 + compressed)));
+}
+
+Result<BlockView> ParseBlock(std::string_view file, size_t pos) {
+  if (pos > file.size() || file.size() - pos < kBlockHeaderSize) {
+    return Status::Corruption("truncated block header at offset " + std::to_string(pos));
+  }
+  const char* header = file.data() + pos;
+  BlockView block;
+  uint8_t codec = static_cast<uint8_t>(header[8]);
+  uint32_t compressed = GetLe<uint32_t>(header + 9);
+  block.raw_size = GetLe<uint32_t>(header + 13);
+  if (codec > 2) return Status::Corruption("unknown codec at offset " + std::to_string(pos));
+  if (file.size() - pos - kBlockHeaderSize < compressed) {
+    return Status::Corruption("truncated block at offset " + std::to_string(pos));
+  }
+  if (GetLe<uint64_t>(header) != CityHash64(std::string_view(header + 8, kBlockHeaderSize - 8 + compressed))) {
+    return Status::Corruption("checksum mismatch in block at offset " + std::to_string(pos));
+  }
+  block.codec = static_cast<BlockCodec>(codec);
+  block.payload = std::string_view(header + kBlockHeaderSize, compressed);
+  block.next = pos + kBlockHeaderSize + compressed;
+  return block;
+}
+
+Status DecompressBlock(const BlockView& block, void* dst) {
+  switch (block.codec) {
+    case BlockCodec::kNone:
+      if (block.payload.size() != block.raw_size) return Status::Corruption("stored block size mismatch");
+      if (block.raw_size > 0) std::memcpy(dst, block.payload.data(), block.raw_size);
+      return Status::Ok();
+    case BlockCodec::kLz4: {
+      int n = LZ4_decompress_safe(block.payload.data(), static_cast<char*>(dst),
+                                  static_cast<int>(block.payload.size()), static_cast<int>(block.raw_size));
+      if (n < 0 || static_cast<size_t>(n) != block.raw_size) return Status::Corruption("bad LZ4 block");
+      return Status::Ok();
+    }
+    case BlockCodec::kZstd: {
+      size_t n = ZSTD_decompress(dst, block.raw_size, block.payload.data(), block.payload.size());
+      if (ZSTD_isError(n) || n != block.raw_size) return Status::Corruption("bad ZSTD block");
+      return Status::Ok();
+    }
+  }
+  return Status::Corruption("unknown codec");
+}
+
+Status WriteFileDurably(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create", path);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = ErrnoStatus("cannot write", path);
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    Status s = ErrnoStatus("cannot fsync", path);
+    ::close(fd);
+    return s;
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+Status SyncDirectory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open directory", path);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("cannot fsync directory", path);
+  return Status::Ok();
+}
+
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open", path);
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return n == 0 ? Status::Corruption("file shorter than expected: " + path) : ErrnoStatus("cannot read", path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open", path);
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  ::close(fd);
+  if (size < 0) return ErrnoStatus("cannot size", path);
+  return ReadFileRange(path, 0, static_cast<uint64_t>(size));
+}
+
+}  // namespace hedgerow::store

@@ -1,0 +1,344 @@
+#include "hedgerow/store/part.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+
+#include "block_io.h"
+#include "hedgerow/common/log.h"
+
+namespace hedgerow::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMetaFile = "meta.json";
+constexpr const char* kIndexFile = "primary.idx";
+
+BlockCodec CodecFor(bool zstd) { return zstd ? BlockCodec::kZstd : BlockCodec::kLz4; }
+
+// Rows [begin, end) of a column as one block (fixed width) or two (string lengths, chars).
+void AppendGranule(std::string& out, const Column& c, size_t begin, size_t end, BlockCodec codec) {
+  if (c.type() != Type::kString) {
+    size_t width = FixedWidth(c.type());
+    AppendBlock(out, c.fixed().data() + begin * width, (end - begin) * width, BlockCodec::kLz4);
+    return;
+  }
+  std::vector<uint32_t> lengths(end - begin);
+  for (size_t r = begin; r < end; ++r) lengths[r - begin] = static_cast<uint32_t>(c.StringAt(r).size());
+  AppendBlock(out, lengths.data(), lengths.size() * sizeof(uint32_t), BlockCodec::kLz4);
+  uint64_t first = begin == 0 ? 0 : c.offsets()[begin - 1];
+  uint64_t last = end == 0 ? 0 : c.offsets()[end - 1];
+  AppendBlock(out, c.chars().data() + first, last - first, codec);
+}
+
+// Decodes `granules` granules of a column from `data` (blocks back to back) into `c`.
+Status DecodeGranules(std::string_view data, size_t granules, Column& c) {
+  size_t blocks_per_granule = c.type() == Type::kString ? 2 : 1;
+  std::vector<BlockView> blocks;
+  blocks.reserve(granules * blocks_per_granule);
+  size_t pos = 0;
+  size_t raw_fixed = 0;
+  size_t raw_chars = 0;
+  size_t values = 0;
+  for (size_t i = 0; i < granules * blocks_per_granule; ++i) {
+    HEDGEROW_ASSIGN_OR_RETURN(BlockView b, ParseBlock(data, pos));
+    pos = b.next;
+    if (c.type() == Type::kString && i % 2 == 1) {
+      raw_chars += b.raw_size;
+    } else {
+      raw_fixed += b.raw_size;
+    }
+    blocks.push_back(b);
+  }
+  if (pos != data.size()) return Status::Corruption("column data does not end at its last mark");
+  if (c.type() != Type::kString) {
+    if (raw_fixed % FixedWidth(c.type()) != 0) return Status::Corruption("column size is not a multiple of its width");
+    size_t at = c.fixed().size();
+    c.fixed().resize(at + raw_fixed);
+    for (const BlockView& b : blocks) {
+      HEDGEROW_RETURN_IF_ERROR(DecompressBlock(b, c.fixed().data() + at));
+      at += b.raw_size;
+    }
+    return Status::Ok();
+  }
+  values = raw_fixed / sizeof(uint32_t);
+  std::vector<uint32_t> lengths(values);
+  size_t chars_at = c.chars().size();
+  c.chars().resize(chars_at + raw_chars);
+  c.offsets().reserve(c.offsets().size() + values);
+  size_t length_at = 0;
+  uint64_t end = chars_at;
+  for (size_t i = 0; i < blocks.size(); i += 2) {
+    if (blocks[i].raw_size % sizeof(uint32_t) != 0) return Status::Corruption("bad string lengths block");
+    HEDGEROW_RETURN_IF_ERROR(DecompressBlock(blocks[i], lengths.data() + length_at));
+    size_t n = blocks[i].raw_size / sizeof(uint32_t);
+    uint64_t granule_chars = 0;
+    for (size_t k = 0; k < n; ++k) {
+      end += lengths[length_at + k];
+      granule_chars += lengths[length_at + k];
+      c.offsets().push_back(end);
+    }
+    if (granule_chars != blocks[i + 1].raw_size) return Status::Corruption("string lengths do not match chars");
+    HEDGEROW_RETURN_IF_ERROR(DecompressBlock(blocks[i + 1], c.chars().data() + chars_at));
+    chars_at += blocks[i + 1].raw_size;
+    length_at += n;
+  }
+  return Status::Ok();
+}
+
+std::string MarksFile(const std::string& column) { return column + ".mrk"; }
+std::string DataFile(const std::string& column) { return column + ".bin"; }
+
+std::string MetaToJson(const PartMeta& m, const TableSchema& schema) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("table"); w.String(m.table.c_str());
+  w.Key("shard"); w.Uint(m.shard);
+  w.Key("partition"); w.String(m.partition.c_str());
+  w.Key("name"); w.String(m.name.ToString().c_str());
+  w.Key("rows"); w.Uint64(m.rows);
+  w.Key("granules"); w.Uint64(m.granules);
+  w.Key("min_time"); w.Int64(m.min_time);
+  w.Key("max_time"); w.Int64(m.max_time);
+  w.Key("bytes_on_disk"); w.Uint64(m.bytes_on_disk);
+  w.Key("uncompressed_bytes"); w.Uint64(m.uncompressed_bytes);
+  w.Key("log_offsets");
+  w.StartObject();
+  for (const auto& [partition, offset] : m.log_offsets) {
+    w.Key(std::to_string(partition).c_str());
+    w.Uint64(offset);
+  }
+  w.EndObject();
+  w.Key("columns");
+  w.StartArray();
+  for (const ColumnDef& c : schema.columns) {
+    w.StartObject();
+    w.Key("name"); w.String(c.name.c_str());
+    w.Key("type"); w.String(std::string(TypeName(c.type)).c_str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<PartMeta> MetaFromJson(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) return Status::Corruption("meta.json is not a JSON object");
+  PartMeta m;
+  auto u64 = [&d](const char* k) { return d.HasMember(k) && d[k].IsUint64() ? d[k].GetUint64() : 0; };
+  auto i64 = [&d](const char* k) { return d.HasMember(k) && d[k].IsInt64() ? d[k].GetInt64() : 0; };
+  if (!d.HasMember("name") || !d["name"].IsString() || !d.HasMember("partition") || !d["partition"].IsString() ||
+      !d.HasMember("table") || !d["table"].IsString()) {
+    return Status::Corruption("meta.json lacks table, partition or name");
+  }
+  auto name = PartName::Parse(d["name"].GetString());
+  if (!name) return Status::Corruption("meta.json has a bad part name");
+  m.table = d["table"].GetString();
+  m.partition = d["partition"].GetString();
+  m.name = *name;
+  m.shard = static_cast<uint32_t>(u64("shard"));
+  m.rows = u64("rows");
+  m.granules = u64("granules");
+  m.min_time = i64("min_time");
+  m.max_time = i64("max_time");
+  m.bytes_on_disk = u64("bytes_on_disk");
+  m.uncompressed_bytes = u64("uncompressed_bytes");
+  if (d.HasMember("log_offsets") && d["log_offsets"].IsObject()) {
+    for (const auto& kv : d["log_offsets"].GetObject()) {
+      if (!kv.value.IsUint64()) return Status::Corruption("meta.json has a bad log offset");
+      m.log_offsets[static_cast<uint32_t>(std::stoul(kv.name.GetString()))] = kv.value.GetUint64();
+    }
+  }
+  return m;
+}
+
+Result<std::vector<uint64_t>> LoadMarks(const std::string& path, uint64_t granules) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::string raw, ReadWholeFile(path));
+  if (raw.size() != (granules + 1) * sizeof(uint64_t)) return Status::Corruption("marks file has the wrong size: " + path);
+  std::vector<uint64_t> marks(granules + 1);
+  std::memcpy(marks.data(), raw.data(), raw.size());
+  if (!std::is_sorted(marks.begin(), marks.end())) return Status::Corruption("marks out of order: " + path);
+  return marks;
+}
+
+}  // namespace
+
+std::string PartName::ToString() const {
+  return std::to_string(min_block) + "_" + std::to_string(max_block) + "_" + std::to_string(level);
+}
+
+std::optional<PartName> PartName::Parse(std::string_view text) {
+  PartName n;
+  uint64_t* fields[3] = {&n.min_block, &n.max_block, nullptr};
+  uint64_t level = 0;
+  fields[2] = &level;
+  size_t field = 0;
+  bool digits = false;
+  for (char ch : text) {
+    if (ch == '_') {
+      if (!digits || ++field > 2) return std::nullopt;
+      digits = false;
+    } else if (ch >= '0' && ch <= '9') {
+      *fields[field] = *fields[field] * 10 + static_cast<uint64_t>(ch - '0');
+      digits = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (field != 2 || !digits || n.min_block > n.max_block) return std::nullopt;
+  n.level = static_cast<uint32_t>(level);
+  return n;
+}
+
+std::vector<uint32_t> SortPermutation(const Block& key) {
+  std::vector<uint32_t> perm(key.rows());
+  std::iota(perm.begin(), perm.end(), 0u);
+  size_t prefix = key.columns.size();
+  std::stable_sort(perm.begin(), perm.end(),
+                   [&](uint32_t a, uint32_t b) { return CompareKeyRows(key, a, key, b, prefix) < 0; });
+  return perm;
+}
+
+Status WritePart(const std::string& dir, const TableSchema& schema, const Block& rows, const Block& key,
+                 PartMeta& meta) {
+  std::error_code ec;
+  if (!fs::create_directories(dir, ec) || ec) return Status::IOError("cannot create part directory " + dir);
+  size_t n = rows.rows();
+  meta.rows = n;
+  meta.granules = (n + kGranuleRows - 1) / kGranuleRows;
+  meta.bytes_on_disk = 0;
+  meta.uncompressed_bytes = 0;
+  if (schema.partition_by && n > 0) {
+    const Column& t = rows.columns[rows.Find(schema.partition_by->column)];
+    auto micros = [&t](size_t r) {
+      return t.type() == Type::kDateTime ? int64_t{t.Get<uint32_t>(r)} * 1000000 : t.Get<int64_t>(r);
+    };
+    meta.min_time = meta.max_time = micros(0);
+    for (size_t r = 1; r < n; ++r) {
+      meta.min_time = std::min(meta.min_time, micros(r));
+      meta.max_time = std::max(meta.max_time, micros(r));
+    }
+  }
+  for (const ColumnDef& def : schema.columns) {
+    const Column& c = rows.columns[rows.Find(def.name)];
+    std::string data;
+    std::vector<uint64_t> marks;
+    for (size_t g = 0; g < meta.granules; ++g) {
+      marks.push_back(data.size());
+      AppendGranule(data, c, g * kGranuleRows, std::min(n, (g + 1) * kGranuleRows), CodecFor(def.zstd));
+    }
+    marks.push_back(data.size());
+    HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir + "/" + DataFile(def.name), data));
+    HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(
+        dir + "/" + MarksFile(def.name),
+        std::string_view(reinterpret_cast<const char*>(marks.data()), marks.size() * sizeof(uint64_t))));
+    meta.bytes_on_disk += data.size() + marks.size() * sizeof(uint64_t);
+    meta.uncompressed_bytes += c.ByteSize();
+  }
+  // The primary index: the key of each granule's first row, then of the last row.
+  std::vector<uint32_t> index_rows;
+  for (size_t g = 0; g < meta.granules; ++g) index_rows.push_back(static_cast<uint32_t>(g * kGranuleRows));
+  if (n > 0) index_rows.push_back(static_cast<uint32_t>(n - 1));
+  Block index = key.EmptyLike();
+  index.AppendRows(key, index_rows);
+  std::string index_data;
+  for (const Column& c : index.columns) AppendGranule(index_data, c, 0, c.size(), BlockCodec::kLz4);
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir + "/" + kIndexFile, index_data));
+  meta.bytes_on_disk += index_data.size();
+  std::string meta_json = MetaToJson(meta, schema);
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir + "/" + kMetaFile, meta_json));
+  meta.bytes_on_disk += meta_json.size();
+  return SyncDirectory(dir);
+}
+
+Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSchema& schema) {
+  std::shared_ptr<Part> part(new Part(dir, schema));
+  HEDGEROW_ASSIGN_OR_RETURN(std::string meta_text, ReadWholeFile(dir + "/" + kMetaFile));
+  HEDGEROW_ASSIGN_OR_RETURN(part->meta_, MetaFromJson(meta_text));
+  for (const ColumnDef& def : schema.columns) {
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<uint64_t> marks, LoadMarks(dir + "/" + MarksFile(def.name), part->meta_.granules));
+    struct stat st {};
+    if (::stat((dir + "/" + DataFile(def.name)).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != marks.back()) {
+      return Status::Corruption("column file missing or of the wrong size: " + dir + "/" + DataFile(def.name));
+    }
+    part->marks_[def.name] = std::move(marks);
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(std::string index_data, ReadWholeFile(dir + "/" + kIndexFile));
+  Block index;
+  size_t pos = 0;
+  for (const KeyExpr& expr : schema.order_by) {
+    int col = schema.Find(expr.column);
+    if (col < 0) return Status::Internal("ORDER BY names an unknown column " + expr.column);
+    Column c(KeyResultType(expr.function, schema.columns[col].type));
+    size_t blocks = c.type() == Type::kString ? 2 : 1;
+    size_t start = pos;
+    for (size_t b = 0; b < blocks; ++b) {
+      HEDGEROW_ASSIGN_OR_RETURN(BlockView view, ParseBlock(index_data, pos));
+      pos = view.next;
+    }
+    HEDGEROW_RETURN_IF_ERROR(DecodeGranules(std::string_view(index_data).substr(start, pos - start), 1, c));
+    index.names.push_back(expr.column);
+    index.columns.push_back(std::move(c));
+  }
+  size_t expected = part->meta_.rows == 0 ? 0 : part->meta_.granules + 1;
+  if (pos != index_data.size() || index.rows() != expected) return Status::Corruption("primary.idx does not match the part");
+  part->index_ = std::move(index);
+  return part;
+}
+
+Part::~Part() {
+  if (!obsolete_) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  if (ec) LogWarn("store", "cannot remove obsolete part", {{"part", dir_}, {"error", ec.message()}});
+}
+
+Status Part::ReadColumnInto(const std::string& name, Column& column, size_t first, size_t end) const {
+  auto it = marks_.find(name);
+  if (it == marks_.end()) return Status::NotFound("part has no column " + name);
+  const std::vector<uint64_t>& marks = it->second;
+  uint64_t begin = marks[first];
+  HEDGEROW_ASSIGN_OR_RETURN(std::string data, ReadFileRange(dir_ + "/" + DataFile(name), begin, marks[end] - begin));
+  Status s = DecodeGranules(data, end - first, column);
+  if (!s.ok()) return Status::Corruption(dir_ + "/" + DataFile(name) + ": " + s.message());
+  return Status::Ok();
+}
+
+Result<Block> Part::Read(const std::vector<std::string>& columns, size_t first, size_t end) const {
+  Block out;
+  end = std::min<size_t>(end, meta_.granules);
+  for (const std::string& name : columns) {
+    int col = schema_.Find(name);
+    if (col < 0) return Status::NotFound("table " + schema_.name + " has no column " + name);
+    Column c(schema_.columns[col].type);
+    if (first < end) HEDGEROW_RETURN_IF_ERROR(ReadColumnInto(name, c, first, end));
+    out.names.push_back(name);
+    out.columns.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status Part::Verify() const {
+  std::vector<std::string> all;
+  for (const ColumnDef& def : schema_.columns) all.push_back(def.name);
+  HEDGEROW_ASSIGN_OR_RETURN(Block block, Read(all, 0, meta_.granules));
+  if (block.rows() != meta_.rows) {
+    return Status::Corruption(dir_ + ": " + std::to_string(block.rows()) + " rows, meta.json says " +
+                              std::to_string(meta_.rows));
+  }
+  for (size_t c = 1; c < block.columns.size(); ++c) {
+    if (block.columns[c].size() != meta_.rows) return Status::Corruption(dir_ + ": column " + block.names[c] + " has a wrong row count");
+  }
+  return Status::Ok();
+}
+
+}  // namespace hedgerow::store

@@ -1,0 +1,124 @@
+#include "hedgerow/store/store.h"
+
+#include "hedgerow/common/log.h"
+#include "table_consumer.h"
+
+namespace hedgerow::store {
+namespace {
+
+constexpr std::chrono::seconds kMergeIdleWait{1};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(StoreOptions options, MetricsRegistry* metrics) {
+  std::unique_ptr<Store> store(new Store(std::move(options), metrics));
+  for (const TableSchema& schema : PostHogTables()) {
+    TableOptions t{.dir = store->options_.dir + "/" + schema.name,
+                   .shards = store->options_.shards,
+                   .max_merge_bytes = store->options_.max_merge_bytes,
+                   .read_only = store->options_.read_only};
+    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(schema, std::move(t)));
+    store->tables_.push_back(std::move(table));
+  }
+  for (const auto& table : store->tables_) store->UpdateGauges(*table);
+  return store;
+}
+
+Store::~Store() { Stop(); }
+
+Table* Store::table(std::string_view name) const {
+  for (const auto& t : tables_) {
+    if (t->schema().name == name) return t.get();
+  }
+  return nullptr;
+}
+
+Status Store::Start(log::Log* log) {
+  for (const auto& table : tables_) {
+    auto consumer = std::make_unique<TableConsumer>(*table, *log, *this, options_, metrics_);
+    HEDGEROW_RETURN_IF_ERROR(consumer->Start());
+    consumers_.push_back(std::move(consumer));
+  }
+  for (size_t i = 0; i < options_.merge_threads; ++i) merge_threads_.emplace_back([this] { MergeLoop(); });
+  return Status::Ok();
+}
+
+void Store::Stop() {
+  for (auto& c : consumers_) c->Stop();
+  consumers_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : merge_threads_) t.join();
+  merge_threads_.clear();
+}
+
+void Store::WakeMerges() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++merge_generation_;
+  }
+  wake_.notify_one();
+}
+
+void Store::MergeLoop() {
+  Gauge* running = metrics_ ? &metrics_->GetGauge("hedgerow_store_merges_running", "Merges in progress") : nullptr;
+  Counter* done = metrics_ ? &metrics_->GetCounter("hedgerow_store_merges_total", "Merges completed") : nullptr;
+  Counter* failed = metrics_ ? &metrics_->GetCounter("hedgerow_store_merge_errors_total", "Merges that failed") : nullptr;
+  while (true) {
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      generation = merge_generation_;
+    }
+    bool merged = false;
+    for (const auto& table : tables_) {
+      std::optional<MergeCandidate> candidate = table->SelectMerge();
+      if (!candidate) continue;
+      if (running) running->Add(1);
+      Status s = table->Merge(*candidate);
+      if (running) running->Add(-1);
+      if (s.ok()) {
+        if (done) done->Inc();
+        merged = true;
+        UpdateGauges(*table);
+      } else {
+        if (failed) failed->Inc();
+        LogError("store", "merge failed", {{"table", table->schema().name}, {"error", s.message()}});
+      }
+    }
+    if (merged) continue;
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait_for(lock, kMergeIdleWait, [&] { return stopping_ || merge_generation_ != generation; });
+  }
+}
+
+Status Store::MergeAll() {
+  for (const auto& table : tables_) {
+    while (std::optional<MergeCandidate> candidate = table->SelectMerge(/*all=*/true)) {
+      HEDGEROW_RETURN_IF_ERROR(table->Merge(*candidate));
+    }
+    UpdateGauges(*table);
+  }
+  return Status::Ok();
+}
+
+void Store::UpdateGauges(const Table& table) {
+  if (metrics_ == nullptr) return;
+  MetricLabels labels{{"table", table.schema().name}};
+  uint64_t rows = 0, bytes = 0;
+  PartList parts = table.AllParts();
+  for (const auto& p : parts) {
+    rows += p->meta().rows;
+    bytes += p->meta().bytes_on_disk;
+  }
+  metrics_->GetGauge("hedgerow_store_parts", "Active parts", labels).Set(static_cast<double>(parts.size()));
+  metrics_->GetGauge("hedgerow_store_rows", "Rows in active parts (duplicates until merged)", labels)
+      .Set(static_cast<double>(rows));
+  metrics_->GetGauge("hedgerow_store_bytes_on_disk", "Bytes of active parts", labels).Set(static_cast<double>(bytes));
+}
+
+}  // namespace hedgerow::store

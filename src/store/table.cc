@@ -1,0 +1,436 @@
+#include "hedgerow/store/table.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "block_io.h"
+#include "hedgerow/common/hash.h"
+#include "hedgerow/common/log.h"
+
+namespace hedgerow::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kManifest = "insert.manifest";
+constexpr size_t kScanGranulesPerBlock = 8;
+
+std::string PartitionId(std::optional<uint32_t> value) { return value ? std::to_string(*value) : "all"; }
+
+bool PartOrder(const std::shared_ptr<Part>& a, const std::shared_ptr<Part>& b) {
+  if (a->meta().partition != b->meta().partition) return a->meta().partition < b->meta().partition;
+  return a->meta().name.min_block < b->meta().name.min_block;
+}
+
+// Runs fn(i) for i in [0, n) on up to two threads: the machine we target has two cores.
+Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
+  if (n <= 1) return n == 1 ? fn(0) : Status::Ok();
+  std::vector<Status> results(n);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) results[i] = fn(i);
+  };
+  std::thread helper(worker);
+  worker();
+  helper.join();
+  for (Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status RenameDurably(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return Status::IOError("cannot rename " + from + " to " + to + ": " + ec.message());
+  return SyncDirectory(fs::path(to).parent_path().string());
+}
+
+// Completes an insert that crashed between its manifest and its renames: every part the
+// manifest names was fsync'd before the manifest was written.
+Status RedoManifest(const std::string& table_dir) {
+  std::string path = table_dir + "/" + kManifest;
+  if (!fs::exists(path)) return Status::Ok();
+  HEDGEROW_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  std::istringstream lines(text);
+  std::string from, to;
+  while (lines >> from >> to) {
+    if (fs::exists(table_dir + "/" + from)) HEDGEROW_RETURN_IF_ERROR(RenameDurably(table_dir + "/" + from, table_dir + "/" + to));
+  }
+  fs::remove(path);
+  LogInfo("store", "completed an interrupted insert", {{"table_dir", table_dir}});
+  return SyncDirectory(table_dir);
+}
+
+int64_t VersionCompare(const Column& v, size_t a, size_t b) { return CompareCells(v, a, v, b); }
+
+}  // namespace
+
+std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key) {
+  std::vector<uint32_t> perm = SortPermutation(key);
+  if (schema.engine != Engine::kReplacingMergeTree) return perm;
+  int version_index = schema.version_column.empty() ? -1 : block.Find(schema.version_column);
+  const Column* version = version_index >= 0 ? &block.columns[version_index] : nullptr;
+  std::vector<uint32_t> keep;
+  size_t prefix = key.columns.size();
+  for (size_t i = 0; i < perm.size();) {
+    size_t best = i;
+    size_t j = i + 1;
+    for (; j < perm.size() && CompareKeyRows(key, perm[i], key, perm[j], prefix) == 0; ++j) {
+      // A stable sort keeps equal keys in insert order, so >= prefers the later row on a tie.
+      if (version == nullptr || VersionCompare(*version, perm[j], perm[best]) >= 0) best = j;
+    }
+    keep.push_back(perm[best]);
+    i = j;
+  }
+  return keep;
+}
+
+Result<std::unique_ptr<Table>> Table::Open(const TableSchema& schema, TableOptions options) {
+  if (options.shards == 0) return Status::InvalidArgument("shards must be at least 1");
+  if (!schema.sharded) options.shards = 1;
+  std::unique_ptr<Table> table(new Table(schema, std::move(options)));
+  HEDGEROW_RETURN_IF_ERROR(table->Load());
+  return table;
+}
+
+std::string Table::PartitionDir(uint32_t shard, const std::string& partition) const {
+  return options_.dir + "/" + std::to_string(shard) + "/" + partition;
+}
+
+Status Table::Load() {
+  std::error_code ec;
+  if (!options_.read_only) {
+    fs::create_directories(options_.dir, ec);
+    if (ec) return Status::IOError("cannot create " + options_.dir + ": " + ec.message());
+    HEDGEROW_RETURN_IF_ERROR(RedoManifest(options_.dir));
+  }
+  if (fs::exists(options_.dir)) {
+    for (const auto& entry : fs::directory_iterator(options_.dir)) {
+      if (!entry.is_directory()) continue;
+      const std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") == std::string::npos && std::stoul(name) >= options_.shards) {
+        return Status::InvalidArgument("store table " + schema_.name + " has shard " + name + " on disk but shards is " +
+                                       std::to_string(options_.shards) + ": shards cannot change for a data dir");
+      }
+    }
+  }
+  shards_.assign(options_.shards, {});
+  uint64_t max_block = 0;
+  for (uint32_t shard = 0; shard < options_.shards; ++shard) {
+    fs::path shard_dir = fs::path(options_.dir) / std::to_string(shard);
+    if (!fs::exists(shard_dir)) continue;
+    PartList loaded;
+    for (const auto& partition : fs::directory_iterator(shard_dir)) {
+      if (!partition.is_directory()) continue;
+      for (const auto& entry : fs::directory_iterator(partition.path())) {
+        std::string name = entry.path().filename().string();
+        if (name.rfind("tmp_", 0) == 0) {
+          if (!options_.read_only) fs::remove_all(entry.path(), ec);
+          continue;
+        }
+        if (!PartName::Parse(name)) continue;  // broken_* and anything else not ours
+        auto part = Part::Open(entry.path().string(), schema_);
+        if (!part.ok()) {
+          LogWarn("store", "damaged part set aside", {{"part", entry.path().string()}, {"error", part.status().message()}});
+          if (!options_.read_only) fs::rename(entry.path(), partition.path() / ("broken_" + name), ec);
+          continue;
+        }
+        max_block = std::max(max_block, (*part)->meta().name.max_block);
+        loaded.push_back(std::move(*part));
+      }
+    }
+    // A part covered by another in its partition was merged away before a crash removed it.
+    PartList active;
+    for (const auto& p : loaded) {
+      bool covered = std::any_of(loaded.begin(), loaded.end(), [&](const std::shared_ptr<Part>& q) {
+        return q->meta().partition == p->meta().partition && q->meta().name.Covers(p->meta().name);
+      });
+      if (!covered) {
+        active.push_back(p);
+      } else if (!options_.read_only) {
+        p->MarkObsolete();
+      }
+    }
+    std::sort(active.begin(), active.end(), PartOrder);
+    shards_[shard] = std::move(active);
+  }
+  next_block_ = max_block + 1;
+  return Status::Ok();
+}
+
+Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets) {
+  if (options_.read_only) return Status::InvalidArgument("table opened read-only");
+  std::lock_guard<std::mutex> insert_lock(insert_mu_);
+  size_t n = rows.rows();
+  if (n == 0) return Status::Ok();
+  // Group row numbers by (shard, partition), as writable_events routes them.
+  std::vector<uint32_t> shard_of(n, 0);
+  if (schema_.sharded && options_.shards > 1) {
+    const Column& by = rows.columns[rows.Find(schema_.shard_column)];
+    for (size_t r = 0; r < n; ++r) shard_of[r] = static_cast<uint32_t>(SipHash64(by.StringAt(r)) % options_.shards);
+  }
+  std::optional<std::vector<uint32_t>> partition_of = EvaluatePartition(schema_, rows);
+  std::map<std::pair<uint32_t, std::string>, std::vector<uint32_t>> groups;
+  for (size_t r = 0; r < n; ++r) {
+    groups[{shard_of[r], PartitionId(partition_of ? std::optional<uint32_t>((*partition_of)[r]) : std::nullopt)}]
+        .push_back(static_cast<uint32_t>(r));
+  }
+  Block key = EvaluateKey(schema_, rows);
+
+  struct Pending {
+    PartMeta meta;
+    std::vector<uint32_t> rows;
+    std::string tmp_dir;
+    std::string final_dir;
+  };
+  std::vector<Pending> pending;
+  for (auto& [where, row_numbers] : groups) {
+    Pending p;
+    p.meta.table = schema_.name;
+    p.meta.shard = where.first;
+    p.meta.partition = where.second;
+    uint64_t block = next_block_++;
+    p.meta.name = PartName{block, block, 0};
+    p.meta.log_offsets = log_offsets;
+    p.rows = std::move(row_numbers);
+    std::string dir = PartitionDir(where.first, where.second);
+    p.tmp_dir = dir + "/tmp_insert_" + p.meta.name.ToString();
+    p.final_dir = dir + "/" + p.meta.name.ToString();
+    pending.push_back(std::move(p));
+  }
+  HEDGEROW_RETURN_IF_ERROR(ParallelFor(pending.size(), [&](size_t i) {
+    Pending& p = pending[i];
+    const size_t prefix = key.columns.size();
+    std::stable_sort(p.rows.begin(), p.rows.end(),
+                     [&](uint32_t a, uint32_t b) { return CompareKeyRows(key, a, key, b, prefix) < 0; });
+    Block sorted = rows.EmptyLike();
+    sorted.AppendRows(rows, p.rows);
+    Block sorted_key = key.EmptyLike();
+    sorted_key.AppendRows(key, p.rows);
+    std::error_code ec;
+    fs::remove_all(p.tmp_dir, ec);
+    fs::create_directories(fs::path(p.tmp_dir).parent_path(), ec);
+    return WritePart(p.tmp_dir, schema_, sorted, sorted_key, p.meta);
+  }));
+  // All parts are durable under temporary names; the manifest makes their renames one step.
+  auto relative = [this](const std::string& path) { return path.substr(options_.dir.size() + 1); };
+  std::string manifest;
+  for (const Pending& p : pending) manifest += relative(p.tmp_dir) + " " + relative(p.final_dir) + "\n";
+  std::string manifest_path = options_.dir + "/" + kManifest;
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(manifest_path + ".tmp", manifest));
+  HEDGEROW_RETURN_IF_ERROR(RenameDurably(manifest_path + ".tmp", manifest_path));
+  PartList added;
+  for (const Pending& p : pending) {
+    HEDGEROW_RETURN_IF_ERROR(RenameDurably(p.tmp_dir, p.final_dir));
+    HEDGEROW_ASSIGN_OR_RETURN(std::shared_ptr<Part> part, Part::Open(p.final_dir, schema_));
+    added.push_back(std::move(part));
+  }
+  std::error_code ec;
+  fs::remove(manifest_path, ec);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& part : added) {
+    PartList& list = shards_[part->meta().shard];
+    list.insert(std::upper_bound(list.begin(), list.end(), part, PartOrder), part);
+  }
+  return Status::Ok();
+}
+
+std::map<uint32_t, uint64_t> Table::LogOffsets() const {
+  std::map<uint32_t, uint64_t> out;
+  for (const auto& part : AllParts()) {
+    for (const auto& [partition, offset] : part->meta().log_offsets) out[partition] = std::max(out[partition], offset);
+  }
+  return out;
+}
+
+PartList Table::Parts(uint32_t shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return shards_[shard];
+}
+
+PartList Table::AllParts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  PartList all;
+  for (const PartList& s : shards_) all.insert(all.end(), s.begin(), s.end());
+  return all;
+}
+
+std::optional<MergeCandidate> Table::SelectMerge(bool all) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<MergeCandidate> best;
+  double best_score = 0;
+  for (uint32_t shard = 0; shard < shards_.size(); ++shard) {
+    const PartList& list = shards_[shard];
+    for (size_t begin = 0; begin < list.size();) {
+      size_t end = begin;
+      while (end < list.size() && list[end]->meta().partition == list[begin]->meta().partition) ++end;
+      // Windows of adjacent parts in [begin, end): one partition, in block order.
+      size_t partition_parts = end - begin;
+      for (size_t i = begin; i + 1 < end; ++i) {
+        uint64_t sum = 0, largest = 0;
+        for (size_t j = i; j < end && j - i < options_.max_parts_per_merge; ++j) {
+          if (merging_.count(list[j].get())) break;
+          uint64_t bytes = list[j]->meta().uncompressed_bytes;
+          if (sum + bytes > options_.max_merge_bytes) break;
+          sum += bytes;
+          largest = std::max(largest, bytes);
+          size_t count = j - i + 1;
+          if (count < 2) continue;
+          // Size-tiered: merge parts of similar size (the largest at most twice the rest)
+          // unless the partition has too many parts; prefer many small parts per merge.
+          bool balanced = largest <= 2 * (sum - largest) || partition_parts > 2 * options_.max_parts_per_merge;
+          if (!all && !balanced) continue;
+          double score = all ? -static_cast<double>(count) : static_cast<double>(sum) / static_cast<double>(count - 1);
+          if (!best || score < best_score) {
+            best_score = score;
+            best = MergeCandidate{shard, list[i]->meta().partition, PartList(list.begin() + i, list.begin() + j + 1)};
+          }
+        }
+      }
+      begin = end;
+    }
+  }
+  if (best) {
+    for (const auto& p : best->parts) merging_.insert(p.get());
+  }
+  return best;
+}
+
+Status Table::Merge(const MergeCandidate& candidate) {
+  auto release = [this, &candidate] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& p : candidate.parts) merging_.erase(p.get());
+  };
+  std::vector<std::string> all;
+  for (const ColumnDef& def : schema_.columns) all.push_back(def.name);
+  Block rows = schema_.EmptyBlock();
+  PartMeta meta;
+  meta.table = schema_.name;
+  meta.shard = candidate.shard;
+  meta.partition = candidate.partition;
+  meta.name = {candidate.parts.front()->meta().name.min_block, candidate.parts.back()->meta().name.max_block, 0};
+  for (const auto& part : candidate.parts) {
+    auto block = part->Read(all, 0, part->meta().granules);
+    if (!block.ok()) {
+      release();
+      return block.status();
+    }
+    rows.AppendRange(*block, 0, block->rows());
+    meta.name.level = std::max(meta.name.level, part->meta().name.level + 1);
+    for (const auto& [p, offset] : part->meta().log_offsets) meta.log_offsets[p] = std::max(meta.log_offsets[p], offset);
+  }
+  Block key = EvaluateKey(schema_, rows);
+  std::vector<uint32_t> keep = SurvivingRows(schema_, rows, key);
+  Block merged = rows.EmptyLike();
+  merged.AppendRows(rows, keep);
+  Block merged_key = key.EmptyLike();
+  merged_key.AppendRows(key, keep);
+  rows = Block();
+  key = Block();
+  std::string dir = PartitionDir(candidate.shard, candidate.partition);
+  std::string tmp = dir + "/tmp_merge_" + meta.name.ToString();
+  std::string final_dir = dir + "/" + meta.name.ToString();
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  Status s = WritePart(tmp, schema_, merged, merged_key, meta);
+  if (s.ok()) s = RenameDurably(tmp, final_dir);
+  Result<std::shared_ptr<Part>> part = s.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(s);
+  if (!part.ok()) {
+    fs::remove_all(tmp, ec);
+    release();
+    return part.status();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PartList& list = shards_[candidate.shard];
+    for (const auto& old : candidate.parts) {
+      list.erase(std::remove(list.begin(), list.end(), old), list.end());
+      old->MarkObsolete();  // deleted when the last scan holding it finishes
+      merging_.erase(old.get());
+    }
+    list.insert(std::upper_bound(list.begin(), list.end(), *part, PartOrder), *part);
+  }
+  LogInfo("store", "merged parts",
+          {{"table", schema_.name}, {"shard", static_cast<uint64_t>(candidate.shard)}, {"partition", candidate.partition},
+           {"parts", static_cast<uint64_t>(candidate.parts.size())}, {"part", meta.name.ToString()},
+           {"rows", merged.rows()}});
+  return Status::Ok();
+}
+
+Status Table::Scan(const ScanRequest& request, const BlockSink& sink) const {
+  return ParallelFor(options_.shards, [&](size_t shard) { return ScanShard(static_cast<uint32_t>(shard), request, sink); });
+}
+
+Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockSink& sink) const {
+  PartList parts = Parts(shard);  // the snapshot: these parts stay on disk until we are done
+  bool final = request.final && schema_.engine == Engine::kReplacingMergeTree;
+  std::vector<std::string> columns = request.columns;
+  if (final) {
+    auto need = [&columns](const std::string& c) {
+      if (std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+    };
+    for (const KeyExpr& k : schema_.order_by) need(k.column);
+    if (!schema_.version_column.empty()) need(schema_.version_column);
+  }
+  // FINAL merges each partition's rows on read; otherwise blocks stream part by part.
+  Block partition_rows;
+  std::string current_partition;
+  auto flush_final = [&]() -> Status {
+    if (partition_rows.rows() == 0) return Status::Ok();
+    Block key = EvaluateKey(schema_, partition_rows);
+    std::vector<uint32_t> keep = SurvivingRows(schema_, partition_rows, key);
+    Block out;
+    for (const std::string& c : request.columns) {
+      out.names.push_back(c);
+      out.columns.emplace_back(partition_rows.columns[partition_rows.Find(c)].type());
+    }
+    Block projected;
+    for (const std::string& c : request.columns) {
+      projected.names.push_back(c);
+      projected.columns.push_back(std::move(partition_rows.columns[partition_rows.Find(c)]));
+    }
+    out.AppendRows(projected, keep);
+    partition_rows = Block();
+    return sink(shard, std::move(out));
+  };
+  for (const auto& part : parts) {
+    const PartMeta& m = part->meta();
+    if (schema_.partition_by && ((request.time_min && m.max_time < *request.time_min) ||
+                                 (request.time_max && m.min_time > *request.time_max))) {
+      continue;
+    }
+    if (final && m.partition != current_partition) {
+      HEDGEROW_RETURN_IF_ERROR(flush_final());
+      current_partition = m.partition;
+    }
+    const Block& index = part->primary_index();
+    auto selected = [&](size_t g) {
+      if (!request.key_min.empty() && CompareKeyToValues(index, g + 1, request.key_min) < 0) return false;
+      if (!request.key_max.empty() && CompareKeyToValues(index, g, request.key_max) > 0) return false;
+      return true;
+    };
+    for (size_t g = 0; g < m.granules;) {
+      if (!selected(g)) {
+        ++g;
+        continue;
+      }
+      size_t end = g + 1;
+      while (end < m.granules && end - g < kScanGranulesPerBlock && selected(end)) ++end;
+      HEDGEROW_ASSIGN_OR_RETURN(Block block, part->Read(columns, g, end));
+      if (final) {
+        if (partition_rows.columns.empty()) partition_rows = block.EmptyLike();
+        partition_rows.AppendRange(block, 0, block.rows());
+      } else {
+        HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(block)));
+      }
+      g = end;
+    }
+  }
+  return final ? flush_final() : Status::Ok();
+}
+
+}  // namespace hedgerow::store

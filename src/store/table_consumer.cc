@@ -1,0 +1,132 @@
+#include "table_consumer.h"
+
+#include "hedgerow/common/clock.h"
+#include "hedgerow/common/log.h"
+
+namespace hedgerow::store {
+namespace {
+
+constexpr std::chrono::milliseconds kIdlePoll{100};
+constexpr std::chrono::milliseconds kRetryDelay{500};
+
+}  // namespace
+
+TableConsumer::TableConsumer(Table& table, log::Log& log, Store& store, const StoreOptions& options,
+                             MetricsRegistry* metrics)
+    : table_(table), log_(log), store_(store), options_(options), group_(GroupName(table.schema())) {
+  if (metrics != nullptr) {
+    MetricLabels labels{{"table", table.schema().name}};
+    rows_inserted_ = &metrics->GetCounter("hedgerow_store_rows_inserted_total", "Rows inserted into the store", labels);
+    bad_rows_ = &metrics->GetCounter("hedgerow_store_bad_rows_total", "Topic records skipped as undecodable", labels);
+    insert_errors_ = &metrics->GetCounter("hedgerow_store_insert_errors_total", "Failed inserts (retried)", labels);
+  }
+}
+
+TableConsumer::~TableConsumer() { Stop(); }
+
+Status TableConsumer::Start() {
+  const std::string& topic = table_.schema().topic;
+  HEDGEROW_ASSIGN_OR_RETURN(log::TopicConfig config, log_.Topic(topic));
+  partitions_ = config.partitions;
+  HEDGEROW_RETURN_IF_ERROR(log_.RegisterGroup(group_, topic));
+  std::map<uint32_t, uint64_t> in_parts = table_.LogOffsets();
+  std::vector<log::OffsetCommit> catch_up;
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed, log_.Committed(group_, topic, p));
+    uint64_t from = std::max<uint64_t>(committed.value_or(0), in_parts[p]);
+    position_[p] = from;
+    // The parts got further than the commit before a crash: record it now.
+    if (from > committed.value_or(0)) catch_up.push_back({group_, topic, p, from});
+  }
+  if (!catch_up.empty()) HEDGEROW_RETURN_IF_ERROR(log_.Commit(std::move(catch_up)));
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void TableConsumer::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void TableConsumer::Run() {
+  const std::string& topic = table_.schema().topic;
+  JsonRowDecoder decoder(table_.schema());
+  std::map<uint32_t, uint64_t> next = position_;
+  size_t bytes = 0;
+  int64_t first_record_ms = 0;
+  uint32_t idle_partition = 0;
+  auto take = [&](log::FetchResult& result, uint32_t partition) {
+    for (log::StoredRecord& r : result.records) {
+      if (first_record_ms == 0) first_record_ms = MonotonicMillis();
+      bytes += r.record.value.size();
+      Status s = decoder.Add(r.record.value, r.record.timestamp_ms, r.offset);
+      if (!s.ok()) {
+        if (bad_rows_ != nullptr) bad_rows_->Inc();
+        LogWarn("store", "skipped an undecodable row",
+                {{"table", table_.schema().name}, {"partition", static_cast<uint64_t>(partition)},
+                 {"offset", r.offset}, {"error", s.message()}});
+      }
+      next[partition] = r.offset + 1;
+    }
+  };
+  while (true) {
+    bool stopping = stop_.load();
+    bool got = false;
+    for (uint32_t p = 0; p < partitions_ && !stopping; ++p) {
+      if (decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes) break;
+      auto result = log_.Fetch(topic, p, next[p], options_.batch_rows - decoder.rows(), options_.batch_bytes - bytes);
+      if (!result.ok()) {
+        LogWarn("store", "fetch failed", {{"table", table_.schema().name}, {"error", result.status().message()}});
+        continue;
+      }
+      got = got || !result->records.empty();
+      take(*result, p);
+    }
+    bool full = decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes;
+    bool waited = first_record_ms != 0 && MonotonicMillis() - first_record_ms >= options_.batch_wait.count();
+    if (next != position_ && (full || waited || stopping)) {
+      Flush(decoder, next);
+      bytes = 0;
+      first_record_ms = 0;
+    }
+    if (stopping) return;
+    if (!got) {
+      // Nothing anywhere: long-poll one partition (in turn) so new records wake us.
+      uint32_t p = idle_partition++ % partitions_;
+      auto result = log_.Fetch(topic, p, next[p], options_.batch_rows - decoder.rows(), options_.batch_bytes - bytes,
+                               kIdlePoll);
+      if (result.ok()) take(*result, p);
+    }
+  }
+}
+
+void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next) {
+  Block rows = decoder.Take();
+  const std::string& topic = table_.schema().topic;
+  while (true) {
+    Status s = table_.Insert(rows, next);
+    if (s.ok()) {
+      std::vector<log::OffsetCommit> commits;
+      for (const auto& [p, offset] : next) {
+        if (offset != position_[p]) commits.push_back({group_, topic, p, offset});
+      }
+      // A failed commit is harmless: the parts hold the offsets and win at restart.
+      Status c = log_.Commit(std::move(commits));
+      if (!c.ok()) LogWarn("store", "offset commit failed", {{"table", table_.schema().name}, {"error", c.message()}});
+      break;
+    }
+    if (insert_errors_ != nullptr) insert_errors_->Inc();
+    LogError("store", "insert failed, retrying", {{"table", table_.schema().name}, {"rows", rows.rows()}, {"error", s.message()}});
+    if (stop_) {
+      // The rows are still in the log past the committed offset: the next start inserts them.
+      return;
+    }
+    std::this_thread::sleep_for(kRetryDelay);
+  }
+  if (rows_inserted_ != nullptr) rows_inserted_->Inc(rows.rows());
+  position_ = next;
+  store_.UpdateGauges(table_);
+  store_.WakeMerges();
+}
+
+}  // namespace hedgerow::store

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "hedgerow/log/log.h"
+#include "hedgerow/store/json_rows.h"
+#include "hedgerow/store/store.h"
+#include "hedgerow/store/table.h"
+
+namespace hedgerow::store {
+
+// The Kafka engine table plus its materialized view for one table: reads the table's
+// topic in batches, decodes the JSON rows and inserts them, then commits the consumer
+// offset. The parts carry the offsets too, so after a crash between insert and commit the
+// consumer resumes after what the parts hold: no row lost, none inserted twice.
+class TableConsumer {
+ public:
+  TableConsumer(Table& table, log::Log& log, Store& store, const StoreOptions& options, MetricsRegistry* metrics);
+  ~TableConsumer();
+
+  Status Start();
+  void Stop();
+
+  static std::string GroupName(const TableSchema& schema) { return "store_" + schema.name; }
+
+ private:
+  void Run();
+  // Inserts the decoded rows and commits `next`, retrying until it succeeds or we stop.
+  void Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
+
+  Table& table_;
+  log::Log& log_;
+  Store& store_;
+  const StoreOptions& options_;
+  std::string group_;
+  uint32_t partitions_ = 0;
+  std::map<uint32_t, uint64_t> position_;  // next offset to insert, per partition
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  Counter* rows_inserted_ = nullptr;
+  Counter* bad_rows_ = nullptr;
+  Counter* insert_errors_ = nullptr;
+};
+
+}  // namespace hedgerow::store
