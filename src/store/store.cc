@@ -24,6 +24,8 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options, MetricsRegistry
   return store;
 }
 
+Store::Store(StoreOptions options, MetricsRegistry* metrics) : options_(std::move(options)), metrics_(metrics) {}
+
 Store::~Store() { Stop(); }
 
 Table* Store::table(std::string_view name) const {

@@ -57,7 +57,7 @@ class Store {
   void WakeMerges();
 
  private:
-  explicit Store(StoreOptions options, MetricsRegistry* metrics) : options_(std::move(options)), metrics_(metrics) {}
+  Store(StoreOptions options, MetricsRegistry* metrics);
   void MergeLoop();
 
   StoreOptions options_;

@@ -1,0 +1,36 @@
+#pragma once
+
+// Events rows as the ingest pipeline writes them to clickhouse_events_json.
+
+#include <fmt/format.h>
+
+#include <random>
+#include <string>
+
+#include "hedgerow/common/clock.h"
+#include "hedgerow/common/uuid.h"
+#include "hedgerow/log/log.h"
+#include "hedgerow/store/schema.h"
+
+namespace hedgerow::store::testing {
+
+inline std::string EventsRow(const std::string& uuid, const std::string& distinct_id, int64_t timestamp_micros,
+                             const std::string& event = "$pageview") {
+  return fmt::format(
+      R"({{"uuid":"{}","event":"{}","properties":"{{\"$current_url\":\"https://example.com/{}\"}}","timestamp":"{}",)"
+      R"("team_id":1,"distinct_id":"{}","elements_chain":"","created_at":"{}","person_id":"{}",)"
+      R"("person_properties":"{{}}","person_created_at":"{}","person_mode":"full","$group_0":"","$group_1":"",)"
+      R"("$group_2":"","$group_3":"","$group_4":""}})",
+      uuid, event, distinct_id, FormatClickHouseDateTime64(timestamp_micros), distinct_id,
+      FormatClickHouseDateTime64(timestamp_micros), Uuid::V5(Uuid{}, distinct_id).ToString(),
+      FormatClickHouseDateTime64(timestamp_micros));
+}
+
+// Every topic the store's tables read, as the server creates them.
+inline void CreateStoreTopics(log::Log& log, uint32_t partitions) {
+  for (const TableSchema& t : PostHogTables()) {
+    REQUIRE(log.CreateTopic({.name = t.topic, .partitions = partitions}).ok());
+  }
+}
+
+}  // namespace hedgerow::store::testing
