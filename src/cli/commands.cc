@@ -14,6 +14,10 @@ const std::vector<Command>& Commands() {
       {"log", "hedgerow log topics|lag|tail TOPIC [--from OFFSET] [--follow] [--data-dir DIR]",
        "Inspects the log: topics with record counts, consumer lag, or a topic's records as JSON lines.",
        &LogOptions, &RunLog},
+      {"store", "hedgerow store parts | check | merge [--table T] [--data-dir DIR]",
+       "Inspects the store: active parts as JSON lines (like system.parts), a checksum check of every part, "
+       "or merges each partition's parts (server stopped).",
+       &StoreOptions, &RunStore},
       {"apps", "hedgerow apps list | add KIND [--app-config JSON] | remove ID [--project ID] [--data-dir DIR]",
        "Manages a project's transformation apps: property_filter, property_remover, property_renamer, taxonomy, "
        "user_agent, first_time_event.",

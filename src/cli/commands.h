@@ -45,5 +45,7 @@ std::vector<OptionSpec> LogOptions();
 std::vector<OptionSpec> AppsOptions();
 int RunApps(const std::vector<std::string>& args);
 int RunLog(const std::vector<std::string>& args);
+std::vector<OptionSpec> StoreOptions();
+int RunStore(const std::vector<std::string>& args);
 
 }  // namespace hedgerow::cli

@@ -1,13 +1,11 @@
 #include "hedgerow/ingest/pipeline.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 
 #include <fmt/format.h>
 
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/thread_priority.h"
 
 namespace hedgerow::ingest {
 namespace {
@@ -89,11 +87,7 @@ void Pipeline::Stop() {
 }
 
 void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
-  // Per-thread nice: on Linux, setpriority on a thread id affects that thread only.
-  if (options_.worker_nice != 0 &&
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.worker_nice) != 0) {
-    LogWarn("ingest", "cannot lower the worker's priority", {{"nice", options_.worker_nice}});
-  }
+  SetCurrentThreadNice(options_.worker_nice, "ingest");
   const size_t workers = std::max<size_t>(1, options_.workers);
   uint32_t idle_partition = static_cast<uint32_t>(worker);
   while (!stop_) {

@@ -1,4 +1,4 @@
-#include "data_dir_lock.h"
+#include "hedgerow/server/data_dir_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "data_dir_lock.h"
+#include "hedgerow/server/data_dir_lock.h"
 #include "hedgerow/common/log.h"
 #include "process_stats.h"
 #include "team_resolver.h"
@@ -58,6 +58,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                                              std::move(processor), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->overflow_pipeline_->Start());
 
+  store::StoreOptions store_options{.dir = (std::filesystem::path(options.data_dir) / "store").string(),
+                                    .shards = options.shards,
+                                    .batch_wait = options.store_batch_wait};
+  HEDGEROW_ASSIGN_OR_RETURN(s->store_, store::Store::Open(store_options, &s->metrics_));
+  HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
+
   options.capture.max_payload_bytes = options.api.max_body_bytes;
   s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
 
@@ -78,6 +84,8 @@ void Server::Stop(std::chrono::milliseconds drain) {
   if (overflow_pipeline_) overflow_pipeline_->Stop();
   pipeline_.reset();
   overflow_pipeline_.reset();
+  if (store_) store_->Stop();
+  store_.reset();
   teams_.reset();
   persons_.reset();
   if (log_) log_->Close();
@@ -104,7 +112,7 @@ http::Router Server::BuildApiRouter() {
                                                   http::JsonQuote(ingestion.status().ToString()))));
       return;
     }
-    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok","persons":"ok"})"));
+    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok","persons":"ok","store":"ok"})"));
   });
   capture_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {

@@ -297,8 +297,13 @@ Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSche
 
 Part::~Part() {
   if (!obsolete_) return;
+  // Renamed first (atomic), so a crash mid-removal leaves a tmp_ directory that the next
+  // start deletes, never a part with some files gone.
+  fs::path dir(dir_);
+  fs::path doomed = dir.parent_path() / ("tmp_delete_" + dir.filename().string());
   std::error_code ec;
-  fs::remove_all(dir_, ec);
+  fs::rename(dir, doomed, ec);
+  if (!ec) fs::remove_all(doomed, ec);
   if (ec) LogWarn("store", "cannot remove obsolete part", {{"part", dir_}, {"error", ec.message()}});
 }
 

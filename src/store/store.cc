@@ -1,6 +1,7 @@
 #include "hedgerow/store/store.h"
 
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/thread_priority.h"
 #include "table_consumer.h"
 
 namespace hedgerow::store {
@@ -66,6 +67,7 @@ void Store::WakeMerges() {
 }
 
 void Store::MergeLoop() {
+  SetCurrentThreadNice(options_.thread_nice, "store");
   Gauge* running = metrics_ ? &metrics_->GetGauge("hedgerow_store_merges_running", "Merges in progress") : nullptr;
   Counter* done = metrics_ ? &metrics_->GetCounter("hedgerow_store_merges_total", "Merges completed") : nullptr;
   Counter* failed = metrics_ ? &metrics_->GetCounter("hedgerow_store_merge_errors_total", "Merges that failed") : nullptr;

@@ -90,7 +90,6 @@ std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& bloc
 }
 
 Result<std::unique_ptr<Table>> Table::Open(const TableSchema& schema, TableOptions options) {
-  if (options.shards == 0) return Status::InvalidArgument("shards must be at least 1");
   if (!schema.sharded) options.shards = 1;
   std::unique_ptr<Table> table(new Table(schema, std::move(options)));
   HEDGEROW_RETURN_IF_ERROR(table->Load());
@@ -103,6 +102,7 @@ std::string Table::PartitionDir(uint32_t shard, const std::string& partition) co
 
 Status Table::Load() {
   std::error_code ec;
+  const bool detect_shards = options_.shards == 0;
   if (!options_.read_only) {
     fs::create_directories(options_.dir, ec);
     if (ec) return Status::IOError("cannot create " + options_.dir + ": " + ec.message());
@@ -112,18 +112,30 @@ Status Table::Load() {
     for (const auto& entry : fs::directory_iterator(options_.dir)) {
       if (!entry.is_directory()) continue;
       const std::string name = entry.path().filename().string();
-      if (name.find_first_not_of("0123456789") == std::string::npos && std::stoul(name) >= options_.shards) {
+      if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+      uint32_t shard = static_cast<uint32_t>(std::stoul(name));
+      if (detect_shards) {
+        options_.shards = std::max(options_.shards, shard + 1);
+      } else if (shard >= options_.shards) {
         return Status::InvalidArgument("store table " + schema_.name + " has shard " + name + " on disk but shards is " +
                                        std::to_string(options_.shards) + ": shards cannot change for a data dir");
       }
     }
   }
+  options_.shards = std::max<uint32_t>(options_.shards, 1);
   shards_.assign(options_.shards, {});
   uint64_t max_block = 0;
   for (uint32_t shard = 0; shard < options_.shards; ++shard) {
     fs::path shard_dir = fs::path(options_.dir) / std::to_string(shard);
     if (!fs::exists(shard_dir)) continue;
     PartList loaded;
+    struct FailedPart {
+      std::string partition;
+      PartName name;
+      fs::path path;
+      Status status;
+    };
+    std::vector<FailedPart> failed;
     for (const auto& partition : fs::directory_iterator(shard_dir)) {
       if (!partition.is_directory()) continue;
       for (const auto& entry : fs::directory_iterator(partition.path())) {
@@ -132,16 +144,31 @@ Status Table::Load() {
           if (!options_.read_only) fs::remove_all(entry.path(), ec);
           continue;
         }
-        if (!PartName::Parse(name)) continue;  // broken_* and anything else not ours
+        if (name.rfind("broken_", 0) == 0) {
+          damaged_.emplace_back(entry.path().string(), Status::Corruption("set aside as damaged at an earlier start"));
+          continue;
+        }
+        if (!PartName::Parse(name)) continue;  // not ours
         auto part = Part::Open(entry.path().string(), schema_);
         if (!part.ok()) {
-          LogWarn("store", "damaged part set aside", {{"part", entry.path().string()}, {"error", part.status().message()}});
-          if (!options_.read_only) fs::rename(entry.path(), partition.path() / ("broken_" + name), ec);
+          failed.push_back({partition.path().filename().string(), *PartName::Parse(name), entry.path(), part.status()});
           continue;
         }
         max_block = std::max(max_block, (*part)->meta().name.max_block);
         loaded.push_back(std::move(*part));
       }
+    }
+    for (const FailedPart& f : failed) {
+      bool covered = std::any_of(loaded.begin(), loaded.end(), [&](const std::shared_ptr<Part>& q) {
+        return q->meta().partition == f.partition && q->meta().name.Covers(f.name);
+      });
+      if (covered) {  // merged away already: what is left of it does not matter
+        if (!options_.read_only) fs::remove_all(f.path, ec);
+        continue;
+      }
+      damaged_.emplace_back(f.path.string(), f.status);
+      LogWarn("store", "damaged part set aside", {{"part", f.path.string()}, {"error", f.status.message()}});
+      if (!options_.read_only) fs::rename(f.path, f.path.parent_path() / ("broken_" + f.path.filename().string()), ec);
     }
     // A part covered by another in its partition was merged away before a crash removed it.
     PartList active;

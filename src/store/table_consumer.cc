@@ -2,6 +2,7 @@
 
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/thread_priority.h"
 
 namespace hedgerow::store {
 namespace {
@@ -49,6 +50,7 @@ void TableConsumer::Stop() {
 }
 
 void TableConsumer::Run() {
+  SetCurrentThreadNice(options_.thread_nice, "store");
   const std::string& topic = table_.schema().topic;
   JsonRowDecoder decoder(table_.schema());
   std::map<uint32_t, uint64_t> next = position_;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "hedgerow/log/log.h"
 #include "support/child_process.h"
@@ -241,4 +242,85 @@ TEST_CASE("apps add, list and remove change what a running server does to events
   CHECK(again.Wait() == 2);
   server.Signal(SIGTERM);
   CHECK(server.Wait() == 0);
+}
+
+namespace {
+
+// Sum of "rows" over the JSON lines `store parts` printed.
+uint64_t RowsIn(const std::string& parts_output) {
+  uint64_t rows = 0;
+  std::regex rows_field("\"rows\":(\\d+)");
+  for (auto it = std::sregex_iterator(parts_output.begin(), parts_output.end(), rows_field); it != std::sregex_iterator();
+       ++it) {
+    rows += std::stoull((*it)[1]);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("store parts, check and merge inspect and compact the store of a data dir", "[cli]") {
+  TempDir dir;
+  ChildProcess server(ServeArgs(dir, {"--shards", "3", "--project-token", "phc_store"}));
+  uint16_t port = StartServe(server);
+  std::string batch = R"({"api_key":"phc_store","batch":[)";
+  for (int i = 0; i < 40; ++i) {
+    if (i > 0) batch += ',';
+    batch.append(R"({"event":"e","distinct_id":"u)").append(std::to_string(i)).append("\"}");
+  }
+  batch += "]}";
+  auto sent = hedgerow::testing::HttpRequest(port, "POST", "/batch/", batch);
+  REQUIRE(sent);
+  REQUIRE(sent->status == 200);
+  std::vector<std::string> parts_args = {kBinary, "store", "parts", "--table", "events", "--data-dir", dir.File("data")};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    ChildProcess parts(parts_args);
+    REQUIRE(parts.Wait() == 0);
+    if (RowsIn(parts.stdout_text()) == 40) {
+      CHECK(parts.stdout_text().find(R"({"table":"events","shard":)") == 0);
+      break;
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    server.DrainFor(std::chrono::milliseconds(100));
+  }
+  ChildProcess check({kBinary, "store", "check", "--data-dir", dir.File("data")});
+  CHECK(check.Wait() == 0);
+  CHECK(check.stdout_text().find(", 0 damaged") != std::string::npos);
+  auto [code, err] = Run({kBinary, "store", "merge", "--data-dir", dir.File("data")});
+  CHECK(code == 1);
+  CHECK(err.find("needs the server stopped") != std::string::npos);
+  server.Signal(SIGTERM);
+  REQUIRE(server.Wait() == 0);
+
+  ChildProcess merge({kBinary, "store", "merge", "--table", "events", "--data-dir", dir.File("data")});
+  REQUIRE(merge.Wait() == 0);
+  CHECK(RowsIn(merge.stdout_text()) == 40);
+  std::set<std::string> shards;
+  std::regex shard_field("\"shard\":(\\d+),\"partition\":\"(\\d+)\"");
+  std::string out = merge.stdout_text();
+  size_t lines = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), shard_field); it != std::sregex_iterator(); ++it, ++lines) {
+    shards.insert((*it)[1].str() + "/" + (*it)[2].str());
+  }
+  CHECK(lines == shards.size());  // one part per shard and partition after the merge
+  CHECK(lines <= 6);
+
+  // Damage one byte of one part: check names it and fails.
+  std::string damaged;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.File("data/store/events"))) {
+    if (e.path().filename() == "properties.bin") damaged = e.path().string();
+  }
+  REQUIRE(!damaged.empty());
+  {
+    std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x7f');
+  }
+  ChildProcess bad({kBinary, "store", "check", "--data-dir", dir.File("data")});
+  CHECK(bad.Wait() == 1);
+  CHECK(bad.stderr_text().find(std::filesystem::path(damaged).parent_path().string()) != std::string::npos);
+  auto [usage_code, usage_err] = Run({kBinary, "store", "parts", "--table", "nope", "--data-dir", dir.File("data")});
+  CHECK(usage_code == 2);
+  CHECK(usage_err.find("no table \"nope\"") != std::string::npos);
 }

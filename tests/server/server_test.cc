@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
+#include <mutex>
+#include <thread>
+
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 
@@ -63,4 +68,43 @@ TEST_CASE("the data dir keeps project 1 across restarts", "[server]") {
   auto again = server::Server::Start(options);
   REQUIRE(again.ok());
   CHECK((*again)->default_project().api_token == "phc_test");
+}
+
+TEST_CASE("events captured over HTTP reach the store's events, person and distinct id tables", "[server]") {
+  TempDir dir;
+  auto options = Options(dir);
+  options.store_batch_wait = std::chrono::milliseconds(20);
+  auto s = server::Server::Start(options);
+  REQUIRE(s.ok());
+  std::string batch = R"({"api_key":"phc_test","batch":[)";
+  for (int i = 0; i < 50; ++i) {
+    batch += (i ? "," : "") + fmt::format(R"({{"event":"e{}","distinct_id":"user-{}","properties":{{"$set":{{"n":{}}}}}}})", i % 3, i % 7, i);
+  }
+  batch += "]}";
+  auto response = HttpRequest((*s)->api_port(), "POST", "/batch/", batch, {{"Content-Type", "application/json"}});
+  REQUIRE(response);
+  REQUIRE(response->status == 200);
+  // Wait for the pipeline and then the store consumers to reach the end of their topics.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto rows_in = [&](const char* table) {
+    size_t rows = 0;
+    std::mutex mu;
+    REQUIRE((*s)->store().table(table)->Scan({.columns = {"team_id"}, .final = true}, [&](uint32_t, store::Block&& b) {
+      std::lock_guard<std::mutex> lock(mu);
+      rows += b.rows();
+      return Status::Ok();
+    }).ok());
+    return rows;
+  };
+  while (rows_in("events") < 50 || rows_in("person_distinct_id2") < 7 || rows_in("person") < 7) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(rows_in("events") == 50);
+  CHECK(rows_in("person") == 7);
+  CHECK(rows_in("person_distinct_id2") == 7);
+  auto metrics = HttpRequest((*s)->api_port(), "GET", "/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("hedgerow_store_parts{table=\"events\"}") != std::string::npos);
+  CHECK(HttpRequest((*s)->api_port(), "GET", "/_readiness")->body.find("\"store\":\"ok\"") != std::string::npos);
 }

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "hedgerow/common/hash.h"
 #include "store/store_test_rows.h"
 #include "support/temp_dir.h"
@@ -151,7 +153,7 @@ TEST_CASE("a key range reads only the granules that can hold it, and every row i
   REQUIRE(table.ok());
   std::vector<KvRow> rows;
   for (int i = 0; i < 100000; ++i) {
-    rows.push_back({1 + i % 2, "key-" + std::to_string(100000 + i), 1764547200LL * 1000000, 0, "p" + std::to_string(i)});
+    rows.push_back({1 + i % 2, fmt::format("key-{}", 100000 + i), 1764547200LL * 1000000, 0, fmt::format("p{}", i)});
   }
   REQUIRE((*table)->Insert(KvBlock(rows), {}).ok());
   ScanRequest request;

@@ -13,6 +13,7 @@
 #include "hedgerow/ingest/pipeline.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/meta/meta_store.h"
+#include "hedgerow/store/store.h"
 
 namespace hedgerow::server {
 
@@ -23,6 +24,9 @@ struct ServerOptions {
   http::ServerOptions api;       // capture/API listener
   capture::CaptureOptions capture;
   std::chrono::milliseconds retention_interval{60000};
+  uint32_t shards = 2;  // events shards; fixed for a data dir once it has parts
+  // How long a store consumer gathers rows before inserting a part.
+  std::chrono::milliseconds store_batch_wait{1000};
 };
 
 class DataDirLock;
@@ -35,7 +39,7 @@ class Server {
  public:
   // Locks the data dir (one server per data dir), opens meta.sqlite, bootstraps project 1,
   // opens the log and creates PostHog's topics, opens persons.sqlite and starts the ingestion
-  // pipeline, starts listening. kUnavailable when the data dir is locked by another process or the
+  // pipeline, opens the store and starts its table consumers, starts listening. kUnavailable when the data dir is locked by another process or the
   // address is taken; kInvalidArgument for unusable options.
   static Result<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
@@ -48,6 +52,7 @@ class Server {
   uint16_t api_port() const { return api_->port(); }
   MetricsRegistry& metrics() { return metrics_; }
   log::Log& event_log() { return *log_; }
+  store::Store& store() { return *store_; }
   const meta::Project& default_project() const { return default_project_; }
 
  private:
@@ -63,6 +68,7 @@ class Server {
   std::unique_ptr<TeamResolver> teams_;
   std::unique_ptr<ingest::Pipeline> pipeline_;
   std::unique_ptr<ingest::Pipeline> overflow_pipeline_;
+  std::unique_ptr<store::Store> store_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
 };

@@ -17,7 +17,7 @@ namespace hedgerow::store {
 
 struct StoreOptions {
   std::string dir;  // <data>/store
-  uint32_t shards = 2;
+  uint32_t shards = 2;  // 0: as many as on disk (inspection and `store merge`)
   size_t merge_threads = 1;
   uint64_t max_merge_bytes = 256u << 20;
   // A consumer inserts a batch when it has this many rows or bytes, or this long after its
@@ -25,6 +25,8 @@ struct StoreOptions {
   size_t batch_rows = 200000;
   size_t batch_bytes = 128u << 20;
   std::chrono::milliseconds batch_wait{1000};
+  // Consumers and merges run at this nice value, behind capture (like the pipeline).
+  int thread_nice = 10;
   bool read_only = false;  // inspection: nothing recovered, merged or deleted
 };
 

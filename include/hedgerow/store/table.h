@@ -18,7 +18,7 @@ namespace hedgerow::store {
 
 struct TableOptions {
   std::string dir;  // <data>/store/<table>
-  uint32_t shards = 1;
+  uint32_t shards = 1;  // 0: as many as on disk (inspection and `store merge`)
   // A merge holds its input in memory: parts whose sum is above this are not merged
   // together (ClickHouse's max_bytes_to_merge_at_max_space_in_pool, in our terms).
   uint64_t max_merge_bytes = 256u << 20;
@@ -76,6 +76,9 @@ class Table {
   // For each source partition, the next log offset the parts cover (the highest recorded).
   std::map<uint32_t, uint64_t> LogOffsets() const;
 
+  // Parts that did not open at load (and parts set aside as broken_* before), with why.
+  const std::vector<std::pair<std::string, Status>>& damaged() const { return damaged_; }
+
   PartList Parts(uint32_t shard) const;
   PartList AllParts() const;
 
@@ -99,6 +102,7 @@ class Table {
   std::vector<PartList> shards_;  // per shard, sorted by (partition, min_block)
   std::atomic<uint64_t> next_block_{1};
   std::mutex insert_mu_;
+  std::vector<std::pair<std::string, Status>> damaged_;
   mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
 };
 
