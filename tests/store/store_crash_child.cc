@@ -67,7 +67,13 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(std::stoull(argv[3]));
   std::vector<std::pair<std::string, std::string>> sent;  // (key, row) for replays
   const int64_t base = 1795955696000000;  // November 2026; rows spread over three months
-  while (true) {
+  // A bounded number of rows per run keeps the test short; once they are appended the
+  // consumer and merges keep working on them until the kill.
+  for (int batches = 0;; ++batches) {
+    if (batches >= 60) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
     std::vector<log::OutgoingRecord> batch;
     for (int i = 0; i < 50; ++i) {
       if (!sent.empty() && rng() % 5 == 0) {
