@@ -89,6 +89,22 @@ std::optional<ClientResponse> TestConnection::ReadResponse() {
     pos = end + 2;
   }
   if (r.status == 100) return ReadResponse();
+  if (r.headers.count("transfer-encoding") && Lower(r.headers["transfer-encoding"]) == "chunked") {
+    // Each chunk: hex size CRLF, data CRLF; a zero size (then a CRLF) ends the body.
+    while (true) {
+      size_t line_end;
+      while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+        if (!Fill()) return std::nullopt;
+      }
+      size_t size = std::stoul(buffer_.substr(0, line_end), nullptr, 16);
+      while (buffer_.size() < line_end + 2 + size + 2) {
+        if (!Fill()) return std::nullopt;
+      }
+      r.body.append(buffer_, line_end + 2, size);
+      buffer_.erase(0, line_end + 2 + size + 2);
+      if (size == 0) return r;
+    }
+  }
   size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
   while (buffer_.size() < length) {
     if (!Fill()) return std::nullopt;
