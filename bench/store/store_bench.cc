@@ -109,8 +109,14 @@ Figures RunHedgerow(const std::string& dir, size_t rows, size_t batch, uint32_t 
   return f;
 }
 
+// ClickHouse answers an INSERT or OPTIMIZE when it is done, which can take minutes.
+std::optional<testing::ClientResponse> Post(uint16_t port, const std::string& target, const std::string& body) {
+  testing::TestConnection connection(port, std::chrono::minutes(30));
+  return connection.Request("POST", target, body, {});
+}
+
 std::string Query(uint16_t port, const std::string& sql) {
-  auto r = testing::HttpRequest(port, "POST", "/", sql);
+  auto r = Post(port, "/", sql);
   if (!r || r->status != 200) throw std::runtime_error("clickhouse: " + sql + ": " + (r ? r->body : "no answer"));
   return r->body;
 }
@@ -155,15 +161,13 @@ Figures RunClickHouse(const std::string& binary, const std::string& dir, size_t 
       body += '\n';
     }
     auto start = Clock::now();
-    auto r = testing::HttpRequest(port, "POST", "/?query=INSERT%20INTO%20events%20FORMAT%20JSONEachRow", body);
+    auto r = Post(port, "/?query=INSERT%20INTO%20events%20FORMAT%20JSONEachRow", body);
     if (!r || r->status != 200) throw std::runtime_error("clickhouse insert failed: " + (r ? r->body : "no answer"));
     seconds += Seconds(start);
   }
   f.insert_seconds = seconds;
   const std::string bytes_sql = "SELECT sum(bytes_on_disk), count() FROM system.parts WHERE table = 'events' AND active";
-  std::string inserted = Query(port, bytes_sql);
-  std::fprintf(stderr, "clickhouse parts after insert: %s", inserted.c_str());
-  f.bytes_after_insert = std::stoull(inserted);
+  f.bytes_after_insert = std::stoull(Query(port, bytes_sql));
   auto start = Clock::now();
   Query(port, "OPTIMIZE TABLE events FINAL");
   f.merge_seconds = Seconds(start);
