@@ -199,6 +199,40 @@ std::optional<PartName> PartName::Parse(std::string_view text) {
   return n;
 }
 
+std::vector<uint32_t> MergeSortedRuns(const Block& key, const std::vector<size_t>& run_starts) {
+  const size_t prefix = key.columns.size();
+  const size_t rows = key.rows();
+  struct Cursor {
+    size_t at;
+    size_t end;
+    size_t run;
+  };
+  std::vector<Cursor> heads;
+  for (size_t r = 0; r < run_starts.size(); ++r) {
+    size_t end = r + 1 < run_starts.size() ? run_starts[r + 1] : rows;
+    if (run_starts[r] < end) heads.push_back({run_starts[r], end, r});
+  }
+  // A min-heap on (key, run): equal keys come out in run order, which is insert order.
+  auto after = [&](const Cursor& a, const Cursor& b) {
+    int c = CompareKeyRows(key, a.at, key, b.at, prefix);
+    return c != 0 ? c > 0 : a.run > b.run;
+  };
+  std::make_heap(heads.begin(), heads.end(), after);
+  std::vector<uint32_t> out;
+  out.reserve(rows);
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), after);
+    Cursor& c = heads.back();
+    out.push_back(static_cast<uint32_t>(c.at));
+    if (++c.at < c.end) {
+      std::push_heap(heads.begin(), heads.end(), after);
+    } else {
+      heads.pop_back();
+    }
+  }
+  return out;
+}
+
 std::vector<uint32_t> SortPermutation(const Block& key) {
   std::vector<uint32_t> perm(key.rows());
   std::iota(perm.begin(), perm.end(), 0u);

@@ -69,8 +69,9 @@ int64_t VersionCompare(const Column& v, size_t a, size_t b) { return CompareCell
 
 }  // namespace
 
-std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key) {
-  std::vector<uint32_t> perm = SortPermutation(key);
+std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key,
+                                    const std::vector<size_t>& run_starts) {
+  std::vector<uint32_t> perm = run_starts.empty() ? SortPermutation(key) : MergeSortedRuns(key, run_starts);
   if (schema.engine != Engine::kReplacingMergeTree) return perm;
   int version_index = schema.version_column.empty() ? -1 : block.Find(schema.version_column);
   const Column* version = version_index >= 0 ? &block.columns[version_index] : nullptr;
@@ -340,7 +341,9 @@ Status Table::Merge(const MergeCandidate& candidate) {
   meta.shard = candidate.shard;
   meta.partition = candidate.partition;
   meta.name = {candidate.parts.front()->meta().name.min_block, candidate.parts.back()->meta().name.max_block, 0};
+  std::vector<size_t> run_starts;
   for (const auto& part : candidate.parts) {
+    run_starts.push_back(rows.rows());
     auto block = part->Read(all, 0, part->meta().granules);
     if (!block.ok()) {
       release();
@@ -351,7 +354,7 @@ Status Table::Merge(const MergeCandidate& candidate) {
     for (const auto& [p, offset] : part->meta().log_offsets) meta.log_offsets[p] = std::max(meta.log_offsets[p], offset);
   }
   Block key = EvaluateKey(schema_, rows);
-  std::vector<uint32_t> keep = SurvivingRows(schema_, rows, key);
+  std::vector<uint32_t> keep = SurvivingRows(schema_, rows, key, run_starts);
   Block merged = rows.EmptyLike();
   merged.AppendRows(rows, keep);
   Block merged_key = key.EmptyLike();
@@ -405,11 +408,13 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
   }
   // FINAL merges each partition's rows on read; otherwise blocks stream part by part.
   Block partition_rows;
+  std::vector<size_t> run_starts;  // each block read is a sorted run of one part
   std::string current_partition;
   auto flush_final = [&]() -> Status {
     if (partition_rows.rows() == 0) return Status::Ok();
     Block key = EvaluateKey(schema_, partition_rows);
-    std::vector<uint32_t> keep = SurvivingRows(schema_, partition_rows, key);
+    std::vector<uint32_t> keep = SurvivingRows(schema_, partition_rows, key, run_starts);
+    run_starts.clear();
     Block out;
     for (const std::string& c : request.columns) {
       out.names.push_back(c);
@@ -450,6 +455,7 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
       HEDGEROW_ASSIGN_OR_RETURN(Block block, part->Read(columns, g, end));
       if (final) {
         if (partition_rows.columns.empty()) partition_rows = block.EmptyLike();
+        run_starts.push_back(partition_rows.rows());
         partition_rows.AppendRange(block, 0, block.rows());
       } else {
         HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(block)));

@@ -92,5 +92,8 @@ Status WritePart(const std::string& dir, const TableSchema& schema, const Block&
 // Sorts rows by the ORDER BY key (stable: equal keys keep their order). Returns the
 // permutation.
 std::vector<uint32_t> SortPermutation(const Block& key);
+// The same for rows that are sorted runs starting at `run_starts` (the rows of parts, or of
+// granule ranges of parts, one after another): a k-way merge, equal keys in run order.
+std::vector<uint32_t> MergeSortedRuns(const Block& key, const std::vector<size_t>& run_starts);
 
 }  // namespace hedgerow::store

@@ -108,7 +108,9 @@ class Table {
 
 // Rows of `block` that ReplacingMergeTree keeps, in ORDER BY key order: for each key the
 // row with the highest version; ties go to the later row (the block is in insert order).
-// With no version column (MergeTree) every row, sorted.
-std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key);
+// With no version column (MergeTree) every row, sorted. `run_starts`, when given, says the
+// block is sorted runs (parts) one after another, which spares a full sort.
+std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key,
+                                    const std::vector<size_t>& run_starts = {});
 
 }  // namespace hedgerow::store
