@@ -26,6 +26,7 @@ using rapidjson::Value;
 constexpr size_t kMaxEventNameChars = 200;
 constexpr size_t kMaxDistinctIdChars = 400;
 constexpr int kMaxGroups = 5;
+constexpr size_t kPoolChunkBytes = 4096;
 const Uuid kPersonNamespace = *Uuid::Parse("932979b4-65c3-4424-8467-0b66ec27bc22");
 
 std::string Serialize(const Value& v) {
@@ -101,10 +102,10 @@ std::string Details(std::initializer_list<std::pair<const char*, std::string_vie
 
 // The state and output of processing one event; the steps below fill it in order.
 struct Context {
-  persons::PersonTxn& txn;
+  persons::PersonTxn* txn = nullptr;  // set for the second phase only
   std::vector<OutputRow>& out;
-  int64_t team_id;
-  int64_t now;
+  int64_t team_id = 0;
+  int64_t now = 0;
   int64_t timestamp = 0;
   std::string event;
   std::string distinct_id;
@@ -118,7 +119,7 @@ struct Context {
 // Adds `distinct_id` to `person` (version 0) and emits the row.
 Status AddDistinctId(Context& c, const persons::Person& person, const std::string& distinct_id) {
   persons::DistinctIdRow row{c.team_id, distinct_id, person.id, 0};
-  HEDGEROW_RETURN_IF_ERROR(c.txn.SetDistinctId(row));
+  HEDGEROW_RETURN_IF_ERROR(c.txn->SetDistinctId(row));
   c.out.push_back(DistinctIdRow(row, person.uuid));
   return Status::Ok();
 }
@@ -131,7 +132,7 @@ Result<persons::Person> CreatePerson(Context& c, const PersonUpdates& updates, b
   p.created_at = c.timestamp;
   p.properties = updates.InitialProperties();
   p.is_identified = identified;
-  HEDGEROW_RETURN_IF_ERROR(c.txn.Insert(p));
+  HEDGEROW_RETURN_IF_ERROR(c.txn->Insert(p));
   c.out.push_back(PersonRow(p, false));
   for (const std::string& id : distinct_ids) HEDGEROW_RETURN_IF_ERROR(AddDistinctId(c, p, id));
   return p;
@@ -147,7 +148,7 @@ Status UpdatePerson(Context& c, persons::Person& p, const PersonUpdates& updates
   }
   if (!changed) return Status::Ok();
   ++p.version;
-  HEDGEROW_RETURN_IF_ERROR(c.txn.Update(p));
+  HEDGEROW_RETURN_IF_ERROR(c.txn->Update(p));
   c.out.push_back(PersonRow(p, false));
   return Status::Ok();
 }
@@ -161,8 +162,8 @@ Result<std::optional<persons::Person>> Merge(Context& c, const std::string& othe
            Details({{"sourceDistinctId", other_id}, {"targetDistinctId", into_id}, {"eventUuid", c.uuid}}));
     return std::optional<persons::Person>();
   }
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> other, c.txn.FindByDistinctId(c.team_id, other_id));
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> into, c.txn.FindByDistinctId(c.team_id, into_id));
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> other, c.txn->FindByDistinctId(c.team_id, other_id));
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> into, c.txn->FindByDistinctId(c.team_id, into_id));
   if (!other && !into) {
     HEDGEROW_ASSIGN_OR_RETURN(persons::Person p, CreatePerson(c, updates, true, {into_id, other_id}));
     return std::optional<persons::Person>(std::move(p));
@@ -193,15 +194,15 @@ Result<std::optional<persons::Person>> Merge(Context& c, const std::string& othe
   target.created_at = std::min(target.created_at, other->created_at);
   target.is_identified = true;
   ++target.version;
-  HEDGEROW_ASSIGN_OR_RETURN(std::vector<persons::DistinctIdRow> moved, c.txn.DistinctIdsOf(other->id));
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<persons::DistinctIdRow> moved, c.txn->DistinctIdsOf(other->id));
   for (persons::DistinctIdRow& row : moved) {
     row.person_id = target.id;
     ++row.version;
-    HEDGEROW_RETURN_IF_ERROR(c.txn.SetDistinctId(row));
+    HEDGEROW_RETURN_IF_ERROR(c.txn->SetDistinctId(row));
     c.out.push_back(DistinctIdRow(row, target.uuid));
   }
-  HEDGEROW_RETURN_IF_ERROR(c.txn.Update(target));
-  HEDGEROW_RETURN_IF_ERROR(c.txn.Delete(other->id));
+  HEDGEROW_RETURN_IF_ERROR(c.txn->Update(target));
+  HEDGEROW_RETURN_IF_ERROR(c.txn->Delete(other->id));
   c.out.push_back(PersonRow(target, false));
   persons::Person deleted = *other;
   deleted.version += 100;
@@ -217,12 +218,12 @@ Status IdentifyGroup(Context& c, const Value& props) {
     key = it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : Serialize(it->value);
   }
   if (type.empty() || key.empty()) return Status::Ok();
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<int> index, c.txn.GroupTypeIndex(c.team_id, type, true));
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<int> index, c.txn->GroupTypeIndex(c.team_id, type, true));
   if (!index) {
     c.Warn("group_type_limit_exceeded", Details({{"groupType", type}, {"eventUuid", c.uuid}}));
     return Status::Ok();
   }
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Group> existing, c.txn.FindGroup(c.team_id, *index, key));
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Group> existing, c.txn->FindGroup(c.team_id, *index, key));
   persons::Group g = existing ? *existing : persons::Group{c.team_id, *index, key, "{}", c.timestamp, 0};
   std::string before = g.properties;
   if (auto it = props.FindMember("$group_set"); it != props.MemberEnd() && it->value.IsObject()) {
@@ -230,99 +231,52 @@ Status IdentifyGroup(Context& c, const Value& props) {
   }
   if (existing && g.properties == before) return Status::Ok();
   ++g.version;
-  HEDGEROW_RETURN_IF_ERROR(c.txn.UpsertGroup(g));
+  HEDGEROW_RETURN_IF_ERROR(c.txn->UpsertGroup(g));
   c.out.push_back(GroupRow(g));
   return Status::Ok();
 }
 
 }  // namespace
 
-Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
-  const int64_t received = NowMicros();
-  // Parsed in place in a padded copy (see capture/events.cc): no string is copied twice.
+// One message between the two phases. The documents are parsed in place inside `buffer`,
+// which never moves (the state lives behind a unique_ptr).
+struct PreparedEvent::State {
+  std::string_view message;  // the caller keeps it alive until Finish
   std::string buffer;
-  buffer.reserve(message.size() + 16);
-  buffer.append(message);
-  buffer.append(16, '\0');
-  Document msg;
-  msg.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buffer.data());
-  if (msg.HasParseError() || !msg.IsObject()) {
-    out.push_back(DeadLetterRow(0, message, "message is not a JSON object", received));
-    return Status::Ok();
-  }
-  std::optional<Team> team = teams_(Str(msg, "token"));
-  if (!team) return Status::Ok();  // unknown token: dropped, as PostHog does
+  // One small pool for both documents: values of a message take a few KB, and a batch keeps
+  // thousands of prepared events alive (rapidjson's default chunk is 64 KB per document).
+  rapidjson::MemoryPoolAllocator<> pool{kPoolChunkBytes};
+  Document msg{&pool};
+  Document ev{&pool};
+  std::vector<OutputRow> rows;  // every row of this event, in emission order
+  Context c{nullptr, rows};
+  std::optional<Team> team;
+  int64_t received = 0;
+  enum class Next { kDone, kApps, kPersons } next = Next::kDone;
+  bool personless = false;
+  std::string properties_json;  // the normalized properties, serialized
+  std::string elements_chain;
+};
 
-  Document ev;
-  std::string_view data = Str(msg, "data");
-  if (data.empty()) {
-    out.push_back(DeadLetterRow(team->id, message, "message has no data", received));
-    return Status::Ok();
-  }
-  // `data` is NUL-terminated inside `buffer` (insitu strings are): parse it in place too.
-  ev.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(const_cast<char*>(data.data()));
-  std::string_view name = Str(ev, "event");
-  if (ev.HasParseError() || !ev.IsObject() || name.empty()) {
-    out.push_back(DeadLetterRow(team->id, message, "data is not an event object with a name", received));
-    return Status::Ok();
-  }
-  std::optional<int64_t> now = ParseIso8601Micros(Str(msg, "now"));
-  Context c{txn, out, team->id, now.value_or(received)};
-  c.event = TruncateChars(name, kMaxEventNameChars);
-  c.distinct_id = std::string(Str(msg, "distinct_id"));
-  c.uuid = std::string(Str(msg, "uuid"));
-  if (!Uuid::Parse(c.uuid)) {
-    out.push_back(DeadLetterRow(team->id, message, "message has no valid uuid", received));
-    return Status::Ok();
-  }
-  if (c.distinct_id.empty() || CountChars(c.distinct_id) > kMaxDistinctIdChars) {
-    c.Warn("skipping_event_invalid_distinct_id", Details({{"distinctId", TruncateChars(c.distinct_id, 100)},
-                                                          {"eventUuid", c.uuid}}));
-    return Status::Ok();
-  }
+PreparedEvent::PreparedEvent() : state_(std::make_unique<State>()) {}
+PreparedEvent::~PreparedEvent() = default;
+PreparedEvent::PreparedEvent(PreparedEvent&&) noexcept = default;
+PreparedEvent& PreparedEvent::operator=(PreparedEvent&&) noexcept = default;
 
-  // Normalize (1): properties is an object.
-  auto& a = ev.GetAllocator();
-  if (!ev.HasMember("properties") || !ev["properties"].IsObject()) {
-    Erase(ev, "properties");
-    ev.AddMember("properties", Value(rapidjson::kObjectType), a);
-  }
+namespace {
 
-  // Personless events never touch persons (ingestion.md §2).
-  const Value& raw_props = ev["properties"];
-  const bool personless =
-      raw_props.HasMember("$process_person_profile") && raw_props["$process_person_profile"].IsFalse();
-  if (personless && (c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously" ||
-                     c.event == "$groupidentify")) {
-    c.Warn("invalid_event_when_process_person_profile_is_false",
-           Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
-    return Status::Ok();
-  }
+using State = PreparedEvent::State;
 
-  // Apps, in order; one that fails leaves the event as it was before it (like PostHog).
-  if (team->apps) {
-    AppEnv env{txn, c.team_id, c.distinct_id};
-    for (const auto& app : team->apps->apps) {
-      Document before;
-      before.CopyFrom(ev, before.GetAllocator());
-      Result<AppOutcome> outcome = app->Apply(ev, env);
-      if (!outcome.ok()) {
-        ev.Swap(before);
-        c.Warn("app_error", Details({{"app", app->kind()}, {"error", outcome.status().message()}, {"eventUuid", c.uuid}}));
-        continue;
-      }
-      if (*outcome == AppOutcome::kDrop) return Status::Ok();
-    }
-    std::string_view renamed = Str(ev, "event");
-    if (renamed.empty()) {
-      out.push_back(DeadLetterRow(team->id, message, "an app left the event without a name", received));
-      return Status::Ok();
-    }
-    c.event = TruncateChars(renamed, kMaxEventNameChars);
-  }
-  const bool merge_event = c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously";
+void DeadLetter(State& s, int64_t team_id, const char* error) {
+  s.rows.push_back(DeadLetterRow(team_id, s.message, error, s.received));
+  s.next = State::Next::kDone;
+}
 
-  // Normalize (2): top-level $set/$set_once join the properties; $ip from capture.
+// After the apps: top-level $set/$set_once join the properties, $ip from capture, the
+// timestamp, elements_chain; then the properties are final and serialized.
+void Normalize(State& s) {
+  Context& c = s.c;
+  Document& ev = s.ev;
   auto& alloc = ev.GetAllocator();
   if (!ev.HasMember("properties") || !ev["properties"].IsObject()) {
     Erase(ev, "properties");
@@ -342,9 +296,9 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
       target.AddMember(Value(m.name, alloc), Value(m.value, alloc), alloc);
     }
   }
-  if (team->anonymize_ips) {
+  if (s.team->anonymize_ips) {
     Erase(props, "$ip");
-  } else if (std::string_view ip = Str(msg, "ip"); !ip.empty() && !props.HasMember("$ip")) {
+  } else if (std::string_view ip = Str(s.msg, "ip"); !ip.empty() && !props.HasMember("$ip")) {
     props.AddMember("$ip", Value(ip.data(), static_cast<rapidjson::SizeType>(ip.size()), alloc), alloc);
   }
 
@@ -354,7 +308,7 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
     timestamp = ev["timestamp"].IsString() ? Str(ev, "timestamp") : std::string_view("invalid");
   }
   bool ignore_sent_at = props.HasMember("$ignore_sent_at") && props["$ignore_sent_at"].IsTrue();
-  if (std::string_view s = Str(msg, "sent_at"); !s.empty() && !ignore_sent_at) sent_at = s;
+  if (std::string_view sent = Str(s.msg, "sent_at"); !sent.empty() && !ignore_sent_at) sent_at = sent;
   std::optional<int64_t> offset;
   if (ev.HasMember("offset") && ev["offset"].IsNumber()) offset = static_cast<int64_t>(ev["offset"].GetDouble());
   EventTime when = ComputeEventTime(c.now, timestamp, sent_at, offset);
@@ -364,11 +318,128 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   }
 
   // elements_chain: the SDK's string, else built from $elements.
-  std::string elements_chain(Str(props, "$elements_chain"));
+  s.elements_chain = std::string(Str(props, "$elements_chain"));
   if (auto it = props.FindMember("$elements"); it != props.MemberEnd()) {
-    if (elements_chain.empty()) elements_chain = ElementsChain(it->value);
+    if (s.elements_chain.empty()) s.elements_chain = ElementsChain(it->value);
     Erase(props, "$elements");
   }
+  s.properties_json = Serialize(props);
+  s.next = State::Next::kPersons;
+}
+
+}  // namespace
+
+PreparedEvent EventProcessor::Prepare(std::string_view message) const {
+  PreparedEvent prepared;
+  State& s = *prepared.state_;
+  s.message = message;
+  s.received = NowMicros();
+  // Parsed in place in a padded copy (see capture/events.cc): no string is copied twice.
+  s.buffer.reserve(message.size() + 16);
+  s.buffer.append(message);
+  s.buffer.append(16, '\0');
+  Document& msg = s.msg;
+  msg.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(s.buffer.data());
+  if (msg.HasParseError() || !msg.IsObject()) {
+    DeadLetter(s, 0, "message is not a JSON object");
+    return prepared;
+  }
+  s.team = teams_(Str(msg, "token"));
+  if (!s.team) return prepared;  // unknown token: dropped, as PostHog does
+
+  Document& ev = s.ev;
+  std::string_view data = Str(msg, "data");
+  if (data.empty()) {
+    DeadLetter(s, s.team->id, "message has no data");
+    return prepared;
+  }
+  // `data` is NUL-terminated inside `buffer` (insitu strings are): parse it in place too.
+  ev.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(const_cast<char*>(data.data()));
+  std::string_view name = Str(ev, "event");
+  if (ev.HasParseError() || !ev.IsObject() || name.empty()) {
+    DeadLetter(s, s.team->id, "data is not an event object with a name");
+    return prepared;
+  }
+  std::optional<int64_t> now = ParseIso8601Micros(Str(msg, "now"));
+  Context& c = s.c;
+  c.team_id = s.team->id;
+  c.now = now.value_or(s.received);
+  c.event = TruncateChars(name, kMaxEventNameChars);
+  c.distinct_id = std::string(Str(msg, "distinct_id"));
+  c.uuid = std::string(Str(msg, "uuid"));
+  if (!Uuid::Parse(c.uuid)) {
+    DeadLetter(s, s.team->id, "message has no valid uuid");
+    return prepared;
+  }
+  if (c.distinct_id.empty() || CountChars(c.distinct_id) > kMaxDistinctIdChars) {
+    c.Warn("skipping_event_invalid_distinct_id", Details({{"distinctId", TruncateChars(c.distinct_id, 100)},
+                                                          {"eventUuid", c.uuid}}));
+    return prepared;
+  }
+
+  // Normalize (1): properties is an object.
+  if (!ev.HasMember("properties") || !ev["properties"].IsObject()) {
+    Erase(ev, "properties");
+    ev.AddMember("properties", Value(rapidjson::kObjectType), ev.GetAllocator());
+  }
+
+  // Personless events never touch persons (ingestion.md §2).
+  const Value& raw_props = ev["properties"];
+  s.personless = raw_props.HasMember("$process_person_profile") && raw_props["$process_person_profile"].IsFalse();
+  if (s.personless && (c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously" ||
+                       c.event == "$groupidentify")) {
+    c.Warn("invalid_event_when_process_person_profile_is_false",
+           Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
+    return prepared;
+  }
+  // Apps may read persons state (first_time_event), so they wait for the transaction.
+  if (s.team->apps) {
+    s.next = State::Next::kApps;
+    return prepared;
+  }
+  Normalize(s);
+  return prepared;
+}
+
+Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
+  State& s = *prepared.state_;
+  Context& c = s.c;
+  c.txn = &txn;
+  // Whatever happens next, the rows so far (and those below) go out in emission order.
+  struct Emit {
+    State& s;
+    std::vector<OutputRow>& out;
+    ~Emit() {
+      for (OutputRow& r : s.rows) out.push_back(std::move(r));
+      s.rows.clear();
+    }
+  } emit{s, out};
+  if (s.next == State::Next::kApps) {
+    // Apps, in order; one that fails leaves the event as it was before it (like PostHog).
+    Document& ev = s.ev;
+    AppEnv env{txn, c.team_id, c.distinct_id};
+    for (const auto& app : s.team->apps->apps) {
+      Document before;
+      before.CopyFrom(ev, before.GetAllocator());
+      Result<AppOutcome> outcome = app->Apply(ev, env);
+      if (!outcome.ok()) {
+        ev.Swap(before);
+        c.Warn("app_error", Details({{"app", app->kind()}, {"error", outcome.status().message()}, {"eventUuid", c.uuid}}));
+        continue;
+      }
+      if (*outcome == AppOutcome::kDrop) return Status::Ok();
+    }
+    std::string_view renamed = Str(ev, "event");
+    if (renamed.empty()) {
+      DeadLetter(s, s.team->id, "an app left the event without a name");
+      return Status::Ok();
+    }
+    c.event = TruncateChars(renamed, kMaxEventNameChars);
+    Normalize(s);
+  }
+  if (s.next != State::Next::kPersons) return Status::Ok();
+  const bool merge_event = c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously";
+  Value& props = s.ev["properties"];
 
   // Groups.
   std::string group_columns[kMaxGroups];
@@ -389,7 +460,7 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   // Persons.
   persons::Person person;
   std::string person_mode = "full";
-  if (personless) {
+  if (s.personless) {
     person_mode = "propertyless";
     HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::Person> existing, txn.FindByDistinctId(c.team_id, c.distinct_id));
     person.uuid = existing ? existing->uuid : Uuid::V5(kPersonNamespace, fmt::format("{}:{}", c.team_id, c.distinct_id));
@@ -418,7 +489,7 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   // The events row, built by hand: its two JSON-in-a-string columns (properties and
   // person_properties) are most of it, and AppendJsonString escapes them in one pass.
   std::string row;
-  row.reserve(512 + 2 * (person.properties.size() + data.size()));
+  row.reserve(512 + 2 * (person.properties.size() + s.properties_json.size()));
   auto put = [&row](const char* key, std::string_view v) {
     row += row.empty() ? "{\"" : ",\"";
     row += key;
@@ -427,11 +498,11 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   };
   put("uuid", c.uuid);
   put("event", c.event);
-  put("properties", Serialize(props));
+  put("properties", s.properties_json);
   put("timestamp", FormatClickHouseDateTime64(c.timestamp));
   row += ",\"team_id\":" + std::to_string(c.team_id);
   put("distinct_id", c.distinct_id);
-  put("elements_chain", elements_chain);
+  put("elements_chain", s.elements_chain);
   put("created_at", FormatClickHouseDateTime64(c.now));
   put("person_id", person.uuid.ToString());
   put("person_properties", person.properties);
@@ -440,8 +511,14 @@ Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn
   static const char* kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
   for (int i = 0; i < kMaxGroups; ++i) put(kGroupColumns[i], group_columns[i]);
   row += '}';
-  out.push_back({"clickhouse_events_json", c.uuid, std::move(row)});
+  s.rows.push_back({"clickhouse_events_json", c.uuid, std::move(row)});
   return Status::Ok();
+}
+
+
+Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
+  PreparedEvent prepared = Prepare(message);
+  return Finish(prepared, txn, out);
 }
 
 }  // namespace hedgerow::ingest

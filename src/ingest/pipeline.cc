@@ -2,6 +2,8 @@
 
 
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "hedgerow/common/log.h"
@@ -145,18 +147,26 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
                             log_->Fetch(topic, partition, committed, options_.max_batch_records, 16 << 20, wait));
   if (batch.records.empty()) return size_t{0};
 
+  // Outside the persons lock: the overflow decision and the first phase of every event,
+  // so that one worker prepares its batch while another holds the transaction.
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::optional<PreparedEvent>> prepared(batch.records.size());
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const log::Record& r = batch.records[i].record;
+    if (options_.overflow_topic.empty() || TakeToken(r.key, now)) prepared[i] = processor_.Prepare(r.value);
+  }
   std::vector<OutputRow> rows;
   log::Offset next = batch.records.back().offset + 1;
   {
     HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
-    auto now = std::chrono::steady_clock::now();
-    for (const log::StoredRecord& r : batch.records) {
-      if (!options_.overflow_topic.empty() && !TakeToken(r.record.key, now)) {
-        rows.push_back({options_.overflow_topic, r.record.key, r.record.value});
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (!prepared[i]) {
+        const log::Record& r = batch.records[i].record;
+        rows.push_back({options_.overflow_topic, r.key, r.value});
         overflowed_.Inc();
         continue;
       }
-      HEDGEROW_RETURN_IF_ERROR(processor_.Process(r.record.value, *txn, rows));
+      HEDGEROW_RETURN_IF_ERROR(processor_.Finish(*prepared[i], *txn, rows));
     }
     HEDGEROW_RETURN_IF_ERROR(txn->SetApplied(topic, partition, next, EncodeRows(rows)));
     HEDGEROW_RETURN_IF_ERROR(txn->Commit());

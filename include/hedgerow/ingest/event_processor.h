@@ -30,6 +30,22 @@ struct OutputRow {
   std::string value;
 };
 
+class EventProcessor;
+
+// A message after the steps that need no persons state (EventProcessor::Prepare). Opaque.
+class PreparedEvent {
+ public:
+  ~PreparedEvent();
+  PreparedEvent(PreparedEvent&&) noexcept;
+  PreparedEvent& operator=(PreparedEvent&&) noexcept;
+  struct State;
+
+ private:
+  friend class EventProcessor;
+  PreparedEvent();
+  std::unique_ptr<State> state_;
+};
+
 // The steps of PostHog's ingestion pipeline for one message of events_plugin_ingestion
 // (ingestion.md §2-§7): team, personless rules, normalization, timestamp, persons and
 // merges, groups, and the events row. Deterministic from (message, persons state), so a
@@ -43,6 +59,13 @@ class EventProcessor {
   // illegal distinct id, ...) is not an error: it yields warning or dead-letter rows.
   // Errors are outages of the person store only, and the caller retries the batch.
   Status Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const;
+
+  // Process in two phases, so that the work needing no persons state (parsing, validation,
+  // normalization, timestamps, elements_chain, serializing the properties) runs outside the
+  // persons transaction, where pipeline workers overlap it. `message` must outlive Finish.
+  // Finish appends exactly the rows Process would, in the same order.
+  PreparedEvent Prepare(std::string_view message) const;
+  Status Finish(PreparedEvent& event, persons::PersonTxn& txn, std::vector<OutputRow>& out) const;
 
  private:
   TeamResolver teams_;
