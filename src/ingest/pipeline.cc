@@ -130,6 +130,7 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
   const std::string& topic = options_.input_topic;
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed_opt, log_->Committed(options_.group, topic, partition));
   log::Offset committed = committed_opt.value_or(0);
+  log::Offset from = committed;
   {
     HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
     HEDGEROW_ASSIGN_OR_RETURN(uint64_t applied, txn->AppliedOffset(topic, partition));
@@ -142,9 +143,16 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
       LogInfo("ingest", "re-sent rows of an applied batch", {{"partition", partition}, {"next_offset", applied}});
       return static_cast<size_t>(applied - committed);
     }
+    // persons.sqlite is behind the log (restored from a backup, or lost commits): process
+    // again from what it holds.
+    if (applied < committed) {
+      LogWarn("ingest", "persons behind the committed offset; re-processing",
+              {{"partition", partition}, {"applied", applied}, {"committed", committed}});
+      from = applied;
+    }
   }
   HEDGEROW_ASSIGN_OR_RETURN(log::FetchResult batch,
-                            log_->Fetch(topic, partition, committed, options_.max_batch_records, 16 << 20, wait));
+                            log_->Fetch(topic, partition, from, options_.max_batch_records, 16 << 20, wait));
   if (batch.records.empty()) return size_t{0};
 
   // Outside the persons lock: the overflow decision and the first phase of every event,

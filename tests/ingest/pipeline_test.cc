@@ -175,3 +175,37 @@ TEST_CASE("person writes of a batch reach SQLite once, at commit, and survive a 
   CHECK((*p)->is_identified);
   CHECK((*txn)->DistinctIdsOf((*p)->id)->size() == 2);
 }
+
+TEST_CASE("when persons.sqlite lost commits the log kept, the batches are processed again, same rows", "[ingest]") {
+  Env env;
+  env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
+  env.Capture("b", "u1", R"({\"$set\":{\"x\":2}})");
+  auto pipeline = env.MakePipeline();
+  REQUIRE(*pipeline->RunOnce(0, std::chrono::milliseconds(0)) == 2);
+  auto first = env.log->Fetch("clickhouse_person", 0, 0, 100, 1 << 20);
+  REQUIRE(first.ok());
+  // persons.sqlite as it was before the batch (a restored backup): its transaction is gone.
+  {
+    auto txn = env.persons->Begin();
+    REQUIRE((*txn)->SetApplied("events_plugin_ingestion", 0, 0, "").ok());
+    auto person = (*txn)->FindByDistinctId(1, "u1");
+    REQUIRE(person->has_value());
+    REQUIRE((*txn)->Delete((*person)->id).ok());
+    REQUIRE((*txn)->Commit().ok());
+  }
+  env.persons.reset();
+  env.persons = std::move(persons::PersonStore::Open(env.dir.File("persons.sqlite"))).value();
+  pipeline = env.MakePipeline();
+  REQUIRE(*pipeline->RunOnce(0, std::chrono::milliseconds(0)) == 2);
+  CHECK(env.log->Committed("ingestion", "events_plugin_ingestion", 0)->value() == 2);
+  auto again = env.log->Fetch("clickhouse_person", 0, first->records.size(), 100, 1 << 20);
+  REQUIRE(again.ok());
+  REQUIRE(again->records.size() == first->records.size());
+  for (size_t i = 0; i < first->records.size(); ++i) CHECK(again->records[i].record.value == first->records[i].record.value);
+  CHECK(env.Count("clickhouse_events_json") == 4);  // each event twice, identical but for nothing the store keys on
+  auto txn = env.persons->Begin();
+  auto person = (*txn)->FindByDistinctId(1, "u1");
+  REQUIRE(person->has_value());
+  CHECK((*person)->version == 1);
+  CHECK((*person)->properties == R"({"x":2})");
+}

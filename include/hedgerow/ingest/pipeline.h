@@ -45,6 +45,9 @@ struct PipelineOptions {
 // A crash after 1 and before 2 leaves applied > committed; the next run re-sends the outbox
 // instead of re-processing, so no update is applied twice and no row is lost. Rows re-sent
 // are identical, so the store's dedup on their keys absorbs any duplicate.
+// If persons.sqlite is behind the log (applied < committed: restored from a backup, or
+// commits lost), the batches after `applied` are processed again on the state it kept
+// (processing is deterministic), re-emitting the same rows.
 // Thread-safe; Start/Stop from one thread. The log and store must outlive the pipeline.
 class Pipeline {
  public:
