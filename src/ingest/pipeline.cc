@@ -14,34 +14,49 @@ namespace {
 
 }  // namespace
 
-std::string EncodeRows(const std::vector<OutputRow>& rows) {
-  // The log's own batch format, LZ4-compressed: the outbox is written with every batch, and
-  // rows compress several times over.
-  std::vector<log::Record> records(rows.size());
-  std::vector<const log::Record*> pointers;
-  pointers.reserve(rows.size());
+std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows) {
+  std::vector<log::OutgoingRecord> records(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    records[i].key = rows[i].key;
-    records[i].value = rows[i].value;
-    records[i].headers = {{"topic", rows[i].topic}};
-    pointers.push_back(&records[i]);
+    records[i].topic = std::move(rows[i].topic);
+    records[i].record.key = std::move(rows[i].key);
+    records[i].record.value = std::move(rows[i].value);
   }
-  return log::EncodeBatch(pointers, log::Codec::kLz4);
+  rows.clear();
+  return records;
 }
 
-Result<std::vector<OutputRow>> DecodeRows(std::string_view data) {
-  if (data.empty()) return std::vector<OutputRow>();
+std::string EncodeOutbox(std::vector<log::OutgoingRecord>& records) {
+  // The log's own batch format, LZ4-compressed: the outbox is written with every batch, and
+  // rows compress several times over. Each record's topic rides in a header for the
+  // encoding only, so the rows themselves are never copied.
+  std::vector<const log::Record*> pointers;
+  pointers.reserve(records.size());
+  for (log::OutgoingRecord& r : records) {
+    r.record.headers.emplace_back("topic", r.topic);
+    pointers.push_back(&r.record);
+  }
+  std::string encoded = log::EncodeBatch(pointers, log::Codec::kLz4);
+  for (log::OutgoingRecord& r : records) r.record.headers.pop_back();
+  return encoded;
+}
+
+Result<std::vector<log::OutgoingRecord>> DecodeOutbox(std::string_view data) {
+  if (data.empty()) return std::vector<log::OutgoingRecord>();
   Result<std::vector<log::Record>> records = log::DecodeBatch(data);
   if (!records.ok()) return Status::Corruption("ingest: the persons outbox is malformed: " + records.status().message());
-  std::vector<OutputRow> rows;
-  rows.reserve(records->size());
+  std::vector<log::OutgoingRecord> out;
+  out.reserve(records->size());
   for (log::Record& r : *records) {
-    if (r.headers.size() != 1 || r.headers[0].first != "topic") {
+    if (r.headers.empty() || r.headers.back().first != "topic") {
       return Status::Corruption("ingest: the persons outbox holds a row without its topic");
     }
-    rows.push_back({std::move(r.headers[0].second), std::move(r.key), std::move(r.value)});
+    log::OutgoingRecord o;
+    o.topic = std::move(r.headers.back().second);
+    r.headers.pop_back();
+    o.record = std::move(r);
+    out.push_back(std::move(o));
   }
-  return rows;
+  return out;
 }
 
 Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore* persons, EventProcessor processor,
@@ -113,16 +128,7 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
   }
 }
 
-Status Pipeline::Deliver(uint32_t partition, const std::vector<OutputRow>& rows, log::Offset next) {
-  std::vector<log::OutgoingRecord> records;
-  records.reserve(rows.size());
-  for (const OutputRow& r : rows) {
-    log::OutgoingRecord rec;
-    rec.topic = r.topic;
-    rec.record.key = r.key;
-    rec.record.value = r.value;
-    records.push_back(std::move(rec));
-  }
+Status Pipeline::Deliver(uint32_t partition, std::vector<log::OutgoingRecord> records, log::Offset next) {
   return log_->AppendAndWait(std::move(records), {{options_.group, options_.input_topic, partition, next}}).status();
 }
 
@@ -137,9 +143,9 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
     if (applied > committed) {
       // A batch's person updates are committed but its rows never reached the log.
       HEDGEROW_ASSIGN_OR_RETURN(std::string outbox, txn->Outbox(topic, partition));
-      HEDGEROW_ASSIGN_OR_RETURN(std::vector<OutputRow> rows, DecodeRows(outbox));
+      HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::OutgoingRecord> records, DecodeOutbox(outbox));
       txn.reset();
-      HEDGEROW_RETURN_IF_ERROR(Deliver(partition, rows, applied));
+      HEDGEROW_RETURN_IF_ERROR(Deliver(partition, std::move(records), applied));
       LogInfo("ingest", "re-sent rows of an applied batch", {{"partition", partition}, {"next_offset", applied}});
       return static_cast<size_t>(applied - committed);
     }
@@ -164,6 +170,7 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
     if (options_.overflow_topic.empty() || TakeToken(r.key, now)) prepared[i] = processor_.Prepare(r.value);
   }
   std::vector<OutputRow> rows;
+  std::vector<log::OutgoingRecord> records;
   log::Offset next = batch.records.back().offset + 1;
   {
     HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
@@ -176,10 +183,11 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
       }
       HEDGEROW_RETURN_IF_ERROR(processor_.Finish(*prepared[i], *txn, rows));
     }
-    HEDGEROW_RETURN_IF_ERROR(txn->SetApplied(topic, partition, next, EncodeRows(rows)));
+    records = ToRecords(std::move(rows));
+    HEDGEROW_RETURN_IF_ERROR(txn->SetApplied(topic, partition, next, EncodeOutbox(records)));
     HEDGEROW_RETURN_IF_ERROR(txn->Commit());
   }
-  HEDGEROW_RETURN_IF_ERROR(Deliver(partition, rows, next));
+  HEDGEROW_RETURN_IF_ERROR(Deliver(partition, std::move(records), next));
   events_processed_.Inc(batch.records.size());
   batches_.Inc();
   return batch.records.size();

@@ -66,7 +66,7 @@ class Pipeline {
 
  private:
   void WorkerLoop(size_t worker, uint32_t partitions);
-  Status Deliver(uint32_t partition, const std::vector<OutputRow>& rows, log::Offset next);
+  Status Deliver(uint32_t partition, std::vector<log::OutgoingRecord> records, log::Offset next);
 
   // Takes one token of `key`'s bucket; false when it is empty.
   bool TakeToken(const std::string& key, std::chrono::steady_clock::time_point now);
@@ -88,8 +88,10 @@ class Pipeline {
   std::vector<std::thread> workers_;
 };
 
-// The outbox's encoding of rows (a log record batch, topic in a header).
-std::string EncodeRows(const std::vector<OutputRow>& rows);
-Result<std::vector<OutputRow>> DecodeRows(std::string_view data);
+// Rows as log records (the strings are moved, not copied).
+std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows);
+// The outbox's encoding of records (a log record batch, each topic in a header).
+std::string EncodeOutbox(std::vector<log::OutgoingRecord>& records);
+Result<std::vector<log::OutgoingRecord>> DecodeOutbox(std::string_view data);
 
 }  // namespace hedgerow::ingest
