@@ -52,6 +52,10 @@ std::vector<OptionSpec> ServeOptions() {
       {.name = "read-timeout-ms", .section = "http", .default_value = "30000",
        .help = "time allowed to send a request's header, and again its body", .type = OptionType::kInt,
        .min = 100, .max = 3600000, .value_name = "MS"},
+      {.name = "apps", .section = "apps", .default_value = "",
+       .help = "per-project apps as JSON, replacing each listed project's apps at start: "
+               "{\"1\":[{\"kind\":\"property_remover\",\"config\":{\"properties\":[\"$ip\"]}}]}",
+       .value_name = "JSON"},
       {.name = "shards", .section = "store", .default_value = "2",
        .help = "events shards (sipHash64(distinct_id) % N); fixed once a data dir has data", .type = OptionType::kInt,
        .min = 1, .max = 64, .value_name = "N"},
@@ -82,6 +86,7 @@ int RunServe(const std::vector<std::string>& args) {
   options.project_token = config->GetString("project-token");
   options.personal_api_key = config->GetString("personal-api-key");
   options.shards = static_cast<uint32_t>(config->GetInt("shards"));
+  options.apps = config->GetString("apps");
   options.api.name = "api";
   options.api.listen = config->GetHostPort("listen");
   options.api.io_threads = static_cast<size_t>(config->GetInt("io-threads"));

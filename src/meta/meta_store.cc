@@ -183,6 +183,26 @@ Status MetaStore::RemoveApp(int64_t app_id) {
   return Status::Ok();
 }
 
+Status MetaStore::ReplaceApps(int64_t project_id, const std::vector<AppConfig>& apps) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> project, QueryProject("id", {}, project_id));
+  if (!project) return Status::NotFound(fmt::format("meta: no project {}", project_id));
+  SqliteTransaction txn(*db_);
+  HEDGEROW_RETURN_IF_ERROR(txn.Begin());
+  HEDGEROW_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM apps WHERE project_id = ?"));
+  HEDGEROW_RETURN_IF_ERROR(del.Bind(1, project_id).Run());
+  HEDGEROW_ASSIGN_OR_RETURN(auto insert,
+                            db_->Prepare("INSERT INTO apps (project_id, position, kind, config) VALUES (?, ?, ?, ?)"));
+  for (size_t i = 0; i < apps.size(); ++i) {
+    insert.Reset();
+    HEDGEROW_RETURN_IF_ERROR(
+        insert.Bind(1, project_id).Bind(2, static_cast<int64_t>(i + 1)).Bind(3, apps[i].kind).Bind(4, apps[i].config).Run());
+  }
+  HEDGEROW_RETURN_IF_ERROR(txn.Commit());
+  ++local_changes_;
+  return Status::Ok();
+}
+
 Result<int64_t> MetaStore::ChangeCounter() {
   std::lock_guard<std::mutex> lock(mu_);
   HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("PRAGMA data_version"));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "apps_config.h"
 #include "hedgerow/server/data_dir_lock.h"
 #include "hedgerow/common/log.h"
 #include "process_stats.h"
@@ -34,6 +35,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (boot.added_personal_api_key) {
     LogInfo("server", "stored personal API key", {{"personal_api_key", options.personal_api_key}});
   }
+
+  if (!options.apps.empty()) HEDGEROW_RETURN_IF_ERROR(ApplyAppsConfig(*s->meta_, options.apps));
 
   log::LogOptions log_options;
   log_options.dir = (std::filesystem::path(options.data_dir) / "log").string();

@@ -105,6 +105,9 @@ TEST_CASE("a bad flag, variable or config file gives one error line and exit cod
   CHECK(code == 2);
   CHECK(err == "hedgerow: config: --project-token must not contain spaces or control characters\n");
 
+  std::tie(code, err) = Run(ServeArgs(dir, {"--apps", R"({"1":[{"kind":"nope"}]})"}));
+  CHECK(code == 2);
+  CHECK(err.find("hedgerow: apps: project 1, app 1 (nope)") != std::string::npos);
   std::tie(code, err) = Run({kBinary, "serve", "--no-such-flag"});
   CHECK(code == 2);
   std::tie(code, err) = Run({kBinary, "frobnicate"});

@@ -1,4 +1,5 @@
 #include "hedgerow/server/server.h"
+#include "hedgerow/meta/meta_store.h"
 
 #include <catch2/catch.hpp>
 
@@ -107,4 +108,37 @@ TEST_CASE("events captured over HTTP reach the store's events, person and distin
   REQUIRE(metrics);
   CHECK(metrics->body.find("hedgerow_store_parts{table=\"events\"}") != std::string::npos);
   CHECK(HttpRequest((*s)->api_port(), "GET", "/_readiness")->body.find("\"store\":\"ok\"") != std::string::npos);
+}
+
+TEST_CASE("the apps option makes a project's apps exactly its list, and refuses bad entries whole", "[server]") {
+  TempDir dir;
+  auto options = Options(dir);
+  options.apps = R"({"1":[{"kind":"property_remover","config":{"properties":["$ip"]}},{"kind":"taxonomy","config":{"style":"snake_case"}}]})";
+  {
+    auto s = server::Server::Start(options);
+    REQUIRE(s.ok());
+  }
+  auto meta = meta::MetaStore::Open(dir.File("data/meta.sqlite"));
+  REQUIRE(meta.ok());
+  auto apps = (*meta)->Apps(1);
+  REQUIRE(apps.ok());
+  REQUIRE(apps->size() == 2);
+  CHECK((*apps)[0].kind == "property_remover");
+  CHECK((*apps)[0].config == R"({"properties":["$ip"]})");
+  CHECK((*apps)[1].kind == "taxonomy");
+  meta->reset();
+
+  for (const char* bad : {R"({"1":[{"kind":"no_such_app"}]})", R"({"1":[{"kind":"property_remover","config":{}}]})",
+                          R"({"7":[]})", R"({"x":[]})", "[]", "{"}) {
+    INFO(bad);
+    options.apps = bad;
+    auto s = server::Server::Start(options);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == StatusCode::kInvalidArgument);
+    CHECK(s.status().message().rfind("apps: ", 0) == 0);
+  }
+  options.apps = R"({"1":[]})";
+  REQUIRE(server::Server::Start(options).ok());
+  meta = meta::MetaStore::Open(dir.File("data/meta.sqlite"));
+  CHECK((*meta)->Apps(1)->empty());
 }

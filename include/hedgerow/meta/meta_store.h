@@ -73,6 +73,9 @@ class MetaStore {
   Status AddApp(AppConfig& app);
   // kNotFound when no app has this id.
   Status RemoveApp(int64_t app_id);
+  // Makes `apps` (kind and config each) the project's apps, in that order, in one
+  // transaction: the declarative form a config file gives. kNotFound for an unknown project.
+  Status ReplaceApps(int64_t project_id, const std::vector<AppConfig>& apps);
   // Changes whenever this or another process changed meta.sqlite (SQLite's data_version plus
   // this process's own writes): a cheap way for caches to know when to reload.
   Result<int64_t> ChangeCounter();

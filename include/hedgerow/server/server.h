@@ -21,6 +21,9 @@ struct ServerOptions {
   std::string data_dir = "./data";
   std::string project_token;     // used only on the first start of a data dir
   std::string personal_api_key;  // added if not yet known
+  // Per-project apps as JSON ({"1": [{"kind": ..., "config": {...}}]}); each listed
+  // project's apps are replaced at start. Empty: apps stay as meta.sqlite has them.
+  std::string apps;
   http::ServerOptions api;       // capture/API listener
   capture::CaptureOptions capture;
   std::chrono::milliseconds retention_interval{60000};
