@@ -486,32 +486,23 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, 
     }
   }
 
-  // The events row, built by hand: its two JSON-in-a-string columns (properties and
-  // person_properties) are most of it, and AppendJsonString escapes them in one pass.
-  std::string row;
-  row.reserve(512 + 2 * (person.properties.size() + s.properties_json.size()));
-  auto put = [&row](const char* key, std::string_view v) {
-    row += row.empty() ? "{\"" : ",\"";
-    row += key;
-    row += "\":";
-    AppendJsonString(row, v);
-  };
-  put("uuid", c.uuid);
-  put("event", c.event);
-  put("properties", s.properties_json);
-  put("timestamp", FormatClickHouseDateTime64(c.timestamp));
-  row += ",\"team_id\":" + std::to_string(c.team_id);
-  put("distinct_id", c.distinct_id);
-  put("elements_chain", s.elements_chain);
-  put("created_at", FormatClickHouseDateTime64(c.now));
-  put("person_id", person.uuid.ToString());
-  put("person_properties", person.properties);
-  put("person_created_at", FormatClickHouseDateTime64(person.created_at));
-  put("person_mode", person_mode);
+  // The events row.
+  RowWriter row(512 + (person.properties.size() + s.properties_json.size()) * 5 / 4);
+  row.Str("uuid", c.uuid)
+      .Str("event", c.event)
+      .Str("properties", s.properties_json)
+      .Time("timestamp", c.timestamp)
+      .Int("team_id", c.team_id)
+      .Str("distinct_id", c.distinct_id)
+      .Str("elements_chain", s.elements_chain)
+      .Time("created_at", c.now)
+      .Str("person_id", person.uuid.ToString())
+      .Str("person_properties", person.properties)
+      .Time("person_created_at", person.created_at)
+      .Str("person_mode", person_mode);
   static const char* kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
-  for (int i = 0; i < kMaxGroups; ++i) put(kGroupColumns[i], group_columns[i]);
-  row += '}';
-  s.rows.push_back({"clickhouse_events_json", c.uuid, std::move(row)});
+  for (int i = 0; i < kMaxGroups; ++i) row.Str(kGroupColumns[i], group_columns[i]);
+  s.rows.push_back({"clickhouse_events_json", c.uuid, row.Done()});
   return Status::Ok();
 }
 

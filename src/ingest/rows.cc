@@ -1,43 +1,40 @@
 #include "rows.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <fmt/format.h>
 
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/json.h"
 
 namespace hedgerow::ingest {
-namespace {
+void RowWriter::Key(const char* key) {
+  row_ += row_.empty() ? "{\"" : ",\"";
+  row_ += key;
+  row_ += "\":";
+}
 
-class RowWriter {
- public:
-  RowWriter() : writer_(buffer_) { writer_.StartObject(); }
-  RowWriter& Str(const char* key, std::string_view v) {
-    writer_.Key(key);
-    writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-    return *this;
-  }
-  RowWriter& Int(const char* key, int64_t v) {
-    writer_.Key(key);
-    writer_.Int64(v);
-    return *this;
-  }
-  RowWriter& Time(const char* key, int64_t micros) { return Str(key, FormatClickHouseDateTime64(micros)); }
-  std::string Done() {
-    writer_.EndObject();
-    return std::string(buffer_.GetString(), buffer_.GetSize());
-  }
+RowWriter& RowWriter::Str(const char* key, std::string_view value) {
+  Key(key);
+  AppendJsonString(row_, value);
+  return *this;
+}
 
- private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
-};
+RowWriter& RowWriter::Int(const char* key, int64_t value) {
+  Key(key);
+  row_ += fmt::format_int(value).c_str();
+  return *this;
+}
 
-}  // namespace
+RowWriter& RowWriter::Time(const char* key, int64_t micros) { return Str(key, FormatClickHouseDateTime64(micros)); }
+
+std::string RowWriter::Done() {
+  row_ += '}';
+  return std::move(row_);
+}
 
 OutputRow PersonRow(const persons::Person& p, bool is_deleted) {
   std::string id = p.uuid.ToString();
   return {"clickhouse_person", id,
-          RowWriter()
+          RowWriter(200 + p.properties.size() * 5 / 4)
               .Str("id", id)
               .Time("created_at", p.created_at)
               .Int("team_id", p.team_id)
@@ -61,7 +58,7 @@ OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uu
 
 OutputRow GroupRow(const persons::Group& g) {
   return {"clickhouse_groups", g.group_key,
-          RowWriter()
+          RowWriter(200 + g.properties.size() * 5 / 4)
               .Int("group_type_index", g.group_type_index)
               .Str("group_key", g.group_key)
               .Time("created_at", g.created_at)

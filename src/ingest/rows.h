@@ -12,6 +12,21 @@ namespace hedgerow::ingest {
 // The JSON rows of the clickhouse_* topics (ingestion.md §6). Timestamps are
 // "YYYY-MM-DD HH:MM:SS.ffffff" UTC, as ClickHouse's JSONEachRow input takes them.
 
+// Writes one flat JSON object straight into a string: most of a row is JSON-in-a-string
+// columns (properties), which AppendJsonString escapes in one pass. Keys are plain ASCII.
+class RowWriter {
+ public:
+  explicit RowWriter(size_t reserve = 256) { row_.reserve(reserve); }
+  RowWriter& Str(const char* key, std::string_view value);
+  RowWriter& Int(const char* key, int64_t value);
+  RowWriter& Time(const char* key, int64_t micros);
+  std::string Done();
+
+ private:
+  void Key(const char* key);
+  std::string row_;
+};
+
 OutputRow PersonRow(const persons::Person& person, bool is_deleted);
 OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid);
 OutputRow GroupRow(const persons::Group& group);
