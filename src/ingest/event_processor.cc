@@ -255,6 +255,7 @@ struct PreparedEvent::State {
   enum class Next { kDone, kApps, kPersons } next = Next::kDone;
   bool personless = false;
   std::string properties_json;  // the normalized properties, serialized
+  std::optional<PersonUpdates> updates;  // what the event does to its person
   std::string elements_chain;
 };
 
@@ -324,6 +325,7 @@ void Normalize(State& s) {
     Erase(props, "$elements");
   }
   s.properties_json = Serialize(props);
+  if (!s.personless) s.updates.emplace(props);
   s.next = State::Next::kPersons;
 }
 
@@ -467,7 +469,7 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, 
     person.properties = "{}";
     person.created_at = 0;
   } else {
-    PersonUpdates updates(props);
+    const PersonUpdates& updates = *s.updates;
     std::optional<persons::Person> merged;
     std::string other_id(c.event == "$identify" ? Str(props, "$anon_distinct_id") : merge_event ? Str(props, "alias") : "");
     if (!other_id.empty() && other_id != c.distinct_id) {

@@ -1,5 +1,7 @@
 #include "person_updates.h"
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -24,12 +26,15 @@ std::string Serialize(const Value& v) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-Document ParseObject(std::string_view text) {
-  Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) d.SetObject();
-  return d;
-}
+// A pool sized for the text: a person's properties parse into about twice their size.
+struct ParsedObject {
+  explicit ParsedObject(std::string_view text) : pool(std::max<size_t>(1024, text.size() * 2)), doc(&pool) {
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+  }
+  rapidjson::MemoryPoolAllocator<> pool;
+  Document doc;
+};
 
 // Sets `key` in `target` unless present (when `only_if_absent`) or always.
 void Put(Document& target, const Value& key, const Value& value, bool only_if_absent) {
@@ -84,7 +89,8 @@ std::string PersonUpdates::InitialProperties() const {
 }
 
 bool PersonUpdates::ApplyTo(std::string& properties) const {
-  Document d = ParseObject(properties);
+  ParsedObject parsed(properties);
+  Document& d = parsed.doc;
   bool changed = false;
   auto& a = d.GetAllocator();
   for (const auto& m : set_once_.GetObject()) {
@@ -116,8 +122,10 @@ bool PersonUpdates::ApplyTo(std::string& properties) const {
 }
 
 std::string MergeProperties(std::string_view base, std::string_view overlay) {
-  Document out = ParseObject(base);
-  Document top = ParseObject(overlay);
+  ParsedObject base_object(base);
+  ParsedObject overlay_object(overlay);
+  Document& out = base_object.doc;
+  Document& top = overlay_object.doc;
   for (const auto& m : top.GetObject()) Put(out, m.name, m.value, false);
   return Serialize(out);
 }

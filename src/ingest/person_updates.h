@@ -22,9 +22,11 @@ class PersonUpdates {
   bool ApplyTo(std::string& properties) const;
 
  private:
-  rapidjson::Document set_;
-  rapidjson::Document set_once_;
-  rapidjson::Document unset_;  // array of keys
+  // One small pool for the three documents (rapidjson's default is 64 KB each).
+  rapidjson::MemoryPoolAllocator<> pool_{1024};
+  rapidjson::Document set_{&pool_};
+  rapidjson::Document set_once_{&pool_};
+  rapidjson::Document unset_{&pool_};  // array of keys
 };
 
 // {...base, ...overlay} for two JSON object texts (a merge keeps the target's values).
