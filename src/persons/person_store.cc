@@ -141,6 +141,7 @@ Result<std::optional<Person>> PersonTxn::FindByDistinctId(int64_t team_id, std::
 Status PersonTxn::Insert(Person& person) {
   person.id = store_.next_person_id_++;  // a rolled-back insert leaves a harmless gap
   person_writes_[person.id] = person;
+  inserted_.insert(person.id);
   return Status::Ok();
 }
 
@@ -191,18 +192,31 @@ Status PersonTxn::Flush() {
     HEDGEROW_RETURN_IF_ERROR(del->Bind(1, id).Run());
   }
   for (const auto& [id, p] : person_writes_) {
-    HEDGEROW_ASSIGN_OR_RETURN(
-        SqliteStatement * upsert,
-        db_.Cached("INSERT INTO person (id, uuid, team_id, created_at, properties, is_identified, version) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, "
-                   "properties = excluded.properties, is_identified = excluded.is_identified, version = excluded.version"));
-    HEDGEROW_RETURN_IF_ERROR(upsert->Bind(1, p.id)
-                                 .Bind(2, p.uuid.ToString())
-                                 .Bind(3, p.team_id)
-                                 .Bind(4, p.created_at)
-                                 .Bind(5, p.properties)
-                                 .Bind(6, int64_t{p.is_identified ? 1 : 0})
-                                 .Bind(7, p.version)
+    // New persons are inserted; known ones updated in place by rowid, which touches no
+    // index (uuid and team_id never change).
+    if (inserted_.count(id)) {
+      HEDGEROW_ASSIGN_OR_RETURN(
+          SqliteStatement * insert,
+          db_.Cached("INSERT INTO person (id, uuid, team_id, created_at, properties, is_identified, version) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+      HEDGEROW_RETURN_IF_ERROR(insert->Bind(1, p.id)
+                                   .Bind(2, p.uuid.ToString())
+                                   .Bind(3, p.team_id)
+                                   .Bind(4, p.created_at)
+                                   .Bind(5, p.properties)
+                                   .Bind(6, int64_t{p.is_identified ? 1 : 0})
+                                   .Bind(7, p.version)
+                                   .Run());
+      continue;
+    }
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * update,
+                              db_.Cached("UPDATE person SET created_at = ?, properties = ?, is_identified = ?, "
+                                         "version = ? WHERE id = ?"));
+    HEDGEROW_RETURN_IF_ERROR(update->Bind(1, p.created_at)
+                                 .Bind(2, p.properties)
+                                 .Bind(3, int64_t{p.is_identified ? 1 : 0})
+                                 .Bind(4, p.version)
+                                 .Bind(5, p.id)
                                  .Run());
   }
   for (const auto& [key, row] : distinct_id_writes_) {
@@ -231,6 +245,7 @@ Status PersonTxn::Commit() {
   person_writes_.clear();
   distinct_id_writes_.clear();
   deleted_.clear();
+  inserted_.clear();
   return Status::Ok();
 }
 

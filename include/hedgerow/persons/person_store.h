@@ -132,6 +132,7 @@ class PersonTxn {
   std::unordered_map<std::string, DistinctIdRow> distinct_id_writes_;  // DistinctIdKey -> row
   std::unordered_map<int64_t, Person> person_writes_;
   std::unordered_set<int64_t> deleted_;
+  std::unordered_set<int64_t> inserted_;  // ids Insert() gave out in this transaction
 };
 
 }  // namespace hedgerow::persons
