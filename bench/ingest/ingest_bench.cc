@@ -1,5 +1,5 @@
 // Throughput of the ingestion pipeline, log in -> topics out, on the real log and persons.sqlite.
-//   build/bench/ingest_bench [--events 1000000] [--distinct-ids 100000] [--workers 2]
+//   build/bench/ingest_bench [--events 1000000] [--distinct-ids 100000] [--workers 2] [--batch 5000]
 // Input: posthog-js-like events over `distinct-ids` users, 5% of them $identify merges of a
 // fresh anonymous id, 1% carrying $groups (and a few $groupidentify). The input is written
 // to events_plugin_ingestion first (not timed); then the pipeline runs until its consumer
@@ -45,12 +45,13 @@ std::string Message(const std::string& uuid, const std::string& distinct_id, con
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t events = 1000000, distinct_ids = 100000, workers = 2;
+  size_t events = 1000000, distinct_ids = 100000, workers = 2, batch_records = 5000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--events") events = std::stoul(argv[i + 1]);
     else if (k == "--distinct-ids") distinct_ids = std::stoul(argv[i + 1]);
     else if (k == "--workers") workers = std::stoul(argv[i + 1]);
+    else if (k == "--batch") batch_records = std::stoul(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
 
   ingest::PipelineOptions options;
   options.workers = workers;
+  options.max_batch_records = batch_records;
   ingest::Pipeline pipeline(options, log->get(), persons->get(),
                             ingest::EventProcessor([](std::string_view token) -> std::optional<ingest::Team> {
                               if (token == "phc_bench") return ingest::Team{1, false};

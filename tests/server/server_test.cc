@@ -79,7 +79,8 @@ TEST_CASE("events captured over HTTP reach the store's events, person and distin
   REQUIRE(s.ok());
   std::string batch = R"({"api_key":"phc_test","batch":[)";
   for (int i = 0; i < 50; ++i) {
-    batch += (i ? "," : "") + fmt::format(R"({{"event":"e{}","distinct_id":"user-{}","properties":{{"$set":{{"n":{}}}}}}})", i % 3, i % 7, i);
+    if (i > 0) batch += ',';
+    batch += fmt::format(R"({{"event":"e{}","distinct_id":"user-{}","properties":{{"$set":{{"n":{}}}}}}})", i % 3, i % 7, i);
   }
   batch += "]}";
   auto response = HttpRequest((*s)->api_port(), "POST", "/batch/", batch, {{"Content-Type", "application/json"}});
