@@ -8,6 +8,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <fmt/format.h>
+
 #include <map>
 #include <random>
 
@@ -818,6 +820,71 @@ TEST_CASE("ingest: the same input processed twice from the same state gives iden
   }
   CHECK(first == second);
   CHECK(first.size() == 4);  // person, 2 distinct ids, event
+}
+
+TEST_CASE("ingest: Prepare then Finish emits exactly what Process does, with and without apps", "[ingest]") {
+  // Prepare runs outside the persons transaction; apps (which may read persons) wait for Finish.
+  for (bool with_apps : {false, true}) {
+    INFO("apps: " << with_apps);
+    std::vector<std::string> sinks[2];
+    std::vector<std::string> msgs;
+    for (int i = 0; i < 12; ++i) {
+      Msg m{fmt::format(R"({{"event":"{}","timestamp":"2024-01-01T11:59:0{}Z","properties":{{"$set":{{"n":{}}},"$anon_distinct_id":"anon{}","$browser":"Firefox","$groups":{{"org":"o{}"}}}}}})",
+                        i % 4 == 0 ? "$identify" : "clicked button", i % 10, i, i, i % 3),
+            fmt::format("user{}", i % 5)};
+      msgs.push_back(Message(m, fmt::format("01913a44-5b8b-7c0a-9f41-2d1e3f4a5b{:02x}", i)));
+    }
+    for (int mode = 0; mode < 2; ++mode) {
+      Harness h;
+      if (with_apps) {
+        h.AddApp("taxonomy", R"({"style":"snake_case"})");
+        h.AddApp("first_time_event", "{}");
+      }
+      auto txn = h.store->Begin();
+      REQUIRE(txn.ok());
+      std::vector<OutputRow> out;
+      if (mode == 0) {
+        for (const std::string& m : msgs) REQUIRE(h.processor.Process(m, **txn, out).ok());
+      } else {
+        std::vector<PreparedEvent> prepared;
+        for (const std::string& m : msgs) prepared.push_back(h.processor.Prepare(m));
+        for (PreparedEvent& e : prepared) REQUIRE(h.processor.Finish(e, **txn, out).ok());
+      }
+      for (const auto& r : out) {
+        // created_at is "now" from the message, so rows are comparable across runs.
+        sinks[mode].push_back(r.topic + "|" + r.key + "|" + r.value);
+      }
+    }
+    CHECK(sinks[0] == sinks[1]);
+    CHECK(sinks[0].size() > 12);
+  }
+}
+
+TEST_CASE("ingest: campaign parameters become person properties with $initial_ copies", "[ingest]") {
+  Harness h;
+  auto rows = h.Run({{R"({"event":"$pageview","properties":{"utm_source":"news","gclid":"g1"}})", "u"}});
+  auto persons = Of(rows, "clickhouse_person");
+  REQUIRE(persons.size() == 1);
+  auto props = persons[0]->Json("properties");
+  CHECK(std::string(props["utm_source"].GetString()) == "news");
+  CHECK(std::string(props["$initial_utm_source"].GetString()) == "news");
+  CHECK(std::string(props["$initial_gclid"].GetString()) == "g1");
+  // A later campaign updates the current value, never the initial one.
+  auto later = h.Run({{R"({"event":"$pageview","properties":{"utm_source":"ads"}})", "u"}});
+  REQUIRE(Of(later, "clickhouse_person").size() == 1);
+  auto updated = Of(later, "clickhouse_person")[0]->Json("properties");
+  CHECK(std::string(updated["utm_source"].GetString()) == "ads");
+  CHECK(std::string(updated["$initial_utm_source"].GetString()) == "news");
+}
+
+TEST_CASE("ingest: $unset of a key the person lacks is no change: no row, no version bump", "[ingest]") {
+  Harness h;
+  h.Run({{R"({"event":"a","properties":{"$set":{"a":1}}})", "u"}});
+  auto rows = h.Run({{R"({"event":"b","properties":{"$unset":["missing"]}})", "u"}});
+  CHECK(Of(rows, "clickhouse_person").empty());
+  CHECK(h.Person("u")->version == 0);
+  REQUIRE(Of(rows, "clickhouse_events_json").size() == 1);
+  CHECK(Of(rows, "clickhouse_events_json")[0]->Json("person_properties")["a"].GetInt() == 1);
 }
 
 TEST_CASE("ingest: random and truncated messages never crash the processor", "[ingest]") {
