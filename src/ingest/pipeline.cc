@@ -119,6 +119,12 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
       }
       consumed += *n;
     }
+    if (consumed > 0 && consumed < options_.trickle_records && !stop_) {
+      // A trickle: let input gather for a moment, so that each persons commit and log
+      // append carries many events rather than a handful (Kafka's fetch.max.wait.ms).
+      std::this_thread::sleep_for(options_.trickle_wait);
+      continue;
+    }
     if (consumed == 0 && !stop_) {
       // Idle: long-poll one of this worker's partitions in turn, so new input wakes it.
       (void)RunOnce(idle_partition, std::chrono::milliseconds(100));

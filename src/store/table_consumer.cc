@@ -1,5 +1,7 @@
 #include "table_consumer.h"
 
+#include <algorithm>
+
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
@@ -9,6 +11,7 @@ namespace {
 
 constexpr std::chrono::milliseconds kIdlePoll{100};
 constexpr std::chrono::milliseconds kRetryDelay{500};
+constexpr std::chrono::milliseconds kTrickleWait{50};
 
 }  // namespace
 
@@ -92,6 +95,13 @@ void TableConsumer::Run() {
       first_record_ms = 0;
     }
     if (stopping) return;
+    if (got && first_record_ms != 0 && !full) {
+      // A trickle: let rows gather for a while instead of re-reading every partition for a
+      // few records each time (Kafka's fetch.min.bytes / fetch.max.wait.ms, consumer side).
+      int64_t left = options_.batch_wait.count() - (MonotonicMillis() - first_record_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp<int64_t>(left, 0, kTrickleWait.count())));
+      continue;
+    }
     if (!got) {
       // Nothing anywhere: long-poll one partition (in turn) so new records wake us.
       uint32_t p = idle_partition++ % partitions_;

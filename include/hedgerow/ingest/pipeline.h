@@ -23,6 +23,10 @@ struct PipelineOptions {
   // One persons transaction per batch: a bigger batch writes a person changed by several of
   // its events once (ingest_bench 1M events: 2000 -> 21.9k events/s, 5000 -> 27.2k, RSS 336 MB).
   size_t max_batch_records = 5000;
+  // When a pass over the worker's partitions found fewer than `trickle_records`, the worker
+  // waits `trickle_wait` before the next: fewer, fuller transactions under light load.
+  size_t trickle_records = 1000;
+  std::chrono::milliseconds trickle_wait{20};
   size_t workers = 2;  // partition p is worked by worker p % workers
   // Nice value of the worker threads (Linux, per thread). Capture acknowledges clients and is
   // served first; ingestion is asynchronous and catches up when capture leaves CPU idle.

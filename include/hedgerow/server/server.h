@@ -29,7 +29,7 @@ struct ServerOptions {
   std::chrono::milliseconds retention_interval{60000};
   uint32_t shards = 2;  // events shards; fixed for a data dir once it has parts
   // How long a store consumer gathers rows before inserting a part.
-  std::chrono::milliseconds store_batch_wait{1000};
+  std::chrono::milliseconds store_batch_wait{5000};
 };
 
 class DataDirLock;

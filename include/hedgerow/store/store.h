@@ -24,7 +24,7 @@ struct StoreOptions {
   // first record, like the Kafka engine's kafka_max_block_size and flush interval.
   size_t batch_rows = 200000;
   size_t batch_bytes = 128u << 20;
-  std::chrono::milliseconds batch_wait{1000};
+  std::chrono::milliseconds batch_wait{5000};
   // Consumers and merges run at this nice value, behind capture (like the pipeline).
   int thread_nice = 10;
   bool read_only = false;  // inspection: nothing recovered, merged or deleted
