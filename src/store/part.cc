@@ -3,7 +3,12 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -199,40 +204,6 @@ std::optional<PartName> PartName::Parse(std::string_view text) {
   return n;
 }
 
-std::vector<uint32_t> MergeSortedRuns(const Block& key, const std::vector<size_t>& run_starts) {
-  const size_t prefix = key.columns.size();
-  const size_t rows = key.rows();
-  struct Cursor {
-    size_t at;
-    size_t end;
-    size_t run;
-  };
-  std::vector<Cursor> heads;
-  for (size_t r = 0; r < run_starts.size(); ++r) {
-    size_t end = r + 1 < run_starts.size() ? run_starts[r + 1] : rows;
-    if (run_starts[r] < end) heads.push_back({run_starts[r], end, r});
-  }
-  // A min-heap on (key, run): equal keys come out in run order, which is insert order.
-  auto after = [&](const Cursor& a, const Cursor& b) {
-    int c = CompareKeyRows(key, a.at, key, b.at, prefix);
-    return c != 0 ? c > 0 : a.run > b.run;
-  };
-  std::make_heap(heads.begin(), heads.end(), after);
-  std::vector<uint32_t> out;
-  out.reserve(rows);
-  while (!heads.empty()) {
-    std::pop_heap(heads.begin(), heads.end(), after);
-    Cursor& c = heads.back();
-    out.push_back(static_cast<uint32_t>(c.at));
-    if (++c.at < c.end) {
-      std::push_heap(heads.begin(), heads.end(), after);
-    } else {
-      heads.pop_back();
-    }
-  }
-  return out;
-}
-
 std::vector<uint32_t> SortPermutation(const Block& key) {
   std::vector<uint32_t> perm(key.rows());
   std::iota(perm.begin(), perm.end(), 0u);
@@ -242,56 +213,137 @@ std::vector<uint32_t> SortPermutation(const Block& key) {
   return perm;
 }
 
-Status WritePart(const std::string& dir, const TableSchema& schema, const Block& rows, const Block& key,
-                 PartMeta& meta) {
+PartWriter::PartWriter(std::string dir, const TableSchema& schema) : dir_(std::move(dir)), schema_(schema) {}
+
+PartWriter::~PartWriter() {
+  for (int fd : fds_) ::close(fd);
+}
+
+Result<std::unique_ptr<PartWriter>> PartWriter::Create(const std::string& dir, const TableSchema& schema) {
   std::error_code ec;
   if (!fs::create_directories(dir, ec) || ec) return Status::IOError("cannot create part directory " + dir);
-  size_t n = rows.rows();
-  meta.rows = n;
-  meta.granules = (n + kGranuleRows - 1) / kGranuleRows;
-  meta.bytes_on_disk = 0;
-  meta.uncompressed_bytes = 0;
-  if (schema.partition_by && n > 0) {
-    const Column& t = rows.columns[rows.Find(schema.partition_by->column)];
-    auto micros = [&t](size_t r) {
-      return t.type() == Type::kDateTime ? int64_t{t.Get<uint32_t>(r)} * 1000000 : t.Get<int64_t>(r);
-    };
-    meta.min_time = meta.max_time = micros(0);
-    for (size_t r = 1; r < n; ++r) {
-      meta.min_time = std::min(meta.min_time, micros(r));
-      meta.max_time = std::max(meta.max_time, micros(r));
+  std::unique_ptr<PartWriter> w(new PartWriter(dir, schema));
+  for (const ColumnDef& def : schema.columns) {
+    std::string path = dir + "/" + DataFile(def.name);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::IOError("cannot create " + path + ": " + std::strerror(errno));
+    w->fds_.push_back(fd);
+  }
+  size_t n = schema.columns.size();
+  w->buffers_.resize(n);
+  w->written_.assign(n, 0);
+  w->marks_.resize(n);
+  return w;
+}
+
+Status PartWriter::FlushColumn(size_t column, bool all) {
+  constexpr size_t kFlushBytes = 1u << 20;
+  std::string& buffer = buffers_[column];
+  if (buffer.empty() || (!all && buffer.size() < kFlushBytes)) return Status::Ok();
+  size_t done = 0;
+  while (done < buffer.size()) {
+    ssize_t n = ::write(fds_[column], buffer.data() + done, buffer.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError("cannot write " + dir_ + "/" + DataFile(schema_.columns[column].name) + ": " + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  written_[column] += buffer.size();
+  buffer.clear();
+  return Status::Ok();
+}
+
+Status PartWriter::WriteGranule(const Block& rows, const Block& key, size_t begin, size_t end) {
+  if (index_.columns.empty()) {
+    index_ = key.EmptyLike();
+    last_key_ = key.EmptyLike();
+  }
+  index_.AppendRange(key, begin, begin + 1);
+  last_key_ = key.EmptyLike();
+  last_key_.AppendRange(key, end - 1, end);
+  for (size_t c = 0; c < schema_.columns.size(); ++c) {
+    const ColumnDef& def = schema_.columns[c];
+    const Column& column = rows.columns[rows.Find(def.name)];
+    marks_[c].push_back(written_[c] + buffers_[c].size());
+    AppendGranule(buffers_[c], column, begin, end, CodecFor(def.zstd));
+    HEDGEROW_RETURN_IF_ERROR(FlushColumn(c, false));
+  }
+  if (schema_.partition_by) {
+    const Column& t = rows.columns[rows.Find(schema_.partition_by->column)];
+    for (size_t r = begin; r < end; ++r) {
+      int64_t micros = t.type() == Type::kDateTime ? int64_t{t.Get<uint32_t>(r)} * 1000000 : t.Get<int64_t>(r);
+      min_time_ = rows_ == 0 && r == begin ? micros : std::min(min_time_, micros);
+      max_time_ = rows_ == 0 && r == begin ? micros : std::max(max_time_, micros);
     }
   }
-  for (const ColumnDef& def : schema.columns) {
-    const Column& c = rows.columns[rows.Find(def.name)];
-    std::string data;
-    std::vector<uint64_t> marks;
-    for (size_t g = 0; g < meta.granules; ++g) {
-      marks.push_back(data.size());
-      AppendGranule(data, c, g * kGranuleRows, std::min(n, (g + 1) * kGranuleRows), CodecFor(def.zstd));
-    }
-    marks.push_back(data.size());
-    HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir + "/" + DataFile(def.name), data));
+  rows_ += end - begin;
+  return Status::Ok();
+}
+
+Status PartWriter::Append(const Block& rows, const Block& key) {
+  size_t n = rows.rows();
+  size_t at = 0;
+  for (const Column& c : rows.columns) uncompressed_ += c.ByteSize();
+  if (pending_.rows() > 0) {
+    size_t take = std::min(n, kGranuleRows - pending_.rows());
+    pending_.AppendRange(rows, 0, take);
+    pending_key_.AppendRange(key, 0, take);
+    at = take;
+    if (pending_.rows() < kGranuleRows) return Status::Ok();
+    HEDGEROW_RETURN_IF_ERROR(WriteGranule(pending_, pending_key_, 0, kGranuleRows));
+    pending_ = Block();
+    pending_key_ = Block();
+  }
+  for (; n - at >= kGranuleRows; at += kGranuleRows) HEDGEROW_RETURN_IF_ERROR(WriteGranule(rows, key, at, at + kGranuleRows));
+  if (at < n) {
+    pending_ = rows.EmptyLike();
+    pending_key_ = key.EmptyLike();
+    pending_.AppendRange(rows, at, n);
+    pending_key_.AppendRange(key, at, n);
+  }
+  return Status::Ok();
+}
+
+Status PartWriter::Finish(PartMeta& meta) {
+  if (pending_.rows() > 0) HEDGEROW_RETURN_IF_ERROR(WriteGranule(pending_, pending_key_, 0, pending_.rows()));
+  meta.rows = rows_;
+  meta.granules = marks_.empty() ? 0 : marks_[0].size();
+  meta.min_time = min_time_;
+  meta.max_time = max_time_;
+  meta.uncompressed_bytes = uncompressed_;
+  meta.bytes_on_disk = 0;
+  for (size_t c = 0; c < schema_.columns.size(); ++c) {
+    HEDGEROW_RETURN_IF_ERROR(FlushColumn(c, true));
+    const std::string& name = schema_.columns[c].name;
+    if (::fdatasync(fds_[c]) != 0) return Status::IOError("cannot fsync " + dir_ + "/" + DataFile(name) + ": " + std::strerror(errno));
+    std::vector<uint64_t>& marks = marks_[c];
+    marks.push_back(written_[c]);
     HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(
-        dir + "/" + MarksFile(def.name),
+        dir_ + "/" + MarksFile(name),
         std::string_view(reinterpret_cast<const char*>(marks.data()), marks.size() * sizeof(uint64_t))));
-    meta.bytes_on_disk += data.size() + marks.size() * sizeof(uint64_t);
-    meta.uncompressed_bytes += c.ByteSize();
+    meta.bytes_on_disk += written_[c] + marks.size() * sizeof(uint64_t);
   }
   // The primary index: the key of each granule's first row, then of the last row.
-  std::vector<uint32_t> index_rows;
-  for (size_t g = 0; g < meta.granules; ++g) index_rows.push_back(static_cast<uint32_t>(g * kGranuleRows));
-  if (n > 0) index_rows.push_back(static_cast<uint32_t>(n - 1));
-  Block index = key.EmptyLike();
-  index.AppendRows(key, index_rows);
   std::string index_data;
-  for (const Column& c : index.columns) AppendGranule(index_data, c, 0, c.size(), BlockCodec::kLz4);
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir + "/" + kIndexFile, index_data));
+  if (rows_ > 0) {
+    index_.AppendRange(last_key_, 0, 1);
+    for (const Column& c : index_.columns) AppendGranule(index_data, c, 0, c.size(), BlockCodec::kLz4);
+  } else {
+    Block empty = EvaluateKey(schema_, schema_.EmptyBlock());
+    for (const Column& c : empty.columns) AppendGranule(index_data, c, 0, 0, BlockCodec::kLz4);
+  }
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kIndexFile, index_data));
   meta.bytes_on_disk += index_data.size();
-  std::string meta_json = MetaToJson(meta, schema);
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir + "/" + kMetaFile, meta_json));
+  std::string meta_json = MetaToJson(meta, schema_);
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kMetaFile, meta_json));
   meta.bytes_on_disk += meta_json.size();
-  return SyncDirectory(dir);
+  return SyncDirectory(dir_);
+}
+
+Status WritePart(const std::string& dir, const TableSchema& schema, const Block& rows, const Block& key,
+                 PartMeta& meta) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartWriter> writer, PartWriter::Create(dir, schema));
+  HEDGEROW_RETURN_IF_ERROR(writer->Append(rows, key));
+  return writer->Finish(meta);
 }
 
 Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSchema& schema) {

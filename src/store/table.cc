@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "block_io.h"
+#include "merged_rows.h"
 #include "hedgerow/common/hash.h"
 #include "hedgerow/common/log.h"
 
@@ -65,30 +66,7 @@ Status RedoManifest(const std::string& table_dir) {
   return SyncDirectory(table_dir);
 }
 
-int64_t VersionCompare(const Column& v, size_t a, size_t b) { return CompareCells(v, a, v, b); }
-
 }  // namespace
-
-std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key,
-                                    const std::vector<size_t>& run_starts) {
-  std::vector<uint32_t> perm = run_starts.empty() ? SortPermutation(key) : MergeSortedRuns(key, run_starts);
-  if (schema.engine != Engine::kReplacingMergeTree) return perm;
-  int version_index = schema.version_column.empty() ? -1 : block.Find(schema.version_column);
-  const Column* version = version_index >= 0 ? &block.columns[version_index] : nullptr;
-  std::vector<uint32_t> keep;
-  size_t prefix = key.columns.size();
-  for (size_t i = 0; i < perm.size();) {
-    size_t best = i;
-    size_t j = i + 1;
-    for (; j < perm.size() && CompareKeyRows(key, perm[i], key, perm[j], prefix) == 0; ++j) {
-      // A stable sort keeps equal keys in insert order, so >= prefers the later row on a tie.
-      if (version == nullptr || VersionCompare(*version, perm[j], perm[best]) >= 0) best = j;
-    }
-    keep.push_back(perm[best]);
-    i = j;
-  }
-  return keep;
-}
 
 Result<std::unique_ptr<Table>> Table::Open(const TableSchema& schema, TableOptions options) {
   if (!schema.sharded) options.shards = 1;
@@ -335,39 +313,35 @@ Status Table::Merge(const MergeCandidate& candidate) {
   };
   std::vector<std::string> all;
   for (const ColumnDef& def : schema_.columns) all.push_back(def.name);
-  Block rows = schema_.EmptyBlock();
   PartMeta meta;
   meta.table = schema_.name;
   meta.shard = candidate.shard;
   meta.partition = candidate.partition;
   meta.name = {candidate.parts.front()->meta().name.min_block, candidate.parts.back()->meta().name.max_block, 0};
-  std::vector<size_t> run_starts;
+  std::vector<MergedRows::Source> sources;
   for (const auto& part : candidate.parts) {
-    run_starts.push_back(rows.rows());
-    auto block = part->Read(all, 0, part->meta().granules);
-    if (!block.ok()) {
-      release();
-      return block.status();
-    }
-    rows.AppendRange(*block, 0, block->rows());
+    sources.push_back({part, 0, part->meta().granules});
     meta.name.level = std::max(meta.name.level, part->meta().name.level + 1);
     for (const auto& [p, offset] : part->meta().log_offsets) meta.log_offsets[p] = std::max(meta.log_offsets[p], offset);
   }
-  Block key = EvaluateKey(schema_, rows);
-  std::vector<uint32_t> keep = SurvivingRows(schema_, rows, key, run_starts);
-  Block merged = rows.EmptyLike();
-  merged.AppendRows(rows, keep);
-  Block merged_key = key.EmptyLike();
-  merged_key.AppendRows(key, keep);
-  rows = Block();
-  key = Block();
   std::string dir = PartitionDir(candidate.shard, candidate.partition);
   std::string tmp = dir + "/tmp_merge_" + meta.name.ToString();
   std::string final_dir = dir + "/" + meta.name.ToString();
   std::error_code ec;
   fs::remove_all(tmp, ec);
-  Status s = WritePart(tmp, schema_, merged, merged_key, meta);
-  if (s.ok()) s = RenameDurably(tmp, final_dir);
+  // Streamed: a few granules of each source and one granule of output in memory.
+  Status s = [&]() -> Status {
+    MergedRows merged(schema_, std::move(sources), all, schema_.engine == Engine::kReplacingMergeTree);
+    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartWriter> writer, PartWriter::Create(tmp, schema_));
+    Block rows, key;
+    while (true) {
+      HEDGEROW_RETURN_IF_ERROR(merged.Next(kGranuleRows * 4, rows, key));
+      if (rows.rows() == 0) break;
+      HEDGEROW_RETURN_IF_ERROR(writer->Append(rows, key));
+    }
+    HEDGEROW_RETURN_IF_ERROR(writer->Finish(meta));
+    return RenameDurably(tmp, final_dir);
+  }();
   Result<std::shared_ptr<Part>> part = s.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(s);
   if (!part.ok()) {
     fs::remove_all(tmp, ec);
@@ -387,7 +361,7 @@ Status Table::Merge(const MergeCandidate& candidate) {
   LogInfo("store", "merged parts",
           {{"table", schema_.name}, {"shard", static_cast<uint64_t>(candidate.shard)}, {"partition", candidate.partition},
            {"parts", static_cast<uint64_t>(candidate.parts.size())}, {"part", meta.name.ToString()},
-           {"rows", merged.rows()}});
+           {"rows", meta.rows}});
   return Status::Ok();
 }
 
@@ -397,7 +371,7 @@ Status Table::Scan(const ScanRequest& request, const BlockSink& sink) const {
 
 Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockSink& sink) const {
   PartList parts = Parts(shard);  // the snapshot: these parts stay on disk until we are done
-  bool final = request.final && schema_.engine == Engine::kReplacingMergeTree;
+  const bool final = request.final && schema_.engine == Engine::kReplacingMergeTree;
   std::vector<std::string> columns = request.columns;
   if (final) {
     auto need = [&columns](const std::string& c) {
@@ -406,28 +380,25 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
     for (const KeyExpr& k : schema_.order_by) need(k.column);
     if (!schema_.version_column.empty()) need(schema_.version_column);
   }
-  // FINAL merges each partition's rows on read; otherwise blocks stream part by part.
-  Block partition_rows;
-  std::vector<size_t> run_starts;  // each block read is a sorted run of one part
+  // FINAL merges each partition's parts on read (streamed, like a merge); otherwise blocks
+  // stream part by part.
+  std::vector<MergedRows::Source> partition_sources;
   std::string current_partition;
   auto flush_final = [&]() -> Status {
-    if (partition_rows.rows() == 0) return Status::Ok();
-    Block key = EvaluateKey(schema_, partition_rows);
-    std::vector<uint32_t> keep = SurvivingRows(schema_, partition_rows, key, run_starts);
-    run_starts.clear();
-    Block out;
-    for (const std::string& c : request.columns) {
-      out.names.push_back(c);
-      out.columns.emplace_back(partition_rows.columns[partition_rows.Find(c)].type());
+    if (partition_sources.empty()) return Status::Ok();
+    MergedRows merged(schema_, std::move(partition_sources), columns, /*replacing=*/true);
+    partition_sources.clear();
+    Block rows, key;
+    while (true) {
+      HEDGEROW_RETURN_IF_ERROR(merged.Next(kGranuleRows * kScanGranulesPerBlock, rows, key));
+      if (rows.rows() == 0) return Status::Ok();
+      Block out;
+      for (const std::string& c : request.columns) {
+        out.names.push_back(c);
+        out.columns.push_back(std::move(rows.columns[rows.Find(c)]));
+      }
+      HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(out)));
     }
-    Block projected;
-    for (const std::string& c : request.columns) {
-      projected.names.push_back(c);
-      projected.columns.push_back(std::move(partition_rows.columns[partition_rows.Find(c)]));
-    }
-    out.AppendRows(projected, keep);
-    partition_rows = Block();
-    return sink(shard, std::move(out));
   };
   for (const auto& part : parts) {
     const PartMeta& m = part->meta();
@@ -445,6 +416,15 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
       if (!request.key_max.empty() && CompareKeyToValues(index, g, request.key_max) > 0) return false;
       return true;
     };
+    if (final) {
+      // Selected granules are contiguous (the key range is one interval of a sorted part).
+      size_t first = 0;
+      while (first < m.granules && !selected(first)) ++first;
+      size_t end = first;
+      while (end < m.granules && selected(end)) ++end;
+      if (first < end) partition_sources.push_back({part, first, end});
+      continue;
+    }
     for (size_t g = 0; g < m.granules;) {
       if (!selected(g)) {
         ++g;
@@ -453,13 +433,7 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
       size_t end = g + 1;
       while (end < m.granules && end - g < kScanGranulesPerBlock && selected(end)) ++end;
       HEDGEROW_ASSIGN_OR_RETURN(Block block, part->Read(columns, g, end));
-      if (final) {
-        if (partition_rows.columns.empty()) partition_rows = block.EmptyLike();
-        run_starts.push_back(partition_rows.rows());
-        partition_rows.AppendRange(block, 0, block.rows());
-      } else {
-        HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(block)));
-      }
+      HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(block)));
       g = end;
     }
   }

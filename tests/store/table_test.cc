@@ -79,6 +79,20 @@ TEST_CASE("random inserts and merges in random orders: FINAL and fully merged pa
     bool duplicate = false;
     CHECK(ToMap(ScanAll(**table, true), &duplicate) == expected);
     CHECK_FALSE(duplicate);
+    // FINAL over a key range: exactly the reference's keys in that range.
+    ScanRequest range;
+    range.key_min = {int64_t{2}, std::string("key-1")};
+    range.key_max = {int64_t{2}, std::string("key-3")};
+    std::map<std::pair<int64_t, std::string>, std::string> expected_range;
+    for (const auto& [k, v] : expected) {
+      if (k.first == 2 && k.second >= "key-1" && k.second <= "key-3") expected_range[k] = v;
+    }
+    std::map<std::pair<int64_t, std::string>, std::string> got_range;
+    for (const auto& [k, v] : ToMap(ScanAll(**table, true, range))) {
+      if (k.first == 2 && k.second >= "key-1" && k.second <= "key-3") got_range[k] = v;
+    }
+    CHECK(got_range == expected_range);
+    CHECK_FALSE(expected_range.empty());
     while (auto c = (*table)->SelectMerge(/*all=*/true)) REQUIRE((*table)->Merge(*c).ok());
     PartList parts = (*table)->AllParts();
     CHECK(parts.size() == 3);  // one per month

@@ -83,17 +83,48 @@ class Part {
   bool obsolete_ = false;
 };
 
-// Writes rows (already sorted by the ORDER BY key; `key` is their evaluated key) as a part
-// in directory `dir`, which must not exist, and fsyncs every file and the directory. Fills
-// rows, granules, min/max time and sizes of `meta`.
+// Writes a part as its rows arrive, in ORDER BY key order, in blocks of any size: full
+// granules go to the column files as they fill, so a merge of any size holds only a
+// granule's worth of output. Finish() writes marks, primary.idx and meta.json and fsyncs
+// every file and the directory. Not thread-safe.
+class PartWriter {
+ public:
+  // Creates directory `dir`, which must not exist.
+  static Result<std::unique_ptr<PartWriter>> Create(const std::string& dir, const TableSchema& schema);
+  ~PartWriter();
+  // `rows` sorted, continuing the rows before; `key` is their evaluated ORDER BY key.
+  Status Append(const Block& rows, const Block& key);
+  // Fills rows, granules, min/max time and sizes of `meta`, then writes it.
+  Status Finish(PartMeta& meta);
+
+ private:
+  PartWriter(std::string dir, const TableSchema& schema);
+  Status WriteGranule(const Block& rows, const Block& key, size_t begin, size_t end);
+  Status FlushColumn(size_t column, bool all);
+
+  std::string dir_;
+  const TableSchema& schema_;
+  std::vector<int> fds_;  // one .bin per schema column
+  std::vector<std::string> buffers_;
+  std::vector<uint64_t> written_;  // bytes already in each file
+  std::vector<std::vector<uint64_t>> marks_;
+  Block pending_;      // fewer than a granule of rows, waiting for more
+  Block pending_key_;
+  Block index_;        // key of each granule's first row
+  Block last_key_;     // key of the last row written
+  uint64_t rows_ = 0;
+  uint64_t uncompressed_ = 0;
+  int64_t min_time_ = 0;
+  int64_t max_time_ = 0;
+};
+
+// A whole sorted block as a part: PartWriter in one call.
 Status WritePart(const std::string& dir, const TableSchema& schema, const Block& rows, const Block& key,
                  PartMeta& meta);
 
 // Sorts rows by the ORDER BY key (stable: equal keys keep their order). Returns the
 // permutation.
 std::vector<uint32_t> SortPermutation(const Block& key);
-// The same for rows that are sorted runs starting at `run_starts` (the rows of parts, or of
-// granule ranges of parts, one after another): a k-way merge, equal keys in run order.
-std::vector<uint32_t> MergeSortedRuns(const Block& key, const std::vector<size_t>& run_starts);
+
 
 }  // namespace hedgerow::store

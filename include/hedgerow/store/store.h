@@ -19,7 +19,7 @@ struct StoreOptions {
   std::string dir;  // <data>/store
   uint32_t shards = 2;  // 0: as many as on disk (inspection and `store merge`)
   size_t merge_threads = 1;
-  uint64_t max_merge_bytes = 256u << 20;
+  uint64_t max_merge_bytes = 16ull << 30;
   // A consumer inserts a batch when it has this many rows or bytes, or this long after its
   // first record, like the Kafka engine's kafka_max_block_size and flush interval.
   size_t batch_rows = 200000;

@@ -19,9 +19,10 @@ namespace hedgerow::store {
 struct TableOptions {
   std::string dir;  // <data>/store/<table>
   uint32_t shards = 1;  // 0: as many as on disk (inspection and `store merge`)
-  // A merge holds its input in memory: parts whose sum is above this are not merged
-  // together (ClickHouse's max_bytes_to_merge_at_max_space_in_pool, in our terms).
-  uint64_t max_merge_bytes = 256u << 20;
+  // Parts whose sum (uncompressed) is above this are not merged together, like ClickHouse's
+  // max_bytes_to_merge_at_max_space_in_pool. Merges stream, so this bounds part size and
+  // merge time, not memory.
+  uint64_t max_merge_bytes = 16ull << 30;
   size_t max_parts_per_merge = 10;
   // Inspection (CLI): load parts without recovering or deleting anything.
   bool read_only = false;
@@ -92,7 +93,6 @@ class Table {
  private:
   Table(const TableSchema& schema, TableOptions options) : schema_(schema), options_(std::move(options)) {}
   Status Load();
-  Status WriteParts(std::vector<std::pair<PartMeta, Block>>& parts);
   Status ScanShard(uint32_t shard, const ScanRequest& request, const BlockSink& sink) const;
   std::string PartitionDir(uint32_t shard, const std::string& partition) const;
 
@@ -105,12 +105,5 @@ class Table {
   std::vector<std::pair<std::string, Status>> damaged_;
   mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
 };
-
-// Rows of `block` that ReplacingMergeTree keeps, in ORDER BY key order: for each key the
-// row with the highest version; ties go to the later row (the block is in insert order).
-// With no version column (MergeTree) every row, sorted. `run_starts`, when given, says the
-// block is sorted runs (parts) one after another, which spares a full sort.
-std::vector<uint32_t> SurvivingRows(const TableSchema& schema, const Block& block, const Block& key,
-                                    const std::vector<size_t>& run_starts = {});
 
 }  // namespace hedgerow::store
