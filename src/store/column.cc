@@ -89,21 +89,21 @@ void Block::AppendRows(const Block& other, const std::vector<uint32_t>& rows) {
   }
 }
 
-void Block::AppendRange(const Block& other, size_t begin, size_t end) {
-  for (size_t c = 0; c < columns.size(); ++c) {
-    Column& to = columns[c];
-    const Column& from = other.columns[c];
-    if (from.type() == Type::kString) {
-      uint64_t first = begin == 0 ? 0 : from.offsets()[begin - 1];
-      uint64_t last = end == 0 ? 0 : from.offsets()[end - 1];
-      uint64_t base = to.chars().size();
-      to.chars().append(from.chars(), first, last - first);
-      for (size_t r = begin; r < end; ++r) to.offsets().push_back(base + from.offsets()[r] - first);
-    } else {
-      size_t width = FixedWidth(from.type());
-      to.fixed().insert(to.fixed().end(), from.fixed().begin() + begin * width, from.fixed().begin() + end * width);
-    }
+void Column::AppendRangeFrom(const Column& from, size_t begin, size_t end) {
+  if (from.type() == Type::kString) {
+    uint64_t first = begin == 0 ? 0 : from.offsets()[begin - 1];
+    uint64_t last = end == 0 ? 0 : from.offsets()[end - 1];
+    uint64_t base = chars_.size();
+    chars_.append(from.chars(), first, last - first);
+    for (size_t r = begin; r < end; ++r) offsets_.push_back(base + from.offsets()[r] - first);
+  } else {
+    size_t width = FixedWidth(from.type());
+    fixed_.insert(fixed_.end(), from.fixed().begin() + begin * width, from.fixed().begin() + end * width);
   }
+}
+
+void Block::AppendRange(const Block& other, size_t begin, size_t end) {
+  for (size_t c = 0; c < columns.size(); ++c) columns[c].AppendRangeFrom(other.columns[c], begin, end);
 }
 
 }  // namespace hedgerow::store

@@ -5,7 +5,8 @@
 namespace hedgerow::store {
 namespace {
 
-constexpr size_t kBlockGranules = 4;
+// Granules read per source at a time: memory is sources x this x row width.
+constexpr size_t kBlockGranules = 1;
 
 }  // namespace
 
@@ -95,21 +96,40 @@ Status MergedRows::Next(size_t max_rows, Block& rows, Block& key) {
     }
     picks.push_back(std::move(best));
   }
-  // Column by column, so each copy loop stays on one column's buffers.
+  // Column by column, so each copy loop stays on one column's buffers; consecutive rows of
+  // one source block are copied as one range.
   rows = Block();
   key = Block();
   if (picks.empty()) return Status::Ok();
+  struct Run {
+    const Pick* pick;
+    size_t end;
+  };
+  std::vector<Run> runs;
+  for (const Pick& p : picks) {
+    if (!runs.empty() && runs.back().pick->rows == p.rows && runs.back().end == p.pos) {
+      ++runs.back().end;
+    } else {
+      runs.push_back({&p, p.pos + 1});
+    }
+  }
   rows = picks[0].rows->EmptyLike();
   key = picks[0].key->EmptyLike();
-  for (size_t c = 0; c < rows.columns.size(); ++c) {
-    Column& to = rows.columns[c];
-    to.Reserve(picks.size());
-    for (const Pick& p : picks) to.PushFrom(p.rows->columns[c], p.pos);
-  }
-  for (size_t c = 0; c < key.columns.size(); ++c) {
-    Column& to = key.columns[c];
-    to.Reserve(picks.size());
-    for (const Pick& p : picks) to.PushFrom(p.key->columns[c], p.pos);
+  Block* targets[2] = {&rows, &key};
+  for (Block* target : targets) {
+    const bool is_key = target == &key;
+    for (size_t c = 0; c < target->columns.size(); ++c) {
+      Column& to = target->columns[c];
+      to.Reserve(picks.size());
+      for (const Run& r : runs) {
+        const Column& from = (is_key ? r.pick->key : r.pick->rows)->columns[c];
+        if (r.end - r.pick->pos == 1) {
+          to.PushFrom(from, r.pick->pos);
+        } else {
+          to.AppendRangeFrom(from, r.pick->pos, r.end);
+        }
+      }
+    }
   }
   return Status::Ok();
 }

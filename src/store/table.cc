@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* kManifest = "insert.manifest";
 constexpr size_t kScanGranulesPerBlock = 8;
+// Sources of one `store merge` pass: each holds a granule of rows in memory.
+constexpr size_t kMaxPartsPerFullMerge = 100;
 
 std::string PartitionId(std::optional<uint32_t> value) { return value ? std::to_string(*value) : "all"; }
 
@@ -278,7 +280,9 @@ std::optional<MergeCandidate> Table::SelectMerge(bool all) const {
       size_t partition_parts = end - begin;
       for (size_t i = begin; i + 1 < end; ++i) {
         uint64_t sum = 0, largest = 0;
-        for (size_t j = i; j < end && j - i < options_.max_parts_per_merge; ++j) {
+        // `store merge` takes a whole partition in one pass when it can (OPTIMIZE ... FINAL).
+        size_t max_parts = all ? kMaxPartsPerFullMerge : options_.max_parts_per_merge;
+        for (size_t j = i; j < end && j - i < max_parts; ++j) {
           if (merging_.count(list[j].get())) break;
           uint64_t bytes = list[j]->meta().uncompressed_bytes;
           if (sum + bytes > options_.max_merge_bytes) break;

@@ -82,6 +82,8 @@ class Column {
       PushFixed(other.FixedAt(row));
     }
   }
+  // Appends rows [begin, end) of `other` (same type).
+  void AppendRangeFrom(const Column& other, size_t begin, size_t end);
   void PushDefault();
   void Reserve(size_t rows, size_t chars = 0);
 
