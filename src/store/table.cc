@@ -131,6 +131,8 @@ Status Table::Load() {
         }
         if (!PartName::Parse(name)) continue;  // not ours
         auto part = Part::Open(entry.path().string(), schema_);
+        // A running server may merge a part away while we read the directory: gone is not damaged.
+        if (!part.ok() && !fs::exists(entry.path())) continue;
         if (!part.ok()) {
           failed.push_back({partition.path().filename().string(), *PartName::Parse(name), entry.path(), part.status()});
           continue;
