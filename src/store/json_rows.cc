@@ -97,6 +97,10 @@ Block JsonRowDecoder::Take() {
 }
 
 Status JsonRowDecoder::Add(std::string& json, int64_t record_timestamp_ms, uint64_t record_offset) {
+  // rapidjson's SIMD scanning loads aligned 16-byte blocks, which may reach past the NUL:
+  // the buffer must own those bytes (capture and ingest pad their copies the same way).
+  constexpr size_t kSimdPadding = 16;
+  if (json.capacity() < json.size() + kSimdPadding) json.reserve(json.size() + kSimdPadding);
   rapidjson::Document doc;
   doc.ParseInsitu(json.data());
   if (doc.HasParseError() || !doc.IsObject()) return Status::InvalidArgument("row is not a JSON object");
