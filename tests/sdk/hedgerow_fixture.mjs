@@ -40,6 +40,11 @@ export async function startHedgerow(binary, token) {
       const out = execFileSync(binary, ['log', 'tail', topic, '--data-dir', dataDir], { maxBuffer: 256 << 20 });
       return out.toString().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
     },
+    // The store's active parts of a table (hedgerow store parts), one object each.
+    storeParts(table) {
+      const out = execFileSync(binary, ['store', 'parts', '--table', table, '--data-dir', dataDir]);
+      return out.toString().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+    },
     // Waits until consumer group `group` has committed every record it reads (hedgerow log lag).
     async waitForNoLag(group, timeoutMs = 30000) {
       const deadline = Date.now() + timeoutMs;

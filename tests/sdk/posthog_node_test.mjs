@@ -61,6 +61,7 @@ try {
   });
 
   await check('the ingestion pipeline catches up', async () => server.waitForNoLag('ingestion'));
+  await check('the store consumers catch up', async () => server.waitForNoLag('store_events'));
   const code = await server.stop();
   await check('the server stops cleanly on SIGTERM', async () => assert.equal(code, 0));
 
@@ -103,6 +104,13 @@ try {
     }
     const persons = new Set(server.tail('clickhouse_person').map((r) => r.value.id));
     assert.equal(persons.size, 37 + 3);  // user_0..user_36, gz1, gz2, lz1
+  });
+
+  await check('the store holds every events row in its parts', async () => {
+    const parts = server.storeParts('events');
+    assert.ok(parts.length > 0);
+    assert.equal(parts.reduce((n, p) => n + p.rows, 0), 1003);
+    for (const p of parts) assert.equal(p.table, 'events');
   });
 } finally {
   server.cleanup();
