@@ -13,6 +13,7 @@
 #include "hedgerow/common/uuid.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/store/store.h"
+#include "store/store_test_events.h"
 #include "support/child_process.h"
 #include "support/temp_dir.h"
 
@@ -67,17 +68,7 @@ TEST_CASE("kill -9 during inserts and merges loses no row, duplicates none after
     ++parts;
   }
   CHECK(parts > 0);
-  std::multiset<std::string> final;
-  std::mutex mu;
-  REQUIRE(events.Scan({.columns = {"uuid"}, .final = true}, [&](uint32_t, store::Block&& b) {
-    std::lock_guard<std::mutex> lock(mu);
-    for (size_t r = 0; r < b.rows(); ++r) {
-      Uuid u;
-      std::memcpy(u.bytes.data(), b.columns[0].FixedAt(r), 16);
-      final.insert(u.ToString());
-    }
-    return Status::Ok();
-  }).ok());
+  std::multiset<std::string> final = store::testing::Uuids(events, true);
   CHECK(final.size() == expected.size());
   CHECK(std::set<std::string>(final.begin(), final.end()) == expected);
 }

@@ -27,22 +27,6 @@ void AwaitConsumed(log::Log& log) {
   }
 }
 
-std::multiset<std::string> Uuids(const Table& table, bool final) {
-  std::multiset<std::string> out;
-  std::mutex mu;
-  ScanRequest request{.columns = {"uuid"}, .final = final};
-  REQUIRE(table.Scan(request, [&](uint32_t, Block&& b) {
-    std::lock_guard<std::mutex> lock(mu);
-    for (size_t r = 0; r < b.rows(); ++r) {
-      Uuid u;
-      std::memcpy(u.bytes.data(), b.columns[0].FixedAt(r), 16);
-      out.insert(u.ToString());
-    }
-    return Status::Ok();
-  }).ok());
-  return out;
-}
-
 TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows, and resume where the parts end",
           "[store]") {
   TempDir dir;
@@ -73,8 +57,8 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
     REQUIRE((*store)->Start(log->get()).ok());
     AwaitConsumed(**log);
     Table& events = *(*store)->table("events");
-    CHECK(Uuids(events, false).size() == 3003);  // the replays are there until merged
-    std::multiset<std::string> final = Uuids(events, true);
+    CHECK(testing::Uuids(events, false).size() == 3003);  // the replays are there until merged
+    std::multiset<std::string> final = testing::Uuids(events, true);
     CHECK(std::set<std::string>(final.begin(), final.end()) == sent);
     CHECK(final.size() == sent.size());
     Block person;
@@ -94,9 +78,9 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
   REQUIRE(store.ok());
   REQUIRE((*store)->Start(log->get()).ok());
   AwaitConsumed(**log);
-  CHECK(Uuids(*(*store)->table("events"), false).size() == 3004);
+  CHECK(testing::Uuids(*(*store)->table("events"), false).size() == 3004);
   REQUIRE((*store)->MergeAll().ok());
-  CHECK(Uuids(*(*store)->table("events"), false).size() == 3001);
+  CHECK(testing::Uuids(*(*store)->table("events"), false).size() == 3001);
   for (const auto& part : (*store)->table("events")->AllParts()) CHECK(part->Verify().ok());
 }
 

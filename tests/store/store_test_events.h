@@ -4,13 +4,17 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+#include <mutex>
 #include <random>
+#include <set>
 #include <string>
 
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/uuid.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/store/schema.h"
+#include "hedgerow/store/table.h"
 
 namespace hedgerow::store::testing {
 
@@ -31,6 +35,23 @@ inline void CreateStoreTopics(log::Log& log, uint32_t partitions) {
   for (const TableSchema& t : PostHogTables()) {
     REQUIRE(log.CreateTopic({.name = t.topic, .partitions = partitions}).ok());
   }
+}
+
+// The uuid of every events row a scan returns (FINAL or not), as text.
+inline std::multiset<std::string> Uuids(const Table& table, bool final) {
+  std::multiset<std::string> out;
+  std::mutex mu;
+  ScanRequest request{.columns = {"uuid"}, .final = final};
+  REQUIRE(table.Scan(request, [&](uint32_t, Block&& b) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t r = 0; r < b.rows(); ++r) {
+      Uuid u;
+      std::memcpy(u.bytes.data(), b.columns[0].FixedAt(r), 16);
+      out.insert(u.ToString());
+    }
+    return Status::Ok();
+  }).ok());
+  return out;
 }
 
 }  // namespace hedgerow::store::testing
