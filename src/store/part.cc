@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <numeric>
 
 #include "block_io.h"
 #include "hedgerow/common/log.h"
@@ -204,13 +203,10 @@ std::optional<PartName> PartName::Parse(std::string_view text) {
   return n;
 }
 
-std::vector<uint32_t> SortPermutation(const Block& key) {
-  std::vector<uint32_t> perm(key.rows());
-  std::iota(perm.begin(), perm.end(), 0u);
-  size_t prefix = key.columns.size();
-  std::stable_sort(perm.begin(), perm.end(),
+void SortRowsByKey(const Block& key, std::vector<uint32_t>& rows) {
+  const size_t prefix = key.columns.size();
+  std::stable_sort(rows.begin(), rows.end(),
                    [&](uint32_t a, uint32_t b) { return CompareKeyRows(key, a, key, b, prefix) < 0; });
-  return perm;
 }
 
 PartWriter::PartWriter(std::string dir, const TableSchema& schema) : dir_(std::move(dir)), schema_(schema) {}

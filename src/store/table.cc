@@ -214,9 +214,7 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
   }
   HEDGEROW_RETURN_IF_ERROR(ParallelFor(pending.size(), [&](size_t i) {
     Pending& p = pending[i];
-    const size_t prefix = key.columns.size();
-    std::stable_sort(p.rows.begin(), p.rows.end(),
-                     [&](uint32_t a, uint32_t b) { return CompareKeyRows(key, a, key, b, prefix) < 0; });
+    SortRowsByKey(key, p.rows);
     Block sorted = rows.EmptyLike();
     sorted.AppendRows(rows, p.rows);
     Block sorted_key = key.EmptyLike();

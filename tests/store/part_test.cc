@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 #include "store/store_test_rows.h"
 #include "support/temp_dir.h"
@@ -18,7 +19,9 @@ using testing::KvSchema;
 
 Block Sorted(const Block& rows, Block* key_out) {
   Block key = EvaluateKey(KvSchema(), rows);
-  std::vector<uint32_t> perm = SortPermutation(key);
+  std::vector<uint32_t> perm(rows.rows());
+  std::iota(perm.begin(), perm.end(), 0u);
+  SortRowsByKey(key, perm);
   Block sorted = rows.EmptyLike();
   sorted.AppendRows(rows, perm);
   *key_out = key.EmptyLike();

@@ -122,9 +122,9 @@ class PartWriter {
 Status WritePart(const std::string& dir, const TableSchema& schema, const Block& rows, const Block& key,
                  PartMeta& meta);
 
-// Sorts rows by the ORDER BY key (stable: equal keys keep their order). Returns the
-// permutation.
-std::vector<uint32_t> SortPermutation(const Block& key);
+// Orders row numbers by the ORDER BY key `key` of their rows (stable: equal keys keep their
+// order, which is insert order).
+void SortRowsByKey(const Block& key, std::vector<uint32_t>& rows);
 
 
 }  // namespace hedgerow::store
