@@ -16,8 +16,7 @@ namespace hedgerow::cli {
 
 std::vector<OptionSpec> AppsOptions() {
   return {
-      {.name = "data-dir", .section = "server", .default_value = "./data", .help = "data directory of the server",
-       .value_name = "DIR"},
+      DataDirOption(),
       {.name = "project", .section = "apps", .default_value = "1", .help = "project whose apps to manage",
        .type = OptionType::kInt, .min = 1, .value_name = "ID"},
       {.name = "app-config", .section = "apps", .default_value = "{}", .help = "add: the app's JSON settings",

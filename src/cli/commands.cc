@@ -47,6 +47,11 @@ std::vector<OptionSpec> AllOptions() {
   return all;
 }
 
+OptionSpec DataDirOption() {
+  return {.name = "data-dir", .section = "server", .default_value = "./data",
+          .help = "data directory of the server", .value_name = "DIR"};
+}
+
 void ReportError(const std::string& message) {
   std::fprintf(stderr, "hedgerow: %s\n", message.c_str());
 }

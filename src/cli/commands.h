@@ -35,6 +35,9 @@ std::vector<OptionSpec> AllOptions();
 // line to stderr and returns nullopt (the caller exits kExitUsage).
 std::optional<Config> LoadConfigOrReport(const Command& command, const std::vector<std::string>& args);
 
+// --data-dir for the commands that inspect or manage a server's data directory.
+OptionSpec DataDirOption();
+
 // Prints "hedgerow: <message>" to stderr.
 void ReportError(const std::string& message);
 

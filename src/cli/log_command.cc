@@ -161,8 +161,7 @@ int Tail(log::Log& log, const std::string& topic, log::Offset from_offset, bool 
 
 std::vector<OptionSpec> LogOptions() {
   return {
-      {.name = "data-dir", .section = "server", .default_value = "./data",
-       .help = "data directory of the server", .value_name = "DIR"},
+      DataDirOption(),
       {.name = "from", .section = "log", .default_value = "0", .help = "tail: first offset of each partition",
        .type = OptionType::kInt, .min = 0, .value_name = "OFFSET"},
       {.name = "follow", .section = "log", .default_value = "false", .help = "tail: keep printing new records",

@@ -80,8 +80,7 @@ int Check(const std::vector<store::Table*>& tables) {
 
 std::vector<OptionSpec> StoreOptions() {
   return {
-      {.name = "data-dir", .section = "server", .default_value = "./data",
-       .help = "data directory of the server", .value_name = "DIR"},
+      DataDirOption(),
       {.name = "table", .section = "store", .default_value = "", .help = "only this table (default: all)",
        .value_name = "TABLE"},
   };
@@ -123,14 +122,9 @@ int RunStore(const std::vector<std::string>& args) {
   }
   if (pos[0] == "check") return Check(*tables);
   for (store::Table* t : *tables) {
-    while (merge) {
-      std::optional<store::MergeCandidate> candidate = t->SelectMerge(/*all=*/true);
-      if (!candidate) break;
-      Status s = t->Merge(*candidate);
-      if (!s.ok()) {
-        ReportError(s.message());
-        return kExitFailure;
-      }
+    if (Status s = merge ? t->MergeAll() : Status::Ok(); !s.ok()) {
+      ReportError(s.message());
+      return kExitFailure;
     }
     for (const auto& part : t->AllParts()) PrintPart(part->meta());
   }

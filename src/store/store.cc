@@ -102,9 +102,7 @@ void Store::MergeLoop() {
 
 Status Store::MergeAll() {
   for (const auto& table : tables_) {
-    while (std::optional<MergeCandidate> candidate = table->SelectMerge(/*all=*/true)) {
-      HEDGEROW_RETURN_IF_ERROR(table->Merge(*candidate));
-    }
+    HEDGEROW_RETURN_IF_ERROR(table->MergeAll());
     UpdateGauges(*table);
   }
   return Status::Ok();

@@ -369,6 +369,11 @@ Status Table::Merge(const MergeCandidate& candidate) {
   return Status::Ok();
 }
 
+Status Table::MergeAll() {
+  while (std::optional<MergeCandidate> candidate = SelectMerge(/*all=*/true)) HEDGEROW_RETURN_IF_ERROR(Merge(*candidate));
+  return Status::Ok();
+}
+
 Status Table::Scan(const ScanRequest& request, const BlockSink& sink) const {
   return ParallelFor(options_.shards, [&](size_t shard) { return ScanShard(static_cast<uint32_t>(shard), request, sink); });
 }

@@ -87,6 +87,8 @@ class Table {
   // more than one part to be merged as far as the memory bound allows (`store merge`).
   std::optional<MergeCandidate> SelectMerge(bool all = false) const;
   Status Merge(const MergeCandidate& candidate);
+  // Merges every partition down as far as max_merge_bytes allows (OPTIMIZE ... FINAL).
+  Status MergeAll();
 
   Status Scan(const ScanRequest& request, const BlockSink& sink) const;
 
