@@ -11,6 +11,7 @@ packages=(
   rapidjson-dev               # JSON parsing/writing
   liblz4-dev libzstd-dev zlib1g-dev
   libfmt-dev
+  libjemalloc-dev             # the allocator (as ClickHouse's)
   catch2                      # Catch2 v2 (single header)
   libssl-dev                  # sha1/md5 for flags and API key hashing
   nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)

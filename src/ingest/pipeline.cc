@@ -1,18 +1,11 @@
 #include "hedgerow/ingest/pipeline.h"
 
-
-
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 
 namespace hedgerow::ingest {
-namespace {
-
-}  // namespace
 
 std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows) {
   std::vector<log::OutgoingRecord> records(rows.size());
@@ -23,40 +16,6 @@ std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows) {
   }
   rows.clear();
   return records;
-}
-
-std::string EncodeOutbox(std::vector<log::OutgoingRecord>& records) {
-  // The log's own batch format, LZ4-compressed: the outbox is written with every batch, and
-  // rows compress several times over. Each record's topic rides in a header for the
-  // encoding only, so the rows themselves are never copied.
-  std::vector<const log::Record*> pointers;
-  pointers.reserve(records.size());
-  for (log::OutgoingRecord& r : records) {
-    r.record.headers.emplace_back("topic", r.topic);
-    pointers.push_back(&r.record);
-  }
-  std::string encoded = log::EncodeBatch(pointers, log::Codec::kLz4);
-  for (log::OutgoingRecord& r : records) r.record.headers.pop_back();
-  return encoded;
-}
-
-Result<std::vector<log::OutgoingRecord>> DecodeOutbox(std::string_view data) {
-  if (data.empty()) return std::vector<log::OutgoingRecord>();
-  Result<std::vector<log::Record>> records = log::DecodeBatch(data);
-  if (!records.ok()) return Status::Corruption("ingest: the persons outbox is malformed: " + records.status().message());
-  std::vector<log::OutgoingRecord> out;
-  out.reserve(records->size());
-  for (log::Record& r : *records) {
-    if (r.headers.empty() || r.headers.back().first != "topic") {
-      return Status::Corruption("ingest: the persons outbox holds a row without its topic");
-    }
-    log::OutgoingRecord o;
-    o.topic = std::move(r.headers.back().second);
-    r.headers.pop_back();
-    o.record = std::move(r);
-    out.push_back(std::move(o));
-  }
-  return out;
 }
 
 Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore* persons, EventProcessor processor,
@@ -99,8 +58,11 @@ Status Pipeline::Start() {
 
 void Pipeline::Stop() {
   stop_ = true;
+  if (workers_.empty()) return;
   for (auto& t : workers_) t.join();
   workers_.clear();
+  // What the workers applied becomes durable; were this to fail, the log still has it.
+  if (Status s = persons_->Persist(); !s.ok()) LogWarn("ingest", "persisting persons at stop failed", {{"error", s.ToString()}});
 }
 
 void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
@@ -126,7 +88,9 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
       continue;
     }
     if (consumed == 0 && !stop_) {
-      // Idle: long-poll one of this worker's partitions in turn, so new input wakes it.
+      // Idle: what was applied becomes durable on time even without a next batch.
+      if (Status s = persons_->PersistIfDue(); !s.ok()) LogWarn("ingest", "persisting persons failed", {{"error", s.ToString()}});
+      // Then long-poll one of this worker's partitions in turn, so new input wakes it.
       (void)RunOnce(idle_partition, std::chrono::milliseconds(100));
       idle_partition += static_cast<uint32_t>(workers);
       if (idle_partition >= partitions) idle_partition = static_cast<uint32_t>(worker);
@@ -134,52 +98,45 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
   }
 }
 
-Status Pipeline::Deliver(uint32_t partition, std::vector<log::OutgoingRecord> records, log::Offset next) {
-  return log_->AppendAndWait(std::move(records), {{options_.group, options_.input_topic, partition, next}}).status();
-}
-
 Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds wait) {
   const std::string& topic = options_.input_topic;
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed_opt, log_->Committed(options_.group, topic, partition));
-  log::Offset committed = committed_opt.value_or(0);
+  const log::Offset committed = committed_opt.value_or(0);
+  const uint64_t applied = persons_->AppliedOffset(topic, partition);
   log::Offset from = committed;
-  {
-    HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
-    HEDGEROW_ASSIGN_OR_RETURN(uint64_t applied, txn->AppliedOffset(topic, partition));
-    if (applied > committed) {
-      // A batch's person updates are committed but its rows never reached the log.
-      HEDGEROW_ASSIGN_OR_RETURN(std::string outbox, txn->Outbox(topic, partition));
-      HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::OutgoingRecord> records, DecodeOutbox(outbox));
-      txn.reset();
-      HEDGEROW_RETURN_IF_ERROR(Deliver(partition, std::move(records), applied));
-      LogInfo("ingest", "re-sent rows of an applied batch", {{"partition", partition}, {"next_offset", applied}});
-      return static_cast<size_t>(applied - committed);
-    }
-    // persons.sqlite is behind the log (restored from a backup, or lost commits): process
-    // again from what it holds.
-    if (applied < committed) {
-      LogWarn("ingest", "persons behind the committed offset; re-processing",
-              {{"partition", partition}, {"applied", applied}, {"committed", committed}});
-      from = applied;
-    }
+  if (applied < committed) {
+    // The log has rows of batches whose person updates were not persisted (a crash, a
+    // failed append, a restored backup): apply them again, from the state they first saw,
+    // and emit nothing the log already has.
+    LogInfo("ingest", "re-applying persons of delivered batches", {{"partition", partition}, {"applied", applied}, {"committed", committed}});
+    from = applied;
+  } else if (applied > committed) {
+    // Only a log that lost its commits gets here: its updates are held, never apply them twice.
+    LogWarn("ingest", "persons ahead of the log's committed offset; skipping to it",
+            {{"partition", partition}, {"applied", applied}, {"committed", committed}});
+    from = applied;
   }
   HEDGEROW_ASSIGN_OR_RETURN(log::FetchResult batch,
                             log_->Fetch(topic, partition, from, options_.max_batch_records, 16 << 20, wait));
   if (batch.records.empty()) return size_t{0};
 
   // Outside the persons lock: the overflow decision and the first phase of every event,
-  // so that one worker prepares its batch while another holds the transaction.
+  // so that one worker prepares its batch while another holds the transaction. Events
+  // re-applied were not overflowed the first time or they would not be here.
   auto now = std::chrono::steady_clock::now();
   std::vector<std::optional<PreparedEvent>> prepared(batch.records.size());
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const log::Record& r = batch.records[i].record;
-    if (options_.overflow_topic.empty() || TakeToken(r.key, now)) prepared[i] = processor_.Prepare(r.value);
+    bool replay = batch.records[i].offset < committed;
+    if (replay || options_.overflow_topic.empty() || TakeToken(r.key, now)) prepared[i] = processor_.Prepare(r.value);
   }
   std::vector<OutputRow> rows;
-  std::vector<log::OutgoingRecord> records;
-  log::Offset next = batch.records.back().offset + 1;
+  const log::Offset next = batch.records.back().offset + 1;
   {
     HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
+    // Begin() started over from the persisted state meanwhile (a failed delivery): the
+    // batch was fetched from the wrong place.
+    if (persons_->AppliedOffset(topic, partition) != applied) return size_t{0};
     for (size_t i = 0; i < batch.records.size(); ++i) {
       if (!prepared[i]) {
         const log::Record& r = batch.records[i].record;
@@ -187,13 +144,19 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
         overflowed_.Inc();
         continue;
       }
+      size_t before = rows.size();
       HEDGEROW_RETURN_IF_ERROR(processor_.Finish(*prepared[i], *txn, rows));
+      if (batch.records[i].offset < committed) rows.resize(before);  // the log has them
     }
-    records = ToRecords(std::move(rows));
-    HEDGEROW_RETURN_IF_ERROR(txn->SetApplied(topic, partition, next, EncodeOutbox(records)));
+    txn->AwaitDelivery();
     HEDGEROW_RETURN_IF_ERROR(txn->Commit());
   }
-  HEDGEROW_RETURN_IF_ERROR(Deliver(partition, std::move(records), next));
+  Status delivered = Status::Ok();
+  if (next > committed) {
+    delivered = log_->AppendAndWait(ToRecords(std::move(rows)), {{options_.group, topic, partition, next}}).status();
+  }
+  persons_->Delivered(topic, partition, next, delivered.ok());
+  HEDGEROW_RETURN_IF_ERROR(delivered);
   events_processed_.Inc(batch.records.size());
   batches_.Inc();
   return batch.records.size();

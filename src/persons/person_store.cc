@@ -52,13 +52,13 @@ const SqliteMigration kMigrations[] = {
      "  event TEXT NOT NULL,"
      "  distinct_id TEXT NOT NULL,"
      "  PRIMARY KEY (team_id, event, distinct_id)) WITHOUT ROWID;"},
+    // Rows are no longer kept for re-sending: a batch is persisted only after its rows are in the log.
+    {3, "no_outbox", "ALTER TABLE applied_offsets DROP COLUMN outbox;"},
 };
 
 constexpr int kMaxGroupTypes = 5;
 
 }  // namespace
-
-constexpr size_t kMaxCachedPersons = 500000;
 
 std::string PersonStore::DistinctIdKey(int64_t team_id, std::string_view distinct_id) {
   std::string key = std::to_string(team_id);
@@ -67,28 +67,208 @@ std::string PersonStore::DistinctIdKey(int64_t team_id, std::string_view distinc
   return key;
 }
 
-Result<std::unique_ptr<PersonStore>> PersonStore::Open(const std::string& path) {
+Result<std::unique_ptr<PersonStore>> PersonStore::Open(const std::string& path, PersonStoreOptions options) {
   HEDGEROW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path));
   // Every event looks its person up: keep the hot pages in SQLite's cache (64 MiB) and read
   // the rest through mmap instead of one pread per page.
   HEDGEROW_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;"));
   HEDGEROW_RETURN_IF_ERROR(ApplyMigrations(*db, kMigrations));
-  std::unique_ptr<PersonStore> store(new PersonStore(std::move(db)));
-  // Person ids are assigned in memory (write-behind): continue after the highest one.
-  HEDGEROW_ASSIGN_OR_RETURN(auto max_id, store->db_->Prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM person"));
-  HEDGEROW_ASSIGN_OR_RETURN(bool row, max_id.Step());
-  store->next_person_id_ = row ? max_id.ColumnInt64(0) : 1;
+  std::unique_ptr<PersonStore> store(new PersonStore(std::move(db), options));
+  HEDGEROW_RETURN_IF_ERROR(store->LoadPersisted());
   return store;
+}
+
+PersonStore::~PersonStore() {
+  if (sqlite_txn_open_) {
+    db_->ResetCached();
+    (void)db_->Exec("ROLLBACK");
+  }
+}
+
+Status PersonStore::LoadPersisted() {
+  // Person ids are assigned in memory (write-behind): continue after the highest one.
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * max_id, db_->Cached("SELECT COALESCE(MAX(id), 0) + 1 FROM person"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, max_id->Step());
+  next_person_id_ = row ? max_id->ColumnInt64(0) : 1;
+  std::map<std::pair<std::string, uint32_t>, uint64_t> applied;
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * offsets, db_->Cached("SELECT topic, partition, next_offset FROM applied_offsets"));
+  while (true) {
+    HEDGEROW_ASSIGN_OR_RETURN(bool more, offsets->Step());
+    if (!more) break;
+    applied[{offsets->ColumnText(0), static_cast<uint32_t>(offsets->ColumnInt64(1))}] =
+        static_cast<uint64_t>(offsets->ColumnInt64(2));
+  }
+  db_->ResetCached();
+  std::lock_guard<std::mutex> lock(delivery_mu_);
+  applied_ = std::move(applied);
+  poisoned_ = false;
+  return Status::Ok();
+}
+
+Status PersonStore::Reset() {
+  if (sqlite_txn_open_) {
+    db_->ResetCached();
+    (void)db_->Exec("ROLLBACK");  // fails harmlessly when SQLite already rolled back (a failed COMMIT)
+    sqlite_txn_open_ = false;
+  }
+  person_of_.clear();
+  persons_.clear();
+  new_persons_.clear();
+  changed_persons_.clear();
+  deleted_persons_.clear();
+  changed_distinct_ids_.clear();
+  changed_keys_of_.clear();
+  return LoadPersisted();
+}
+
+Status PersonStore::OpenSqliteTxn() {
+  if (sqlite_txn_open_) return Status::Ok();
+  HEDGEROW_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  sqlite_txn_open_ = true;
+  return Status::Ok();
+}
+
+bool PersonStore::PersistDue() const {
+  return std::chrono::steady_clock::now() - last_persist_ >= options_.persist_interval ||
+         persons_.size() > options_.max_cached_persons;
+}
+
+void PersonStore::AwaitDeliveries() {
+  std::unique_lock<std::mutex> lock(delivery_mu_);
+  delivered_.wait(lock, [&] { return in_flight_ == 0; });
+}
+
+void PersonStore::Delivered(std::string_view topic, uint32_t partition, uint64_t next_offset, bool ok) {
+  std::lock_guard<std::mutex> lock(delivery_mu_);
+  --in_flight_;
+  if (ok) {
+    applied_[{std::string(topic), partition}] = next_offset;
+  } else {
+    poisoned_ = true;
+  }
+  delivered_.notify_all();
 }
 
 Result<std::unique_ptr<PersonTxn>> PersonStore::Begin() {
   std::unique_lock<std::mutex> lock(writer_);
-  std::unique_ptr<PersonTxn> txn(new PersonTxn(*this, std::move(lock)));
-  HEDGEROW_RETURN_IF_ERROR(txn->tx_.Begin());
-  return txn;
+  bool poisoned;
+  {
+    std::lock_guard<std::mutex> delivery(delivery_mu_);
+    poisoned = poisoned_;
+  }
+  if (poisoned) {
+    AwaitDeliveries();
+    HEDGEROW_RETURN_IF_ERROR(Reset());
+  } else if (PersistDue()) {
+    HEDGEROW_RETURN_IF_ERROR(PersistLocked());
+  }
+  HEDGEROW_RETURN_IF_ERROR(OpenSqliteTxn());
+  HEDGEROW_RETURN_IF_ERROR(db_->Exec("SAVEPOINT batch"));
+  return std::unique_ptr<PersonTxn>(new PersonTxn(*this, std::move(lock)));
 }
 
-PersonTxn::~PersonTxn() { db_.ResetCached(); }  // before the rollback of an uncommitted txn
+Status PersonStore::Persist() {
+  std::lock_guard<std::mutex> lock(writer_);
+  return PersistLocked();
+}
+
+Status PersonStore::PersistIfDue() {
+  std::lock_guard<std::mutex> lock(writer_);
+  return PersistDue() ? PersistLocked() : Status::Ok();
+}
+
+Status PersonStore::PersistLocked() {
+  AwaitDeliveries();
+  {
+    std::lock_guard<std::mutex> lock(delivery_mu_);
+    if (poisoned_) return Status::Unavailable("persons: a batch's rows did not reach the log; starting over from the persisted state");
+  }
+  Status status = OpenSqliteTxn();
+  if (status.ok()) status = WriteDirty();
+  if (status.ok()) {
+    db_->ResetCached();
+    status = db_->Exec("COMMIT");
+  }
+  if (!status.ok()) {
+    // Nothing is lost: the batches since the last persist are still in the log.
+    (void)Reset();
+    return status;
+  }
+  sqlite_txn_open_ = false;
+  new_persons_.clear();
+  changed_persons_.clear();
+  deleted_persons_.clear();
+  changed_distinct_ids_.clear();
+  changed_keys_of_.clear();
+  last_persist_ = std::chrono::steady_clock::now();
+  if (persons_.size() > options_.max_cached_persons) {
+    persons_.clear();
+    person_of_.clear();
+  }
+  return Status::Ok();
+}
+
+Status PersonStore::WriteDirty() {
+  for (int64_t id : deleted_persons_) {
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * del, db_->Cached("DELETE FROM person WHERE id = ?"));
+    HEDGEROW_RETURN_IF_ERROR(del->Bind(1, id).Run());
+  }
+  for (int64_t id : new_persons_) {
+    const Person& p = persons_.at(id);
+    HEDGEROW_ASSIGN_OR_RETURN(
+        SqliteStatement * insert,
+        db_->Cached("INSERT INTO person (id, uuid, team_id, created_at, properties, is_identified, version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    HEDGEROW_RETURN_IF_ERROR(insert->Bind(1, p.id)
+                                 .Bind(2, p.uuid.ToString())
+                                 .Bind(3, p.team_id)
+                                 .Bind(4, p.created_at)
+                                 .Bind(5, p.properties)
+                                 .Bind(6, int64_t{p.is_identified ? 1 : 0})
+                                 .Bind(7, p.version)
+                                 .Run());
+  }
+  // Known persons are updated in place by rowid, which touches no index (uuid and team_id
+  // never change).
+  for (int64_t id : changed_persons_) {
+    const Person& p = persons_.at(id);
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * update,
+                              db_->Cached("UPDATE person SET created_at = ?, properties = ?, is_identified = ?, "
+                                          "version = ? WHERE id = ?"));
+    HEDGEROW_RETURN_IF_ERROR(update->Bind(1, p.created_at)
+                                 .Bind(2, p.properties)
+                                 .Bind(3, int64_t{p.is_identified ? 1 : 0})
+                                 .Bind(4, p.version)
+                                 .Bind(5, p.id)
+                                 .Run());
+  }
+  for (const auto& [key, row] : changed_distinct_ids_) {
+    HEDGEROW_ASSIGN_OR_RETURN(
+        SqliteStatement * upsert,
+        db_->Cached("INSERT INTO person_distinct_id (team_id, distinct_id, person_id, version) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (team_id, distinct_id) DO UPDATE SET person_id = excluded.person_id, "
+                    "version = excluded.version"));
+    HEDGEROW_RETURN_IF_ERROR(upsert->Bind(1, row.team_id).Bind(2, row.distinct_id).Bind(3, row.person_id).Bind(4, row.version).Run());
+  }
+  std::map<std::pair<std::string, uint32_t>, uint64_t> applied;
+  {
+    std::lock_guard<std::mutex> lock(delivery_mu_);
+    applied = applied_;
+  }
+  for (const auto& [partition, next] : applied) {
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt,
+                              db_->Cached("INSERT INTO applied_offsets (topic, partition, next_offset) VALUES (?, ?, ?) "
+                                          "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset"));
+    HEDGEROW_RETURN_IF_ERROR(
+        stmt->Bind(1, partition.first).Bind(2, int64_t{partition.second}).Bind(3, static_cast<int64_t>(next)).Run());
+  }
+  return Status::Ok();
+}
+
+PersonTxn::~PersonTxn() {
+  db_.ResetCached();  // before the rollback
+  if (!committed_) (void)db_.Exec("ROLLBACK TO batch; RELEASE batch");
+}
 
 Result<std::optional<Person>> PersonTxn::ReadPerson(SqliteStatement& stmt) {
   HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -121,7 +301,7 @@ Result<std::optional<int64_t>> PersonTxn::PersonIdOf(int64_t team_id, std::strin
 }
 
 Result<std::optional<Person>> PersonTxn::LoadPerson(int64_t person_id) {
-  if (deleted_.count(person_id) != 0) return std::optional<Person>();
+  if (deleted_.count(person_id) != 0 || store_.deleted_persons_.count(person_id) != 0) return std::optional<Person>();
   if (auto it = person_writes_.find(person_id); it != person_writes_.end()) return std::optional<Person>(it->second);
   if (auto it = store_.persons_.find(person_id); it != store_.persons_.end()) return std::optional<Person>(it->second);
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt, db_.Cached("SELECT id, uuid, team_id, created_at, properties, "
@@ -171,7 +351,20 @@ Result<std::vector<DistinctIdRow>> PersonTxn::DistinctIdsOf(int64_t person_id) {
     HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     DistinctIdRow r{stmt->ColumnInt64(0), stmt->ColumnText(1), stmt->ColumnInt64(2), stmt->ColumnInt64(3)};
-    rows[PersonStore::DistinctIdKey(r.team_id, r.distinct_id)] = std::move(r);
+    std::string key = PersonStore::DistinctIdKey(r.team_id, r.distinct_id);
+    // Moved away since the last persist?
+    if (auto changed = store_.changed_distinct_ids_.find(key);
+        changed != store_.changed_distinct_ids_.end() && changed->second.person_id != person_id) {
+      continue;
+    }
+    rows[std::move(key)] = std::move(r);
+  }
+  // Moved here (or re-versioned) since the last persist.
+  if (auto keys = store_.changed_keys_of_.find(person_id); keys != store_.changed_keys_of_.end()) {
+    for (const std::string& key : keys->second) {
+      const DistinctIdRow& row = store_.changed_distinct_ids_.at(key);
+      if (row.person_id == person_id) rows[key] = row;
+    }
   }
   for (const auto& [key, row] : distinct_id_writes_) {
     if (row.person_id == person_id) {
@@ -186,66 +379,37 @@ Result<std::vector<DistinctIdRow>> PersonTxn::DistinctIdsOf(int64_t person_id) {
   return out;
 }
 
-Status PersonTxn::Flush() {
-  for (int64_t id : deleted_) {
-    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * del, db_.Cached("DELETE FROM person WHERE id = ?"));
-    HEDGEROW_RETURN_IF_ERROR(del->Bind(1, id).Run());
-  }
-  for (const auto& [id, p] : person_writes_) {
-    // New persons are inserted; known ones updated in place by rowid, which touches no
-    // index (uuid and team_id never change).
-    if (inserted_.count(id)) {
-      HEDGEROW_ASSIGN_OR_RETURN(
-          SqliteStatement * insert,
-          db_.Cached("INSERT INTO person (id, uuid, team_id, created_at, properties, is_identified, version) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)"));
-      HEDGEROW_RETURN_IF_ERROR(insert->Bind(1, p.id)
-                                   .Bind(2, p.uuid.ToString())
-                                   .Bind(3, p.team_id)
-                                   .Bind(4, p.created_at)
-                                   .Bind(5, p.properties)
-                                   .Bind(6, int64_t{p.is_identified ? 1 : 0})
-                                   .Bind(7, p.version)
-                                   .Run());
-      continue;
-    }
-    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * update,
-                              db_.Cached("UPDATE person SET created_at = ?, properties = ?, is_identified = ?, "
-                                         "version = ? WHERE id = ?"));
-    HEDGEROW_RETURN_IF_ERROR(update->Bind(1, p.created_at)
-                                 .Bind(2, p.properties)
-                                 .Bind(3, int64_t{p.is_identified ? 1 : 0})
-                                 .Bind(4, p.version)
-                                 .Bind(5, p.id)
-                                 .Run());
-  }
-  for (const auto& [key, row] : distinct_id_writes_) {
-    HEDGEROW_ASSIGN_OR_RETURN(
-        SqliteStatement * upsert,
-        db_.Cached("INSERT INTO person_distinct_id (team_id, distinct_id, person_id, version) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT (team_id, distinct_id) DO UPDATE SET person_id = excluded.person_id, "
-                   "version = excluded.version"));
-    HEDGEROW_RETURN_IF_ERROR(upsert->Bind(1, row.team_id).Bind(2, row.distinct_id).Bind(3, row.person_id).Bind(4, row.version).Run());
-  }
-  return Status::Ok();
-}
-
 Status PersonTxn::Commit() {
-  HEDGEROW_RETURN_IF_ERROR(Flush());
   db_.ResetCached();
-  HEDGEROW_RETURN_IF_ERROR(tx_.Commit());
-  // Committed: the cache may learn this transaction's writes now.
-  if (store_.persons_.size() + person_writes_.size() > kMaxCachedPersons) {
-    store_.persons_.clear();
-    store_.person_of_.clear();
+  HEDGEROW_RETURN_IF_ERROR(db_.Exec("RELEASE batch"));
+  committed_ = true;
+  // The store learns this batch's writes, and which of them to persist.
+  for (int64_t id : deleted_) {
+    store_.persons_.erase(id);
+    store_.changed_persons_.erase(id);
+    if (inserted_.count(id) == 0 && store_.new_persons_.erase(id) == 0) store_.deleted_persons_.insert(id);
   }
-  for (int64_t id : deleted_) store_.persons_.erase(id);
-  for (auto& [id, p] : person_writes_) store_.persons_[id] = std::move(p);
-  for (auto& [key, row] : distinct_id_writes_) store_.person_of_[key] = row.person_id;
+  for (auto& [id, p] : person_writes_) {
+    if (inserted_.count(id) != 0) {
+      store_.new_persons_.insert(id);
+    } else if (store_.new_persons_.count(id) == 0) {
+      store_.changed_persons_.insert(id);
+    }
+    store_.persons_[id] = std::move(p);
+  }
+  for (auto& [key, row] : distinct_id_writes_) {
+    store_.person_of_[key] = row.person_id;
+    store_.changed_keys_of_[row.person_id].push_back(key);
+    store_.changed_distinct_ids_[key] = std::move(row);
+  }
   person_writes_.clear();
   distinct_id_writes_.clear();
   deleted_.clear();
   inserted_.clear();
+  if (awaits_delivery_) {
+    std::lock_guard<std::mutex> lock(store_.delivery_mu_);
+    ++store_.in_flight_;
+  }
   return Status::Ok();
 }
 
@@ -307,28 +471,10 @@ Result<std::pair<bool, bool>> PersonTxn::MarkEventSeen(int64_t team_id, std::str
   return std::make_pair(!seen_ever, new_for_user);
 }
 
-Result<uint64_t> PersonTxn::AppliedOffset(std::string_view topic, uint32_t partition) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("SELECT next_offset FROM applied_offsets WHERE topic = ? AND partition = ?"));
-  SqliteStatement& stmt = *stmt_ptr;
-  stmt.Bind(1, topic).Bind(2, int64_t{partition});
-  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? static_cast<uint64_t>(stmt.ColumnInt64(0)) : uint64_t{0};
-}
-
-Status PersonTxn::SetApplied(std::string_view topic, uint32_t partition, uint64_t next_offset, std::string_view outbox) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("INSERT INTO applied_offsets (topic, partition, next_offset, outbox) VALUES (?, ?, ?, ?) "
-                             "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, "
-                             "outbox = excluded.outbox"));
-  SqliteStatement& stmt = *stmt_ptr;
-  return stmt.Bind(1, topic).Bind(2, int64_t{partition}).Bind(3, static_cast<int64_t>(next_offset)).BindBlob(4, outbox).Run();
-}
-
-Result<std::string> PersonTxn::Outbox(std::string_view topic, uint32_t partition) {
-  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt_ptr, db_.Cached("SELECT outbox FROM applied_offsets WHERE topic = ? AND partition = ?"));
-  SqliteStatement& stmt = *stmt_ptr;
-  stmt.Bind(1, topic).Bind(2, int64_t{partition});
-  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? stmt.ColumnBlob(0) : std::string();
+uint64_t PersonStore::AppliedOffset(std::string_view topic, uint32_t partition) {
+  std::lock_guard<std::mutex> lock(delivery_mu_);
+  auto it = applied_.find({std::string(topic), partition});
+  return it == applied_.end() ? 0 : it->second;
 }
 
 }  // namespace hedgerow::persons

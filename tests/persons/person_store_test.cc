@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
+#include <functional>
+#include <future>
+
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
@@ -48,27 +53,165 @@ TEST_CASE("an uncommitted transaction leaves nothing behind", "[persons]") {
     p.team_id = 1;
     REQUIRE((*txn)->Insert(p).ok());
     REQUIRE((*txn)->SetDistinctId({1, "ghost", p.id, 0}).ok());
-    REQUIRE((*txn)->SetApplied("events", 0, 10, "rows").ok());
+    REQUIRE((*txn)->UpsertGroup({1, 0, "ghost-co", "{}", 5, 1}).ok());
+    (*txn)->AwaitDelivery();
   }
   auto txn = (*store)->Begin();
   CHECK_FALSE((*txn)->FindByDistinctId(1, "ghost")->has_value());
-  CHECK(*(*txn)->AppliedOffset("events", 0) == 0);
+  CHECK_FALSE((*txn)->FindGroup(1, 0, "ghost-co")->has_value());  // the SQL writes of the batch rolled back too
+  CHECK((*store)->AppliedOffset("events", 0) == 0);
 }
 
-TEST_CASE("applied offsets and the outbox persist per partition", "[persons]") {
+namespace {
+
+Person NewPerson(PersonTxn& txn, const std::string& distinct_id, const std::string& properties) {
+  Person p;
+  p.uuid = Uuid::V4();
+  p.team_id = 1;
+  p.properties = properties;
+  REQUIRE(txn.Insert(p).ok());
+  REQUIRE(txn.SetDistinctId({1, distinct_id, p.id, 0}).ok());
+  return p;
+}
+
+// One committed batch whose rows are on their way to the log.
+void DeliveringBatch(PersonStore& store, const std::function<void(PersonTxn&)>& apply) {
+  auto txn = store.Begin();
+  REQUIRE(txn.ok());
+  apply(**txn);
+  (*txn)->AwaitDelivery();
+  REQUIRE((*txn)->Commit().ok());
+}
+
+std::optional<Person> Find(PersonStore& store, const std::string& distinct_id) {
+  auto txn = store.Begin();
+  REQUIRE(txn.ok());
+  auto p = (*txn)->FindByDistinctId(1, distinct_id);
+  REQUIRE(p.ok());
+  return *p;
+}
+
+}  // namespace
+
+TEST_CASE("committed batches are durable after Persist, with their delivered offsets", "[persons]") {
   TempDir dir;
   std::string path = dir.File("persons.sqlite");
   {
-    auto store = PersonStore::Open(path);
+    auto store = PersonStore::Open(path, {.persist_interval = std::chrono::hours(1)});
+    REQUIRE(store.ok());
+    DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "kept", R"({"a":1})"); });
+    (*store)->Delivered("events", 3, 42, true);
+    CHECK((*store)->AppliedOffset("events", 3) == 42);
+    REQUIRE((*store)->Persist().ok());
+    DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "not-persisted", "{}"); });
+    (*store)->Delivered("events", 3, 43, true);
+    CHECK(Find(**store, "not-persisted").has_value());  // visible to later batches at once
+  }  // dropped without Persist(): as a crash
+  auto store = PersonStore::Open(path);
+  REQUIRE(store.ok());
+  CHECK((*store)->AppliedOffset("events", 3) == 42);
+  CHECK((*store)->AppliedOffset("events", 4) == 0);
+  auto kept = Find(**store, "kept");
+  REQUIRE(kept.has_value());
+  CHECK(kept->properties == R"({"a":1})");
+  CHECK_FALSE(Find(**store, "not-persisted").has_value());
+}
+
+TEST_CASE("a failed delivery drops everything since the last persist", "[persons]") {
+  TempDir dir;
+  auto store = PersonStore::Open(dir.File("persons.sqlite"), {.persist_interval = std::chrono::hours(1)});
+  REQUIRE(store.ok());
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u1", R"({"v":1})"); });
+  (*store)->Delivered("events", 0, 10, true);
+  REQUIRE((*store)->Persist().ok());
+  DeliveringBatch(**store, [](PersonTxn& txn) {
+    auto p = txn.FindByDistinctId(1, "u1");
+    REQUIRE(p->has_value());
+    Person changed = **p;
+    changed.properties = R"({"v":2})";
+    ++changed.version;
+    REQUIRE(txn.Update(changed).ok());
+    NewPerson(txn, "u2", "{}");
+  });
+  (*store)->Delivered("events", 0, 20, true);
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u3", "{}"); });
+  (*store)->Delivered("events", 0, 30, false);
+  // The next batch starts from the persisted state: offset 10, u1 at version 0.
+  auto u1 = Find(**store, "u1");
+  REQUIRE(u1.has_value());
+  CHECK(u1->properties == R"({"v":1})");
+  CHECK(u1->version == 0);
+  CHECK_FALSE(Find(**store, "u2").has_value());
+  CHECK_FALSE(Find(**store, "u3").has_value());
+  CHECK((*store)->AppliedOffset("events", 0) == 10);
+}
+
+TEST_CASE("Persist waits for a committed batch's delivery", "[persons]") {
+  TempDir dir;
+  auto store = PersonStore::Open(dir.File("persons.sqlite"), {.persist_interval = std::chrono::hours(1)});
+  REQUIRE(store.ok());
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u1", "{}"); });
+  auto persisted = std::async(std::launch::async, [&] { return (*store)->Persist(); });
+  // Persisting now would make the batch durable before its rows are in the log.
+  CHECK(persisted.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
+  (*store)->Delivered("events", 0, 5, true);
+  REQUIRE(persisted.get().ok());
+  CHECK((*store)->AppliedOffset("events", 0) == 5);
+}
+
+TEST_CASE("distinct ids moved since the last persist are found on their new person", "[persons]") {
+  TempDir dir;
+  std::string path = dir.File("persons.sqlite");
+  auto store = PersonStore::Open(path, {.persist_interval = std::chrono::hours(1)});
+  REQUIRE(store.ok());
+  int64_t a = 0, b = 0;
+  {
     auto txn = (*store)->Begin();
-    REQUIRE((*txn)->SetApplied("events", 3, 42, "[rows]").ok());
+    Person pa = NewPerson(**txn, "a1", "{}");
+    REQUIRE((*txn)->SetDistinctId({1, "a2", pa.id, 0}).ok());
+    b = NewPerson(**txn, "b1", "{}").id;
+    a = pa.id;
     REQUIRE((*txn)->Commit().ok());
   }
-  auto store = PersonStore::Open(path);
-  auto txn = (*store)->Begin();
-  CHECK(*(*txn)->AppliedOffset("events", 3) == 42);
-  CHECK(*(*txn)->Outbox("events", 3) == "[rows]");
-  CHECK(*(*txn)->AppliedOffset("events", 4) == 0);
+  REQUIRE((*store)->Persist().ok());
+  {
+    auto txn = (*store)->Begin();
+    REQUIRE((*txn)->SetDistinctId({1, "a1", b, 1}).ok());
+    REQUIRE((*txn)->Commit().ok());
+  }
+  auto ids = [](PersonStore& s, int64_t person) {
+    auto txn = s.Begin();
+    auto rows = (*txn)->DistinctIdsOf(person);
+    REQUIRE(rows.ok());
+    std::string out;
+    for (const auto& r : *rows) out += r.distinct_id + "@" + std::to_string(r.version) + " ";
+    return out;
+  };
+  CHECK(ids(**store, a) == "a2@0 ");
+  CHECK(ids(**store, b) == "a1@1 b1@0 ");
+  REQUIRE((*store)->Persist().ok());
+  auto reopened = PersonStore::Open(path);
+  CHECK(ids(**reopened, a) == "a2@0 ");
+  CHECK(ids(**reopened, b) == "a1@1 b1@0 ");
+}
+
+TEST_CASE("a full person cache is persisted and dropped, and read back lazily", "[persons]") {
+  TempDir dir;
+  auto store = PersonStore::Open(dir.File("persons.sqlite"),
+                                 {.persist_interval = std::chrono::hours(1), .max_cached_persons = 10});
+  REQUIRE(store.ok());
+  for (int batch = 0; batch < 5; ++batch) {
+    auto txn = (*store)->Begin();
+    for (int i = 0; i < 10; ++i) NewPerson(**txn, fmt::format("u{}-{}", batch, i), fmt::format(R"({{"i":{}}})", i));
+    REQUIRE((*txn)->Commit().ok());
+  }
+  for (int batch = 0; batch < 5; ++batch) {
+    for (int i = 0; i < 10; ++i) {
+      auto p = Find(**store, fmt::format("u{}-{}", batch, i));
+      REQUIRE(p.has_value());
+      CHECK(p->properties == fmt::format(R"({{"i":{}}})", i));
+    }
+  }
 }
 
 TEST_CASE("group types get indexes 0 to 4, first come first served", "[persons]") {

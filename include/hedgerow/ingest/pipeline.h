@@ -45,15 +45,17 @@ struct PipelineOptions {
 // persons transaction each, and emits the rows to the clickhouse_* topics.
 //
 // Exactly once between log and persons (ARCHITECTURE.md guarantee 2), per batch:
-//   1. persons txn: apply the batch's person updates, record "applied up to offset N" and
-//      the batch's rows (the outbox); commit.
-//   2. one log append: the rows, with the consumer offset N committed atomically.
-// A crash after 1 and before 2 leaves applied > committed; the next run re-sends the outbox
-// instead of re-processing, so no update is applied twice and no row is lost. Rows re-sent
-// are identical, so the store's dedup on their keys absorbs any duplicate.
-// If persons.sqlite is behind the log (applied < committed: restored from a backup, or
-// commits lost), the batches after `applied` are processed again on the state it kept
-// (processing is deterministic), re-emitting the same rows.
+//   1. persons batch: apply the batch's person updates in memory; commit it (visible to the
+//      next batches, not yet durable).
+//   2. one log append: the rows, with the consumer offset N committed atomically; then the
+//      persons store learns that everything before N is applied (Delivered).
+//   3. every persist_interval, the persons store persists the delivered batches and their
+//      offsets in one SQLite transaction.
+// After a crash persons.sqlite holds offset A <= the log's committed offset C. The records
+// from A to C are applied again on the state persisted with A (the state they first saw:
+// one worker per partition, in order) and their rows dropped, since the log has them;
+// records from C on are processed as new. No update is applied twice and no row is lost or
+// duplicated. A failed append is the same case without the crash.
 // Thread-safe; Start/Stop from one thread. The log and store must outlive the pipeline.
 class Pipeline {
  public:
@@ -65,14 +67,13 @@ class Pipeline {
   Status Start();
   void Stop();
 
-  // One step on one partition: re-sends a pending outbox, or processes up to
-  // max_batch_records new records (waiting up to `wait` for some). Returns the number of
+  // One step on one partition: processes up to max_batch_records records (re-applying
+  // those the log already has rows for) (waiting up to `wait` for some). Returns the number of
   // input records it consumed. Used by the workers, and by tests to drive it by hand.
   Result<size_t> RunOnce(uint32_t partition, std::chrono::milliseconds wait);
 
  private:
   void WorkerLoop(size_t worker, uint32_t partitions);
-  Status Deliver(uint32_t partition, std::vector<log::OutgoingRecord> records, log::Offset next);
 
   // Takes one token of `key`'s bucket; false when it is empty.
   bool TakeToken(const std::string& key, std::chrono::steady_clock::time_point now);
@@ -96,8 +97,5 @@ class Pipeline {
 
 // Rows as log records (the strings are moved, not copied).
 std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows);
-// The outbox's encoding of records (a log record batch, each topic in a header).
-std::string EncodeOutbox(std::vector<log::OutgoingRecord>& records);
-Result<std::vector<log::OutgoingRecord>> DecodeOutbox(std::string_view data);
 
 }  // namespace hedgerow::ingest

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,38 +49,91 @@ struct Group {
 
 class PersonTxn;
 
+struct PersonStoreOptions {
+  // Applied batches become durable together, in one SQLite transaction, at most this long
+  // after they were applied. Until then they live in memory (and in the log they came from:
+  // a crash replays them). One commit per batch wrote every touched page of the person table
+  // to the WAL each time; ingest_bench spent a third of its time there.
+  std::chrono::milliseconds persist_interval{2000};
+  // Cached persons; past this the cache is persisted and dropped whole (re-read lazily).
+  size_t max_cached_persons = 500000;
+};
+
 // persons.sqlite (WAL): persons, distinct ids, groups, group type mappings, and for each
-// consumed log partition the next offset whose effects are applied plus the rows that batch
-// emitted (an outbox), so a crash between the SQLite commit and the log append neither
-// re-applies updates nor loses rows. One writer at a time: Begin() holds a mutex until the
-// transaction ends. Thread-safe.
+// consumed log partition the next offset whose effects it holds. One writer at a time:
+// Begin() holds a mutex until the transaction ends. Thread-safe.
 //
-// Hot persons live in memory: a transaction reads through a cache of committed persons and
-// distinct ids, keeps its own writes in memory, and writes each changed person and distinct
-// id once, at Commit (write-behind). The cache learns a transaction's writes only after its
-// commit succeeded, so a rolled-back batch leaves no trace.
+// A PersonTxn is one batch. Its Commit() makes the batch visible to later batches at once
+// and durable at the next Persist(): SQLite keeps one transaction open across batches (each
+// batch a savepoint, so a failed batch rolls back alone), persons and distinct ids stay in
+// memory until Persist() writes each changed one once, and Persist() commits them together
+// with the applied offsets. A batch that awaits delivery (AwaitDelivery) is only
+// persisted after Delivered() reported its rows appended to the log; so after a crash the
+// persisted offsets never run ahead of the log, and the batches after them are processed
+// again on exactly the state they first saw (the pipeline drops the rows the log already has).
 class PersonStore {
  public:
-  static Result<std::unique_ptr<PersonStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<PersonStore>> Open(const std::string& path, PersonStoreOptions options = {});
+  // Does not persist: what was not persisted is gone, as in a crash.
+  ~PersonStore();
 
-  // Starts a write transaction (BEGIN IMMEDIATE); blocks while another is open.
+  // Starts a batch; blocks while another is open. Persists first when persist_interval has
+  // passed, and starts over from the persisted state after a failed delivery.
   Result<std::unique_ptr<PersonTxn>> Begin();
+
+  // The rows of a committed batch that called AwaitDelivery() reached the log (`ok`), and
+  // with them everything before `next_offset` of the partition is applied; or they did not:
+  // then everything not persisted is dropped at the next Begin(), to be processed again.
+  void Delivered(std::string_view topic, uint32_t partition, uint64_t next_offset, bool ok);
+  // The next offset of a log partition whose effects this store holds (0 if never): the
+  // last delivered batch's, persisted or not.
+  uint64_t AppliedOffset(std::string_view topic, uint32_t partition);
+
+  // Makes every committed and delivered batch durable now (waits for deliveries under way).
+  Status Persist();
+  // Persist() if persist_interval has passed since the last one.
+  Status PersistIfDue();
 
  private:
   friend class PersonTxn;
-  explicit PersonStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  PersonStore(std::unique_ptr<SqliteDb> db, PersonStoreOptions options) : options_(options), db_(std::move(db)) {}
   static std::string DistinctIdKey(int64_t team_id, std::string_view distinct_id);
+  // Under writer_. Waits until no committed batch awaits Delivered().
+  void AwaitDeliveries();
+  Status PersistLocked();
+  Status WriteDirty();
+  // Drops everything not persisted; rereads offsets and the next person id from SQLite.
+  Status Reset();
+  Status LoadPersisted();
+  Status OpenSqliteTxn();
+  bool PersistDue() const;
 
-  std::mutex writer_;  // held by the open PersonTxn; guards everything below
+  const PersonStoreOptions options_;
+  std::mutex writer_;  // held by the open PersonTxn; guards everything below but the delivery state
   std::unique_ptr<SqliteDb> db_;
-  // Committed state cached: bounded, dropped whole when full (re-read from SQLite lazily).
+  bool sqlite_txn_open_ = false;
+  std::chrono::steady_clock::time_point last_persist_ = std::chrono::steady_clock::now();
+  // Cache of persons and distinct ids, including every change not yet persisted.
   std::unordered_map<std::string, int64_t> person_of_;  // DistinctIdKey -> person id
   std::unordered_map<int64_t, Person> persons_;
   int64_t next_person_id_ = 1;
+  // Changes since the last Persist().
+  std::unordered_set<int64_t> new_persons_;      // not in SQLite yet
+  std::unordered_set<int64_t> changed_persons_;  // in SQLite, changed since
+  std::unordered_set<int64_t> deleted_persons_;  // in SQLite, deleted since
+  std::unordered_map<std::string, DistinctIdRow> changed_distinct_ids_;  // DistinctIdKey -> row
+  std::unordered_map<int64_t, std::vector<std::string>> changed_keys_of_;  // person id -> keys moved to it
+
+  // Delivery state, shared with the threads that append rows to the log.
+  std::mutex delivery_mu_;
+  std::condition_variable delivered_;
+  size_t in_flight_ = 0;  // committed batches awaiting Delivered()
+  bool poisoned_ = false;  // a delivery failed: start over from SQLite
+  std::map<std::pair<std::string, uint32_t>, uint64_t> applied_;  // (topic, partition) -> next offset, delivered
 };
 
-// One write transaction. Reads see its own writes. Nothing is visible to other readers or
-// durable until Commit(); destroying it uncommitted rolls everything back.
+// One batch. Reads see its own writes. Nothing is visible to other batches until Commit();
+// destroying it uncommitted rolls everything back.
 // Not thread-safe: one pipeline batch uses it from one thread.
 class PersonTxn {
  public:
@@ -106,33 +162,30 @@ class PersonTxn {
   // this distinct id). For the first_time_event app.
   Result<std::pair<bool, bool>> MarkEventSeen(int64_t team_id, std::string_view event, std::string_view distinct_id);
 
-  // The next offset of a log partition whose effects this store holds (0 if never).
-  Result<uint64_t> AppliedOffset(std::string_view topic, uint32_t partition);
-  // Records that everything before `next_offset` is applied, with the serialized rows the
-  // batch emitted (kept until the next batch of the partition replaces them).
-  Status SetApplied(std::string_view topic, uint32_t partition, uint64_t next_offset, std::string_view outbox);
-  Result<std::string> Outbox(std::string_view topic, uint32_t partition);
+  // The batch's rows go to the log after Commit(): the store cannot persist it, nor anything
+  // after it, until PersonStore::Delivered() says how that went.
+  void AwaitDelivery() { awaits_delivery_ = true; }
 
   Status Commit();
 
  private:
   friend class PersonStore;
   PersonTxn(PersonStore& store, std::unique_lock<std::mutex> lock)
-      : store_(store), db_(*store.db_), lock_(std::move(lock)), tx_(*store.db_) {}
+      : store_(store), db_(*store.db_), lock_(std::move(lock)) {}
   Result<std::optional<Person>> ReadPerson(SqliteStatement& stmt);
   Result<std::optional<int64_t>> PersonIdOf(int64_t team_id, std::string_view distinct_id);
   Result<std::optional<Person>> LoadPerson(int64_t person_id);
-  Status Flush();
 
   PersonStore& store_;
   SqliteDb& db_;
   std::unique_lock<std::mutex> lock_;
-  SqliteTransaction tx_;
-  // This transaction's writes, applied to SQLite and the cache at Commit.
+  bool committed_ = false;
+  bool awaits_delivery_ = false;
+  // This batch's writes, handed to the store's cache at Commit.
   std::unordered_map<std::string, DistinctIdRow> distinct_id_writes_;  // DistinctIdKey -> row
   std::unordered_map<int64_t, Person> person_writes_;
   std::unordered_set<int64_t> deleted_;
-  std::unordered_set<int64_t> inserted_;  // ids Insert() gave out in this transaction
+  std::unordered_set<int64_t> inserted_;  // ids Insert() gave out in this batch
 };
 
 }  // namespace hedgerow::persons
