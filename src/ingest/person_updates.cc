@@ -1,6 +1,9 @@
 #include "person_updates.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
+#include <unordered_map>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -11,13 +14,54 @@ namespace {
 using rapidjson::Document;
 using rapidjson::Value;
 
-constexpr const char* kAutoCaptured[] = {
-    "$browser",      "$browser_version", "$os",           "$os_version",       "$device_type",
-    "$current_url",  "$pathname",        "$referrer",     "$referring_domain", "$screen_height",
-    "$screen_width", "$viewport_height", "$viewport_width", "$app_name",       "$app_version",
-    "$app_build",    "$app_namespace",   "$raw_user_agent"};
-constexpr const char* kCampaign[] = {"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
-                                     "gclid",      "gad_source", "fbclid",       "msclkid"};
+// Properties copied to the person, in this order: each also sets $initial_<name> once.
+struct AutoCaptured {
+  const char* key;
+  const char* initial;
+};
+constexpr AutoCaptured kAutoCaptured[] = {
+    {"$browser", "$initial_browser"},
+    {"$browser_version", "$initial_browser_version"},
+    {"$os", "$initial_os"},
+    {"$os_version", "$initial_os_version"},
+    {"$device_type", "$initial_device_type"},
+    {"$current_url", "$initial_current_url"},
+    {"$pathname", "$initial_pathname"},
+    {"$referrer", "$initial_referrer"},
+    {"$referring_domain", "$initial_referring_domain"},
+    {"$screen_height", "$initial_screen_height"},
+    {"$screen_width", "$initial_screen_width"},
+    {"$viewport_height", "$initial_viewport_height"},
+    {"$viewport_width", "$initial_viewport_width"},
+    {"$app_name", "$initial_app_name"},
+    {"$app_version", "$initial_app_version"},
+    {"$app_build", "$initial_app_build"},
+    {"$app_namespace", "$initial_app_namespace"},
+    {"$raw_user_agent", "$initial_raw_user_agent"},
+    // Campaign parameters.
+    {"utm_source", "$initial_utm_source"},
+    {"utm_medium", "$initial_utm_medium"},
+    {"utm_campaign", "$initial_utm_campaign"},
+    {"utm_content", "$initial_utm_content"},
+    {"utm_term", "$initial_utm_term"},
+    {"gclid", "$initial_gclid"},
+    {"gad_source", "$initial_gad_source"},
+    {"fbclid", "$initial_fbclid"},
+    {"msclkid", "$initial_msclkid"},
+};
+constexpr size_t kAutoCapturedCount = std::size(kAutoCaptured);
+
+// Position in kAutoCaptured by name: one hash probe per event property instead of a scan
+// of the properties per auto-captured name.
+size_t AutoCapturedIndex(std::string_view name) {
+  static const auto* index = [] {
+    auto* m = new std::unordered_map<std::string_view, size_t>();
+    for (size_t i = 0; i < kAutoCapturedCount; ++i) m->emplace(kAutoCaptured[i].key, i);
+    return m;
+  }();
+  auto it = index->find(name);
+  return it == index->end() ? kAutoCapturedCount : it->second;
+}
 
 std::string Serialize(const Value& v) {
   rapidjson::StringBuffer buffer;
@@ -71,15 +115,16 @@ PersonUpdates::PersonUpdates(const Value& props) {
     }
   }
   // Auto-captured properties: explicit $set / $set_once values win.
-  auto capture = [&](const char* key) {
-    auto it = props.FindMember(key);
-    if (it == props.MemberEnd() || it->value.IsNull()) return;
-    Put(set_, Value(rapidjson::StringRef(key)), it->value, true);
-    std::string initial = std::string("$initial_") + (key[0] == '$' ? key + 1 : key);
-    Put(set_once_, Value(initial.c_str(), set_once_.GetAllocator()), it->value, true);
-  };
-  for (const char* k : kAutoCaptured) capture(k);
-  for (const char* k : kCampaign) capture(k);
+  const Value* captured[kAutoCapturedCount] = {};
+  for (const auto& m : props.GetObject()) {
+    size_t i = AutoCapturedIndex(std::string_view(m.name.GetString(), m.name.GetStringLength()));
+    if (i < kAutoCapturedCount && !m.value.IsNull() && captured[i] == nullptr) captured[i] = &m.value;
+  }
+  for (size_t i = 0; i < kAutoCapturedCount; ++i) {
+    if (captured[i] == nullptr) continue;
+    Put(set_, Value(rapidjson::StringRef(kAutoCaptured[i].key)), *captured[i], true);
+    Put(set_once_, Value(rapidjson::StringRef(kAutoCaptured[i].initial)), *captured[i], true);
+  }
 }
 
 std::string PersonUpdates::InitialProperties() const {

@@ -58,6 +58,12 @@ const SqliteMigration kMigrations[] = {
 
 constexpr int kMaxGroupTypes = 5;
 
+std::vector<int64_t> SortedIds(const std::unordered_set<int64_t>& ids) {
+  std::vector<int64_t> sorted(ids.begin(), ids.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
 }  // namespace
 
 std::string PersonStore::DistinctIdKey(int64_t team_id, std::string_view distinct_id) {
@@ -213,7 +219,8 @@ Status PersonStore::WriteDirty() {
     HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * del, db_->Cached("DELETE FROM person WHERE id = ?"));
     HEDGEROW_RETURN_IF_ERROR(del->Bind(1, id).Run());
   }
-  for (int64_t id : new_persons_) {
+  // In id order: rowids are the table's B-tree key, so neighbouring writes share pages.
+  for (int64_t id : SortedIds(new_persons_)) {
     const Person& p = persons_.at(id);
     HEDGEROW_ASSIGN_OR_RETURN(
         SqliteStatement * insert,
@@ -230,7 +237,7 @@ Status PersonStore::WriteDirty() {
   }
   // Known persons are updated in place by rowid, which touches no index (uuid and team_id
   // never change).
-  for (int64_t id : changed_persons_) {
+  for (int64_t id : SortedIds(changed_persons_)) {
     const Person& p = persons_.at(id);
     HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * update,
                               db_->Cached("UPDATE person SET created_at = ?, properties = ?, is_identified = ?, "
