@@ -84,6 +84,14 @@ Result<std::unique_ptr<PersonStore>> PersonStore::Open(const std::string& path, 
   return store;
 }
 
+PersonStore::PersonStore(std::unique_ptr<SqliteDb> db, PersonStoreOptions options)
+    : options_(options),
+      persist_seconds_(options.metrics == nullptr
+                           ? nullptr
+                           : &options.metrics->GetHistogram("hedgerow_persons_persist_seconds",
+                                                           "Time to make applied batches durable in persons.sqlite")),
+      db_(std::move(db)) {}
+
 PersonStore::~PersonStore() {
   if (sqlite_txn_open_) {
     db_->ResetCached();
@@ -189,6 +197,7 @@ Status PersonStore::PersistLocked() {
     std::lock_guard<std::mutex> lock(delivery_mu_);
     if (poisoned_) return Status::Unavailable("persons: a batch's rows did not reach the log; starting over from the persisted state");
   }
+  auto start = std::chrono::steady_clock::now();
   Status status = OpenSqliteTxn();
   if (status.ok()) status = WriteDirty();
   if (status.ok()) {
@@ -207,6 +216,7 @@ Status PersonStore::PersistLocked() {
   changed_distinct_ids_.clear();
   changed_keys_of_.clear();
   last_persist_ = std::chrono::steady_clock::now();
+  if (persist_seconds_ != nullptr) persist_seconds_->Observe(std::chrono::duration<double>(last_persist_ - start).count());
   if (persons_.size() > options_.max_cached_persons) {
     persons_.clear();
     person_of_.clear();

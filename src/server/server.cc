@@ -45,7 +45,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   for (const log::TopicConfig& topic : DefaultTopics()) HEDGEROW_RETURN_IF_ERROR(s->log_->CreateTopic(topic));
 
   std::string persons_path = (std::filesystem::path(options.data_dir) / "persons.sqlite").string();
-  HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path));
+  HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path, {.metrics = &s->metrics_}));
   s->teams_ = std::make_unique<TeamResolver>(s->meta_.get());
   ingest::EventProcessor processor([teams = s->teams_.get()](std::string_view token) { return teams->Resolve(token); });
   ingest::PipelineOptions main;

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   bool drain = std::string(argv[2]) == "drain";
   MetricsRegistry metrics;
   auto log = log::Log::Open({.dir = dir + "/log"}, &metrics);
-  auto persons = persons::PersonStore::Open(dir + "/persons.sqlite");
+  // Persisting often puts kills before, during and after persists, and between them.
+  auto persons = persons::PersonStore::Open(dir + "/persons.sqlite", {.persist_interval = std::chrono::milliseconds(30)});
   if (!log.ok() || !persons.ok()) return 1;
   ingest::PipelineOptions options;
   options.max_batch_records = 100;  // many small batches: many places to be killed in

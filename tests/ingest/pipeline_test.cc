@@ -107,7 +107,7 @@ TEST_CASE("rows of a batch whose log append failed are re-sent, updates not re-a
   CHECK((*person)->properties == R"({"x":2})");
 }
 
-TEST_CASE("started workers drain the input topic", "[ingest]") {
+TEST_CASE("started workers drain the input topic; Stop persists what they applied", "[ingest]") {
   Env env;
   for (int i = 0; i < 50; ++i) env.Capture("e", fmt::format("u{}", i % 7));
   auto pipeline = env.MakePipeline();
@@ -121,6 +121,12 @@ TEST_CASE("started workers drain the input topic", "[ingest]") {
   pipeline->Stop();
   CHECK(env.Count("clickhouse_events_json") == 50);
   CHECK(env.Count("clickhouse_person") == 7);
+  env.persons.reset();  // without a Persist() of its own
+  auto reopened = persons::PersonStore::Open(env.dir.File("persons.sqlite"));
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->AppliedOffset("events_plugin_ingestion", 0) == 50);
+  auto txn = (*reopened)->Begin();
+  for (int i = 0; i < 7; ++i) CHECK((*txn)->FindByDistinctId(1, fmt::format("u{}", i))->has_value());
 }
 
 TEST_CASE("a hot distinct id overflows to its own topic and is processed from there", "[ingest]") {
