@@ -103,7 +103,7 @@ std::string Details(std::initializer_list<std::pair<const char*, std::string_vie
 // The state and output of processing one event; the steps below fill it in order.
 struct Context {
   persons::PersonTxn* txn = nullptr;  // set for the second phase only
-  std::vector<OutputRow>& out;
+  std::vector<PendingRow>& out;
   int64_t team_id = 0;
   int64_t now = 0;
   int64_t timestamp = 0;
@@ -120,7 +120,7 @@ struct Context {
 Status AddDistinctId(Context& c, const persons::Person& person, const std::string& distinct_id) {
   persons::DistinctIdRow row{c.team_id, distinct_id, person.id, 0};
   HEDGEROW_RETURN_IF_ERROR(c.txn->SetDistinctId(row));
-  c.out.push_back(DistinctIdRow(row, person.uuid));
+  c.out.push_back(DistinctIdRowOf{row, person.uuid});
   return Status::Ok();
 }
 
@@ -133,7 +133,7 @@ Result<persons::Person> CreatePerson(Context& c, const PersonUpdates& updates, b
   p.properties = updates.InitialProperties();
   p.is_identified = identified;
   HEDGEROW_RETURN_IF_ERROR(c.txn->Insert(p));
-  c.out.push_back(PersonRow(p, false));
+  c.out.push_back(PersonRowOf{p, false});
   for (const std::string& id : distinct_ids) HEDGEROW_RETURN_IF_ERROR(AddDistinctId(c, p, id));
   return p;
 }
@@ -149,7 +149,7 @@ Status UpdatePerson(Context& c, persons::Person& p, const PersonUpdates& updates
   if (!changed) return Status::Ok();
   ++p.version;
   HEDGEROW_RETURN_IF_ERROR(c.txn->Update(p));
-  c.out.push_back(PersonRow(p, false));
+  c.out.push_back(PersonRowOf{p, false});
   return Status::Ok();
 }
 
@@ -199,14 +199,14 @@ Result<std::optional<persons::Person>> Merge(Context& c, const std::string& othe
     row.person_id = target.id;
     ++row.version;
     HEDGEROW_RETURN_IF_ERROR(c.txn->SetDistinctId(row));
-    c.out.push_back(DistinctIdRow(row, target.uuid));
+    c.out.push_back(DistinctIdRowOf{row, target.uuid});
   }
   HEDGEROW_RETURN_IF_ERROR(c.txn->Update(target));
   HEDGEROW_RETURN_IF_ERROR(c.txn->Delete(other->id));
-  c.out.push_back(PersonRow(target, false));
-  persons::Person deleted = *other;
+  c.out.push_back(PersonRowOf{target, false});
+  persons::Person deleted = std::move(*other);
   deleted.version += 100;
-  c.out.push_back(PersonRow(deleted, true));
+  c.out.push_back(PersonRowOf{std::move(deleted), true});
   return into;
 }
 
@@ -232,7 +232,7 @@ Status IdentifyGroup(Context& c, const Value& props) {
   if (existing && g.properties == before) return Status::Ok();
   ++g.version;
   HEDGEROW_RETURN_IF_ERROR(c.txn->UpsertGroup(g));
-  c.out.push_back(GroupRow(g));
+  c.out.push_back(GroupRowOf{std::move(g)});
   return Status::Ok();
 }
 
@@ -248,7 +248,7 @@ struct PreparedEvent::State {
   rapidjson::MemoryPoolAllocator<> pool{kPoolChunkBytes};
   Document msg{&pool};
   Document ev{&pool};
-  std::vector<OutputRow> rows;  // every row of this event, in emission order
+  std::vector<PendingRow> rows;  // every row of this event but the events row, in emission order
   Context c{nullptr, rows};
   std::optional<Team> team;
   int64_t received = 0;
@@ -257,6 +257,11 @@ struct PreparedEvent::State {
   std::string properties_json;  // the normalized properties, serialized
   std::optional<PersonUpdates> updates;  // what the event does to its person
   std::string elements_chain;
+  // The events row, written by Emit (after every other row of the event).
+  bool has_event_row = false;
+  persons::Person person;  // as the event saw it
+  std::string person_mode;
+  std::string group_columns[kMaxGroups];
 };
 
 PreparedEvent::PreparedEvent() : state_(std::make_unique<State>()) {}
@@ -403,19 +408,10 @@ PreparedEvent EventProcessor::Prepare(std::string_view message) const {
   return prepared;
 }
 
-Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
+Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) const {
   State& s = *prepared.state_;
   Context& c = s.c;
   c.txn = &txn;
-  // Whatever happens next, the rows so far (and those below) go out in emission order.
-  struct Emit {
-    State& s;
-    std::vector<OutputRow>& out;
-    ~Emit() {
-      for (OutputRow& r : s.rows) out.push_back(std::move(r));
-      s.rows.clear();
-    }
-  } emit{s, out};
   if (s.next == State::Next::kApps) {
     // Apps, in order; one that fails leaves the event as it was before it (like PostHog).
     Document& ev = s.ev;
@@ -444,7 +440,7 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, 
   Value& props = s.ev["properties"];
 
   // Groups.
-  std::string group_columns[kMaxGroups];
+  std::string* group_columns = s.group_columns;
   if (auto it = props.FindMember("$groups"); it != props.MemberEnd() && it->value.IsObject()) {
     for (const auto& m : it->value.GetObject()) {
       std::string_view type(m.name.GetString(), m.name.GetStringLength());
@@ -488,7 +484,20 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, 
     }
   }
 
-  // The events row.
+  s.person = std::move(person);
+  s.person_mode = std::move(person_mode);
+  s.has_event_row = true;
+  return Status::Ok();
+}
+
+void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) const {
+  State& s = *prepared.state_;
+  for (PendingRow& r : s.rows) out.push_back(Build(std::move(r)));
+  s.rows.clear();
+  if (!s.has_event_row) return;
+  s.has_event_row = false;
+  const Context& c = s.c;
+  const persons::Person& person = s.person;
   RowWriter row(512 + (person.properties.size() + s.properties_json.size()) * 5 / 4);
   row.Str("uuid", c.uuid)
       .Str("event", c.event)
@@ -501,17 +510,17 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn, 
       .Str("person_id", person.uuid.ToString())
       .Str("person_properties", person.properties)
       .Time("person_created_at", person.created_at)
-      .Str("person_mode", person_mode);
+      .Str("person_mode", s.person_mode);
   static const char* kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
-  for (int i = 0; i < kMaxGroups; ++i) row.Str(kGroupColumns[i], group_columns[i]);
-  s.rows.push_back({"clickhouse_events_json", c.uuid, row.Done()});
-  return Status::Ok();
+  for (int i = 0; i < kMaxGroups; ++i) row.Str(kGroupColumns[i], s.group_columns[i]);
+  out.push_back({"clickhouse_events_json", c.uuid, row.Done()});
 }
-
 
 Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
   PreparedEvent prepared = Prepare(message);
-  return Finish(prepared, txn, out);
+  Status status = Finish(prepared, txn);
+  Emit(prepared, out);  // the rows decided before a failure too, as they were decided
+  return status;
 }
 
 }  // namespace hedgerow::ingest

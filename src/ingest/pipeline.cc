@@ -130,26 +130,30 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
     bool replay = batch.records[i].offset < committed;
     if (replay || options_.overflow_topic.empty() || TakeToken(r.key, now)) prepared[i] = processor_.Prepare(r.value);
   }
-  std::vector<OutputRow> rows;
   const log::Offset next = batch.records.back().offset + 1;
   {
     HEDGEROW_ASSIGN_OR_RETURN(auto txn, persons_->Begin());
     // Begin() started over from the persisted state meanwhile (a failed delivery): the
     // batch was fetched from the wrong place.
     if (persons_->AppliedOffset(topic, partition) != applied) return size_t{0};
-    for (size_t i = 0; i < batch.records.size(); ++i) {
-      if (!prepared[i]) {
-        const log::Record& r = batch.records[i].record;
-        rows.push_back({options_.overflow_topic, r.key, r.value});
-        overflowed_.Inc();
-        continue;
-      }
-      size_t before = rows.size();
-      HEDGEROW_RETURN_IF_ERROR(processor_.Finish(*prepared[i], *txn, rows));
-      if (batch.records[i].offset < committed) rows.resize(before);  // the log has them
+    for (std::optional<PreparedEvent>& event : prepared) {
+      if (event) HEDGEROW_RETURN_IF_ERROR(processor_.Finish(*event, *txn));
     }
     txn->AwaitDelivery();
     HEDGEROW_RETURN_IF_ERROR(txn->Commit());
+  }
+  // Outside the lock: the rows' JSON, but none for records the log already has rows for.
+  std::vector<OutputRow> rows;
+  rows.reserve(batch.records.size() * 2);
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    if (batch.records[i].offset < committed) continue;
+    if (prepared[i]) {
+      processor_.Emit(*prepared[i], rows);
+      continue;
+    }
+    const log::Record& r = batch.records[i].record;
+    rows.push_back({options_.overflow_topic, r.key, r.value});
+    overflowed_.Inc();
   }
   Status delivered = Status::Ok();
   if (next > committed) {

@@ -68,6 +68,16 @@ OutputRow GroupRow(const persons::Group& g) {
               .Done()};
 }
 
+OutputRow Build(PendingRow&& row) {
+  struct Builder {
+    OutputRow operator()(OutputRow&& r) const { return std::move(r); }
+    OutputRow operator()(PersonRowOf&& r) const { return PersonRow(r.person, r.is_deleted); }
+    OutputRow operator()(DistinctIdRowOf&& r) const { return DistinctIdRow(r.row, r.person_uuid); }
+    OutputRow operator()(GroupRowOf&& r) const { return GroupRow(r.group); }
+  };
+  return std::visit(Builder{}, std::move(row));
+}
+
 OutputRow WarningRow(int64_t team_id, std::string_view type, std::string_view details_json, int64_t timestamp) {
   return {"clickhouse_ingestion_warnings", std::to_string(team_id),
           RowWriter()

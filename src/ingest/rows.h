@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "hedgerow/ingest/event_processor.h"
 #include "hedgerow/persons/person_store.h"
@@ -30,6 +31,22 @@ class RowWriter {
 OutputRow PersonRow(const persons::Person& person, bool is_deleted);
 OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid);
 OutputRow GroupRow(const persons::Group& group);
+
+// A row decided inside the persons transaction and written outside it: the state it shows
+// is a copy, and its JSON (mostly escaping properties) is built after the lock is released.
+struct PersonRowOf {
+  persons::Person person;
+  bool is_deleted = false;
+};
+struct DistinctIdRowOf {
+  persons::DistinctIdRow row;
+  Uuid person_uuid;
+};
+struct GroupRowOf {
+  persons::Group group;
+};
+using PendingRow = std::variant<OutputRow, PersonRowOf, DistinctIdRowOf, GroupRowOf>;
+OutputRow Build(PendingRow&& row);
 OutputRow WarningRow(int64_t team_id, std::string_view type, std::string_view details_json, int64_t timestamp);
 OutputRow DeadLetterRow(int64_t team_id, std::string_view raw_message, std::string_view error, int64_t now);
 

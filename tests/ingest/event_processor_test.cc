@@ -608,7 +608,7 @@ TEST_CASE("ingest: the same input processed twice from the same state gives iden
   CHECK(first.size() == 4);  // person, 2 distinct ids, event
 }
 
-TEST_CASE("ingest: Prepare then Finish emits exactly what Process does, with and without apps", "[ingest]") {
+TEST_CASE("ingest: Prepare, Finish, then Emit after the commit give exactly what Process does, with and without apps", "[ingest]") {
   // Prepare runs outside the persons transaction; apps (which may read persons) wait for Finish.
   for (bool with_apps : {false, true}) {
     INFO("apps: " << with_apps);
@@ -634,7 +634,9 @@ TEST_CASE("ingest: Prepare then Finish emits exactly what Process does, with and
       } else {
         std::vector<PreparedEvent> prepared;
         for (const std::string& m : msgs) prepared.push_back(h.processor.Prepare(m));
-        for (PreparedEvent& e : prepared) REQUIRE(h.processor.Finish(e, **txn, out).ok());
+        for (PreparedEvent& e : prepared) REQUIRE(h.processor.Finish(e, **txn).ok());
+        REQUIRE((*txn)->Commit().ok());
+        for (PreparedEvent& e : prepared) h.processor.Emit(e, out);
       }
       for (const auto& r : out) {
         // created_at is "now" from the message, so rows are comparable across runs.

@@ -60,12 +60,17 @@ class EventProcessor {
   // Errors are outages of the person store only, and the caller retries the batch.
   Status Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const;
 
-  // Process in two phases, so that the work needing no persons state (parsing, validation,
-  // normalization, timestamps, elements_chain, serializing the properties) runs outside the
-  // persons transaction, where pipeline workers overlap it. `message` must outlive Finish.
-  // Finish appends exactly the rows Process would, in the same order.
+  // Process in three phases, so that only the work that needs persons state runs inside the
+  // persons transaction and pipeline workers overlap the rest:
+  //   Prepare: parsing, validation, normalization, timestamps, elements_chain, serializing
+  //            the properties (apps wait for Finish: they may read persons);
+  //   Finish:  apps, groups, persons and merges, inside the transaction; decides the rows;
+  //   Emit:    writes the rows' JSON, after the transaction (exactly the rows Process
+  //            would append, in the same order).
+  // `message` must outlive Emit.
   PreparedEvent Prepare(std::string_view message) const;
-  Status Finish(PreparedEvent& event, persons::PersonTxn& txn, std::vector<OutputRow>& out) const;
+  Status Finish(PreparedEvent& event, persons::PersonTxn& txn) const;
+  void Emit(PreparedEvent& event, std::vector<OutputRow>& out) const;
 
  private:
   TeamResolver teams_;
