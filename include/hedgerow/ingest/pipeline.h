@@ -52,10 +52,11 @@ struct PipelineOptions {
 //   3. every persist_interval, the persons store persists the delivered batches and their
 //      offsets in one SQLite transaction.
 // After a crash persons.sqlite holds offset A <= the log's committed offset C. The records
-// from A to C are applied again on the state persisted with A (the state they first saw:
-// one worker per partition, in order) and their rows dropped, since the log has them;
-// records from C on are processed as new. No update is applied twice and no row is lost or
-// duplicated. A failed append is the same case without the crash.
+// from A to C are applied again, in order, on the state persisted with A, and their rows
+// dropped, since the log has them; records from C on are processed as new. No update is
+// applied twice and no row is lost or duplicated. (Within a partition the replay sees what
+// the first run saw; a merge across partitions may interleave differently, as PostHog's
+// would after a rebalance.) A failed append is the same case without the crash.
 // Thread-safe; Start/Stop from one thread. The log and store must outlive the pipeline.
 class Pipeline {
  public:

@@ -73,7 +73,8 @@ struct PersonStoreOptions {
 // with the applied offsets. A batch that awaits delivery (AwaitDelivery) is only
 // persisted after Delivered() reported its rows appended to the log; so after a crash the
 // persisted offsets never run ahead of the log, and the batches after them are processed
-// again on exactly the state they first saw (the pipeline drops the rows the log already has).
+// again from the state persisted with those offsets (the pipeline drops the rows the log
+// already has). Other readers of persons.sqlite see it up to persist_interval behind.
 class PersonStore {
  public:
   static Result<std::unique_ptr<PersonStore>> Open(const std::string& path, PersonStoreOptions options = {});
