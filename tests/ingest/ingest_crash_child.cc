@@ -1,6 +1,9 @@
 // Child of ingest_crash_test: runs the ingestion pipeline on DIR until killed, or with
-// "drain" until every input record is committed, then exits 0.
-//   ingest_crash_child DIR run|drain
+// "drain" until every input record is committed, then exits 0. Prints "STEP progress N"
+// when the committed input offset moves to N and "STEP done" when it reaches the end.
+// "run-unpersisted" never persists persons, so that a kill leaves delivered batches for
+// the next run to re-apply.
+//   ingest_crash_child DIR run|run-unpersisted|drain
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -12,11 +15,13 @@ using namespace hedgerow;
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
   std::string dir = argv[1];
-  bool drain = std::string(argv[2]) == "drain";
+  std::string mode = argv[2];
+  bool drain = mode == "drain";
   MetricsRegistry metrics;
   auto log = log::Log::Open({.dir = dir + "/log"}, &metrics);
   // Persisting often puts kills before, during and after persists, and between them.
-  auto persons = persons::PersonStore::Open(dir + "/persons.sqlite", {.persist_interval = std::chrono::milliseconds(30)});
+  auto interval = mode == "run-unpersisted" ? std::chrono::milliseconds(std::chrono::hours(24)) : std::chrono::milliseconds(30);
+  auto persons = persons::PersonStore::Open(dir + "/persons.sqlite", {.persist_interval = interval});
   if (!log.ok() || !persons.ok()) return 1;
   ingest::PipelineOptions options;
   options.max_batch_records = 100;  // many small batches: many places to be killed in
@@ -29,12 +34,23 @@ int main(int argc, char** argv) {
   if (!pipeline.Start().ok()) return 1;
   std::fprintf(stderr, "READY\n");
   auto parts = (*log)->Partitions("events_plugin_ingestion");
+  auto committed_sum = [&] {
+    log::Offset sum = 0;
+    for (const auto& p : *parts) sum += (*log)->Committed("ingestion", "events_plugin_ingestion", p.partition)->value_or(0);
+    return sum;
+  };
+  log::Offset total = 0;
+  for (const auto& p : *parts) total += p.end;
+  log::Offset reported = committed_sum();  // progress is what this run delivers
+  bool reported_done = false;
   while (true) {
-    bool done = true;
-    for (const auto& p : *parts) {
-      if ((*log)->Committed("ingestion", "events_plugin_ingestion", p.partition)->value_or(0) < p.end) done = false;
-    }
+    log::Offset committed = committed_sum();
+    bool done = committed == total;
     if (done && drain) break;
+    if (committed != reported) std::fprintf(stderr, "STEP progress %llu\n", static_cast<unsigned long long>(committed));
+    if (done && !reported_done) std::fprintf(stderr, "STEP done\n");
+    reported = committed;
+    reported_done = done;
     (void)(*log)->Fetch("dead_letter_queue", 0, UINT64_MAX / 2, 1, 1, std::chrono::milliseconds(20));
   }
   pipeline.Stop();
