@@ -1,5 +1,6 @@
 // Throughput of the ingestion pipeline, log in -> topics out, on the real log and persons.sqlite.
 //   build/bench/ingest_bench [--events 1000000] [--distinct-ids 100000] [--workers 2] [--batch 5000]
+//                            [--persist-ms 5000]
 // Input: posthog-js-like events over `distinct-ids` users, 5% of them $identify merges of a
 // fresh anonymous id, 1% carrying $groups (and a few $groupidentify). The input is written
 // to events_plugin_ingestion first (not timed); then the pipeline runs until its consumer
@@ -58,12 +59,14 @@ std::string Message(const std::string& uuid, const std::string& distinct_id, con
 
 int main(int argc, char** argv) {
   size_t events = 1000000, distinct_ids = 100000, workers = 2, batch_records = 5000;
+  persons::PersonStoreOptions persons_options;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--events") events = std::stoul(argv[i + 1]);
     else if (k == "--distinct-ids") distinct_ids = std::stoul(argv[i + 1]);
     else if (k == "--workers") workers = std::stoul(argv[i + 1]);
     else if (k == "--batch") batch_records = std::stoul(argv[i + 1]);
+    else if (k == "--persist-ms") persons_options.persist_interval = std::chrono::milliseconds(std::stoul(argv[i + 1]));
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -72,7 +75,8 @@ int main(int argc, char** argv) {
   hedgerow::testing::TempDir dir;
   MetricsRegistry metrics;
   auto log = log::Log::Open({.dir = dir.File("log")}, &metrics);
-  auto persons = persons::PersonStore::Open(dir.File("persons.sqlite"), {.metrics = &metrics});
+  persons_options.metrics = &metrics;
+  auto persons = persons::PersonStore::Open(dir.File("persons.sqlite"), persons_options);
   if (!log.ok() || !persons.ok()) return 1;
   for (auto [name, partitions] : std::vector<std::pair<std::string, uint32_t>>{
            {"events_plugin_ingestion", 8}, {"clickhouse_events_json", 8}, {"clickhouse_person", 4},
