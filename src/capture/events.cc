@@ -2,8 +2,6 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <set>
 
@@ -11,19 +9,14 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/json.h"
+
 namespace hedgerow::capture {
 namespace {
 
 using rapidjson::Value;
 
 constexpr size_t kMaxDistinctIdChars = 200;
-
-std::string Serialize(const Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 const Value* Member(const Value& object, const char* name) {
   if (!object.IsObject()) return nullptr;
@@ -39,7 +32,7 @@ std::string_view StringOf(const Value* v) {
 // Strings as they are; numbers, booleans, arrays and objects as their JSON (PostHog
 // stringifies `23` to "23"); NUL becomes U+FFFD; at most 200 characters.
 std::string DistinctIdText(const Value& v) {
-  std::string raw = v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : Serialize(v);
+  std::string raw = v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : WriteJson(v);
   std::string out;
   size_t chars = 0;
   for (size_t i = 0; i < raw.size() && chars < kMaxDistinctIdChars; ++chars) {
@@ -212,7 +205,7 @@ Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOpti
     if (spans && !changed) {
       ce.data = std::string(json.substr((*spans)[i].begin, (*spans)[i].end - (*spans)[i].begin));
     } else {
-      ce.data = Serialize(e);
+      ce.data = WriteJson(e);
     }
     out.events.push_back(std::move(ce));
   }

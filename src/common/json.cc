@@ -2,6 +2,8 @@
 
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdint>
 
@@ -79,6 +81,14 @@ void AppendJsonString(std::string& out, std::string_view text) {
   }
   out.append(run, end - run);
   out += '"';
+}
+
+std::string WriteJson(const rapidjson::Value& value, size_t size_hint) {
+  // rapidjson's own buffer: its Writer copies unescaped runs 16 bytes at a time only into it.
+  rapidjson::StringBuffer buffer(nullptr, size_hint + size_hint / 8 + 16);
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 bool IsJson(std::string_view text) {

@@ -29,13 +29,6 @@ constexpr int kMaxGroups = 5;
 constexpr size_t kPoolChunkBytes = 4096;
 const Uuid kPersonNamespace = *Uuid::Parse("932979b4-65c3-4424-8467-0b66ec27bc22");
 
-std::string Serialize(const Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 // Removes `key` keeping the order of the other members (rapidjson's RemoveMember does not).
 void Erase(Value& object, const char* key) {
   if (auto it = object.FindMember(key); it != object.MemberEnd()) object.EraseMember(it);
@@ -215,7 +208,7 @@ Status IdentifyGroup(Context& c, const Value& props) {
   std::string_view type = Str(props, "$group_type");
   std::string key;
   if (auto it = props.FindMember("$group_key"); it != props.MemberEnd()) {
-    key = it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : Serialize(it->value);
+    key = it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : WriteJson(it->value);
   }
   if (type.empty() || key.empty()) return Status::Ok();
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<int> index, c.txn->GroupTypeIndex(c.team_id, type, true));
@@ -227,7 +220,7 @@ Status IdentifyGroup(Context& c, const Value& props) {
   persons::Group g = existing ? *existing : persons::Group{c.team_id, *index, key, "{}", c.timestamp, 0};
   std::string before = g.properties;
   if (auto it = props.FindMember("$group_set"); it != props.MemberEnd() && it->value.IsObject()) {
-    g.properties = MergeProperties(g.properties, Serialize(it->value));
+    g.properties = MergeProperties(g.properties, WriteJson(it->value));
   }
   if (existing && g.properties == before) return Status::Ok();
   ++g.version;
@@ -329,7 +322,7 @@ void Normalize(State& s) {
     if (s.elements_chain.empty()) s.elements_chain = ElementsChain(it->value);
     Erase(props, "$elements");
   }
-  s.properties_json = Serialize(props);
+  s.properties_json = WriteJson(props, s.message.size());
   if (!s.personless) s.updates.emplace(props);
   s.next = State::Next::kPersons;
 }
@@ -450,7 +443,7 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) 
         continue;
       }
       group_columns[*index] = m.value.IsString() ? std::string(m.value.GetString(), m.value.GetStringLength())
-                                                 : Serialize(m.value);
+                                                 : WriteJson(m.value);
     }
   }
   if (c.event == "$groupidentify") HEDGEROW_RETURN_IF_ERROR(IdentifyGroup(c, props));

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <unordered_map>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "hedgerow/common/json.h"
 
 namespace hedgerow::ingest {
 namespace {
@@ -63,19 +63,15 @@ size_t AutoCapturedIndex(std::string_view name) {
   return it == index->end() ? kAutoCapturedCount : it->second;
 }
 
-std::string Serialize(const Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-// A pool sized for the text: a person's properties parse into about twice their size.
+// A JSON object parsed into a pool whose first chunk is on the stack: a person's properties
+// parse into about twice their size, so most never call malloc. Lives on the stack only.
 struct ParsedObject {
-  explicit ParsedObject(std::string_view text) : pool(std::max<size_t>(1024, text.size() * 2)), doc(&pool) {
+  explicit ParsedObject(std::string_view text)
+      : pool(first_chunk, sizeof first_chunk, std::max<size_t>(1024, text.size() * 2)), doc(&pool) {
     doc.Parse(text.data(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
   }
+  char first_chunk[8192];
   rapidjson::MemoryPoolAllocator<> pool;
   Document doc;
 };
@@ -162,7 +158,7 @@ bool PersonUpdates::ApplyTo(std::string& properties) const {
       changed = true;
     }
   }
-  if (changed) properties = Serialize(d);
+  if (changed) properties = WriteJson(d, properties.size() + 64);
   return changed;
 }
 
@@ -172,7 +168,7 @@ std::string MergeProperties(std::string_view base, std::string_view overlay) {
   Document& out = base_object.doc;
   Document& top = overlay_object.doc;
   for (const auto& m : top.GetObject()) Put(out, m.name, m.value, false);
-  return Serialize(out);
+  return WriteJson(out, base.size() + overlay.size());
 }
 
 }  // namespace hedgerow::ingest
