@@ -5,7 +5,6 @@
 #include <string_view>
 #include <unordered_map>
 
-
 #include "hedgerow/common/json.h"
 
 namespace hedgerow::ingest {
