@@ -21,6 +21,8 @@ void PutFixed(std::string& out, T v) {
   out.append(buf, sizeof(T));
 }
 
+constexpr size_t kMaxVarintBytes = 10;  // a uint64_t, 7 bits a byte
+
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out += static_cast<char>(v | 0x80);
@@ -76,7 +78,14 @@ Status Corrupt(std::string_view what) {
 }  // namespace
 
 std::string EncodeBatch(std::span<const Record* const> records, Codec codec) {
+  // Sized first: a batch of rows is megabytes, and regrowing copies it again each time.
+  size_t raw_size = 0;
+  for (const Record* r : records) {
+    raw_size += sizeof(int64_t) + 2 * kMaxVarintBytes + r->key.size() + r->value.size() + kMaxVarintBytes;
+    for (const auto& [k, v] : r->headers) raw_size += 2 * kMaxVarintBytes + k.size() + v.size();
+  }
   std::string raw;
+  raw.reserve(raw_size);
   int64_t max_ts = 0;
   for (const Record* r : records) {
     max_ts = std::max(max_ts, r->timestamp_ms);
@@ -89,29 +98,35 @@ std::string EncodeBatch(std::span<const Record* const> records, Codec codec) {
       PutBytes(raw, v);
     }
   }
-  std::string payload;
-  if (codec == Codec::kLz4) {
-    payload.resize(LZ4_compressBound(static_cast<int>(raw.size())));
-    int n = LZ4_compress_default(raw.data(), payload.data(), static_cast<int>(raw.size()),
-                                 static_cast<int>(payload.size()));
-    payload.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  } else if (codec == Codec::kZstd) {
-    payload.resize(ZSTD_compressBound(raw.size()));
-    size_t n = ZSTD_compress(payload.data(), payload.size(), raw.data(), raw.size(), 1);
-    payload.resize(ZSTD_isError(n) ? 0 : n);
-  }
-  if (codec == Codec::kNone || payload.empty() || payload.size() >= raw.size()) {
-    codec = Codec::kNone;
-    payload = std::move(raw);
-  }
+  // The header, then the payload compressed straight behind it.
   std::string out;
-  out.reserve(kBatchHeaderSize + payload.size());
-  out += static_cast<char>(kFormat);
-  out += static_cast<char>(codec);
-  PutFixed<uint32_t>(out, static_cast<uint32_t>(records.size()));
-  PutFixed<int64_t>(out, max_ts);
-  PutFixed<uint32_t>(out, static_cast<uint32_t>(codec == Codec::kNone ? payload.size() : raw.size()));
-  out += payload;
+  auto header = [&](Codec used) {
+    out.clear();
+    out += static_cast<char>(kFormat);
+    out += static_cast<char>(used);
+    PutFixed<uint32_t>(out, static_cast<uint32_t>(records.size()));
+    PutFixed<int64_t>(out, max_ts);
+    PutFixed<uint32_t>(out, static_cast<uint32_t>(raw.size()));
+  };
+  size_t compressed = 0;
+  if (codec == Codec::kLz4) {
+    header(codec);
+    out.resize(kBatchHeaderSize + LZ4_compressBound(static_cast<int>(raw.size())));
+    int n = LZ4_compress_default(raw.data(), out.data() + kBatchHeaderSize, static_cast<int>(raw.size()),
+                                 static_cast<int>(out.size() - kBatchHeaderSize));
+    compressed = n > 0 ? static_cast<size_t>(n) : 0;
+  } else if (codec == Codec::kZstd) {
+    header(codec);
+    out.resize(kBatchHeaderSize + ZSTD_compressBound(raw.size()));
+    size_t n = ZSTD_compress(out.data() + kBatchHeaderSize, out.size() - kBatchHeaderSize, raw.data(), raw.size(), 1);
+    compressed = ZSTD_isError(n) ? 0 : n;
+  }
+  if (compressed > 0 && compressed < raw.size()) {
+    out.resize(kBatchHeaderSize + compressed);
+    return out;
+  }
+  header(Codec::kNone);  // stored: compression did not pay
+  out += raw;
   return out;
 }
 
