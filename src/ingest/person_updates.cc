@@ -1,9 +1,14 @@
 #include "person_updates.h"
 
 #include <algorithm>
+#include <cctype>
+#include <type_traits>
 #include <iterator>
 #include <string_view>
 #include <unordered_map>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "hedgerow/common/json.h"
 
@@ -75,6 +80,16 @@ struct ParsedObject {
   Document doc;
 };
 
+// Any JSON value text, parsed the same way.
+struct ParsedValue {
+  explicit ParsedValue(std::string_view text) : pool(first_chunk, sizeof first_chunk), doc(&pool) {
+    doc.Parse(text.data(), text.size());
+  }
+  char first_chunk[1024];
+  rapidjson::MemoryPoolAllocator<> pool;
+  Document doc;
+};
+
 // Sets `key` in `target` unless present (when `only_if_absent`) or always.
 void Put(Document& target, const Value& key, const Value& value, bool only_if_absent) {
   auto& a = target.GetAllocator();
@@ -84,6 +99,87 @@ void Put(Document& target, const Value& key, const Value& value, bool only_if_ab
     return;
   }
   target.AddMember(Value(key, a), Value(value, a), a);
+}
+
+// One member of a compact JSON object text: its key (between the quotes) and value.
+struct RawMember {
+  std::string_view key;
+  std::string_view value;
+};
+
+// Index just past the string whose opening quote is at `i`, or npos.
+size_t SkipString(std::string_view t, size_t i) {
+  for (++i; i < t.size(); ++i) {
+    if (t[i] == '\\') {
+      ++i;
+    } else if (t[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Index just past the value starting at `i`, or npos. Compact JSON only: whitespace or an
+// unexpected byte fails, and the caller falls back to a real parser.
+size_t SkipValue(std::string_view t, size_t i) {
+  if (i >= t.size()) return std::string_view::npos;
+  if (t[i] == '"') return SkipString(t, i);
+  if (t[i] == '{' || t[i] == '[') {
+    int depth = 0;
+    while (i < t.size()) {
+      char c = t[i];
+      if (c == '"') {
+        i = SkipString(t, i);
+        if (i == std::string_view::npos) return i;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') --depth;
+      if (static_cast<unsigned char>(c) <= ' ') return std::string_view::npos;
+      ++i;
+      if (depth == 0) return i;
+    }
+    return std::string_view::npos;
+  }
+  size_t start = i;
+  while (i < t.size() && (std::isalnum(static_cast<unsigned char>(t[i])) || t[i] == '-' || t[i] == '+' || t[i] == '.')) ++i;
+  return i == start ? std::string_view::npos : i;
+}
+
+// The members of a compact object text, or false when it is not one (or a key has escapes).
+bool ScanObject(std::string_view t, std::vector<RawMember>& members) {
+  members.clear();
+  if (t.size() < 2 || t.front() != '{' || t.back() != '}') return false;
+  if (t.size() == 2) return true;
+  size_t i = 1;
+  while (true) {
+    if (t[i] != '"') return false;
+    size_t key_end = t.find('"', i + 1);
+    if (key_end == std::string_view::npos) return false;
+    std::string_view key = t.substr(i + 1, key_end - i - 1);
+    if (key.find('\\') != std::string_view::npos) return false;
+    i = key_end + 1;
+    if (i >= t.size() || t[i] != ':') return false;
+    size_t value_end = SkipValue(t, i + 1);
+    if (value_end == std::string_view::npos || value_end >= t.size()) return false;
+    members.push_back({key, t.substr(i + 1, value_end - i - 1)});
+    i = value_end;
+    if (t[i] == '}') return i + 1 == t.size();
+    if (t[i] != ',') return false;
+    ++i;
+  }
+}
+
+template <typename T>
+int IndexOf(const std::vector<T>& items, std::string_view key) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if constexpr (std::is_same_v<T, std::string_view>) {
+      if (items[i] == key) return static_cast<int>(i);
+    } else {
+      if (items[i].key == key) return static_cast<int>(i);
+    }
+  }
+  return -1;
 }
 
 }  // namespace
@@ -120,6 +216,37 @@ PersonUpdates::PersonUpdates(const Value& props) {
     Put(set_, Value(rapidjson::StringRef(kAutoCaptured[i].key)), *captured[i], true);
     Put(set_once_, Value(rapidjson::StringRef(kAutoCaptured[i].initial)), *captured[i], true);
   }
+  WriteEntries();
+}
+
+void PersonUpdates::WriteEntries() {
+  // All texts in one buffer, then views into it.
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  std::vector<std::pair<size_t, size_t>> ends;  // end of each key text, end of its value text
+  for (const Document* d : {&set_once_, &set_}) {
+    for (const auto& m : d->GetObject()) {
+      writer.Reset(buffer);
+      m.name.Accept(writer);
+      size_t key_end = buffer.GetSize();
+      writer.Reset(buffer);
+      m.value.Accept(writer);
+      ends.emplace_back(key_end, buffer.GetSize());
+    }
+  }
+  texts_.assign(buffer.GetString(), buffer.GetSize());
+  std::string_view texts(texts_);
+  size_t at = 0, n = 0;
+  for (const Document* d : {&set_once_, &set_}) {
+    std::vector<Entry>& entries = d == &set_ ? set_entries_ : set_once_entries_;
+    for (const auto& m : d->GetObject()) {
+      auto [key_end, value_end] = ends[n++];
+      entries.push_back({std::string_view(m.name.GetString(), m.name.GetStringLength()), texts.substr(at, key_end - at),
+                         texts.substr(key_end, value_end - key_end), &m.value});
+      at = value_end;
+    }
+  }
+  for (const auto& k : unset_.GetArray()) unset_keys_.emplace_back(k.GetString(), k.GetStringLength());
 }
 
 std::string PersonUpdates::InitialProperties() const {
@@ -129,6 +256,88 @@ std::string PersonUpdates::InitialProperties() const {
 }
 
 bool PersonUpdates::ApplyTo(std::string& properties) const {
+  if (std::optional<bool> changed = Splice(properties)) return *changed;
+  return ApplyToDocument(properties);
+}
+
+// The same steps as ApplyToDocument, in the same order, on the members of the text.
+std::optional<bool> PersonUpdates::Splice(std::string& properties) const {
+  thread_local std::vector<RawMember> members;
+  constexpr size_t kMaxEntries = 64;
+  if (set_entries_.size() > kMaxEntries || set_once_entries_.size() > kMaxEntries) return std::nullopt;
+  if (!ScanObject(properties, members)) return std::nullopt;
+  bool in_set[kMaxEntries] = {}, in_set_once[kMaxEntries] = {};  // already a member
+  bool unset_found[kMaxEntries] = {};
+  if (unset_keys_.size() > kMaxEntries) return std::nullopt;
+  bool changed = false;
+  std::string out;
+  out.reserve(properties.size() + texts_.size() + 2);
+  out += '{';
+  auto append = [&](std::string_view key_json, std::string_view value_json) {
+    if (out.size() > 1) out += ',';
+    out += key_json;
+    out += ':';
+    out += value_json;
+  };
+  // A key that is there twice and touched by the updates: the document changes only the
+  // first, so leave it to the document.
+  for (const RawMember& m : members) {
+    if (int k = IndexOf(unset_keys_, m.key); k >= 0) {  // $unset removes it, whatever $set did
+      if (unset_found[k]) return std::nullopt;
+      unset_found[k] = true;
+      changed = true;
+      continue;
+    }
+    if (int j = IndexOf(set_once_entries_, m.key); j >= 0) {
+      if (in_set_once[j]) return std::nullopt;
+      in_set_once[j] = true;
+    }
+    std::string_view value = m.value;
+    if (int i = IndexOf(set_entries_, m.key); i >= 0) {
+      if (in_set[i]) return std::nullopt;
+      in_set[i] = true;
+      const Entry& e = set_entries_[i];
+      // WriteJson's texts of equal strings, booleans and nulls are equal; numbers, objects
+      // and arrays are compared as values (1 == 1.0, key order), as the document path does.
+      bool same = value == e.value_json;
+      if (!same && (e.value->IsNumber() || e.value->IsObject() || e.value->IsArray())) {
+        ParsedValue old(value);
+        same = !old.doc.HasParseError() && old.doc == *e.value;
+      }
+      if (!same) {
+        value = e.value_json;
+        changed = true;
+      }
+    }
+    out += out.size() > 1 ? ",\"" : "\"";
+    out += m.key;
+    out += "\":";
+    out += value;
+  }
+  for (size_t j = 0; j < set_once_entries_.size(); ++j) {
+    if (in_set_once[j]) continue;
+    const Entry& e = set_once_entries_[j];
+    changed = true;  // added, even if $unset takes it away again
+    if (IndexOf(unset_keys_, e.key) >= 0) continue;
+    std::string_view value = e.value_json;
+    if (int i = IndexOf(set_entries_, e.key); i >= 0) {  // $set overwrites it in place, if unequal
+      in_set[i] = true;
+      if (*set_entries_[i].value != *e.value) value = set_entries_[i].value_json;
+    }
+    append(e.key_json, value);
+  }
+  for (size_t i = 0; i < set_entries_.size(); ++i) {
+    if (in_set[i]) continue;
+    changed = true;
+    if (IndexOf(unset_keys_, set_entries_[i].key) >= 0) continue;
+    append(set_entries_[i].key_json, set_entries_[i].value_json);
+  }
+  out += '}';
+  if (changed) properties = std::move(out);
+  return changed;
+}
+
+bool PersonUpdates::ApplyToDocument(std::string& properties) const {
   ParsedObject parsed(properties);
   Document& d = parsed.doc;
   bool changed = false;

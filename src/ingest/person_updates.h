@@ -2,8 +2,10 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hedgerow::ingest {
 
@@ -21,12 +23,35 @@ class PersonUpdates {
   // object text, replaced in place). Returns true when anything changed.
   bool ApplyTo(std::string& properties) const;
 
+  // The two ways ApplyTo works, public so that tests hold one against the other.
+  // Splice: on the text itself, for compact objects as WriteJson writes them (every
+  // person's properties): no parse into a document, no serialization. nullopt when the text
+  // is anything else (or has escaped keys).
+  std::optional<bool> Splice(std::string& properties) const;
+  bool ApplyToDocument(std::string& properties) const;
+
+  // The views below point into members.
+  PersonUpdates(const PersonUpdates&) = delete;
+  PersonUpdates& operator=(const PersonUpdates&) = delete;
+
  private:
+  // A $set or $set_once entry, with its key and value as JSON texts.
+  struct Entry {
+    std::string_view key;  // unescaped
+    std::string_view key_json;
+    std::string_view value_json;
+    const rapidjson::Value* value;
+  };
+  void WriteEntries();
+
   // One small pool for the three documents (rapidjson's default is 64 KB each).
   rapidjson::MemoryPoolAllocator<> pool_{1024};
   rapidjson::Document set_{&pool_};
   rapidjson::Document set_once_{&pool_};
   rapidjson::Document unset_{&pool_};  // array of keys
+  std::string texts_;  // the JSON texts of the entries
+  std::vector<Entry> set_entries_, set_once_entries_;
+  std::vector<std::string_view> unset_keys_;
 };
 
 // {...base, ...overlay} for two JSON object texts (a merge keeps the target's values).
