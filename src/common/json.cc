@@ -91,6 +91,44 @@ std::string WriteJson(const rapidjson::Value& value, size_t size_hint) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+size_t SkipJsonString(std::string_view t, size_t pos) {
+  for (++pos; pos < t.size(); ++pos) {
+    if (t[pos] == '\\') {
+      ++pos;
+    } else if (t[pos] == '"') {
+      return pos + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+size_t SkipJsonValue(std::string_view t, size_t pos) {
+  if (pos >= t.size()) return std::string_view::npos;
+  if (t[pos] == '"') return SkipJsonString(t, pos);
+  if (t[pos] == '{' || t[pos] == '[') {
+    int depth = 0;
+    while (pos < t.size()) {
+      char c = t[pos];
+      if (c == '"') {
+        pos = SkipJsonString(t, pos);
+        if (pos == std::string_view::npos) return pos;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') {
+        if (--depth == 0) return pos + 1;
+      }
+      ++pos;
+    }
+    return std::string_view::npos;
+  }
+  while (pos < t.size() && t[pos] != ',' && t[pos] != ']' && t[pos] != '}' && t[pos] != ' ' && t[pos] != '\n' &&
+         t[pos] != '\r' && t[pos] != '\t') {
+    ++pos;
+  }
+  return pos;
+}
+
 bool IsJson(std::string_view text) {
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::BaseReaderHandler<> ignore;

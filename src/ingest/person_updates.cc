@@ -1,7 +1,6 @@
 #include "person_updates.h"
 
 #include <algorithm>
-#include <cctype>
 #include <type_traits>
 #include <iterator>
 #include <string_view>
@@ -107,45 +106,6 @@ struct RawMember {
   std::string_view value;
 };
 
-// Index just past the string whose opening quote is at `i`, or npos.
-size_t SkipString(std::string_view t, size_t i) {
-  for (++i; i < t.size(); ++i) {
-    if (t[i] == '\\') {
-      ++i;
-    } else if (t[i] == '"') {
-      return i + 1;
-    }
-  }
-  return std::string_view::npos;
-}
-
-// Index just past the value starting at `i`, or npos. Compact JSON only: whitespace or an
-// unexpected byte fails, and the caller falls back to a real parser.
-size_t SkipValue(std::string_view t, size_t i) {
-  if (i >= t.size()) return std::string_view::npos;
-  if (t[i] == '"') return SkipString(t, i);
-  if (t[i] == '{' || t[i] == '[') {
-    int depth = 0;
-    while (i < t.size()) {
-      char c = t[i];
-      if (c == '"') {
-        i = SkipString(t, i);
-        if (i == std::string_view::npos) return i;
-        continue;
-      }
-      if (c == '{' || c == '[') ++depth;
-      if (c == '}' || c == ']') --depth;
-      if (static_cast<unsigned char>(c) <= ' ') return std::string_view::npos;
-      ++i;
-      if (depth == 0) return i;
-    }
-    return std::string_view::npos;
-  }
-  size_t start = i;
-  while (i < t.size() && (std::isalnum(static_cast<unsigned char>(t[i])) || t[i] == '-' || t[i] == '+' || t[i] == '.')) ++i;
-  return i == start ? std::string_view::npos : i;
-}
-
 // The members of a compact object text, or false when it is not one (or a key has escapes).
 bool ScanObject(std::string_view t, std::vector<RawMember>& members) {
   members.clear();
@@ -160,8 +120,8 @@ bool ScanObject(std::string_view t, std::vector<RawMember>& members) {
     if (key.find('\\') != std::string_view::npos) return false;
     i = key_end + 1;
     if (i >= t.size() || t[i] != ':') return false;
-    size_t value_end = SkipValue(t, i + 1);
-    if (value_end == std::string_view::npos || value_end >= t.size()) return false;
+    size_t value_end = SkipJsonValue(t, i + 1);
+    if (value_end == std::string_view::npos || value_end == i + 1 || value_end >= t.size()) return false;
     members.push_back({key, t.substr(i + 1, value_end - i - 1)});
     i = value_end;
     if (t[i] == '}') return i + 1 == t.size();

@@ -59,3 +59,17 @@ TEST_CASE("JSON string escaping agrees with a plain reference on random text", "
     REQUIRE(out == reference(text));
   }
 }
+
+TEST_CASE("SkipJsonValue finds where each value ends, and never runs past a truncated text", "[common]") {
+  std::string text = R"({"a":[1,{"b":"x\"]}"}],"c":-1.5e3,"d":"\\","e":{}})";
+  CHECK(SkipJsonValue(text, 0) == text.size());
+  CHECK(SkipJsonValue(text, 5) == text.find(",\"c\""));           // the array, a "]}" inside a string included
+  CHECK(SkipJsonValue(text, text.find("-1.5")) == text.find(",\"d\""));  // a scalar ends at the delimiter
+  CHECK(SkipJsonString(text, text.find("\"\\\\\"")) == text.find(",\"e\""));  // an escaped backslash
+  for (size_t n = 0; n < text.size(); ++n) {
+    std::string_view prefix(text.data(), n);
+    size_t end = SkipJsonValue(prefix, 0);
+    CHECK((end == std::string_view::npos || end <= n));
+    CHECK(end != n);  // a truncated object never looks complete
+  }
+}

@@ -74,7 +74,7 @@ TEST_CASE("person updates: text that is not compact JSON goes to the document", 
   rapidjson::Document props;
   props.Parse(R"({"$set":{"a":1}})");
   PersonUpdates updates(props);
-  for (std::string text : {"{ \"a\":2}", "{\"a\" :2}", "{\"a\":2,}", "{\"a\":2", "[1]", "", "{\"a\":[1, 2]}", "{\"k\\u0041\":1}"}) {
+  for (std::string text : {"{ \"a\":2}", "{\"a\" :2}", "{\"a\":2,}", "{\"a\":2", "[1]", "", "{\"a\":}", "{\"k\\u0041\":1}"}) {
     INFO(text);
     std::string copy = text;
     CHECK_FALSE(updates.Splice(copy).has_value());

@@ -15,6 +15,14 @@ void AppendJsonString(std::string& out, std::string_view text);
 // `value` as compact JSON. `size_hint`, the expected length, spares the buffer's regrowth.
 std::string WriteJson(const rapidjson::Value& value, size_t size_hint = 256);
 
+// Where values end in JSON text a parser has accepted (or that WriteJson wrote), so callers
+// can work on the text without parsing it into a document. Strings and nesting only; a
+// scalar ends at the next delimiter or whitespace. npos when the text ends first.
+// One past the closing quote of the string whose opening quote is at `pos`:
+size_t SkipJsonString(std::string_view text, size_t pos);
+// One past the end of the value starting at `pos`:
+size_t SkipJsonValue(std::string_view text, size_t pos);
+
 // True when `text` is one complete JSON value (RFC 8259; surrounding whitespace allowed).
 bool IsJson(std::string_view text);
 
