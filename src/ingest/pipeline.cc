@@ -121,8 +121,10 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
   if (batch.records.empty()) return size_t{0};
 
   // Outside the persons lock: the overflow decision and the first phase of every event,
-  // so that one worker prepares its batch while another holds the transaction. Events
-  // re-applied were not overflowed the first time or they would not be here.
+  // so that one worker prepares its batch while another holds the transaction. Re-applied
+  // events are applied here: the first run's overflow decision is not kept, so an event it
+  // sent to the overflow topic in a batch lost to a crash updates its person here too
+  // (a known limit: it takes a hot key and a crash).
   auto now = std::chrono::steady_clock::now();
   std::vector<std::optional<PreparedEvent>> prepared(batch.records.size());
   for (size_t i = 0; i < batch.records.size(); ++i) {
