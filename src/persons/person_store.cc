@@ -120,6 +120,11 @@ Status PersonStore::LoadPersisted() {
 }
 
 Status PersonStore::Reset() {
+  {
+    // Until LoadPersisted() succeeds, the next Begin() must start over again.
+    std::lock_guard<std::mutex> lock(delivery_mu_);
+    poisoned_ = true;
+  }
   if (sqlite_txn_open_) {
     db_->ResetCached();
     (void)db_->Exec("ROLLBACK");  // fails harmlessly when SQLite already rolled back (a failed COMMIT)
