@@ -1,6 +1,9 @@
 #include "hedgerow/ingest/pipeline.h"
 
+#include <charconv>
 #include <optional>
+
+#include <fmt/format.h>
 
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
@@ -16,6 +19,34 @@ std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows) {
   }
   rows.clear();
   return records;
+}
+
+std::string Pipeline::SourceOf(uint32_t partition, log::Offset offset) const {
+  return fmt::format("{}:{}:{}", options_.input_topic, partition, offset);
+}
+
+Status Pipeline::OverflowedOffsets(uint32_t partition, log::Offset from, log::Offset to,
+                                   std::unordered_set<log::Offset>& offsets) {
+  // The overflow topic holds only hot keys' events: read it whole (once per re-applied
+  // batch, after a crash) rather than keep an index.
+  const std::string prefix = fmt::format("{}:{}:", options_.input_topic, partition);
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log_->Partitions(options_.overflow_topic));
+  for (const log::PartitionInfo& p : partitions) {
+    for (log::Offset at = p.start; at < p.end;) {
+      HEDGEROW_ASSIGN_OR_RETURN(log::FetchResult f, log_->Fetch(options_.overflow_topic, p.partition, at, 10000, 16 << 20));
+      if (f.records.empty()) break;
+      for (const log::StoredRecord& r : f.records) {
+        for (const auto& [key, value] : r.record.headers) {
+          if (key != kSourceHeader || value.rfind(prefix, 0) != 0) continue;
+          log::Offset offset = 0;
+          auto [end, error] = std::from_chars(value.data() + prefix.size(), value.data() + value.size(), offset);
+          if (error == std::errc() && offset >= from && offset < to) offsets.insert(offset);
+        }
+      }
+      at = f.records.back().offset + 1;
+    }
+  }
+  return Status::Ok();
 }
 
 Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore* persons, EventProcessor processor,
@@ -120,17 +151,22 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
                             log_->Fetch(topic, partition, from, options_.max_batch_records, 16 << 20, wait));
   if (batch.records.empty()) return size_t{0};
 
+  // Re-applied events that the first run sent to the overflow topic are the overflow
+  // pipeline's to apply, not this one's.
+  std::unordered_set<log::Offset> overflowed;
+  if (from < committed && !options_.overflow_topic.empty()) {
+    HEDGEROW_RETURN_IF_ERROR(OverflowedOffsets(partition, from, committed, overflowed));
+  }
   // Outside the persons lock: the overflow decision and the first phase of every event,
-  // so that one worker prepares its batch while another holds the transaction. Re-applied
-  // events are applied here: the first run's overflow decision is not kept, so an event it
-  // sent to the overflow topic in a batch lost to a crash updates its person here too
-  // (a known limit: it takes a hot key and a crash).
+  // so that one worker prepares its batch while another holds the transaction.
   auto now = std::chrono::steady_clock::now();
   std::vector<std::optional<PreparedEvent>> prepared(batch.records.size());
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const log::Record& r = batch.records[i].record;
-    bool replay = batch.records[i].offset < committed;
-    if (replay || options_.overflow_topic.empty() || TakeToken(r.key, now)) prepared[i] = processor_.Prepare(r.value);
+    const log::Offset offset = batch.records[i].offset;
+    bool apply = offset < committed ? overflowed.count(offset) == 0
+                                    : options_.overflow_topic.empty() || TakeToken(r.key, now);
+    if (apply) prepared[i] = processor_.Prepare(r.value);
   }
   const log::Offset next = batch.records.back().offset + 1;
   {
@@ -147,19 +183,23 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
   // Outside the lock: the rows' JSON, but none for records the log already has rows for.
   std::vector<OutputRow> rows;
   rows.reserve(batch.records.size() * 2);
+  std::vector<log::OutgoingRecord> to_overflow;
   for (size_t i = 0; i < batch.records.size(); ++i) {
     if (batch.records[i].offset < committed) continue;
     if (prepared[i]) {
       processor_.Emit(*prepared[i], rows);
       continue;
     }
-    const log::Record& r = batch.records[i].record;
-    rows.push_back({options_.overflow_topic, r.key, r.value});
+    log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record};
+    o.record.headers.emplace_back(kSourceHeader, SourceOf(partition, batch.records[i].offset));
+    to_overflow.push_back(std::move(o));
     overflowed_.Inc();
   }
   Status delivered = Status::Ok();
   if (next > committed) {
-    delivered = log_->AppendAndWait(ToRecords(std::move(rows)), {{options_.group, topic, partition, next}}).status();
+    std::vector<log::OutgoingRecord> records = ToRecords(std::move(rows));
+    for (log::OutgoingRecord& o : to_overflow) records.push_back(std::move(o));
+    delivered = log_->AppendAndWait(std::move(records), {{options_.group, topic, partition, next}}).status();
   }
   persons_->Delivered(topic, partition, next, delivered.ok());
   HEDGEROW_RETURN_IF_ERROR(delivered);

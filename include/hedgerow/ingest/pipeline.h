@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hedgerow/common/metrics.h"
@@ -76,6 +77,13 @@ class Pipeline {
 
  private:
   void WorkerLoop(size_t worker, uint32_t partitions);
+
+  // Events sent to the overflow topic carry their origin in this header ("topic:partition:
+  // offset"), so that re-applying a batch leaves them to the overflow pipeline.
+  static constexpr const char* kSourceHeader = "hedgerow_source";
+  std::string SourceOf(uint32_t partition, log::Offset offset) const;
+  // Adds the offsets of `partition` in [from, to) that went to the overflow topic.
+  Status OverflowedOffsets(uint32_t partition, log::Offset from, log::Offset to, std::unordered_set<log::Offset>& offsets);
 
   // Takes one token of `key`'s bucket; false when it is empty.
   bool TakeToken(const std::string& key, std::chrono::steady_clock::time_point now);
