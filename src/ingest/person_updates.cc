@@ -1,9 +1,9 @@
 #include "person_updates.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <iterator>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include <rapidjson/stringbuffer.h>
