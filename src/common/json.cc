@@ -15,6 +15,8 @@ namespace hedgerow {
 
 namespace {
 
+inline bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
 // Bit i is set when byte i of the 16 at `p` is one a JSON string must escape: below 0x20,
 // '"' or '\\'.
 inline uint32_t EscapeMask16(const char* p) {
@@ -29,14 +31,11 @@ inline uint32_t EscapeMask16(const char* p) {
 #else
   uint32_t mask = 0;
   for (int i = 0; i < 16; ++i) {
-    auto c = static_cast<unsigned char>(p[i]);
-    if (c < 0x20 || c == '"' || c == '\\') mask |= 1u << i;
+    if (NeedsEscape(static_cast<unsigned char>(p[i]))) mask |= 1u << i;
   }
   return mask;
 #endif
 }
-
-inline bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
 void AppendEscape(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -66,25 +66,19 @@ size_t AutoCapturedIndex(std::string_view name) {
   return it == index->end() ? kAutoCapturedCount : it->second;
 }
 
-// A JSON object parsed into a pool whose first chunk is on the stack: a person's properties
+// JSON text parsed into a pool whose first chunk is on the stack: a person's properties
 // parse into about twice their size, so most never call malloc. Lives on the stack only.
-struct ParsedObject {
-  explicit ParsedObject(std::string_view text)
+struct Parsed {
+  explicit Parsed(std::string_view text)
       : pool(first_chunk, sizeof first_chunk, std::max<size_t>(1024, text.size() * 2)), doc(&pool) {
     doc.Parse(text.data(), text.size());
+  }
+  // The object parsed, or an empty one for anything else.
+  Document& Object() {
     if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+    return doc;
   }
   char first_chunk[8192];
-  rapidjson::MemoryPoolAllocator<> pool;
-  Document doc;
-};
-
-// Any JSON value text, parsed the same way.
-struct ParsedValue {
-  explicit ParsedValue(std::string_view text) : pool(first_chunk, sizeof first_chunk), doc(&pool) {
-    doc.Parse(text.data(), text.size());
-  }
-  char first_chunk[1024];
   rapidjson::MemoryPoolAllocator<> pool;
   Document doc;
 };
@@ -261,7 +255,7 @@ std::optional<bool> PersonUpdates::Splice(std::string& properties) const {
       // and arrays are compared as values (1 == 1.0, key order), as the document path does.
       bool same = value == e.value_json;
       if (!same && (e.value->IsNumber() || e.value->IsObject() || e.value->IsArray())) {
-        ParsedValue old(value);
+        Parsed old(value);
         same = !old.doc.HasParseError() && old.doc == *e.value;
       }
       if (!same) {
@@ -298,8 +292,8 @@ std::optional<bool> PersonUpdates::Splice(std::string& properties) const {
 }
 
 bool PersonUpdates::ApplyToDocument(std::string& properties) const {
-  ParsedObject parsed(properties);
-  Document& d = parsed.doc;
+  Parsed parsed(properties);
+  Document& d = parsed.Object();
   bool changed = false;
   auto& a = d.GetAllocator();
   for (const auto& m : set_once_.GetObject()) {
@@ -331,10 +325,10 @@ bool PersonUpdates::ApplyToDocument(std::string& properties) const {
 }
 
 std::string MergeProperties(std::string_view base, std::string_view overlay) {
-  ParsedObject base_object(base);
-  ParsedObject overlay_object(overlay);
-  Document& out = base_object.doc;
-  Document& top = overlay_object.doc;
+  Parsed base_object(base);
+  Parsed overlay_object(overlay);
+  Document& out = base_object.Object();
+  Document& top = overlay_object.Object();
   for (const auto& m : top.GetObject()) Put(out, m.name, m.value, false);
   return WriteJson(out, base.size() + overlay.size());
 }

@@ -21,15 +21,15 @@ std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows) {
   return records;
 }
 
-std::string Pipeline::SourceOf(uint32_t partition, log::Offset offset) const {
-  return fmt::format("{}:{}:{}", options_.input_topic, partition, offset);
+std::string Pipeline::SourcePrefix(uint32_t partition) const {
+  return fmt::format("{}:{}:", options_.input_topic, partition);
 }
 
 Status Pipeline::OverflowedOffsets(uint32_t partition, log::Offset from, log::Offset to,
                                    std::unordered_set<log::Offset>& offsets) {
   // The overflow topic holds only hot keys' events: read it whole (once per re-applied
   // batch, after a crash) rather than keep an index.
-  const std::string prefix = fmt::format("{}:{}:", options_.input_topic, partition);
+  const std::string prefix = SourcePrefix(partition);
   HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log_->Partitions(options_.overflow_topic));
   for (const log::PartitionInfo& p : partitions) {
     for (log::Offset at = p.start; at < p.end;) {
@@ -191,7 +191,7 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
       continue;
     }
     log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record};
-    o.record.headers.emplace_back(kSourceHeader, SourceOf(partition, batch.records[i].offset));
+    o.record.headers.emplace_back(kSourceHeader, SourcePrefix(partition) + std::to_string(batch.records[i].offset));
     to_overflow.push_back(std::move(o));
     overflowed_.Inc();
   }

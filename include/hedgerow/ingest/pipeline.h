@@ -81,7 +81,7 @@ class Pipeline {
   // Events sent to the overflow topic carry their origin in this header ("topic:partition:
   // offset"), so that re-applying a batch leaves them to the overflow pipeline.
   static constexpr const char* kSourceHeader = "hedgerow_source";
-  std::string SourceOf(uint32_t partition, log::Offset offset) const;
+  std::string SourcePrefix(uint32_t partition) const;  // "topic:partition:"
   // Adds the offsets of `partition` in [from, to) that went to the overflow topic.
   Status OverflowedOffsets(uint32_t partition, log::Offset from, log::Offset to, std::unordered_set<log::Offset>& offsets);
 
