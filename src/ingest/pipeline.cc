@@ -1,5 +1,6 @@
 #include "hedgerow/ingest/pipeline.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -92,6 +93,12 @@ void Pipeline::Stop() {
   if (workers_.empty()) return;
   for (auto& t : workers_) t.join();
   workers_.clear();
+  {
+    std::unique_lock<std::mutex> lock(appends_mu_);
+    append_done_.wait(lock, [&] {
+      return std::none_of(appends_.begin(), appends_.end(), [](const auto& a) { return a.second.under_way; });
+    });
+  }
   // What the workers applied becomes durable; were this to fail, the log still has it.
   if (Status s = persons_->Persist(); !s.ok()) LogWarn("ingest", "persisting persons at stop failed", {{"error", s.ToString()}});
 }
@@ -103,7 +110,7 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
   while (!stop_) {
     size_t consumed = 0;
     for (uint32_t p = static_cast<uint32_t>(worker); p < partitions && !stop_; p += static_cast<uint32_t>(workers)) {
-      Result<size_t> n = RunOnce(p, std::chrono::milliseconds(0));
+      Result<size_t> n = Step(p, std::chrono::milliseconds(0));
       if (!n.ok()) {
         // An outage (disk, SQLite busy): nothing was lost; the same batch is retried.
         LogWarn("ingest", "batch failed; will retry", {{"partition", p}, {"error", n.status().ToString()}});
@@ -122,7 +129,7 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
       // Idle: what was applied becomes durable on time even without a next batch.
       if (Status s = persons_->PersistIfDue(); !s.ok()) LogWarn("ingest", "persisting persons failed", {{"error", s.ToString()}});
       // Then long-poll one of this worker's partitions in turn, so new input wakes it.
-      (void)RunOnce(idle_partition, std::chrono::milliseconds(100));
+      (void)Step(idle_partition, std::chrono::milliseconds(100));
       idle_partition += static_cast<uint32_t>(workers);
       if (idle_partition >= partitions) idle_partition = static_cast<uint32_t>(worker);
     }
@@ -130,6 +137,21 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
 }
 
 Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds wait) {
+  HEDGEROW_ASSIGN_OR_RETURN(size_t n, Step(partition, wait));
+  HEDGEROW_RETURN_IF_ERROR(AwaitAppend(partition));
+  return n;
+}
+
+Status Pipeline::AwaitAppend(uint32_t partition) {
+  std::unique_lock<std::mutex> lock(appends_mu_);
+  Appending& a = appends_[partition];
+  append_done_.wait(lock, [&] { return !a.under_way; });
+  return std::exchange(a.last, Status::Ok());
+}
+
+Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait) {
+  // The committed and applied offsets below are only final once the last append is done.
+  HEDGEROW_RETURN_IF_ERROR(AwaitAppend(partition));
   const std::string& topic = options_.input_topic;
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed_opt, log_->Committed(options_.group, topic, partition));
   const log::Offset committed = committed_opt.value_or(0);
@@ -195,17 +217,34 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
     to_overflow.push_back(std::move(o));
     overflowed_.Inc();
   }
-  Status delivered = Status::Ok();
-  if (next > committed) {
+  const size_t consumed = batch.records.size();
+  if (next <= committed) {
+    persons_->Delivered(topic, partition, next, true);  // all re-applied: the log has every row
+  } else {
     std::vector<log::OutgoingRecord> records = ToRecords(std::move(rows));
     for (log::OutgoingRecord& o : to_overflow) records.push_back(std::move(o));
-    delivered = log_->AppendAndWait(std::move(records), {{options_.group, topic, partition, next}}).status();
+    {
+      std::lock_guard<std::mutex> lock(appends_mu_);
+      appends_[partition].under_way = true;
+    }
+    log_->Append(std::move(records), {{options_.group, topic, partition, next}},
+                 [this, partition, next, consumed](Result<std::vector<log::RecordPosition>> appended) {
+                   persons_->Delivered(options_.input_topic, partition, next, appended.ok());
+                   if (appended.ok()) {
+                     events_processed_.Inc(consumed);
+                     batches_.Inc();
+                   }
+                   std::lock_guard<std::mutex> lock(appends_mu_);
+                   Appending& a = appends_[partition];
+                   a.under_way = false;
+                   a.last = appended.status();
+                   append_done_.notify_all();
+                 });
+    return consumed;
   }
-  persons_->Delivered(topic, partition, next, delivered.ok());
-  HEDGEROW_RETURN_IF_ERROR(delivered);
-  events_processed_.Inc(batch.records.size());
+  events_processed_.Inc(consumed);
   batches_.Inc();
-  return batch.records.size();
+  return consumed;
 }
 
 }  // namespace hedgerow::ingest

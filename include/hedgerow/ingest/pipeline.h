@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <string>
 #include <mutex>
@@ -71,12 +72,18 @@ class Pipeline {
   void Stop();
 
   // One step on one partition: processes up to max_batch_records records (re-applying
-  // those the log already has rows for) (waiting up to `wait` for some). Returns the number of
-  // input records it consumed. Used by the workers, and by tests to drive it by hand.
+  // those the log already has rows for) (waiting up to `wait` for some), and waits until
+  // their rows are in the log. Returns the number of input records it consumed. Used by
+  // tests to drive the pipeline by hand.
   Result<size_t> RunOnce(uint32_t partition, std::chrono::milliseconds wait);
 
  private:
   void WorkerLoop(size_t worker, uint32_t partitions);
+  // RunOnce without waiting for the append: the worker goes on with its next partition
+  // while the log writes this one's rows (a partition's next step waits for its last).
+  Result<size_t> Step(uint32_t partition, std::chrono::milliseconds wait);
+  // Waits until `partition` has no append under way; returns how the last one ended.
+  Status AwaitAppend(uint32_t partition);
 
   // Events sent to the overflow topic carry their origin in this header ("topic:partition:
   // offset"), so that re-applying a batch leaves them to the overflow pipeline.
@@ -101,6 +108,13 @@ class Pipeline {
   };
   std::mutex buckets_mu_;
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by buckets_mu_
+  struct Appending {
+    bool under_way = false;
+    Status last;  // how the last append ended, reported once by AwaitAppend
+  };
+  std::mutex appends_mu_;
+  std::condition_variable append_done_;
+  std::unordered_map<uint32_t, Appending> appends_;  // per input partition, guarded by appends_mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
 };
