@@ -58,7 +58,7 @@ const SqliteMigration kMigrations[] = {
 
 constexpr int kMaxGroupTypes = 5;
 
-std::vector<int64_t> SortedIds(const std::unordered_set<int64_t>& ids) {
+std::vector<int64_t> SortedIds(const FlatSet<int64_t>& ids) {
   std::vector<int64_t> sorted(ids.begin(), ids.end());
   std::sort(sorted.begin(), sorted.end());
   return sorted;
