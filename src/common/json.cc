@@ -1,11 +1,12 @@
 #include "hedgerow/common/json.h"
 
+#include <rapidjson/internal/dtoa.h>
+#include <rapidjson/internal/itoa.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -37,57 +38,147 @@ inline uint32_t EscapeMask16(const char* p) {
 #endif
 }
 
-void AppendEscape(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
+// Writes the escape of `c` at `d`; returns the end. Two bytes, or six for \u00XX.
+char* WriteEscape(char* d, unsigned char c) {
+  // Upper-case hex, as rapidjson's Writer: texts from either compare equal byte for byte.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  d[0] = '\\';
   switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
+    case '"': d[1] = '"'; return d + 2;
+    case '\\': d[1] = '\\'; return d + 2;
+    case '\n': d[1] = 'n'; return d + 2;
+    case '\r': d[1] = 'r'; return d + 2;
+    case '\t': d[1] = 't'; return d + 2;
+    case '\b': d[1] = 'b'; return d + 2;
+    case '\f': d[1] = 'f'; return d + 2;
     default:
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
+      std::memcpy(d + 1, "u00", 3);
+      d[4] = kHex[c >> 4];
+      d[5] = kHex[c & 0xf];
+      return d + 6;
   }
 }
 
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
-  out.reserve(out.size() + text.size() + text.size() / 8 + 2);
-  out += '"';
+  // Written in place: room for every byte escaped to two (quotes and backslashes, the only
+  // escapes JSON inside JSON has) plus 16 bytes of slack for whole-block copies; a \u00XX
+  // escape grows it when needed. The size is trimmed at the end.
+  const size_t start = out.size();
+  out.resize(start + 2 * text.size() + 2 + 16);
+  char* d = out.data() + start;
+  char* limit = out.data() + out.size();
+  *d++ = '"';
   const char* p = text.data();
   const char* end = p + text.size();
-  const char* run = p;  // start of the pending run of characters that need no escape
-  // 16 bytes at a time; JSON inside JSON has a quote every few bytes, so each block's
-  // escapes are found from one mask rather than by testing byte after byte.
+  // Copies the n < 16 bytes at `from` to `d`: one 16-byte move when the source has them.
+  auto copy_run = [&](const char* from, size_t n) {
+    if (end - from >= 16) {
+      std::memcpy(d, from, 16);
+    } else {
+      std::memcpy(d, from, n);
+    }
+    d += n;
+  };
+  auto escape = [&](const char* q) {
+    auto c = static_cast<unsigned char>(*q);
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\b' && c != '\f' &&
+        static_cast<size_t>(limit - d) < 6 + 2 * static_cast<size_t>(end - q) + 17) {
+      size_t at = d - out.data();
+      out.resize(out.size() + 6 * static_cast<size_t>(end - q) + 32);
+      d = out.data() + at;
+      limit = out.data() + out.size();
+    }
+    d = WriteEscape(d, c);
+  };
+  // 16 bytes at a time: a block without escapes is one move; in one with escapes, each run
+  // between them is one move.
   for (; end - p >= 16; p += 16) {
-    for (uint32_t mask = EscapeMask16(p); mask != 0; mask &= mask - 1) {
+    uint32_t mask = EscapeMask16(p);
+    if (mask == 0) {
+      std::memcpy(d, p, 16);
+      d += 16;
+      continue;
+    }
+    const char* run = p;
+    for (; mask != 0; mask &= mask - 1) {
       const char* q = p + __builtin_ctz(mask);
-      out.append(run, q - run);
-      AppendEscape(out, static_cast<unsigned char>(*q));
+      copy_run(run, q - run);
+      escape(q);
       run = q + 1;
     }
+    copy_run(run, p + 16 - run);
   }
   for (; p < end; ++p) {
-    if (!NeedsEscape(static_cast<unsigned char>(*p))) continue;
-    out.append(run, p - run);
-    AppendEscape(out, static_cast<unsigned char>(*p));
-    run = p + 1;
+    if (NeedsEscape(static_cast<unsigned char>(*p))) {
+      escape(p);
+    } else {
+      *d++ = *p;
+    }
   }
-  out.append(run, end - run);
-  out += '"';
+  *d++ = '"';
+  out.resize(d - out.data());
+}
+
+void AppendJson(std::string& out, const rapidjson::Value& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType: out += "null"; return;
+    case rapidjson::kFalseType: out += "false"; return;
+    case rapidjson::kTrueType: out += "true"; return;
+    case rapidjson::kStringType:
+      AppendJsonString(out, std::string_view(value.GetString(), value.GetStringLength()));
+      return;
+    case rapidjson::kObjectType: {
+      out += '{';
+      bool first = true;
+      for (const auto& m : value.GetObject()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, std::string_view(m.name.GetString(), m.name.GetStringLength()));
+        out += ':';
+        AppendJson(out, m.value);
+      }
+      out += '}';
+      return;
+    }
+    case rapidjson::kArrayType: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : value.GetArray()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJson(out, v);
+      }
+      out += ']';
+      return;
+    }
+    case rapidjson::kNumberType: {
+      // Formatted as rapidjson's Writer formats them (shortest round-trip doubles).
+      char buffer[32];
+      char* end;
+      if (value.IsDouble()) {
+        if (rapidjson::internal::Double(value.GetDouble()).IsNanOrInf()) {
+          out += "null";  // not JSON; a parsed document never holds one
+          return;
+        }
+        end = rapidjson::internal::dtoa(value.GetDouble(), buffer);
+      } else if (value.IsInt64()) {
+        end = rapidjson::internal::i64toa(value.GetInt64(), buffer);
+      } else {
+        end = rapidjson::internal::u64toa(value.GetUint64(), buffer);
+      }
+      out.append(buffer, end);
+      return;
+    }
+  }
 }
 
 std::string WriteJson(const rapidjson::Value& value, size_t size_hint) {
-  // rapidjson's own buffer: its Writer copies unescaped runs 16 bytes at a time only into it.
-  rapidjson::StringBuffer buffer(nullptr, size_hint + size_hint / 8 + 16);
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
+  std::string out;
+  out.reserve(size_hint + size_hint / 8 + 16);
+  AppendJson(out, value);
+  return out;
 }
 
 size_t SkipJsonString(std::string_view t, size_t pos) {

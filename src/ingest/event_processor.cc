@@ -1,8 +1,6 @@
 #include "hedgerow/ingest/event_processor.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -82,15 +80,14 @@ bool IsIllegalDistinctId(std::string_view id) {
 }
 
 std::string Details(std::initializer_list<std::pair<const char*, std::string_view>> fields) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
+  std::string out = "{";
   for (const auto& [k, v] : fields) {
-    w.Key(k);
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    if (out.size() > 1) out += ',';
+    AppendJsonString(out, k);
+    out += ':';
+    AppendJsonString(out, v);
   }
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return out + "}";
 }
 
 // The state and output of processing one event; the steps below fill it in order.

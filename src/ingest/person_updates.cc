@@ -6,8 +6,6 @@
 #include <type_traits>
 #include <unordered_map>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "hedgerow/common/json.h"
 
@@ -175,20 +173,15 @@ PersonUpdates::PersonUpdates(const Value& props) {
 
 void PersonUpdates::WriteEntries() {
   // All texts in one buffer, then views into it.
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   std::vector<std::pair<size_t, size_t>> ends;  // end of each key text, end of its value text
   for (const Document* d : {&set_once_, &set_}) {
     for (const auto& m : d->GetObject()) {
-      writer.Reset(buffer);
-      m.name.Accept(writer);
-      size_t key_end = buffer.GetSize();
-      writer.Reset(buffer);
-      m.value.Accept(writer);
-      ends.emplace_back(key_end, buffer.GetSize());
+      AppendJsonString(texts_, std::string_view(m.name.GetString(), m.name.GetStringLength()));
+      size_t key_end = texts_.size();
+      AppendJson(texts_, m.value);
+      ends.emplace_back(key_end, texts_.size());
     }
   }
-  texts_.assign(buffer.GetString(), buffer.GetSize());
   std::string_view texts(texts_);
   size_t at = 0, n = 0;
   for (const Document* d : {&set_once_, &set_}) {

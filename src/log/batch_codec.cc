@@ -3,7 +3,9 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -77,14 +79,14 @@ Status Corrupt(std::string_view what) {
 
 }  // namespace
 
-std::string EncodeBatch(std::span<const Record* const> records, Codec codec) {
-  // Sized first: a batch of rows is megabytes, and regrowing copies it again each time.
+std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Codec codec) {
   size_t raw_size = 0;
   for (const Record* r : records) {
     raw_size += sizeof(int64_t) + 2 * kMaxVarintBytes + r->key.size() + r->value.size() + kMaxVarintBytes;
     for (const auto& [k, v] : r->headers) raw_size += 2 * kMaxVarintBytes + k.size() + v.size();
   }
-  std::string raw;
+  std::string& raw = raw_;
+  raw.clear();
   raw.reserve(raw_size);
   int64_t max_ts = 0;
   for (const Record* r : records) {
@@ -99,35 +101,36 @@ std::string EncodeBatch(std::span<const Record* const> records, Codec codec) {
     }
   }
   // The header, then the payload compressed straight behind it.
-  std::string out;
+  size_t bound = raw.size();
+  if (codec == Codec::kLz4) bound = std::max<size_t>(bound, LZ4_compressBound(static_cast<int>(raw.size())));
+  if (codec == Codec::kZstd) bound = std::max(bound, ZSTD_compressBound(raw.size()));
+  if (out_.size() < kBatchHeaderSize + bound) out_.resize(kBatchHeaderSize + bound);
+  char* payload = out_.data() + kBatchHeaderSize;
   auto header = [&](Codec used) {
-    out.clear();
-    out += static_cast<char>(kFormat);
-    out += static_cast<char>(used);
-    PutFixed<uint32_t>(out, static_cast<uint32_t>(records.size()));
-    PutFixed<int64_t>(out, max_ts);
-    PutFixed<uint32_t>(out, static_cast<uint32_t>(raw.size()));
+    char* h = out_.data();
+    h[0] = static_cast<char>(kFormat);
+    h[1] = static_cast<char>(used);
+    auto count = static_cast<uint32_t>(records.size());
+    auto size = static_cast<uint32_t>(raw.size());
+    std::memcpy(h + 2, &count, 4);
+    std::memcpy(h + 6, &max_ts, 8);
+    std::memcpy(h + 14, &size, 4);
   };
   size_t compressed = 0;
   if (codec == Codec::kLz4) {
-    header(codec);
-    out.resize(kBatchHeaderSize + LZ4_compressBound(static_cast<int>(raw.size())));
-    int n = LZ4_compress_default(raw.data(), out.data() + kBatchHeaderSize, static_cast<int>(raw.size()),
-                                 static_cast<int>(out.size() - kBatchHeaderSize));
+    int n = LZ4_compress_default(raw.data(), payload, static_cast<int>(raw.size()), static_cast<int>(bound));
     compressed = n > 0 ? static_cast<size_t>(n) : 0;
   } else if (codec == Codec::kZstd) {
-    header(codec);
-    out.resize(kBatchHeaderSize + ZSTD_compressBound(raw.size()));
-    size_t n = ZSTD_compress(out.data() + kBatchHeaderSize, out.size() - kBatchHeaderSize, raw.data(), raw.size(), 1);
+    size_t n = ZSTD_compress(payload, bound, raw.data(), raw.size(), 1);
     compressed = ZSTD_isError(n) ? 0 : n;
   }
   if (compressed > 0 && compressed < raw.size()) {
-    out.resize(kBatchHeaderSize + compressed);
-    return out;
+    header(codec);
+    return std::string_view(out_.data(), kBatchHeaderSize + compressed);
   }
   header(Codec::kNone);  // stored: compression did not pay
-  out += raw;
-  return out;
+  std::memcpy(payload, raw.data(), raw.size());
+  return std::string_view(out_.data(), kBatchHeaderSize + raw.size());
 }
 
 Result<BatchHeader> DecodeBatchHeader(std::string_view value) {
@@ -150,20 +153,20 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view value) {
 Result<std::vector<Record>> DecodeBatch(std::string_view value) {
   HEDGEROW_ASSIGN_OR_RETURN(BatchHeader h, DecodeBatchHeader(value));
   std::string_view payload = value.substr(kBatchHeaderSize);
-  std::string raw;
+  std::unique_ptr<char[]> raw;  // not zero-filled: the decompressor writes every byte
   if (h.codec == Codec::kNone) {
     if (payload.size() != h.raw_size) return Corrupt("payload size differs from the header");
   } else {
-    raw.resize(h.raw_size);
+    raw = std::make_unique_for_overwrite<char[]>(h.raw_size);
     if (h.codec == Codec::kLz4) {
-      int n = LZ4_decompress_safe(payload.data(), raw.data(), static_cast<int>(payload.size()),
-                                  static_cast<int>(raw.size()));
+      int n = LZ4_decompress_safe(payload.data(), raw.get(), static_cast<int>(payload.size()),
+                                  static_cast<int>(h.raw_size));
       if (n < 0 || static_cast<uint32_t>(n) != h.raw_size) return Corrupt("lz4 payload does not decompress");
     } else {
-      size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+      size_t n = ZSTD_decompress(raw.get(), h.raw_size, payload.data(), payload.size());
       if (ZSTD_isError(n) || n != h.raw_size) return Corrupt("zstd payload does not decompress");
     }
-    payload = raw;
+    payload = std::string_view(raw.get(), h.raw_size);
   }
   // Each record takes at least 11 bytes, which bounds the count before allocating.
   if (h.record_count > payload.size() / 11 + 1) return Corrupt("record count exceeds the payload");

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "hedgerow/log/batch_codec.h"
 #include "hedgerow/log/log.h"
 
 namespace hedgerow::log {
@@ -105,6 +106,7 @@ class Log::Impl {
   std::deque<PendingAppend> queue_;  // guarded by queue_mu_
   bool stopping_ = false;            // guarded by queue_mu_
   std::thread writer_;
+  BatchEncoder encoder_;  // the writer thread's
 
   std::mutex retention_mu_;
   std::condition_variable retention_wakeup_;

@@ -133,9 +133,9 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
       g.positions[i][j] = RecordPosition{pl.partition, base + k};
     }
     std::string key = keys::Record(pl.topic->id, pl.partition, base);
-    std::string value = EncodeBatch(batch, options_.codec);
+    std::string_view value = encoder_.Encode(batch, options_.codec);
     uint64_t bytes = pl.topic->next_bytes[pl.partition] + key.size() + value.size();
-    wb.Put(records_cf_, key, value);
+    wb.Put(records_cf_, key, rocksdb::Slice(value.data(), value.size()));
     wb.Put(meta_cf_, keys::PartitionBytes(pl.topic->id, pl.partition), keys::EncodeU64(bytes));
     g.advances.push_back({pl.topic, pl.partition, base + items.size(), bytes});
   }

@@ -1,13 +1,12 @@
 #include "apps_config.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <charconv>
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/json.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/ingest/apps.h"
 
@@ -38,12 +37,7 @@ Status ApplyAppsConfig(meta::MetaStore& meta, std::string_view json) {
                                                    project_id, position));
       }
       meta::AppConfig app{.project_id = project_id, .kind = entry["kind"].GetString()};
-      if (auto it = entry.FindMember("config"); it != entry.MemberEnd()) {
-        rapidjson::StringBuffer buffer;
-        rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-        it->value.Accept(writer);
-        app.config.assign(buffer.GetString(), buffer.GetSize());
-      }
+      if (auto it = entry.FindMember("config"); it != entry.MemberEnd()) app.config = WriteJson(it->value);
       auto built = ingest::MakeApp(app.kind, app.config);
       if (!built.ok()) {
         return Status::InvalidArgument(

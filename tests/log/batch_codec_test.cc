@@ -25,7 +25,8 @@ std::vector<Record> SampleRecords(size_t n) {
 std::string Encode(const std::vector<Record>& records, Codec codec) {
   std::vector<const Record*> ptrs;
   for (const auto& r : records) ptrs.push_back(&r);
-  return EncodeBatch(ptrs, codec);
+  BatchEncoder encoder;
+  return std::string(encoder.Encode(ptrs, codec));
 }
 
 bool Same(const Record& a, const Record& b) {

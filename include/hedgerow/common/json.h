@@ -12,6 +12,10 @@ namespace hedgerow {
 // characters escaped, everything else (UTF-8 included) copied in runs.
 void AppendJsonString(std::string& out, std::string_view text);
 
+// Appends `value` as compact JSON, byte for byte what rapidjson's Writer writes, except that
+// control characters 0x1A-0x1F are escaped: rapidjson 1.1's SSE2 path lets them through
+// unescaped, which is not JSON. Use this (not rapidjson's Writer) for data that leaves.
+void AppendJson(std::string& out, const rapidjson::Value& value);
 // `value` as compact JSON. `size_hint`, the expected length, spares the buffer's regrowth.
 std::string WriteJson(const rapidjson::Value& value, size_t size_hint = 256);
 

@@ -29,8 +29,19 @@ struct BatchHeader {
 
 constexpr size_t kBatchHeaderSize = 1 + 1 + 4 + 8 + 4;
 
-// Encodes `records` with `codec`, falling back to kNone when compression does not help.
-std::string EncodeBatch(std::span<const Record* const> records, Codec codec);
+// Encodes batches into buffers it keeps from one batch to the next: a log writer encodes
+// megabytes per group, and fresh buffers would cost an allocation, page faults and zero
+// filling every time. Not thread-safe.
+class BatchEncoder {
+ public:
+  // `records` with `codec`, falling back to kNone when compression does not help. The view
+  // is valid until the next call.
+  std::string_view Encode(std::span<const Record* const> records, Codec codec);
+
+ private:
+  std::string raw_;  // the records, uncompressed
+  std::string out_;  // header and payload; only ever grows, so resizing never zero-fills twice
+};
 
 // Reads only the fixed header (no decompression). kCorruption if too short or unknown.
 Result<BatchHeader> DecodeBatchHeader(std::string_view value);
