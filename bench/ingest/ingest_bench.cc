@@ -142,16 +142,17 @@ int main(int argc, char** argv) {
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu_seconds = CpuSeconds() - cpu_start;
   uint64_t batches = metrics.GetCounter("hedgerow_ingest_batches_total", "").value();
-  uint64_t txns = metrics.GetHistogram("hedgerow_persons_persist_seconds", "").count();
+  const Histogram& persists = metrics.GetHistogram("hedgerow_persons_persist_seconds", "");
+  uint64_t txns = persists.count();
   uint64_t rows = 0;
   for (const char* t : {"clickhouse_events_json", "clickhouse_person", "clickhouse_person_distinct_id", "clickhouse_groups"}) {
     auto partitions = (*log)->Partitions(t);
     for (const auto& p : *partitions) rows += p.end;
   }
   std::printf("pipeline: %.0f events/s, %llu batches (%.0f events each), %.1f persons SQLite transactions/s "
-              "(%llu, the last at stop), %llu rows out, %.1f s, %.1f CPU us/event, peak RSS %.0f MB\n",
+              "(%llu, the last at stop, %.2f s in all), %llu rows out, %.1f s, %.1f CPU us/event, peak RSS %.0f MB\n",
               events / seconds, static_cast<unsigned long long>(batches),
               static_cast<double>(events) / std::max<uint64_t>(batches, 1), txns / seconds,
-              static_cast<unsigned long long>(txns), static_cast<unsigned long long>(rows), seconds, cpu_seconds * 1e6 / events, PeakRssKb() / 1024.0);
+              static_cast<unsigned long long>(txns), persists.sum(), static_cast<unsigned long long>(rows), seconds, cpu_seconds * 1e6 / events, PeakRssKb() / 1024.0);
   return 0;
 }

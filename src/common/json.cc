@@ -62,7 +62,23 @@ char* WriteEscape(char* d, unsigned char c) {
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
-  // Written in place: room for every byte escaped to two (quotes and backslashes, the only
+  if (text.size() < 16) {
+    // Short (keys, names, ids): on the stack, then one append.
+    char buffer[2 + 6 * 15];
+    char* d = buffer;
+    *d++ = '"';
+    for (char c : text) {
+      if (NeedsEscape(static_cast<unsigned char>(c))) {
+        d = WriteEscape(d, static_cast<unsigned char>(c));
+      } else {
+        *d++ = c;
+      }
+    }
+    *d++ = '"';
+    out.append(buffer, d - buffer);
+    return;
+  }
+  // Longer: written in place: room for every byte escaped to two (quotes and backslashes, the only
   // escapes JSON inside JSON has) plus 16 bytes of slack for whole-block copies; a \u00XX
   // escape grows it when needed. The size is trimmed at the end.
   const size_t start = out.size();

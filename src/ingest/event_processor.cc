@@ -501,7 +501,7 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
       .Str("person_properties", person.properties)
       .Time("person_created_at", person.created_at)
       .Str("person_mode", s.person_mode);
-  static const char* kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
+  static constexpr std::string_view kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
   for (int i = 0; i < kMaxGroups; ++i) row.Str(kGroupColumns[i], s.group_columns[i]);
   out.push_back({"clickhouse_events_json", c.uuid, row.Done()});
 }

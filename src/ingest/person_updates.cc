@@ -173,6 +173,7 @@ PersonUpdates::PersonUpdates(const Value& props) {
 
 void PersonUpdates::WriteEntries() {
   // All texts in one buffer, then views into it.
+  texts_.reserve(512);
   std::vector<std::pair<size_t, size_t>> ends;  // end of each key text, end of its value text
   for (const Document* d : {&set_once_, &set_}) {
     for (const auto& m : d->GetObject()) {

@@ -1,30 +1,43 @@
 #include "rows.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/json.h"
 
 namespace hedgerow::ingest {
-void RowWriter::Key(const char* key) {
-  row_ += row_.empty() ? "{\"" : ",\"";
-  row_ += key;
-  row_ += "\":";
+void RowWriter::Key(std::string_view key) {
+  // One append: `,"key":` (`{"key":` first).
+  char buffer[64];
+  if (key.size() + 4 > sizeof buffer) {
+    row_ += row_.empty() ? "{\"" : ",\"";
+    row_ += key;
+    row_ += "\":";
+    return;
+  }
+  buffer[0] = row_.empty() ? '{' : ',';
+  buffer[1] = '"';
+  std::memcpy(buffer + 2, key.data(), key.size());
+  buffer[key.size() + 2] = '"';
+  buffer[key.size() + 3] = ':';
+  row_.append(buffer, key.size() + 4);
 }
 
-RowWriter& RowWriter::Str(const char* key, std::string_view value) {
+RowWriter& RowWriter::Str(std::string_view key, std::string_view value) {
   Key(key);
   AppendJsonString(row_, value);
   return *this;
 }
 
-RowWriter& RowWriter::Int(const char* key, int64_t value) {
+RowWriter& RowWriter::Int(std::string_view key, int64_t value) {
   Key(key);
   row_ += fmt::format_int(value).c_str();
   return *this;
 }
 
-RowWriter& RowWriter::Time(const char* key, int64_t micros) { return Str(key, FormatClickHouseDateTime64(micros)); }
+RowWriter& RowWriter::Time(std::string_view key, int64_t micros) { return Str(key, FormatClickHouseDateTime64(micros)); }
 
 std::string RowWriter::Done() {
   row_ += '}';

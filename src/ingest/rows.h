@@ -18,13 +18,13 @@ namespace hedgerow::ingest {
 class RowWriter {
  public:
   explicit RowWriter(size_t reserve = 256) { row_.reserve(reserve); }
-  RowWriter& Str(const char* key, std::string_view value);
-  RowWriter& Int(const char* key, int64_t value);
-  RowWriter& Time(const char* key, int64_t micros);
+  RowWriter& Str(std::string_view key, std::string_view value);
+  RowWriter& Int(std::string_view key, int64_t value);
+  RowWriter& Time(std::string_view key, int64_t micros);
   std::string Done();
 
  private:
-  void Key(const char* key);
+  void Key(std::string_view key);  // a plain name: not escaped
   std::string row_;
 };
 

@@ -13,6 +13,10 @@ namespace hedgerow::log {
 namespace {
 
 constexpr uint8_t kFormat = 1;
+// LZ4's speed/ratio knob. Rows of a batch repeat their keys and values so much that a
+// faster scan hardly loses: on ingest_bench's rows 1 -> 12.0% of raw size, 3 -> 12.1%,
+// 6 -> 12.4%, 8 -> 14.0%; 3 takes ~30% fewer instructions than 1, 6 no fewer than 3.
+constexpr int kLz4Acceleration = 3;
 // A batch is one group commit of one partition; anything bigger is damage, not data.
 constexpr uint32_t kMaxRawSize = 256u << 20;
 
@@ -118,7 +122,7 @@ std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Co
   };
   size_t compressed = 0;
   if (codec == Codec::kLz4) {
-    int n = LZ4_compress_default(raw.data(), payload, static_cast<int>(raw.size()), static_cast<int>(bound));
+    int n = LZ4_compress_fast(raw.data(), payload, static_cast<int>(raw.size()), static_cast<int>(bound), kLz4Acceleration);
     compressed = n > 0 ? static_cast<size_t>(n) : 0;
   } else if (codec == Codec::kZstd) {
     size_t n = ZSTD_compress(payload, bound, raw.data(), raw.size(), 1);
