@@ -94,9 +94,9 @@ void Pipeline::Stop() {
   for (auto& t : workers_) t.join();
   workers_.clear();
   {
-    std::unique_lock<std::mutex> lock(partitions_mu_);
+    std::unique_lock<std::mutex> lock(appends_mu_);
     append_done_.wait(lock, [&] {
-      return std::none_of(partitions_.begin(), partitions_.end(), [](const auto& a) { return a.second.under_way; });
+      return std::none_of(appends_.begin(), appends_.end(), [](const auto& a) { return a.second.under_way; });
     });
   }
   // What the workers applied becomes durable; were this to fail, the log still has it.
@@ -106,31 +106,18 @@ void Pipeline::Stop() {
 void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
   SetCurrentThreadNice(options_.worker_nice, "ingest");
   const size_t workers = std::max<size_t>(1, options_.workers);
-  // Each pass visits every partition, starting at a different one per worker, and takes those
-  // no other worker holds: a worker whose partitions run dry helps with the others instead of
-  // idling, so uneven partitions finish together. One worker at a time per partition keeps
-  // its order.
-  const auto first = static_cast<uint32_t>(worker * partitions / workers);
-  uint32_t idle_partition = first;
-  // Runs one step on `p` if this worker can take it.
-  auto step = [&](uint32_t p, std::chrono::milliseconds wait, bool even_if_appending) -> Result<size_t> {
-    if (!Claim(p, even_if_appending)) return size_t{0};
-    Result<size_t> n = Step(p, wait);
-    Release(p);
-    if (!n.ok()) {
-      // An outage (disk, SQLite busy): nothing was lost; the same batch is retried.
-      LogWarn("ingest", "batch failed; will retry", {{"partition", p}, {"error", n.status().ToString()}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return n;
-  };
+  uint32_t idle_partition = static_cast<uint32_t>(worker);
   while (!stop_) {
     size_t consumed = 0;
-    for (uint32_t i = 0; i < partitions && !stop_; ++i) {
-      // Partitions whose last rows are still being written are left for the next pass: the
-      // step would only wait for them.
-      Result<size_t> n = step((first + i) % partitions, std::chrono::milliseconds(0), false);
-      if (n.ok()) consumed += *n;
+    for (uint32_t p = static_cast<uint32_t>(worker); p < partitions && !stop_; p += static_cast<uint32_t>(workers)) {
+      Result<size_t> n = Step(p, std::chrono::milliseconds(0));
+      if (!n.ok()) {
+        // An outage (disk, SQLite busy): nothing was lost; the same batch is retried.
+        LogWarn("ingest", "batch failed; will retry", {{"partition", p}, {"error", n.status().ToString()}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      consumed += *n;
     }
     if (consumed > 0 && consumed < options_.trickle_records && !stop_) {
       // A trickle: let input gather for a moment, so that each persons commit and log
@@ -141,25 +128,12 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
     if (consumed == 0 && !stop_) {
       // Idle: what was applied becomes durable on time even without a next batch.
       if (Status s = persons_->PersistIfDue(); !s.ok()) LogWarn("ingest", "persisting persons failed", {{"error", s.ToString()}});
-      // Then long-poll one partition in turn (after its append, if one is under way), so new
-      // input wakes the worker.
-      (void)step(idle_partition, std::chrono::milliseconds(100), true);
-      idle_partition = (idle_partition + 1) % partitions;
+      // Then long-poll one of this worker's partitions in turn, so new input wakes it.
+      (void)Step(idle_partition, std::chrono::milliseconds(100));
+      idle_partition += static_cast<uint32_t>(workers);
+      if (idle_partition >= partitions) idle_partition = static_cast<uint32_t>(worker);
     }
   }
-}
-
-bool Pipeline::Claim(uint32_t partition, bool even_if_appending) {
-  std::lock_guard<std::mutex> lock(partitions_mu_);
-  PartitionState& a = partitions_[partition];
-  if (a.claimed || (a.under_way && !even_if_appending)) return false;
-  a.claimed = true;
-  return true;
-}
-
-void Pipeline::Release(uint32_t partition) {
-  std::lock_guard<std::mutex> lock(partitions_mu_);
-  partitions_[partition].claimed = false;
 }
 
 Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds wait) {
@@ -169,8 +143,8 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
 }
 
 Status Pipeline::AwaitAppend(uint32_t partition) {
-  std::unique_lock<std::mutex> lock(partitions_mu_);
-  PartitionState& a = partitions_[partition];
+  std::unique_lock<std::mutex> lock(appends_mu_);
+  Appending& a = appends_[partition];
   append_done_.wait(lock, [&] { return !a.under_way; });
   return std::exchange(a.last, Status::Ok());
 }
@@ -252,10 +226,10 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
     {
       // At most one append under way per worker: each holds a batch's rows (megabytes), and
       // more in the queue would not be written sooner.
-      std::unique_lock<std::mutex> lock(partitions_mu_);
+      std::unique_lock<std::mutex> lock(appends_mu_);
       append_done_.wait(lock, [&] { return appends_under_way_ < std::max<size_t>(1, options_.workers); });
       ++appends_under_way_;
-      partitions_[partition].under_way = true;
+      appends_[partition].under_way = true;
     }
     log_->Append(std::move(records), {{options_.group, topic, partition, next}},
                  [this, partition, next, consumed](Result<std::vector<log::RecordPosition>> appended) {
@@ -264,8 +238,8 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
                      events_processed_.Inc(consumed);
                      batches_.Inc();
                    }
-                   std::lock_guard<std::mutex> lock(partitions_mu_);
-                   PartitionState& a = partitions_[partition];
+                   std::lock_guard<std::mutex> lock(appends_mu_);
+                   Appending& a = appends_[partition];
                    a.under_way = false;
                    --appends_under_way_;
                    a.last = appended.status();

@@ -30,7 +30,7 @@ struct PipelineOptions {
   // waits `trickle_wait` before the next: fewer, fuller transactions under light load.
   size_t trickle_records = 1000;
   std::chrono::milliseconds trickle_wait{20};
-  size_t workers = 2;  // each takes whichever partition no other worker is on
+  size_t workers = 2;  // partition p is worked by worker p % workers
   // Nice value of the worker threads (Linux, per thread). Capture acknowledges clients and is
   // served first; ingestion is asynchronous and catches up when capture leaves CPU idle.
   int worker_nice = 10;
@@ -84,10 +84,6 @@ class Pipeline {
   Result<size_t> Step(uint32_t partition, std::chrono::milliseconds wait);
   // Waits until `partition` has no append under way; returns how the last one ended.
   Status AwaitAppend(uint32_t partition);
-  // Takes `partition` for one step of this worker: false when another worker has it (or,
-  // unless `even_if_appending`, its last append is still under way).
-  bool Claim(uint32_t partition, bool even_if_appending);
-  void Release(uint32_t partition);
 
   // Events sent to the overflow topic carry their origin in this header ("topic:partition:
   // offset"), so that re-applying a batch leaves them to the overflow pipeline.
@@ -112,15 +108,14 @@ class Pipeline {
   };
   std::mutex buckets_mu_;
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by buckets_mu_
-  struct PartitionState {
-    bool claimed = false;  // a worker is stepping this partition
+  struct Appending {
     bool under_way = false;
     Status last;  // how the last append ended, reported once by AwaitAppend
   };
-  std::mutex partitions_mu_;
+  std::mutex appends_mu_;
   std::condition_variable append_done_;
-  std::unordered_map<uint32_t, PartitionState> partitions_;  // per input partition, guarded by partitions_mu_
-  size_t appends_under_way_ = 0;                              // guarded by partitions_mu_
+  std::unordered_map<uint32_t, Appending> appends_;  // per input partition, guarded by appends_mu_
+  size_t appends_under_way_ = 0;                     // guarded by appends_mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
 };
