@@ -95,9 +95,7 @@ void Pipeline::Stop() {
   workers_.clear();
   {
     std::unique_lock<std::mutex> lock(appends_mu_);
-    append_done_.wait(lock, [&] {
-      return std::none_of(appends_.begin(), appends_.end(), [](const auto& a) { return a.second.under_way; });
-    });
+    append_done_.wait(lock, [&] { return appends_under_way_ == 0; });
   }
   // What the workers applied becomes durable; were this to fail, the log still has it.
   if (Status s = persons_->Persist(); !s.ok()) LogWarn("ingest", "persisting persons at stop failed", {{"error", s.ToString()}});
