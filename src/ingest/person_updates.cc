@@ -137,64 +137,65 @@ int IndexOf(const std::vector<T>& items, std::string_view key) {
 }  // namespace
 
 PersonUpdates::PersonUpdates(const Value& props) {
-  set_.SetObject();
-  set_once_.SetObject();
-  unset_.SetArray();
   if (!props.IsObject()) return;
+  auto name = [](const Value& v) { return std::string_view(v.GetString(), v.GetStringLength()); };
   if (auto it = props.FindMember("$set"); it != props.MemberEnd() && it->value.IsObject()) {
-    for (const auto& m : it->value.GetObject()) Put(set_, m.name, m.value, false);
+    for (const auto& m : it->value.GetObject()) Put(set_entries_, name(m.name), m.value, false);
   }
   if (auto it = props.FindMember("$set_once"); it != props.MemberEnd() && it->value.IsObject()) {
-    for (const auto& m : it->value.GetObject()) Put(set_once_, m.name, m.value, false);
+    for (const auto& m : it->value.GetObject()) Put(set_once_entries_, name(m.name), m.value, false);
   }
   if (auto it = props.FindMember("$unset"); it != props.MemberEnd()) {
-    auto& a = unset_.GetAllocator();
     if (it->value.IsArray()) {
       for (const auto& k : it->value.GetArray()) {
-        if (k.IsString()) unset_.PushBack(Value(k, a), a);
+        if (k.IsString()) unset_keys_.push_back(name(k));
       }
     } else if (it->value.IsObject()) {
-      for (const auto& m : it->value.GetObject()) unset_.PushBack(Value(m.name, a), a);
+      for (const auto& m : it->value.GetObject()) unset_keys_.push_back(name(m.name));
     }
   }
   // Auto-captured properties: explicit $set / $set_once values win.
   const Value* captured[kAutoCapturedCount] = {};
   for (const auto& m : props.GetObject()) {
-    size_t i = AutoCapturedIndex(std::string_view(m.name.GetString(), m.name.GetStringLength()));
+    size_t i = AutoCapturedIndex(name(m.name));
     if (i < kAutoCapturedCount && !m.value.IsNull() && captured[i] == nullptr) captured[i] = &m.value;
   }
   for (size_t i = 0; i < kAutoCapturedCount; ++i) {
     if (captured[i] == nullptr) continue;
-    Put(set_, Value(rapidjson::StringRef(kAutoCaptured[i].key)), *captured[i], true);
-    Put(set_once_, Value(rapidjson::StringRef(kAutoCaptured[i].initial)), *captured[i], true);
+    Put(set_entries_, kAutoCaptured[i].key, *captured[i], true);
+    Put(set_once_entries_, kAutoCaptured[i].initial, *captured[i], true);
   }
   WriteEntries();
+}
+
+void PersonUpdates::Put(std::vector<Entry>& entries, std::string_view key, const Value& value, bool only_if_absent) {
+  if (int i = IndexOf(entries, key); i >= 0) {
+    if (!only_if_absent) entries[i].value = &value;
+    return;
+  }
+  entries.push_back({key, &value});
 }
 
 void PersonUpdates::WriteEntries() {
   // All texts in one buffer, then views into it.
   texts_.reserve(512);
-  std::vector<std::pair<size_t, size_t>> ends;  // end of each key text, end of its value text
-  for (const Document* d : {&set_once_, &set_}) {
-    for (const auto& m : d->GetObject()) {
-      AppendJsonString(texts_, std::string_view(m.name.GetString(), m.name.GetStringLength()));
-      size_t key_end = texts_.size();
-      AppendJson(texts_, m.value);
-      ends.emplace_back(key_end, texts_.size());
+  for (std::vector<Entry>* entries : {&set_once_entries_, &set_entries_}) {
+    for (Entry& e : *entries) {
+      AppendJsonString(texts_, e.key);
+      e.key_end = texts_.size();
+      AppendJson(texts_, *e.value);
+      e.value_end = texts_.size();
     }
   }
   std::string_view texts(texts_);
-  size_t at = 0, n = 0;
-  for (const Document* d : {&set_once_, &set_}) {
-    std::vector<Entry>& entries = d == &set_ ? set_entries_ : set_once_entries_;
-    for (const auto& m : d->GetObject()) {
-      auto [key_end, value_end] = ends[n++];
-      entries.push_back({std::string_view(m.name.GetString(), m.name.GetStringLength()), texts.substr(at, key_end - at),
-                         texts.substr(key_end, value_end - key_end), &m.value});
-      at = value_end;
+  size_t at = 0;
+  for (std::vector<Entry>* entries : {&set_once_entries_, &set_entries_}) {
+    for (Entry& e : *entries) {
+      e.key_json = texts.substr(at, e.key_end - at);
+      e.value_json = texts.substr(e.key_end, e.value_end - e.key_end);
+      at = e.value_end;
     }
   }
-  for (const auto& k : unset_.GetArray()) unset_keys_.emplace_back(k.GetString(), k.GetStringLength());
 }
 
 std::string PersonUpdates::InitialProperties() const {
@@ -290,26 +291,27 @@ bool PersonUpdates::ApplyToDocument(std::string& properties) const {
   Document& d = parsed.Object();
   bool changed = false;
   auto& a = d.GetAllocator();
-  for (const auto& m : set_once_.GetObject()) {
-    if (!d.HasMember(m.name)) {
-      d.AddMember(Value(m.name, a), Value(m.value, a), a);
+  auto ref = [](std::string_view key) { return Value(rapidjson::StringRef(key.data(), key.size())); };
+  for (const Entry& e : set_once_entries_) {
+    if (!d.HasMember(ref(e.key))) {
+      d.AddMember(Value(e.key.data(), static_cast<rapidjson::SizeType>(e.key.size()), a), Value(*e.value, a), a);
       changed = true;
     }
   }
-  for (const auto& m : set_.GetObject()) {
-    auto it = d.FindMember(m.name);
+  for (const Entry& e : set_entries_) {
+    auto it = d.FindMember(ref(e.key));
     if (it == d.MemberEnd()) {
-      d.AddMember(Value(m.name, a), Value(m.value, a), a);
+      d.AddMember(Value(e.key.data(), static_cast<rapidjson::SizeType>(e.key.size()), a), Value(*e.value, a), a);
       changed = true;
-    } else if (it->value != m.value) {
-      it->value.CopyFrom(m.value, a);
+    } else if (it->value != *e.value) {
+      it->value.CopyFrom(*e.value, a);
       changed = true;
     }
   }
-  for (const auto& k : unset_.GetArray()) {
+  for (std::string_view key : unset_keys_) {
     // EraseMember keeps the order of the remaining keys (RemoveMember would move the last
     // key into the hole), as deleting from a JS object in PostHog does.
-    if (auto it = d.FindMember(k); it != d.MemberEnd()) {
+    if (auto it = d.FindMember(ref(key)); it != d.MemberEnd()) {
       d.EraseMember(it);
       changed = true;
     }

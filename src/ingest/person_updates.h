@@ -11,7 +11,7 @@ namespace hedgerow::ingest {
 
 // The person property changes one event asks for: $set, $set_once (with PostHog's
 // auto-captured $initial_* and campaign properties) and $unset.
-// Owns its JSON; not thread-safe.
+// Points into the event's properties, which must outlive it unchanged; not thread-safe.
 class PersonUpdates {
  public:
   // Reads properties.$set / $set_once / $unset and the auto-captured keys (ingestion.md §3).
@@ -38,17 +38,15 @@ class PersonUpdates {
   // A $set or $set_once entry, with its key and value as JSON texts.
   struct Entry {
     std::string_view key;  // unescaped
-    std::string_view key_json;
-    std::string_view value_json;
     const rapidjson::Value* value;
+    std::string_view key_json;  // in texts_, set by WriteEntries
+    std::string_view value_json;
+    size_t key_end = 0, value_end = 0;  // the texts' ends in texts_ (which moves while written)
   };
+  // Sets `key` to `value` in `entries`: in place if there, else at the end unless only_if_absent.
+  static void Put(std::vector<Entry>& entries, std::string_view key, const rapidjson::Value& value, bool only_if_absent);
   void WriteEntries();
 
-  // One small pool for the three documents (rapidjson's default is 64 KB each).
-  rapidjson::MemoryPoolAllocator<> pool_{1024};
-  rapidjson::Document set_{&pool_};
-  rapidjson::Document set_once_{&pool_};
-  rapidjson::Document unset_{&pool_};  // array of keys
   std::string texts_;  // the JSON texts of the entries
   std::vector<Entry> set_entries_, set_once_entries_;
   std::vector<std::string_view> unset_keys_;
