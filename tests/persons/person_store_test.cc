@@ -231,3 +231,86 @@ TEST_CASE("group types get indexes 0 to 4, first come first served", "[persons]"
   CHECK((*g)->version == 2);
   CHECK((*g)->created_at == 5);  // created_at is kept from the first insert
 }
+
+TEST_CASE("batches go on during a persist and see what it is writing; groups and first events persist", "[persons]") {
+  TempDir dir;
+  std::string path = dir.File("persons.sqlite");
+  std::promise<void> started, resume;
+  std::shared_future<void> resumed = resume.get_future().share();
+  PersonStoreOptions options{.persist_interval = std::chrono::hours(1)};
+  options.on_persist_started = [&, first = true]() mutable {
+    if (!std::exchange(first, false)) return;
+    started.set_value();
+    resumed.wait();
+  };
+  auto store = PersonStore::Open(path, options);
+  REQUIRE(store.ok());
+  int64_t a = 0, b = 0;
+  {
+    auto txn = (*store)->Begin();
+    Person pa = NewPerson(**txn, "a1", "{}");
+    REQUIRE((*txn)->SetDistinctId({1, "a2", pa.id, 0}).ok());
+    a = pa.id;
+    b = NewPerson(**txn, "b1", "{}").id;
+    CHECK((*txn)->GroupTypeIndex(1, "company", true)->value() == 0);
+    REQUIRE((*txn)->UpsertGroup({1, 0, "acme", R"({"v":1})", 5, 1}).ok());
+    CHECK((*txn)->MarkEventSeen(1, "signup", "a1").value() == std::make_pair(true, true));
+    REQUIRE((*txn)->Commit().ok());
+  }
+  auto ids = [](PersonStore& s, int64_t person) {
+    auto txn = s.Begin();
+    auto rows = (*txn)->DistinctIdsOf(person);
+    REQUIRE(rows.ok());
+    std::string out;
+    for (const auto& r : *rows) out += r.distinct_id + "@" + std::to_string(r.version) + " ";
+    return out;
+  };
+
+  auto persisted = std::async(std::launch::async, [&] { return (*store)->Persist(); });
+  // A failed check must not leave the persist waiting (and the test hanging on it).
+  struct Resume {
+    std::promise<void>& promise;
+    bool done = false;
+    void operator()() { done = true, promise.set_value(); }
+    ~Resume() { if (!done) promise.set_value(); }
+  } resume_persist{resume};
+  started.get_future().wait();  // the first batch is being written, not yet committed
+  {
+    auto txn = (*store)->Begin();
+    REQUIRE(txn.ok());
+    CHECK((*txn)->FindByDistinctId(1, "a2")->value().id == a);
+    auto group = (*txn)->FindGroup(1, 0, "acme");
+    REQUIRE(group->has_value());
+    CHECK((*group)->properties == R"({"v":1})");
+    CHECK((*txn)->GroupTypeIndex(1, "company", false)->value() == 0);
+    CHECK((*txn)->GroupTypeIndex(1, "project", true)->value() == 1);
+    CHECK((*txn)->MarkEventSeen(1, "signup", "a1").value() == std::make_pair(false, false));
+    CHECK((*txn)->MarkEventSeen(1, "signup", "b1").value() == std::make_pair(false, true));
+    REQUIRE((*txn)->SetDistinctId({1, "a1", b, 1}).ok());
+    REQUIRE((*txn)->UpsertGroup({1, 0, "acme", R"({"v":2})", 9, 2}).ok());
+    REQUIRE((*txn)->Commit().ok());
+  }
+  CHECK(ids(**store, a) == "a2@0 ");
+  CHECK(ids(**store, b) == "a1@1 b1@0 ");
+  resume_persist();
+  REQUIRE(persisted.get().ok());
+  // SQLite has a1 on `a` now; the second batch's move is still only in memory.
+  CHECK(ids(**store, a) == "a2@0 ");
+  CHECK(ids(**store, b) == "a1@1 b1@0 ");
+  REQUIRE((*store)->Persist().ok());
+
+  auto reopened = PersonStore::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK(ids(**reopened, a) == "a2@0 ");
+  CHECK(ids(**reopened, b) == "a1@1 b1@0 ");
+  auto txn = (*reopened)->Begin();
+  auto group = (*txn)->FindGroup(1, 0, "acme");
+  REQUIRE(group->has_value());
+  CHECK((*group)->properties == R"({"v":2})");
+  CHECK((*group)->version == 2);
+  CHECK((*group)->created_at == 5);
+  CHECK((*txn)->GroupTypeIndex(1, "project", false)->value() == 1);
+  CHECK((*txn)->MarkEventSeen(1, "signup", "b1").value() == std::make_pair(false, false));
+  CHECK((*txn)->MarkEventSeen(1, "signup", "c1").value() == std::make_pair(false, true));
+  CHECK((*txn)->MarkEventSeen(1, "login", "c1").value() == std::make_pair(true, true));
+}

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,33 +63,35 @@ struct PersonStoreOptions {
   // a crash replays them). One commit per batch wrote every touched page of the person table
   // to the WAL each time; ingest_bench spent a third of its time there.
   std::chrono::milliseconds persist_interval{5000};  // ingest_bench: 2 s -> 5 s, +6%
-  // Cached persons; past this the cache is persisted and dropped whole (re-read lazily).
+  // Cached persons; past this the cache is persisted and dropped (re-read lazily).
   size_t max_cached_persons = 500000;
   // Where hedgerow_persons_persist_seconds goes (one observation per SQLite commit); optional.
   MetricsRegistry* metrics = nullptr;
+  // Tests: called on the persisting thread once a persist has taken the changes it writes,
+  // before it writes them (batches may run meanwhile, on other threads).
+  std::function<void()> on_persist_started;
 };
 
-// persons.sqlite (WAL): persons, distinct ids, groups, group type mappings, and for each
-// consumed log partition the next offset whose effects it holds. One writer at a time:
-// Begin() holds a mutex until the transaction ends. Thread-safe.
+// persons.sqlite (WAL): persons, distinct ids, groups, group type mappings, first events
+// and, for each consumed log partition, the next offset whose effects it holds. Thread-safe.
 //
-// A PersonTxn is one batch. Its Commit() makes the batch visible to later batches at once
-// and durable at the next Persist(): SQLite keeps one transaction open across batches (each
-// batch a savepoint, so a failed batch rolls back alone), persons and distinct ids stay in
-// memory until Persist() writes each changed one once, and Persist() commits them together
-// with the applied offsets. A batch that awaits delivery (AwaitDelivery) is only
-// persisted after Delivered() reported its rows appended to the log; so after a crash the
-// persisted offsets never run ahead of the log, and the batches after them are processed
-// again from the state persisted with those offsets (the pipeline drops the rows the log
-// already has). Other readers of persons.sqlite see it up to persist_interval behind.
+// A PersonTxn is one batch; one is open at a time (Begin() blocks). Its Commit() makes the
+// batch visible to later batches at once and durable at the next persist: batches change
+// only memory (a cache over SQLite plus the changes since the last persist), and a persist
+// writes every change once, with the applied offsets, in one SQLite transaction on its own
+// connection, while the next batches go on. A batch that awaits delivery (AwaitDelivery)
+// is only persisted after Delivered() reported its rows appended to the log; so after a
+// crash the persisted offsets never run ahead of the log, and the batches after them are
+// processed again from the state persisted with those offsets (the pipeline drops the rows
+// the log already has). Other readers of persons.sqlite see it up to persist_interval behind.
 class PersonStore {
  public:
   static Result<std::unique_ptr<PersonStore>> Open(const std::string& path, PersonStoreOptions options = {});
   // Does not persist: what was not persisted is gone, as in a crash.
   ~PersonStore();
 
-  // Starts a batch; blocks while another is open. Persists first when persist_interval has
-  // passed, and starts over from the persisted state after a failed delivery.
+  // Starts a batch; blocks while another is open. Persists first when due (PersistIfDue),
+  // and starts over from the persisted state after a failed delivery or persist.
   Result<std::unique_ptr<PersonTxn>> Begin();
 
   // The rows of a committed batch that called AwaitDelivery() reached the log (`ok`), and
@@ -99,48 +102,81 @@ class PersonStore {
   // last delivered batch's, persisted or not.
   uint64_t AppliedOffset(std::string_view topic, uint32_t partition);
 
-  // Makes every committed and delivered batch durable now (waits for deliveries under way).
+  // Makes every committed and delivered batch durable now (waits for a persist and for
+  // deliveries under way).
   Status Persist();
-  // Persist() if persist_interval has passed since the last one.
+  // Persists on the calling thread if persist_interval has passed since the last persist
+  // began (or the cache is full) and no other persist is under way. Batches go on meanwhile.
   Status PersistIfDue();
 
  private:
   friend class PersonTxn;
-  PersonStore(std::unique_ptr<SqliteDb> db, PersonStoreOptions options);
+
+  // What committed batches changed since a persist began; the next persist writes it.
+  struct Changes {
+    FlatSet<int64_t> new_persons;      // not in SQLite yet
+    FlatSet<int64_t> changed_persons;  // in SQLite, changed since
+    FlatSet<int64_t> deleted_persons;  // in SQLite, deleted since
+    FlatMap<std::string, DistinctIdRow> distinct_ids;  // DistinctIdKey -> row
+    FlatMap<int64_t, std::vector<std::string>> keys_moved_to;  // person id -> DistinctIdKeys moved to it
+    FlatMap<std::string, Group> groups;  // GroupKey -> group
+    struct GroupType {
+      int64_t team_id;
+      std::string group_type;
+      int index;
+    };
+    std::vector<GroupType> group_types;
+    struct FirstEvent {
+      int64_t team_id;
+      std::string event;
+      std::string distinct_id;
+    };
+    FlatMap<std::string, FirstEvent> first_events;  // FirstEventKey(team, event) + distinct id -> row
+    FlatSet<std::string> first_event_names;         // FirstEventKey(team, event)
+  };
+
+  PersonStore(std::unique_ptr<SqliteDb> db, std::unique_ptr<SqliteDb> writer_db, PersonStoreOptions options);
   static std::string DistinctIdKey(int64_t team_id, std::string_view distinct_id);
-  // Under writer_. Waits until no committed batch awaits Delivered().
+  static std::string GroupKey(int64_t team_id, int group_type_index, std::string_view group_key);
+  static std::string FirstEventKey(int64_t team_id, std::string_view event);
+  // Under persist_mu_; `only_if_due` takes batch_mu_ to decide.
+  Status PersistUnderLock(bool only_if_due);
+  // On writer_db_, in one transaction.
+  Status WriteChanges(const Changes& changes, const std::vector<Person>& inserted, const std::vector<Person>& updated,
+                      const std::map<std::pair<std::string, uint32_t>, uint64_t>& applied);
+  // Under batch_mu_. Waits until no committed batch awaits Delivered().
   void AwaitDeliveries();
-  Status PersistLocked();
-  Status WriteDirty();
-  // Drops everything not persisted; rereads offsets and the next person id from SQLite.
+  bool Poisoned();
+  // Under persist_mu_ and batch_mu_: drops everything not persisted and rereads what
+  // SQLite holds (offsets, next person id, group types).
   Status Reset();
   Status LoadPersisted();
-  Status OpenSqliteTxn();
   bool PersistDue() const;
 
   const PersonStoreOptions options_;
   Histogram* const persist_seconds_;  // null without metrics
-  std::mutex writer_;  // held by the open PersonTxn; guards everything below but the delivery state
+  // Lock order: persist_mu_, batch_mu_, delivery_mu_.
+  std::mutex persist_mu_;  // held by the persist under way
+  std::unique_ptr<SqliteDb> writer_db_;  // the persists' connection, the only one that writes; under persist_mu_
+  std::mutex batch_mu_;  // held by the open PersonTxn; guards everything below but the delivery state
+  // The batches' connection: reads only, each batch in fresh read transactions (statements
+  // are reset when it ends) so that it sees every persist that ended before it began.
   std::unique_ptr<SqliteDb> db_;
-  bool sqlite_txn_open_ = false;
   std::chrono::steady_clock::time_point last_persist_ = std::chrono::steady_clock::now();
   // Cache of persons and distinct ids, including every change not yet persisted. Open
   // addressing (Boost's flat maps): a lookup of 100k+ keys costs one cache miss, not three.
   FlatMap<std::string, int64_t> person_of_;  // DistinctIdKey -> person id
   FlatMap<int64_t, Person> persons_;
   int64_t next_person_id_ = 1;
-  // Changes since the last Persist().
-  FlatSet<int64_t> new_persons_;      // not in SQLite yet
-  FlatSet<int64_t> changed_persons_;  // in SQLite, changed since
-  FlatSet<int64_t> deleted_persons_;  // in SQLite, deleted since
-  FlatMap<std::string, DistinctIdRow> changed_distinct_ids_;  // DistinctIdKey -> row
-  FlatMap<int64_t, std::vector<std::string>> changed_keys_of_;  // person id -> keys moved to it
+  FlatMap<int64_t, std::vector<std::string>> group_types_;  // team -> its group types by index, all of them
+  Changes changes_;  // since the persist under way, or the last one, began
+  std::shared_ptr<const Changes> persisting_;  // what the persist under way writes; null when none
 
   // Delivery state, shared with the threads that append rows to the log.
   std::mutex delivery_mu_;
   std::condition_variable delivered_;
   size_t in_flight_ = 0;  // committed batches awaiting Delivered()
-  bool poisoned_ = false;  // a delivery failed: start over from SQLite
+  bool poisoned_ = false;  // a delivery or persist failed: start over from SQLite
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied_;  // (topic, partition) -> next offset, delivered
 };
 
@@ -187,17 +223,21 @@ class PersonTxn {
   Result<std::optional<Person>> ReadPerson(SqliteStatement& stmt);
   Result<std::optional<int64_t>> PersonIdOf(int64_t team_id, std::string_view distinct_id);
   Result<std::optional<Person>> LoadPerson(int64_t person_id);
+  bool Deleted(int64_t person_id) const;
 
   PersonStore& store_;
   SqliteDb& db_;
   std::unique_lock<std::mutex> lock_;
-  bool committed_ = false;
   bool awaits_delivery_ = false;
-  // This batch's writes, handed to the store's cache at Commit.
+  // This batch's writes, handed to the store at Commit.
   FlatMap<std::string, DistinctIdRow> distinct_id_writes_;  // DistinctIdKey -> row
   FlatMap<int64_t, Person> person_writes_;
   FlatSet<int64_t> deleted_;
   FlatSet<int64_t> inserted_;  // ids Insert() gave out in this batch
+  FlatMap<std::string, Group> group_writes_;  // GroupKey -> group
+  std::vector<PersonStore::Changes::GroupType> new_group_types_;
+  FlatMap<std::string, PersonStore::Changes::FirstEvent> first_events_;
+  FlatSet<std::string> first_event_names_;
 };
 
 }  // namespace hedgerow::persons
