@@ -1,6 +1,9 @@
 #include "hedgerow/common/clock.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -83,40 +86,61 @@ int64_t MonotonicMillis() {
       .count();
 }
 
-// "YYYY-MM-DD<sep>HH:MM:SS.ffffff" written digit by digit: these run several times per
-// ingested event, where fmt's parsing of a format string showed up in profiles.
-static std::string FormatMicros(int64_t micros, char separator) {
-  Civil c = ToCivil(micros);
-  char out[26];
-  auto put = [&out](size_t at, unsigned value, size_t digits) {
+// "YYYY-MM-DD<sep>HH:MM:SS.ffffff" into `out` (kMaxDateTimeChars), written digit by digit:
+// these run several times per ingested event, where fmt's parsing of a format string showed
+// up in profiles. The date and time of the last second formatted are kept per thread: the
+// timestamps of a batch mostly share their second, and the calendar arithmetic is the cost.
+static size_t FormatMicros(int64_t micros, char separator, char* out) {
+  auto put = [out](size_t at, unsigned value, size_t digits) {
     for (size_t i = digits; i > 0; --i) {
       out[at + i - 1] = static_cast<char>('0' + value % 10);
       value /= 10;
     }
   };
-  if (c.year < 0 || c.year > 9999) {
-    return fmt::format("{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}.{:06d}", c.year, c.month, c.day, separator, c.hour,
-                       c.minute, c.second, c.micros);
+  thread_local int64_t last_second = INT64_MIN;
+  thread_local char last_separator = 0;
+  thread_local char last_text[19];
+  int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  if (second != last_second || separator != last_separator) {
+    Civil c = ToCivil(micros);
+    if (c.year < 0 || c.year > 9999) {
+      auto r = fmt::format_to_n(out, kMaxDateTimeChars, "{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}.{:06d}", c.year, c.month,
+                                c.day, separator, c.hour, c.minute, c.second, c.micros);
+      return std::min(r.size, kMaxDateTimeChars);
+    }
+    put(0, static_cast<unsigned>(c.year), 4);
+    out[4] = '-';
+    put(5, static_cast<unsigned>(c.month), 2);
+    out[7] = '-';
+    put(8, static_cast<unsigned>(c.day), 2);
+    out[10] = separator;
+    put(11, static_cast<unsigned>(c.hour), 2);
+    out[13] = ':';
+    put(14, static_cast<unsigned>(c.minute), 2);
+    out[16] = ':';
+    put(17, static_cast<unsigned>(c.second), 2);
+    std::memcpy(last_text, out, sizeof last_text);
+    last_second = second;
+    last_separator = separator;
+  } else {
+    std::memcpy(out, last_text, sizeof last_text);
   }
-  put(0, static_cast<unsigned>(c.year), 4);
-  out[4] = '-';
-  put(5, static_cast<unsigned>(c.month), 2);
-  out[7] = '-';
-  put(8, static_cast<unsigned>(c.day), 2);
-  out[10] = separator;
-  put(11, static_cast<unsigned>(c.hour), 2);
-  out[13] = ':';
-  put(14, static_cast<unsigned>(c.minute), 2);
-  out[16] = ':';
-  put(17, static_cast<unsigned>(c.second), 2);
   out[19] = '.';
-  put(20, static_cast<unsigned>(c.micros), 6);
-  return std::string(out, 26);
+  put(20, static_cast<unsigned>(micros - second * 1000000), 6);
+  return 26;
 }
 
-std::string FormatIso8601Micros(int64_t micros) { return FormatMicros(micros, 'T') + 'Z'; }
+std::string FormatIso8601Micros(int64_t micros) {
+  char out[kMaxDateTimeChars];
+  return std::string(out, FormatMicros(micros, 'T', out)) + 'Z';
+}
 
-std::string FormatClickHouseDateTime64(int64_t micros) { return FormatMicros(micros, ' '); }
+std::string FormatClickHouseDateTime64(int64_t micros) {
+  char out[kMaxDateTimeChars];
+  return std::string(out, FormatMicros(micros, ' ', out));
+}
+
+size_t FormatClickHouseDateTime64(int64_t micros, char* out) { return FormatMicros(micros, ' ', out); }
 
 std::optional<int64_t> ParseIso8601Micros(std::string_view s) {
   size_t pos = 0;

@@ -499,7 +499,7 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
       .Str("distinct_id", c.distinct_id)
       .Str("elements_chain", s.elements_chain)
       .Time("created_at", c.now)
-      .Str("person_id", person.uuid.ToString())
+      .Id("person_id", person.uuid)
       .Str("person_properties", person.properties)
       .Time("person_created_at", person.created_at)
       .Str("person_mode", s.person_mode);

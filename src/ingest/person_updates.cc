@@ -122,10 +122,10 @@ bool ScanObject(std::string_view t, std::vector<RawMember>& members) {
   }
 }
 
-template <typename T>
-int IndexOf(const std::vector<T>& items, std::string_view key) {
+template <typename Items>
+int IndexOf(const Items& items, std::string_view key) {
   for (size_t i = 0; i < items.size(); ++i) {
-    if constexpr (std::is_same_v<T, std::string_view>) {
+    if constexpr (std::is_same_v<typename Items::value_type, std::string_view>) {
       if (items[i] == key) return static_cast<int>(i);
     } else {
       if (items[i].key == key) return static_cast<int>(i);
@@ -168,7 +168,7 @@ PersonUpdates::PersonUpdates(const Value& props) {
   WriteEntries();
 }
 
-void PersonUpdates::Put(std::vector<Entry>& entries, std::string_view key, const Value& value, bool only_if_absent) {
+void PersonUpdates::Put(Entries& entries, std::string_view key, const Value& value, bool only_if_absent) {
   if (int i = IndexOf(entries, key); i >= 0) {
     if (!only_if_absent) entries[i].value = &value;
     return;
@@ -179,7 +179,7 @@ void PersonUpdates::Put(std::vector<Entry>& entries, std::string_view key, const
 void PersonUpdates::WriteEntries() {
   // All texts in one buffer, then views into it.
   texts_.reserve(512);
-  for (std::vector<Entry>* entries : {&set_once_entries_, &set_entries_}) {
+  for (Entries* entries : {&set_once_entries_, &set_entries_}) {
     for (Entry& e : *entries) {
       AppendJsonString(texts_, e.key);
       e.key_end = texts_.size();
@@ -189,7 +189,7 @@ void PersonUpdates::WriteEntries() {
   }
   std::string_view texts(texts_);
   size_t at = 0;
-  for (std::vector<Entry>* entries : {&set_once_entries_, &set_entries_}) {
+  for (Entries* entries : {&set_once_entries_, &set_entries_}) {
     for (Entry& e : *entries) {
       e.key_json = texts.substr(at, e.key_end - at);
       e.value_json = texts.substr(e.key_end, e.value_end - e.key_end);

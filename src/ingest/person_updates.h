@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <boost/container/small_vector.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,13 +45,16 @@ class PersonUpdates {
     std::string_view value_json;
     size_t key_end = 0, value_end = 0;  // the texts' ends in texts_ (which moves while written)
   };
+  // Inline room for a typical event's entries (posthog-js: a few $set keys and the
+  // auto-captured ones): no allocation per event.
+  using Entries = boost::container::small_vector<Entry, 8>;
   // Sets `key` to `value` in `entries`: in place if there, else at the end unless only_if_absent.
-  static void Put(std::vector<Entry>& entries, std::string_view key, const rapidjson::Value& value, bool only_if_absent);
+  static void Put(Entries& entries, std::string_view key, const rapidjson::Value& value, bool only_if_absent);
   void WriteEntries();
 
   std::string texts_;  // the JSON texts of the entries
-  std::vector<Entry> set_entries_, set_once_entries_;
-  std::vector<std::string_view> unset_keys_;
+  Entries set_entries_, set_once_entries_;
+  boost::container::small_vector<std::string_view, 4> unset_keys_;
 };
 
 // {...base, ...overlay} for two JSON object texts (a merge keeps the target's values).

@@ -37,7 +37,26 @@ RowWriter& RowWriter::Int(std::string_view key, int64_t value) {
   return *this;
 }
 
-RowWriter& RowWriter::Time(std::string_view key, int64_t micros) { return Str(key, FormatClickHouseDateTime64(micros)); }
+// Timestamps and uuids need no escaping: written as they are, without a string between.
+RowWriter& RowWriter::Time(std::string_view key, int64_t micros) {
+  Key(key);
+  char text[kMaxDateTimeChars + 2];
+  text[0] = '"';
+  size_t n = FormatClickHouseDateTime64(micros, text + 1);
+  text[n + 1] = '"';
+  row_.append(text, n + 2);
+  return *this;
+}
+
+RowWriter& RowWriter::Id(std::string_view key, const Uuid& id) {
+  Key(key);
+  char text[Uuid::kChars + 2];
+  text[0] = '"';
+  id.Format(text + 1);
+  text[Uuid::kChars + 1] = '"';
+  row_.append(text, sizeof text);
+  return *this;
+}
 
 std::string RowWriter::Done() {
   row_ += '}';
@@ -63,7 +82,7 @@ OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uu
           RowWriter()
               .Int("team_id", row.team_id)
               .Str("distinct_id", row.distinct_id)
-              .Str("person_id", person_uuid.ToString())
+              .Id("person_id", person_uuid)
               .Int("is_deleted", 0)
               .Int("version", row.version)
               .Done()};

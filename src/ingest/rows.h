@@ -21,6 +21,7 @@ class RowWriter {
   RowWriter& Str(std::string_view key, std::string_view value);
   RowWriter& Int(std::string_view key, int64_t value);
   RowWriter& Time(std::string_view key, int64_t micros);
+  RowWriter& Id(std::string_view key, const Uuid& id);
   std::string Done();
 
  private:

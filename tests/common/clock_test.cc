@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <ctime>
+#include <random>
+
+#include <fmt/format.h>
+
 using namespace hedgerow;
 
 TEST_CASE("timestamps format as ISO 8601 and ClickHouse DateTime64(6)", "[common]") {
@@ -11,6 +16,34 @@ TEST_CASE("timestamps format as ISO 8601 and ClickHouse DateTime64(6)", "[common
   CHECK(FormatIso8601Micros(0) == "1970-01-01T00:00:00.000000Z");
   CHECK(FormatIso8601Micros(-1) == "1969-12-31T23:59:59.999999Z");
   CHECK(FormatClickHouseDateTime64(951782400000000) == "2000-02-29 00:00:00.000000");
+}
+
+TEST_CASE("timestamps format as gmtime does, within a second and across seconds", "[common]") {
+  // The formatter keeps the last second's text per thread: runs of one second, both forms
+  // interleaved, and jumps (negative times too) all format as the C library says.
+  std::mt19937_64 rng(29);
+  int64_t t = 0;
+  for (int i = 0; i < 20000; ++i) {
+    switch (rng() % 4) {
+      case 0: t = static_cast<int64_t>(rng() % 310000000000000000) - 60000000000000000; break;  // years 69 to 9892
+      case 1: t += static_cast<int64_t>(rng() % 1000); break;  // same second, mostly
+      case 2: t += 1000000; break;                               // the next second
+      default: break;                                            // the same instant
+    }
+    int64_t seconds = t >= 0 ? t / 1000000 : (t - 999999) / 1000000;
+    auto micros = static_cast<int>(t - seconds * 1000000);
+    std::time_t time = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    REQUIRE(gmtime_r(&time, &tm) != nullptr);
+    std::string date = fmt::format("{:04d}-{:02d}-{:02d}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    std::string clock = fmt::format("{:02d}:{:02d}:{:02d}.{:06d}", tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+    INFO(t);
+    if (rng() % 2) {
+      REQUIRE(FormatIso8601Micros(t) == date + "T" + clock + "Z");
+    } else {
+      REQUIRE(FormatClickHouseDateTime64(t) == date + " " + clock);
+    }
+  }
 }
 
 TEST_CASE("ISO 8601 parsing accepts what the SDKs send", "[common]") {

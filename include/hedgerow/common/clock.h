@@ -19,6 +19,10 @@ std::string FormatIso8601Micros(int64_t micros);
 // "2026-11-29 12:00:00.123456", the form of ClickHouse DateTime64(6) columns and of the rows
 // on the clickhouse_* topics.
 std::string FormatClickHouseDateTime64(int64_t micros);
+// The same into `out`, which has room for kMaxDateTimeChars; returns the length (26 unless
+// the year is outside 0-9999). No allocation: rows write several per event.
+constexpr size_t kMaxDateTimeChars = 32;
+size_t FormatClickHouseDateTime64(int64_t micros, char* out);
 
 // Parses ISO 8601 as the SDKs send it: "2026-11-29T12:00:00Z", with optional fraction (any
 // number of digits, kept to microseconds), "Z" or a "+hh:mm"/"-hhmm" offset, and a space

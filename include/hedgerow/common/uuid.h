@@ -28,6 +28,9 @@ struct Uuid {
 
   // Lower-case canonical form.
   std::string ToString() const;
+  static constexpr size_t kChars = 36;
+  // The same into `out` (kChars), without allocating.
+  void Format(char* out) const;
   int version() const { return bytes[6] >> 4; }
 
   friend bool operator==(const Uuid&, const Uuid&) = default;
