@@ -5,6 +5,7 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -59,33 +60,49 @@ char* WriteEscape(char* d, unsigned char c) {
   }
 }
 
-}  // namespace
+// The escape of `c` escaped again, for JSON inside a JSON string: \" becomes \\\", \n
+// becomes \\n, \u00XX becomes \\u00XX. Four bytes, three, or seven.
+char* WriteNestedEscape(char* d, unsigned char c) {
+  char once[6];
+  char* end = WriteEscape(once, c);
+  *d++ = '\\';
+  *d++ = '\\';
+  if (once[1] == '"' || once[1] == '\\') *d++ = '\\';
+  size_t rest = static_cast<size_t>(end - once) - 1;
+  std::memcpy(d, once + 1, rest);
+  return d + rest;
+}
 
-void AppendJsonString(std::string& out, std::string_view text) {
+// Appends `text` as a JSON string literal, quotes included; kNested: as that literal is
+// escaped inside another JSON string.
+template <bool kNested>
+void AppendEscaped(std::string& out, std::string_view text) {
+  constexpr std::string_view kQuote = kNested ? R"(\")" : R"(")";
+  // Most bytes one input byte takes: a quote or backslash; a \u00XX control character.
+  constexpr size_t kMaxCommon = kNested ? 4 : 2, kMaxControl = kNested ? 7 : 6;
+  auto write_escape = [](char* d, unsigned char c) { return kNested ? WriteNestedEscape(d, c) : WriteEscape(d, c); };
   if (text.size() < 16) {
     // Short (keys, names, ids): on the stack, then one append.
-    char buffer[2 + 6 * 15];
-    char* d = buffer;
-    *d++ = '"';
+    char buffer[2 * kQuote.size() + kMaxControl * 15];
+    char* d = std::copy(kQuote.begin(), kQuote.end(), buffer);
     for (char c : text) {
       if (NeedsEscape(static_cast<unsigned char>(c))) {
-        d = WriteEscape(d, static_cast<unsigned char>(c));
+        d = write_escape(d, static_cast<unsigned char>(c));
       } else {
         *d++ = c;
       }
     }
-    *d++ = '"';
+    d = std::copy(kQuote.begin(), kQuote.end(), d);
     out.append(buffer, d - buffer);
     return;
   }
-  // Longer: written in place: room for every byte escaped to two (quotes and backslashes, the only
-  // escapes JSON inside JSON has) plus 16 bytes of slack for whole-block copies; a \u00XX
-  // escape grows it when needed. The size is trimmed at the end.
+  // Longer: written in place: room for every byte escaped as quotes and backslashes are (the
+  // only escapes JSON inside JSON has) plus 16 bytes of slack for whole-block copies; a
+  // \u00XX escape grows it when needed. The size is trimmed at the end.
   const size_t start = out.size();
-  out.resize(start + 2 * text.size() + 2 + 16);
-  char* d = out.data() + start;
+  out.resize(start + kMaxCommon * text.size() + 2 * kQuote.size() + 16);
+  char* d = std::copy(kQuote.begin(), kQuote.end(), out.data() + start);
   char* limit = out.data() + out.size();
-  *d++ = '"';
   const char* p = text.data();
   const char* end = p + text.size();
   // Copies the n < 16 bytes at `from` to `d`: one 16-byte move when the source has them.
@@ -100,13 +117,13 @@ void AppendJsonString(std::string& out, std::string_view text) {
   auto escape = [&](const char* q) {
     auto c = static_cast<unsigned char>(*q);
     if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\b' && c != '\f' &&
-        static_cast<size_t>(limit - d) < 6 + 2 * static_cast<size_t>(end - q) + 17) {
+        static_cast<size_t>(limit - d) < kMaxControl + kMaxCommon * static_cast<size_t>(end - q) + kQuote.size() + 16) {
       size_t at = d - out.data();
-      out.resize(out.size() + 6 * static_cast<size_t>(end - q) + 32);
+      out.resize(out.size() + kMaxControl * static_cast<size_t>(end - q) + 32);
       d = out.data() + at;
       limit = out.data() + out.size();
     }
-    d = WriteEscape(d, c);
+    d = write_escape(d, c);
   };
   // 16 bytes at a time: a block without escapes is one move; in one with escapes, each run
   // between them is one move.
@@ -133,17 +150,19 @@ void AppendJsonString(std::string& out, std::string_view text) {
       *d++ = *p;
     }
   }
-  *d++ = '"';
+  d = std::copy(kQuote.begin(), kQuote.end(), d);
   out.resize(d - out.data());
 }
 
-void AppendJson(std::string& out, const rapidjson::Value& value) {
+// Appends `value` as compact JSON; kNested: escaped as the contents of a JSON string.
+template <bool kNested>
+void AppendJsonAs(std::string& out, const rapidjson::Value& value) {
   switch (value.GetType()) {
     case rapidjson::kNullType: out += "null"; return;
     case rapidjson::kFalseType: out += "false"; return;
     case rapidjson::kTrueType: out += "true"; return;
     case rapidjson::kStringType:
-      AppendJsonString(out, std::string_view(value.GetString(), value.GetStringLength()));
+      AppendEscaped<kNested>(out, std::string_view(value.GetString(), value.GetStringLength()));
       return;
     case rapidjson::kObjectType: {
       out += '{';
@@ -151,9 +170,9 @@ void AppendJson(std::string& out, const rapidjson::Value& value) {
       for (const auto& m : value.GetObject()) {
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, std::string_view(m.name.GetString(), m.name.GetStringLength()));
+        AppendEscaped<kNested>(out, std::string_view(m.name.GetString(), m.name.GetStringLength()));
         out += ':';
-        AppendJson(out, m.value);
+        AppendJsonAs<kNested>(out, m.value);
       }
       out += '}';
       return;
@@ -164,7 +183,7 @@ void AppendJson(std::string& out, const rapidjson::Value& value) {
       for (const auto& v : value.GetArray()) {
         if (!first) out += ',';
         first = false;
-        AppendJson(out, v);
+        AppendJsonAs<kNested>(out, v);
       }
       out += ']';
       return;
@@ -189,6 +208,14 @@ void AppendJson(std::string& out, const rapidjson::Value& value) {
     }
   }
 }
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) { AppendEscaped<false>(out, text); }
+
+void AppendJson(std::string& out, const rapidjson::Value& value) { AppendJsonAs<false>(out, value); }
+
+void AppendJsonInString(std::string& out, const rapidjson::Value& value) { AppendJsonAs<true>(out, value); }
 
 std::string WriteJson(const rapidjson::Value& value, size_t size_hint) {
   std::string out;

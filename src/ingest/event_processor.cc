@@ -246,7 +246,6 @@ struct PreparedEvent::State {
   int64_t received = 0;
   enum class Next { kDone, kApps, kPersons } next = Next::kDone;
   bool personless = false;
-  std::string properties_json;  // the normalized properties, serialized
   std::optional<PersonUpdates> updates;  // what the event does to its person
   std::string elements_chain;
   // The events row, written by Emit (after every other row of the event).
@@ -271,7 +270,7 @@ void DeadLetter(State& s, int64_t team_id, const char* error) {
 }
 
 // After the apps: top-level $set/$set_once join the properties, $ip from capture, the
-// timestamp, elements_chain; then the properties are final and serialized.
+// timestamp, elements_chain; then the properties are final (Emit writes them as they are).
 void Normalize(State& s) {
   Context& c = s.c;
   Document& ev = s.ev;
@@ -321,7 +320,6 @@ void Normalize(State& s) {
     if (s.elements_chain.empty()) s.elements_chain = ElementsChain(it->value);
     Erase(props, "$elements");
   }
-  s.properties_json = WriteJson(props, s.message.size());
   if (!s.personless) s.updates.emplace(props);
   s.next = State::Next::kPersons;
 }
@@ -490,10 +488,10 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
   s.has_event_row = false;
   const Context& c = s.c;
   const persons::Person& person = s.person;
-  RowWriter row(512 + (person.properties.size() + s.properties_json.size()) * 5 / 4);
+  RowWriter row(512 + (person.properties.size() + s.message.size()) * 5 / 4);
   row.Str("uuid", c.uuid)
       .Str("event", c.event)
-      .Str("properties", s.properties_json)
+      .Json("properties", s.ev["properties"])
       .Time("timestamp", c.timestamp)
       .Int("team_id", c.team_id)
       .Str("distinct_id", c.distinct_id)

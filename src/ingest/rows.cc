@@ -31,6 +31,14 @@ RowWriter& RowWriter::Str(std::string_view key, std::string_view value) {
   return *this;
 }
 
+RowWriter& RowWriter::Json(std::string_view key, const rapidjson::Value& value) {
+  Key(key);
+  row_ += '"';
+  AppendJsonInString(row_, value);
+  row_ += '"';
+  return *this;
+}
+
 RowWriter& RowWriter::Int(std::string_view key, int64_t value) {
   Key(key);
   row_ += fmt::format_int(value).c_str();

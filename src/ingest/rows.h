@@ -1,5 +1,7 @@
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +24,8 @@ class RowWriter {
   RowWriter& Int(std::string_view key, int64_t value);
   RowWriter& Time(std::string_view key, int64_t micros);
   RowWriter& Id(std::string_view key, const Uuid& id);
+  // A JSON-in-a-string column written straight from the document.
+  RowWriter& Json(std::string_view key, const rapidjson::Value& value);
   std::string Done();
 
  private:

@@ -111,3 +111,57 @@ TEST_CASE("WriteJson writes what rapidjson's Writer writes, and valid JSON where
   CHECK(IsJson(json));
   CHECK(json.find("\\u001A\\u001B\\u001C\\u001D\\u001E\\u001F\\u0001") != std::string::npos);
 }
+
+TEST_CASE("JSON written inside a JSON string equals escaping the written JSON", "[common]") {
+  // Random documents of random text (every special byte at every alignment, long strings
+  // of \u00XX escapes that grow the buffer): AppendJsonInString must be byte for byte what
+  // AppendJsonString(WriteJson(...)) writes between its quotes, and parse back to the text.
+  uint32_t x = 777;
+  auto next = [&x](unsigned n) {
+    x = x * 1103515245 + 12345;
+    return (x >> 16) % n;
+  };
+  auto text = [&](size_t max) {
+    std::string t(next(static_cast<unsigned>(max)), 'a');
+    for (char& c : t) {
+      unsigned r = next(40);
+      c = r < 30 ? static_cast<char>('a' + r % 26) : "\"\\\n\x01\x1f\x7f\xc3\xa9 !"[r - 30];
+    }
+    if (next(20) == 0) t += std::string(next(300), '\x02');
+    return t;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    rapidjson::Document d;
+    d.SetObject();
+    auto& a = d.GetAllocator();
+    for (unsigned m = 0, n = next(8); m < n; ++m) {
+      rapidjson::Value value;
+      switch (next(5)) {
+        case 0: value.SetString(text(40).c_str(), a); break;
+        case 1: value.SetInt64(static_cast<int64_t>(next(1u << 30)) - (1 << 29)); break;
+        case 2: value.SetDouble(next(100000) / 7.0); break;
+        case 3: {
+          value.SetArray();
+          value.PushBack(rapidjson::Value(text(20).c_str(), a), a).PushBack(rapidjson::Value(true), a);
+          break;
+        }
+        default: {
+          value.SetObject();
+          value.AddMember(rapidjson::Value(text(10).c_str(), a), rapidjson::Value(text(20).c_str(), a), a);
+          break;
+        }
+      }
+      d.AddMember(rapidjson::Value(text(12).c_str(), a), value, a);
+    }
+    std::string once = WriteJson(d);
+    std::string escaped;
+    AppendJsonString(escaped, once);
+    std::string nested = "prefix";
+    AppendJsonInString(nested, d);
+    REQUIRE(nested == "prefix" + escaped.substr(1, escaped.size() - 2));
+    rapidjson::Document back;
+    back.Parse(escaped.c_str(), escaped.size());
+    REQUIRE(back.IsString());
+    REQUIRE(std::string(back.GetString(), back.GetStringLength()) == once);
+  }
+}

@@ -18,6 +18,10 @@ void AppendJsonString(std::string& out, std::string_view text);
 void AppendJson(std::string& out, const rapidjson::Value& value);
 // `value` as compact JSON. `size_hint`, the expected length, spares the buffer's regrowth.
 std::string WriteJson(const rapidjson::Value& value, size_t size_hint = 256);
+// The JSON of `value` as the contents of a JSON string literal (quotes not included): what
+// AppendJsonString(WriteJson(value)) writes between its quotes, in one pass. For the
+// properties columns of rows, which are JSON texts inside JSON.
+void AppendJsonInString(std::string& out, const rapidjson::Value& value);
 
 // Where values end in JSON text a parser has accepted (or that WriteJson wrote), so callers
 // can work on the text without parsing it into a document. Strings and nesting only; a

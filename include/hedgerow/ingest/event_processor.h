@@ -62,8 +62,8 @@ class EventProcessor {
 
   // Process in three phases, so that only the work that needs persons state runs inside the
   // persons transaction and pipeline workers overlap the rest:
-  //   Prepare: parsing, validation, normalization, timestamps, elements_chain, serializing
-  //            the properties (apps wait for Finish: they may read persons);
+  //   Prepare: parsing, validation, normalization, timestamps, elements_chain, the person
+  //            updates' JSON (apps wait for Finish: they may read persons);
   //   Finish:  apps, groups, persons and merges, inside the transaction; decides the rows;
   //   Emit:    writes the rows' JSON, after the transaction (exactly the rows Process
   //            would append, in the same order).
