@@ -224,6 +224,58 @@ std::string WriteJson(const rapidjson::Value& value, size_t size_hint) {
   return out;
 }
 
+size_t ReadJsonString(std::string_view text, size_t pos, char* out, size_t& written) {
+  written = 0;
+  const char* p = text.data() + pos + 1;
+  const char* const end = text.data() + text.size();
+  char* d = out;
+  auto copy = [&d](const char* from, size_t n) {
+    if (d != nullptr) {
+      std::memcpy(d, from, n);
+      d += n;
+    }
+  };
+  while (p < end) {
+    // The next quote, backslash or control byte: 16 bytes at a time while there are 16.
+    size_t run = 0;
+    if (end - p >= 16) {
+      uint32_t mask = EscapeMask16(p);
+      run = mask == 0 ? 16 : static_cast<size_t>(__builtin_ctz(mask));
+      if (d != nullptr) {  // one 16-byte move, whatever the run: `out` has the room
+        std::memcpy(d, p, 16);
+        d += run;
+      }
+      p += run;
+      if (mask == 0) continue;
+    } else {
+      while (p + run < end && !NeedsEscape(static_cast<unsigned char>(p[run]))) ++run;
+      if (p + run == end) return std::string_view::npos;
+      copy(p, run);
+      p += run;
+    }
+    if (*p == '"') {
+      written = d == nullptr ? 0 : static_cast<size_t>(d - out);
+      return static_cast<size_t>(p + 1 - text.data());
+    }
+    if (*p != '\\' || p + 1 >= end) return std::string_view::npos;  // a raw control byte, or the end
+    char unescaped;
+    switch (p[1]) {
+      case '"': unescaped = '"'; break;
+      case '\\': unescaped = '\\'; break;
+      case '/': unescaped = '/'; break;
+      case 'b': unescaped = '\b'; break;
+      case 'f': unescaped = '\f'; break;
+      case 'n': unescaped = '\n'; break;
+      case 'r': unescaped = '\r'; break;
+      case 't': unescaped = '\t'; break;
+      default: return std::string_view::npos;  // \u, or not an escape
+    }
+    copy(&unescaped, 1);
+    p += 2;
+  }
+  return std::string_view::npos;
+}
+
 size_t SkipJsonString(std::string_view t, size_t pos) {
   for (++pos; pos < t.size(); ++pos) {
     if (t[pos] == '\\') {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "elements_chain.h"
+#include "message.h"
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/json.h"
 #include "hedgerow/common/uuid.h"
@@ -238,7 +239,8 @@ struct PreparedEvent::State {
   // (rapidjson's default chunk is 64 KB per document; 4 KB here cost ingest_bench 30-70 MB
   // of peak RSS over 2 KB).
   rapidjson::MemoryPoolAllocator<> pool{kPoolChunkBytes};
-  Document msg{&pool};
+  Document msg{&pool};  // only for messages ReadMessage leaves to the parser
+  MessageFields fields;
   Document ev{&pool};
   std::vector<PendingRow> rows;  // every row of this event but the events row, in emission order
   Context c{nullptr, rows};
@@ -295,7 +297,7 @@ void Normalize(State& s) {
   }
   if (s.team->anonymize_ips) {
     Erase(props, "$ip");
-  } else if (std::string_view ip = Str(s.msg, "ip"); !ip.empty() && !props.HasMember("$ip")) {
+  } else if (std::string_view ip = s.fields.ip; !ip.empty() && !props.HasMember("$ip")) {
     props.AddMember("$ip", Value(ip.data(), static_cast<rapidjson::SizeType>(ip.size()), alloc), alloc);
   }
 
@@ -305,7 +307,7 @@ void Normalize(State& s) {
     timestamp = ev["timestamp"].IsString() ? Str(ev, "timestamp") : std::string_view("invalid");
   }
   bool ignore_sent_at = props.HasMember("$ignore_sent_at") && props["$ignore_sent_at"].IsTrue();
-  if (std::string_view sent = Str(s.msg, "sent_at"); !sent.empty() && !ignore_sent_at) sent_at = sent;
+  if (std::string_view sent = s.fields.sent_at; !sent.empty() && !ignore_sent_at) sent_at = sent;
   std::optional<int64_t> offset;
   if (ev.HasMember("offset") && ev["offset"].IsNumber()) offset = static_cast<int64_t>(ev["offset"].GetDouble());
   EventTime when = ComputeEventTime(c.now, timestamp, sent_at, offset);
@@ -331,39 +333,44 @@ PreparedEvent EventProcessor::Prepare(std::string_view message) const {
   State& s = *prepared.state_;
   s.message = message;
   s.received = NowMicros();
-  // Parsed in place in a padded copy (see capture/events.cc): no string is copied twice.
-  s.buffer.reserve(message.size() + 16);
-  s.buffer.append(message);
-  s.buffer.append(16, '\0');
-  Document& msg = s.msg;
-  msg.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(s.buffer.data());
-  if (msg.HasParseError() || !msg.IsObject()) {
-    DeadLetter(s, 0, "message is not a JSON object");
-    return prepared;
+  MessageFields& f = s.fields;
+  if (!ReadMessage(message, s.buffer, f)) {
+    // Not as capture writes messages: parsed in place in a padded copy (see capture/events.cc).
+    s.buffer.assign(message);
+    s.buffer.append(16, '\0');
+    Document& msg = s.msg;
+    msg.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(s.buffer.data());
+    if (msg.HasParseError() || !msg.IsObject()) {
+      DeadLetter(s, 0, "message is not a JSON object");
+      return prepared;
+    }
+    // Insitu strings are NUL-terminated, with the padding after the last.
+    f = MessageFields{Str(msg, "token"), Str(msg, "distinct_id"), Str(msg, "uuid"), Str(msg, "ip"),
+                      Str(msg, "now"),   Str(msg, "sent_at"),     Str(msg, "data")};
   }
-  s.team = teams_(Str(msg, "token"));
+  s.team = teams_(f.token);
   if (!s.team) return prepared;  // unknown token: dropped, as PostHog does
 
   Document& ev = s.ev;
-  std::string_view data = Str(msg, "data");
+  std::string_view data = f.data;
   if (data.empty()) {
     DeadLetter(s, s.team->id, "message has no data");
     return prepared;
   }
-  // `data` is NUL-terminated inside `buffer` (insitu strings are): parse it in place too.
+  // `data` is NUL-terminated inside `buffer`: parse it in place too.
   ev.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(const_cast<char*>(data.data()));
   std::string_view name = Str(ev, "event");
   if (ev.HasParseError() || !ev.IsObject() || name.empty()) {
     DeadLetter(s, s.team->id, "data is not an event object with a name");
     return prepared;
   }
-  std::optional<int64_t> now = ParseIso8601Micros(Str(msg, "now"));
+  std::optional<int64_t> now = ParseIso8601Micros(f.now);
   Context& c = s.c;
   c.team_id = s.team->id;
   c.now = now.value_or(s.received);
   c.event = TruncateChars(name, kMaxEventNameChars);
-  c.distinct_id = std::string(Str(msg, "distinct_id"));
-  c.uuid = std::string(Str(msg, "uuid"));
+  c.distinct_id = std::string(f.distinct_id);
+  c.uuid = std::string(f.uuid);
   if (!Uuid::Parse(c.uuid)) {
     DeadLetter(s, s.team->id, "message has no valid uuid");
     return prepared;
