@@ -62,6 +62,7 @@ void WriteInput(const std::string& dir, size_t events) {
 
 struct State {
   std::map<std::string, std::string> persons;        // distinct id -> uuid|properties|version|identified
+  std::map<std::string, std::string> groups;         // group key -> properties|version|created_at
   std::map<std::string, std::vector<std::string>> rows;  // event uuid -> every copy of its row
 };
 
@@ -76,6 +77,14 @@ State ReadState(const std::string& dir) {
       REQUIRE(p.ok());
       if (*p) s.persons[id] = fmt::format("{}|{}|{}|{}", (*p)->uuid.ToString(), (*p)->properties, (*p)->version, (*p)->is_identified);
     }
+  }
+  auto org = (*txn)->GroupTypeIndex(1, "org", false);
+  REQUIRE(org.ok());
+  for (int g = 0; *org && g < 20; ++g) {
+    std::string key = fmt::format("o{}", g);
+    auto group = (*txn)->FindGroup(1, **org, key);
+    REQUIRE(group.ok());
+    if (*group) s.groups[key] = fmt::format("{}|{}|{}", (*group)->properties, (*group)->version, (*group)->created_at);
   }
   auto log = log::Log::Open({.dir = dir + "/log"}, nullptr);
   REQUIRE(log.ok());
@@ -135,6 +144,9 @@ TEST_CASE("SIGKILL anywhere in the pipeline neither loses rows nor applies updat
   CHECK(want.persons.size() > 300);
   CHECK(got.persons.size() == want.persons.size());
   CHECK(person_differences == 0);
+  // Groups are updated in memory and persisted with the persons: applied once too.
+  CHECK(want.groups.size() == 20);
+  CHECK(got.groups == want.groups);
   // Every input event has exactly one row: re-applied batches emit nothing the log has.
   size_t duplicated = 0;
   for (const auto& [uuid, copies] : got.rows) duplicated += copies.size() != 1;
