@@ -83,6 +83,16 @@ void DeliveringBatch(PersonStore& store, const std::function<void(PersonTxn&)>& 
   REQUIRE((*txn)->Commit().ok());
 }
 
+// A person's distinct ids as "id@version " in id order, read in a batch of its own.
+std::string DistinctIds(PersonStore& store, int64_t person) {
+  auto txn = store.Begin();
+  auto rows = (*txn)->DistinctIdsOf(person);
+  REQUIRE(rows.ok());
+  std::string out;
+  for (const auto& r : *rows) out += r.distinct_id + "@" + std::to_string(r.version) + " ";
+  return out;
+}
+
 std::optional<Person> Find(PersonStore& store, const std::string& distinct_id) {
   auto txn = store.Begin();
   REQUIRE(txn.ok());
@@ -179,20 +189,12 @@ TEST_CASE("distinct ids moved since the last persist are found on their new pers
     REQUIRE((*txn)->SetDistinctId({1, "a1", b, 1}).ok());
     REQUIRE((*txn)->Commit().ok());
   }
-  auto ids = [](PersonStore& s, int64_t person) {
-    auto txn = s.Begin();
-    auto rows = (*txn)->DistinctIdsOf(person);
-    REQUIRE(rows.ok());
-    std::string out;
-    for (const auto& r : *rows) out += r.distinct_id + "@" + std::to_string(r.version) + " ";
-    return out;
-  };
-  CHECK(ids(**store, a) == "a2@0 ");
-  CHECK(ids(**store, b) == "a1@1 b1@0 ");
+  CHECK(DistinctIds(**store, a) == "a2@0 ");
+  CHECK(DistinctIds(**store, b) == "a1@1 b1@0 ");
   REQUIRE((*store)->Persist().ok());
   auto reopened = PersonStore::Open(path);
-  CHECK(ids(**reopened, a) == "a2@0 ");
-  CHECK(ids(**reopened, b) == "a1@1 b1@0 ");
+  CHECK(DistinctIds(**reopened, a) == "a2@0 ");
+  CHECK(DistinctIds(**reopened, b) == "a1@1 b1@0 ");
 }
 
 TEST_CASE("a full person cache is persisted and dropped, and read back lazily", "[persons]") {
@@ -257,14 +259,6 @@ TEST_CASE("batches go on during a persist and see what it is writing; groups and
     CHECK((*txn)->MarkEventSeen(1, "signup", "a1").value() == std::make_pair(true, true));
     REQUIRE((*txn)->Commit().ok());
   }
-  auto ids = [](PersonStore& s, int64_t person) {
-    auto txn = s.Begin();
-    auto rows = (*txn)->DistinctIdsOf(person);
-    REQUIRE(rows.ok());
-    std::string out;
-    for (const auto& r : *rows) out += r.distinct_id + "@" + std::to_string(r.version) + " ";
-    return out;
-  };
 
   auto persisted = std::async(std::launch::async, [&] { return (*store)->Persist(); });
   // A failed check must not leave the persist waiting (and the test hanging on it).
@@ -290,19 +284,19 @@ TEST_CASE("batches go on during a persist and see what it is writing; groups and
     REQUIRE((*txn)->UpsertGroup({1, 0, "acme", R"({"v":2})", 9, 2}).ok());
     REQUIRE((*txn)->Commit().ok());
   }
-  CHECK(ids(**store, a) == "a2@0 ");
-  CHECK(ids(**store, b) == "a1@1 b1@0 ");
+  CHECK(DistinctIds(**store, a) == "a2@0 ");
+  CHECK(DistinctIds(**store, b) == "a1@1 b1@0 ");
   resume_persist();
   REQUIRE(persisted.get().ok());
   // SQLite has a1 on `a` now; the second batch's move is still only in memory.
-  CHECK(ids(**store, a) == "a2@0 ");
-  CHECK(ids(**store, b) == "a1@1 b1@0 ");
+  CHECK(DistinctIds(**store, a) == "a2@0 ");
+  CHECK(DistinctIds(**store, b) == "a1@1 b1@0 ");
   REQUIRE((*store)->Persist().ok());
 
   auto reopened = PersonStore::Open(path);
   REQUIRE(reopened.ok());
-  CHECK(ids(**reopened, a) == "a2@0 ");
-  CHECK(ids(**reopened, b) == "a1@1 b1@0 ");
+  CHECK(DistinctIds(**reopened, a) == "a2@0 ");
+  CHECK(DistinctIds(**reopened, b) == "a1@1 b1@0 ");
   auto txn = (*reopened)->Begin();
   auto group = (*txn)->FindGroup(1, 0, "acme");
   REQUIRE(group->has_value());
