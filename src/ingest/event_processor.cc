@@ -345,8 +345,13 @@ PreparedEvent EventProcessor::Prepare(std::string_view message) const {
       return prepared;
     }
     // Insitu strings are NUL-terminated, with the padding after the last.
-    f = MessageFields{Str(msg, "token"), Str(msg, "distinct_id"), Str(msg, "uuid"), Str(msg, "ip"),
-                      Str(msg, "now"),   Str(msg, "sent_at"),     Str(msg, "data")};
+    f = MessageFields{.token = Str(msg, "token"),
+                      .distinct_id = Str(msg, "distinct_id"),
+                      .uuid = Str(msg, "uuid"),
+                      .ip = Str(msg, "ip"),
+                      .now = Str(msg, "now"),
+                      .sent_at = Str(msg, "sent_at"),
+                      .data = Str(msg, "data")};
   }
   s.team = teams_(f.token);
   if (!s.team) return prepared;  // unknown token: dropped, as PostHog does

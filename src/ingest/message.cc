@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include <iterator>
+#include <utility>
 
 #include "hedgerow/common/json.h"
 
@@ -9,13 +10,17 @@ namespace {
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-constexpr std::string_view kNames[] = {"data", "token", "distinct_id", "uuid", "ip", "now", "sent_at"};
-constexpr size_t kFields = std::size(kNames);
+// The fields ingestion reads, by key.
+constexpr std::pair<std::string_view, std::string_view MessageFields::*> kFields[] = {
+    {"data", &MessageFields::data}, {"token", &MessageFields::token},   {"distinct_id", &MessageFields::distinct_id},
+    {"uuid", &MessageFields::uuid}, {"ip", &MessageFields::ip},         {"now", &MessageFields::now},
+    {"sent_at", &MessageFields::sent_at}};
+constexpr size_t kFieldCount = std::size(kFields);
 
-// Index in kNames of the field a key names; kFields for keys ingestion ignores.
+// Index in kFields of the field a key names; kFieldCount for keys ingestion ignores.
 size_t FieldIndex(std::string_view key) {
   size_t i = 0;
-  while (i < kFields && kNames[i] != key) ++i;
+  while (i < kFieldCount && kFields[i].first != key) ++i;
   return i;
 }
 
@@ -23,13 +28,11 @@ size_t FieldIndex(std::string_view key) {
 
 bool ReadMessage(std::string_view m, std::string& buffer, MessageFields& fields) {
   fields = MessageFields();
-  std::string_view* const slots[kFields] = {&fields.data, &fields.token, &fields.distinct_id, &fields.uuid,
-                                            &fields.ip,   &fields.now,   &fields.sent_at};
   // Unescaped texts are never longer than the message; each gets a NUL, `data` 16 more.
   constexpr size_t kPadding = 16;
-  buffer.resize(m.size() + kFields + kPadding);
+  buffer.resize(m.size() + kFieldCount + kPadding);
   size_t at = 0;  // where the next unescaped text goes in `buffer`
-  bool seen[kFields] = {};
+  bool seen[kFieldCount] = {};
   size_t i = 0;
   auto skip_space = [&] {
     while (i < m.size() && IsJsonSpace(m[i])) ++i;
@@ -55,8 +58,8 @@ bool ReadMessage(std::string_view m, std::string& buffer, MessageFields& fields)
     skip_space();
     if (i >= m.size()) return false;
     const size_t index = FieldIndex(key);
-    bool wanted = index < kFields && !seen[index];
-    if (index < kFields) seen[index] = true;
+    bool wanted = index < kFieldCount && !seen[index];
+    if (index < kFieldCount) seen[index] = true;
     if (m[i] == '"') {
       // Wanted fields are unescaped into `buffer` as they are read; the others only skipped.
       char* out = wanted ? buffer.data() + at : nullptr;
@@ -65,13 +68,14 @@ bool ReadMessage(std::string_view m, std::string& buffer, MessageFields& fields)
       if (end == std::string_view::npos) return false;
       if (wanted) {
         std::string_view raw = m.substr(i + 1, end - i - 2);
-        if (index == 0 || written != raw.size()) {  // `data`, or escaped: keep the copy
-          *slots[index] = std::string_view(out, written);
+        const bool is_data = kFields[index].second == &MessageFields::data;
+        if (is_data || written != raw.size()) {  // `data`, or escaped: keep the copy
+          fields.*kFields[index].second = std::string_view(out, written);
           at += written;
           buffer[at++] = '\0';
-          if (index == 0) at += kPadding;
+          if (is_data) at += kPadding;
         } else {
-          *slots[index] = raw;
+          fields.*kFields[index].second = raw;
         }
       }
       i = end;

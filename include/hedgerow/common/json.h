@@ -26,9 +26,8 @@ void AppendJsonInString(std::string& out, const rapidjson::Value& value);
 // Reads the JSON string literal whose opening quote is at `pos` of `text`, 16 bytes at a
 // time: writes its unescaped contents at `out` (room for text.size() - pos bytes: it moves
 // 16 at a time; null to only find the end), sets `written`, and returns one past the closing
-// quote. npos
-// when the text ends first, and for what it leaves to a full parser: \u escapes, raw
-// control characters, unknown escapes.
+// quote. npos when the text ends first, and for what it leaves to a full parser: \u
+// escapes, raw control characters, unknown escapes.
 size_t ReadJsonString(std::string_view text, size_t pos, char* out, size_t& written);
 
 // Where values end in JSON text a parser has accepted (or that WriteJson wrote), so callers

@@ -139,7 +139,8 @@ class PersonStore {
   static std::string DistinctIdKey(int64_t team_id, std::string_view distinct_id);
   static std::string GroupKey(int64_t team_id, int group_type_index, std::string_view group_key);
   static std::string FirstEventKey(int64_t team_id, std::string_view event);
-  // Under persist_mu_; `only_if_due` takes batch_mu_ to decide.
+  // Under persist_mu_: takes the changes under batch_mu_ (only if due, with `only_if_due`)
+  // and writes them while batches go on.
   Status PersistUnderLock(bool only_if_due);
   // On writer_db_, in one transaction.
   Status WriteChanges(const Changes& changes, const std::vector<Person>& inserted, const std::vector<Person>& updated,
