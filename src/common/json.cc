@@ -329,4 +329,9 @@ bool IsJson(std::string_view text) {
          }();
 }
 
+rapidjson::CrtAllocator* SharedCrtAllocator() {
+  static rapidjson::CrtAllocator allocator;
+  return &allocator;
+}
+
 }  // namespace hedgerow

@@ -26,6 +26,7 @@ constexpr size_t kMaxEventNameChars = 200;
 constexpr size_t kMaxDistinctIdChars = 400;
 constexpr int kMaxGroups = 5;
 constexpr size_t kPoolChunkBytes = 2048;
+constexpr size_t kParseStackBytes = 1024;  // rapidjson's default
 const Uuid kPersonNamespace = *Uuid::Parse("932979b4-65c3-4424-8467-0b66ec27bc22");
 
 // Removes `key` keeping the order of the other members (rapidjson's RemoveMember does not).
@@ -238,10 +239,10 @@ struct PreparedEvent::State {
   // chunks follow when not), and a batch keeps thousands of prepared events alive
   // (rapidjson's default chunk is 64 KB per document; 4 KB here cost ingest_bench 30-70 MB
   // of peak RSS over 2 KB).
-  rapidjson::MemoryPoolAllocator<> pool{kPoolChunkBytes};
-  Document msg{&pool};  // only for messages ReadMessage leaves to the parser
+  rapidjson::MemoryPoolAllocator<> pool{kPoolChunkBytes, SharedCrtAllocator()};
+  Document msg{&pool, kParseStackBytes, SharedCrtAllocator()};  // only for messages ReadMessage leaves to the parser
   MessageFields fields;
-  Document ev{&pool};
+  Document ev{&pool, kParseStackBytes, SharedCrtAllocator()};
   std::vector<PendingRow> rows;  // every row of this event but the events row, in emission order
   Context c{nullptr, rows};
   std::optional<Team> team;
@@ -328,11 +329,11 @@ void Normalize(State& s) {
 
 }  // namespace
 
-PreparedEvent EventProcessor::Prepare(std::string_view message) const {
+PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received_micros) const {
   PreparedEvent prepared;
   State& s = *prepared.state_;
   s.message = message;
-  s.received = NowMicros();
+  s.received = received_micros;
   MessageFields& f = s.fields;
   if (!ReadMessage(message, s.buffer, f)) {
     // Not as capture writes messages: parsed in place in a padded copy (see capture/events.cc).
@@ -498,9 +499,10 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
   s.rows.clear();
   if (!s.has_event_row) return;
   s.has_event_row = false;
-  const Context& c = s.c;
+  Context& c = s.c;
   const persons::Person& person = s.person;
-  RowWriter row(512 + (person.properties.size() + s.message.size()) * 5 / 4);
+  // The escaper reserves twice the size of what it escapes: room for that, so no regrowth.
+  RowWriter row(512 + s.message.size() * 5 / 4 + 2 * person.properties.size());
   row.Str("uuid", c.uuid)
       .Str("event", c.event)
       .Json("properties", s.ev["properties"])
@@ -515,11 +517,11 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
       .Str("person_mode", s.person_mode);
   static constexpr std::string_view kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};
   for (int i = 0; i < kMaxGroups; ++i) row.Str(kGroupColumns[i], s.group_columns[i]);
-  out.push_back({"clickhouse_events_json", c.uuid, row.Done()});
+  out.push_back({"clickhouse_events_json", std::move(c.uuid), row.Done()});  // the event's last use of it
 }
 
 Status EventProcessor::Process(std::string_view message, persons::PersonTxn& txn, std::vector<OutputRow>& out) const {
-  PreparedEvent prepared = Prepare(message);
+  PreparedEvent prepared = Prepare(message, NowMicros());
   Status status = Finish(prepared, txn);
   Emit(prepared, out);  // the rows decided before a failure too, as they were decided
   return status;

@@ -12,7 +12,10 @@
 namespace hedgerow::ingest {
 namespace {
 
-using rapidjson::Document;
+// Parsed on the stack with its parse stack in the same pool: no malloc for most texts.
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                                            rapidjson::MemoryPoolAllocator<>>;
+constexpr size_t kParseStackBytes = 1024;
 using rapidjson::Value;
 
 // Properties copied to the person, in this order: each also sets $initial_<name> once.
@@ -65,10 +68,12 @@ size_t AutoCapturedIndex(std::string_view name) {
 }
 
 // JSON text parsed into a pool whose first chunk is on the stack: a person's properties
-// parse into about twice their size, so most never call malloc. Lives on the stack only.
+// parse into about twice their size (plus the parse stack), so most never call malloc.
+// Lives on the stack only.
 struct Parsed {
   explicit Parsed(std::string_view text)
-      : pool(first_chunk, sizeof first_chunk, std::max<size_t>(1024, text.size() * 2)), doc(&pool) {
+      : pool(first_chunk, sizeof first_chunk, std::max<size_t>(1024, text.size() * 2), SharedCrtAllocator()),
+        doc(&pool, kParseStackBytes, &pool) {
     doc.Parse(text.data(), text.size());
   }
   // The object parsed, or an empty one for anything else.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 
@@ -213,13 +214,14 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
   // Outside the persons lock: the overflow decision and the first phase of every event,
   // so that one worker prepares its batch while another holds the transaction.
   auto now = std::chrono::steady_clock::now();
+  const int64_t received = NowMicros();
   std::vector<std::optional<PreparedEvent>> prepared(batch.records.size());
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const log::Record& r = batch.records[i].record;
     const log::Offset offset = batch.records[i].offset;
     bool apply = offset < committed ? overflowed.count(offset) == 0
                                     : options_.overflow_topic.empty() || TakeToken(r.key, now);
-    if (apply) prepared[i] = processor_.Prepare(r.value);
+    if (apply) prepared[i] = processor_.Prepare(r.value, received);
   }
   const log::Offset next = batch.records.back().offset + 1;
   {

@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 
+#include "hedgerow/common/clock.h"
 #include "hedgerow/common/uuid.h"
 #include "ingest/processor_harness.h"
 
@@ -633,7 +634,7 @@ TEST_CASE("ingest: Prepare, Finish, then Emit after the commit give exactly what
         for (const std::string& m : msgs) REQUIRE(h.processor.Process(m, **txn, out).ok());
       } else {
         std::vector<PreparedEvent> prepared;
-        for (const std::string& m : msgs) prepared.push_back(h.processor.Prepare(m));
+        for (const std::string& m : msgs) prepared.push_back(h.processor.Prepare(m, NowMicros()));
         for (PreparedEvent& e : prepared) REQUIRE(h.processor.Finish(e, **txn).ok());
         REQUIRE((*txn)->Commit().ok());
         for (PreparedEvent& e : prepared) h.processor.Emit(e, out);

@@ -38,6 +38,11 @@ size_t SkipJsonString(std::string_view text, size_t pos);
 // One past the end of the value starting at `pos`:
 size_t SkipJsonValue(std::string_view text, size_t pos);
 
+// rapidjson's malloc allocator, for documents' parse stacks and memory pools' chunks: it is
+// stateless, so this one serves them all, on every thread. A document or pool given none
+// allocates one of its own, a malloc and a free each.
+rapidjson::CrtAllocator* SharedCrtAllocator();
+
 // True when `text` is one complete JSON value (RFC 8259; surrounding whitespace allowed).
 bool IsJson(std::string_view text);
 

@@ -67,8 +67,9 @@ class EventProcessor {
   //   Finish:  apps, groups, persons and merges, inside the transaction; decides the rows;
   //   Emit:    writes the rows' JSON, after the transaction (exactly the rows Process
   //            would append, in the same order).
-  // `message` must outlive Emit.
-  PreparedEvent Prepare(std::string_view message) const;
+  // `message` must outlive Emit. `received_micros`: when it was read (the messages of a
+  // batch share one clock reading); the time of an event whose message has no `now`.
+  PreparedEvent Prepare(std::string_view message, int64_t received_micros) const;
   Status Finish(PreparedEvent& event, persons::PersonTxn& txn) const;
   void Emit(PreparedEvent& event, std::vector<OutputRow>& out) const;
 
