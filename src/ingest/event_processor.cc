@@ -495,14 +495,26 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) 
 
 void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) const {
   State& s = *prepared.state_;
-  for (PendingRow& r : s.rows) out.push_back(Build(std::move(r)));
+  const persons::Person& person = s.person;
+  // The person's properties as a JSON string literal, escaped once for the events row and
+  // for the person row this event wrote, when that shows the same properties (it usually
+  // does: an event that updates its person).
+  thread_local std::string person_properties;
+  person_properties.clear();
+  if (s.has_event_row) AppendJsonString(person_properties, person.properties);
+  for (PendingRow& r : s.rows) {
+    const auto* person_row = std::get_if<PersonRowOf>(&r);
+    if (s.has_event_row && person_row != nullptr && person_row->person.properties == person.properties) {
+      out.push_back(PersonRow(person_row->person, person_row->is_deleted, person_properties));
+    } else {
+      out.push_back(Build(std::move(r)));
+    }
+  }
   s.rows.clear();
   if (!s.has_event_row) return;
   s.has_event_row = false;
   Context& c = s.c;
-  const persons::Person& person = s.person;
-  // The escaper reserves twice the size of what it escapes: room for that, so no regrowth.
-  RowWriter row(512 + s.message.size() * 5 / 4 + 2 * person.properties.size());
+  RowWriter row(512 + s.message.size() * 5 / 4 + person_properties.size());
   row.Str("uuid", c.uuid)
       .Str("event", c.event)
       .Json("properties", s.ev["properties"])
@@ -512,7 +524,7 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
       .Str("elements_chain", s.elements_chain)
       .Time("created_at", c.now)
       .Id("person_id", person.uuid)
-      .Str("person_properties", person.properties)
+      .Literal("person_properties", person_properties)
       .Time("person_created_at", person.created_at)
       .Str("person_mode", s.person_mode);
   static constexpr std::string_view kGroupColumns[kMaxGroups] = {"$group_0", "$group_1", "$group_2", "$group_3", "$group_4"};

@@ -26,6 +26,9 @@ class RowWriter {
   RowWriter& Id(std::string_view key, const Uuid& id);
   // A JSON-in-a-string column written straight from the document.
   RowWriter& Json(std::string_view key, const rapidjson::Value& value);
+  // A string column whose JSON literal (quotes included, as AppendJsonString writes it) the
+  // caller has already: written as it is.
+  RowWriter& Literal(std::string_view key, std::string_view json_literal);
   std::string Done();
 
  private:
@@ -34,6 +37,9 @@ class RowWriter {
 };
 
 OutputRow PersonRow(const persons::Person& person, bool is_deleted);
+// The same, with the JSON literal of the person's properties already written (the events
+// row of the same event needs it too).
+OutputRow PersonRow(const persons::Person& person, bool is_deleted, std::string_view properties_literal);
 OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid);
 OutputRow GroupRow(const persons::Group& group);
 
