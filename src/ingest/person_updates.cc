@@ -233,6 +233,17 @@ std::optional<bool> PersonUpdates::Splice(std::string& properties) const {
     out += ':';
     out += value_json;
   };
+  // Members the updates leave as they are go out as runs of the text they are in (each
+  // member's text runs from its key's opening quote to the end of its value; neighbours are
+  // one comma apart), so an event that changes one member copies the rest in one or two moves.
+  const char* run = nullptr;
+  const char* run_end = nullptr;
+  auto flush_run = [&] {
+    if (run == nullptr) return;
+    if (out.size() > 1) out += ',';
+    out.append(run, run_end);
+    run = nullptr;
+  };
   // A key that is there twice and touched by the updates: the document changes only the
   // first, so leave it to the document.
   for (const RawMember& m : members) {
@@ -240,34 +251,38 @@ std::optional<bool> PersonUpdates::Splice(std::string& properties) const {
       if (unset_found[k]) return std::nullopt;
       unset_found[k] = true;
       changed = true;
+      flush_run();
       continue;
     }
     if (int j = IndexOf(set_once_entries_, m.key); j >= 0) {
       if (in_set_once[j]) return std::nullopt;
       in_set_once[j] = true;
     }
-    std::string_view value = m.value;
     if (int i = IndexOf(set_entries_, m.key); i >= 0) {
       if (in_set[i]) return std::nullopt;
       in_set[i] = true;
       const Entry& e = set_entries_[i];
       // WriteJson's texts of equal strings, booleans and nulls are equal; numbers, objects
       // and arrays are compared as values (1 == 1.0, key order), as the document path does.
-      bool same = value == e.value_json;
+      bool same = m.value == e.value_json;
       if (!same && (e.value->IsNumber() || e.value->IsObject() || e.value->IsArray())) {
-        Parsed old(value);
+        Parsed old(m.value);
         same = !old.doc.HasParseError() && old.doc == *e.value;
       }
       if (!same) {
-        value = e.value_json;
         changed = true;
+        flush_run();
+        out += out.size() > 1 ? ",\"" : "\"";
+        out += m.key;
+        out += "\":";
+        out += e.value_json;
+        continue;
       }
     }
-    out += out.size() > 1 ? ",\"" : "\"";
-    out += m.key;
-    out += "\":";
-    out += value;
+    if (run == nullptr) run = m.key.data() - 1;
+    run_end = m.value.data() + m.value.size();
   }
+  flush_run();
   for (size_t j = 0; j < set_once_entries_.size(); ++j) {
     if (in_set_once[j]) continue;
     const Entry& e = set_once_entries_[j];
