@@ -76,9 +76,19 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
   // Resolve topics and partitions; an append with any bad record or commit fails whole.
   {
     std::lock_guard<std::mutex> lock(topics_mu_);
+    // The few topics of this group, looked up once each: a group has thousands of records.
+    std::vector<std::pair<std::string_view, TopicState*>> resolved;
+    auto find_topic = [&](std::string_view name) {
+      for (const auto& [known, t] : resolved) {
+        if (known == name) return t;
+      }
+      TopicState* t = FindTopic(name);
+      if (t != nullptr) resolved.emplace_back(name, t);
+      return t;
+    };
     for (size_t i = 0; i < n; ++i) {
       for (const OutgoingRecord& r : g.appends[i].records) {
-        TopicState* t = FindTopic(r.topic);
+        TopicState* t = find_topic(r.topic);
         if (t == nullptr) {
           g.failed[i] = Status::NotFound(fmt::format("log: no topic \"{}\"", r.topic));
           break;
