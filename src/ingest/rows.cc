@@ -86,7 +86,7 @@ OutputRow PersonRow(const persons::Person& p, bool is_deleted) {
 
 OutputRow PersonRow(const persons::Person& p, bool is_deleted, std::string_view properties_literal) {
   return {"clickhouse_person", p.uuid.ToString(),
-          RowWriter(160 + properties_literal.size())
+          RowWriter(192 + properties_literal.size())  // the rest takes ~165 bytes: no regrowth
               .Id("id", p.uuid)
               .Time("created_at", p.created_at)
               .Int("team_id", p.team_id)
