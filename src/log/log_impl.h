@@ -57,6 +57,12 @@ struct WrittenGroup {
   std::vector<std::vector<RecordPosition>> positions;
   std::vector<Advance> advances;
   size_t record_count = 0;
+  struct TopicTotals {
+    TopicState* topic;
+    uint64_t records = 0;
+    uint64_t bytes = 0;  // keys and values
+  };
+  std::vector<TopicTotals> per_topic;  // for the metrics, summed while the batches are encoded
 };
 
 class Log::Impl {

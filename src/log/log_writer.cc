@@ -10,6 +10,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "hedgerow/common/hash.h"
@@ -137,11 +139,16 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
     auto& [pl, items] = entry;
     Offset base = pl.topic->next[pl.partition];
     batch.clear();
+    auto totals = std::find_if(g.per_topic.begin(), g.per_topic.end(), [&](const auto& t) { return t.topic == pl.topic; });
+    if (totals == g.per_topic.end()) totals = g.per_topic.insert(g.per_topic.end(), {pl.topic});
     for (size_t k = 0; k < items.size(); ++k) {
       auto [i, j] = items[k];
-      batch.push_back(&g.appends[i].records[j].record);
+      const Record& r = g.appends[i].records[j].record;
+      batch.push_back(&r);
       g.positions[i][j] = RecordPosition{pl.partition, base + k};
+      totals->bytes += r.key.size() + r.value.size();
     }
+    totals->records += items.size();
     std::string key = keys::Record(pl.topic->id, pl.partition, base);
     std::string_view value = encoder_.Encode(batch, options_.codec);
     uint64_t bytes = pl.topic->next_bytes[pl.partition] + key.size() + value.size();
@@ -221,14 +228,8 @@ void Log::Impl::WaitForSyncIdle() {
 
 void Log::Impl::Complete(WrittenGroup& g, const Status& status) {
   if (metrics_ != nullptr && status.ok()) {
-    std::map<std::string, std::pair<uint64_t, uint64_t>> per_topic;  // records, bytes
     for (size_t i = 0; i < g.appends.size(); ++i) {
       if (!g.failed[i].ok()) continue;
-      for (const OutgoingRecord& r : g.appends[i].records) {
-        auto& [records, bytes] = per_topic[r.topic];
-        ++records;
-        bytes += r.record.key.size() + r.record.value.size();
-      }
       for (const OffsetCommit& c : g.appends[i].commits) {
         Offset end = 0;
         {
@@ -241,11 +242,11 @@ void Log::Impl::Complete(WrittenGroup& g, const Status& status) {
             .Set(static_cast<double>(end > c.next_offset ? end - c.next_offset : 0));
       }
     }
-    for (const auto& [topic, counts] : per_topic) {
-      metrics_->GetCounter("hedgerow_log_appended_records_total", "Records appended", {{"topic", topic}})
-          .Inc(counts.first);
+    for (const WrittenGroup::TopicTotals& t : g.per_topic) {
+      const std::string& topic = t.topic->config.name;
+      metrics_->GetCounter("hedgerow_log_appended_records_total", "Records appended", {{"topic", topic}}).Inc(t.records);
       metrics_->GetCounter("hedgerow_log_appended_bytes_total", "Key and value bytes appended", {{"topic", topic}})
-          .Inc(counts.second);
+          .Inc(t.bytes);
     }
   }
   auto now = std::chrono::steady_clock::now();
