@@ -62,10 +62,12 @@ Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore*
       overflowed_(metrics->GetCounter("hedgerow_ingest_overflow_total", "Events of hot keys sent to the overflow topic",
                                       {{"topic", options_.input_topic}})) {}
 
-bool Pipeline::TakeToken(const std::string& key, std::chrono::steady_clock::time_point now) {
+bool Pipeline::TakeToken(std::string_view key, std::chrono::steady_clock::time_point now) {
   std::lock_guard<std::mutex> lock(buckets_mu_);
   if (buckets_.size() > 1000000) buckets_.clear();  // bounded: forgetting a bucket only refills it
-  auto [it, fresh] = buckets_.try_emplace(key, Bucket{options_.overflow_burst, now});
+  auto it = buckets_.find(key);
+  bool fresh = it == buckets_.end();
+  if (fresh) it = buckets_.emplace(std::string(key), Bucket{options_.overflow_burst, now}).first;
   Bucket& b = it->second;
   if (!fresh) {
     double elapsed = std::chrono::duration<double>(now - b.updated).count();
@@ -201,8 +203,9 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
             {{"partition", partition}, {"applied", applied}, {"committed", committed}});
     from = applied;
   }
-  HEDGEROW_ASSIGN_OR_RETURN(log::FetchResult batch,
-                            log_->Fetch(topic, partition, from, options_.max_batch_records, 16 << 20, wait));
+  // The records in place: Prepare reads each message where it was decoded.
+  HEDGEROW_ASSIGN_OR_RETURN(log::FetchedViews batch,
+                            log_->FetchViews(topic, partition, from, options_.max_batch_records, 16 << 20, wait));
   if (batch.records.empty()) return size_t{0};
 
   // Re-applied events that the first run sent to the overflow topic are the overflow
@@ -217,7 +220,7 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
   const int64_t received = NowMicros();
   std::vector<std::optional<PreparedEvent>> prepared(batch.records.size());
   for (size_t i = 0; i < batch.records.size(); ++i) {
-    const log::Record& r = batch.records[i].record;
+    const log::RecordView& r = batch.records[i].record;
     const log::Offset offset = batch.records[i].offset;
     bool apply = offset < committed ? overflowed.count(offset) == 0
                                     : options_.overflow_topic.empty() || TakeToken(r.key, now);
@@ -245,7 +248,7 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
       processor_.Emit(*prepared[i], rows);
       continue;
     }
-    log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record};
+    log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record.ToRecord()};
     o.record.headers.emplace_back(kSourceHeader, SourcePrefix(partition) + std::to_string(batch.records[i].offset));
     to_overflow.push_back(std::move(o));
     overflowed_.Inc();

@@ -64,10 +64,10 @@ class Reader {
     }
     return false;
   }
-  bool Bytes(std::string& out) {
+  bool Bytes(std::string_view& out) {
     uint64_t n;
     if (!Varint(n) || n > data_.size()) return false;
-    out.assign(data_.data(), n);
+    out = data_.substr(0, n);
     data_.remove_prefix(n);
     return true;
   }
@@ -154,45 +154,57 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view value) {
   return h;
 }
 
-Result<std::vector<Record>> DecodeBatch(std::string_view value) {
+Result<std::vector<RecordView>> DecodeBatchViews(std::string_view value, std::unique_ptr<char[]>& raw) {
   HEDGEROW_ASSIGN_OR_RETURN(BatchHeader h, DecodeBatchHeader(value));
   std::string_view payload = value.substr(kBatchHeaderSize);
-  std::unique_ptr<char[]> raw;  // not zero-filled: the decompressor writes every byte
+  if (h.codec == Codec::kNone && payload.size() != h.raw_size) return Corrupt("payload size differs from the header");
+  raw = std::make_unique_for_overwrite<char[]>(h.raw_size);  // not zero-filled: every byte is written
   if (h.codec == Codec::kNone) {
-    if (payload.size() != h.raw_size) return Corrupt("payload size differs from the header");
+    std::memcpy(raw.get(), payload.data(), payload.size());
+  } else if (h.codec == Codec::kLz4) {
+    int n = LZ4_decompress_safe(payload.data(), raw.get(), static_cast<int>(payload.size()),
+                                static_cast<int>(h.raw_size));
+    if (n < 0 || static_cast<uint32_t>(n) != h.raw_size) return Corrupt("lz4 payload does not decompress");
   } else {
-    raw = std::make_unique_for_overwrite<char[]>(h.raw_size);
-    if (h.codec == Codec::kLz4) {
-      int n = LZ4_decompress_safe(payload.data(), raw.get(), static_cast<int>(payload.size()),
-                                  static_cast<int>(h.raw_size));
-      if (n < 0 || static_cast<uint32_t>(n) != h.raw_size) return Corrupt("lz4 payload does not decompress");
-    } else {
-      size_t n = ZSTD_decompress(raw.get(), h.raw_size, payload.data(), payload.size());
-      if (ZSTD_isError(n) || n != h.raw_size) return Corrupt("zstd payload does not decompress");
-    }
-    payload = std::string_view(raw.get(), h.raw_size);
+    size_t n = ZSTD_decompress(raw.get(), h.raw_size, payload.data(), payload.size());
+    if (ZSTD_isError(n) || n != h.raw_size) return Corrupt("zstd payload does not decompress");
   }
+  payload = std::string_view(raw.get(), h.raw_size);
   // Each record takes at least 11 bytes, which bounds the count before allocating.
   if (h.record_count > payload.size() / 11 + 1) return Corrupt("record count exceeds the payload");
-  std::vector<Record> records;
-  records.reserve(h.record_count);
+  std::vector<RecordView> records(h.record_count);
   Reader r(payload);
   for (uint32_t i = 0; i < h.record_count; ++i) {
-    Record rec;
+    RecordView& rec = records[i];
     uint64_t header_count = 0;
     if (!r.Fixed(rec.timestamp_ms) || !r.Bytes(rec.key) || !r.Bytes(rec.value) || !r.Varint(header_count)) {
       return Corrupt(fmt::format("record {} is truncated", i));
     }
     if (header_count > payload.size()) return Corrupt(fmt::format("record {} has too many headers", i));
     for (uint64_t j = 0; j < header_count; ++j) {
-      std::string k, v;
+      std::string_view k, v;
       if (!r.Bytes(k) || !r.Bytes(v)) return Corrupt(fmt::format("record {} header {} is truncated", i, j));
-      rec.headers.emplace_back(std::move(k), std::move(v));
+      rec.headers.emplace_back(k, v);
     }
-    records.push_back(std::move(rec));
   }
   if (!r.empty()) return Corrupt("trailing bytes after the last record");
   return records;
+}
+
+Result<std::vector<Record>> DecodeBatch(std::string_view value) {
+  std::unique_ptr<char[]> payload;
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<RecordView> views, DecodeBatchViews(value, payload));
+  std::vector<Record> records;
+  records.reserve(views.size());
+  for (const RecordView& v : views) records.push_back(v.ToRecord());
+  return records;
+}
+
+Record RecordView::ToRecord() const {
+  Record r{std::string(key), std::string(value), timestamp_ms, {}};
+  r.headers.reserve(headers.size());
+  for (const auto& [k, v] : headers) r.headers.emplace_back(k, v);
+  return r;
 }
 
 }  // namespace hedgerow::log

@@ -348,7 +348,16 @@ Status Log::Commit(std::vector<OffsetCommit> commits) {
 
 Result<FetchResult> Log::Fetch(std::string_view topic, uint32_t partition, Offset offset,
                                size_t max_records, size_t max_bytes, std::chrono::milliseconds max_wait) {
-  FetchResult result;
+  HEDGEROW_ASSIGN_OR_RETURN(FetchedViews views, FetchViews(topic, partition, offset, max_records, max_bytes, max_wait));
+  FetchResult result{.log_start = views.log_start, .high_watermark = views.high_watermark};
+  result.records.reserve(views.records.size());
+  for (const StoredRecordView& r : views.records) result.records.push_back({r.partition, r.offset, r.record.ToRecord()});
+  return result;
+}
+
+Result<FetchedViews> Log::FetchViews(std::string_view topic, uint32_t partition, Offset offset, size_t max_records,
+                                     size_t max_bytes, std::chrono::milliseconds max_wait) {
+  FetchedViews result;
   uint32_t topic_id = 0;
   {
     std::unique_lock<std::mutex> lock(impl_->topics_mu_);
@@ -383,7 +392,9 @@ Result<FetchResult> Log::Fetch(std::string_view topic, uint32_t partition, Offse
   size_t bytes = 0;
   for (; it->Valid() && keys::IsRecordOf(it->key().ToStringView(), topic_id, partition); it->Next()) {
     Offset base = keys::RecordBase(it->key().ToStringView());
-    HEDGEROW_ASSIGN_OR_RETURN(std::vector<Record> batch, DecodeBatch(it->value().ToStringView()));
+    std::unique_ptr<char[]> payload;
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<RecordView> batch, DecodeBatchViews(it->value().ToStringView(), payload));
+    result.payloads.push_back(std::move(payload));
     for (size_t i = 0; i < batch.size(); ++i) {
       Offset o = base + i;
       if (o < offset) continue;
@@ -392,7 +403,7 @@ Result<FetchResult> Log::Fetch(std::string_view topic, uint32_t partition, Offse
         return result;
       }
       bytes += batch[i].key.size() + batch[i].value.size();
-      result.records.push_back(StoredRecord{partition, o, std::move(batch[i])});
+      result.records.push_back(StoredRecordView{partition, o, std::move(batch[i])});
     }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading records");

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <random>
 
 using namespace hedgerow;
@@ -51,6 +52,28 @@ TEST_CASE("batches round-trip with every codec", "[log]") {
   }
 }
 
+TEST_CASE("views decode the same records, pointing into the payload they are given", "[log]") {
+  auto records = SampleRecords(50);
+  for (Codec codec : {Codec::kNone, Codec::kLz4, Codec::kZstd}) {
+    std::string value = Encode(records, codec);
+    std::unique_ptr<char[]> payload;
+    auto views = DecodeBatchViews(value, payload);
+    REQUIRE(views.ok());
+    REQUIRE(views->size() == records.size());
+    const char* begin = payload.get();
+    const char* end = begin + DecodeBatchHeader(value)->raw_size;
+    auto inside = [&](std::string_view v) { return v.empty() || (v.data() >= begin && v.data() + v.size() <= end); };
+    value.assign(value.size(), '\0');  // the views must not point into the stored value
+    for (size_t i = 0; i < records.size(); ++i) {
+      const RecordView& v = (*views)[i];
+      CHECK(Same(v.ToRecord(), records[i]));
+      CHECK(inside(v.key));
+      CHECK(inside(v.value));
+      for (const auto& [k, h] : v.headers) CHECK((inside(k) && inside(h)));
+    }
+  }
+}
+
 TEST_CASE("compression that does not pay is skipped", "[log]") {
   Record r;
   r.value = "x";
@@ -70,6 +93,10 @@ TEST_CASE("decoding random, truncated and bit-flipped batches never crashes", "[
       auto r = DecodeBatch(std::string_view(value).substr(0, cut));
       REQUIRE_FALSE(r.ok());
       CHECK(r.status().code() == StatusCode::kCorruption);
+      std::unique_ptr<char[]> payload;
+      auto views = DecodeBatchViews(std::string_view(value).substr(0, cut), payload);
+      REQUIRE_FALSE(views.ok());
+      CHECK(views.status().code() == StatusCode::kCorruption);
     }
     for (int i = 0; i < 3000; ++i) {
       std::string flipped = value;

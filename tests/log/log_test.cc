@@ -189,6 +189,41 @@ TEST_CASE("fetch limits by records and bytes but returns at least one record", "
   CHECK(log->Fetch("t", 1, 0, 1, 1).status().code() == StatusCode::kNotFound);
 }
 
+TEST_CASE("fetched views are the records Fetch returns and outlive later appends", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1}).ok());
+  for (int batch = 0; batch < 3; ++batch) {  // three stored batches
+    std::vector<OutgoingRecord> records;
+    for (int i = 0; i < 4; ++i) {
+      std::string key(1, static_cast<char>('a' + i));
+      records.push_back(Rec("t", key, Incompressible(50 + 10 * i, 4 * batch + i), 1700000000000 + i));
+      if (i == 2) records.back().record.headers = {{"h", std::string(1, static_cast<char>('0' + batch))}};
+    }
+    REQUIRE(log->AppendAndWait(records).ok());
+  }
+  auto views = log->FetchViews("t", 0, 2, 7, 1 << 20);  // from inside the first batch into the third
+  REQUIRE(views.ok());
+  // More appends and another fetch meanwhile: the views own what they point into.
+  REQUIRE(log->AppendAndWait({Rec("t", "later", "x")}).ok());
+  auto copies = log->Fetch("t", 0, 2, 7, 1 << 20);
+  REQUIRE(copies.ok());
+  REQUIRE(views->records.size() == 7);
+  REQUIRE(copies->records.size() == 7);
+  CHECK(views->high_watermark == 12);
+  for (size_t i = 0; i < 7; ++i) {
+    const StoredRecordView& v = views->records[i];
+    const StoredRecord& c = copies->records[i];
+    CHECK(v.offset == 2 + i);
+    CHECK(v.offset == c.offset);
+    CHECK(v.record.key == c.record.key);
+    CHECK(v.record.value == c.record.value);
+    CHECK(v.record.timestamp_ms == c.record.timestamp_ms);
+    CHECK(v.record.ToRecord().headers == c.record.headers);
+  }
+  CHECK(views->records[0].record.ToRecord().headers == std::vector<std::pair<std::string, std::string>>{{"h", "0"}});
+}
+
 TEST_CASE("offsets, topics and committed offsets survive a reopen", "[log]") {
   TempDir dir;
   {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -101,7 +102,7 @@ class Pipeline {
   Status OverflowedOffsets(uint32_t partition, log::Offset from, log::Offset to, std::unordered_set<log::Offset>& offsets);
 
   // Takes one token of `key`'s bucket; false when it is empty.
-  bool TakeToken(const std::string& key, std::chrono::steady_clock::time_point now);
+  bool TakeToken(std::string_view key, std::chrono::steady_clock::time_point now);
 
   const PipelineOptions options_;
   log::Log* const log_;
@@ -115,7 +116,12 @@ class Pipeline {
     std::chrono::steady_clock::time_point updated;
   };
   std::mutex buckets_mu_;
-  std::unordered_map<std::string, Bucket> buckets_;  // guarded by buckets_mu_
+  // Looked up by the records' keys in place (string_view).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  std::unordered_map<std::string, Bucket, KeyHash, std::equal_to<>> buckets_;  // guarded by buckets_mu_
   struct PartitionState {
     bool claimed = false;  // a worker is stepping it
     bool under_way = false;  // its last append

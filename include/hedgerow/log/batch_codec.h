@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,5 +50,8 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view value);
 // Decodes every record. kCorruption, naming what is wrong, for any malformed input: this
 // runs on bytes from disk and must never crash on them.
 Result<std::vector<Record>> DecodeBatch(std::string_view value);
+// The same, as views into `payload`, which receives the decoded payload (decompressed, or
+// copied when stored uncompressed) and must outlive them.
+Result<std::vector<RecordView>> DecodeBatchViews(std::string_view value, std::unique_ptr<char[]>& payload);
 
 }  // namespace hedgerow::log

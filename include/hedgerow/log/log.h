@@ -40,6 +40,20 @@ struct FetchResult {
   Offset high_watermark = 0;  // next offset to be written
 };
 
+// Fetched records in place, for readers that parse them where they lie (the ingestion
+// pipeline): views into the decoded batches the result owns, no copy per record.
+struct StoredRecordView {
+  uint32_t partition = 0;
+  Offset offset = 0;
+  RecordView record;
+};
+struct FetchedViews {
+  std::vector<StoredRecordView> records;
+  Offset log_start = 0;
+  Offset high_watermark = 0;
+  std::vector<std::unique_ptr<char[]>> payloads;  // what the views point into
+};
+
 struct PartitionLag {
   std::string group;
   std::string topic;
@@ -116,6 +130,9 @@ class Log {
   Result<FetchResult> Fetch(std::string_view topic, uint32_t partition, Offset offset,
                             size_t max_records, size_t max_bytes,
                             std::chrono::milliseconds max_wait = std::chrono::milliseconds(0));
+  // Fetch, with the records as views into batches the result owns.
+  Result<FetchedViews> FetchViews(std::string_view topic, uint32_t partition, Offset offset, size_t max_records,
+                                  size_t max_bytes, std::chrono::milliseconds max_wait = std::chrono::milliseconds(0));
 
   // Registers `group` as a consumer of `topic`: from now on retention keeps what it has not
   // committed past. Its committed offset starts at each partition's log start.

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,16 @@ struct Record {
   std::string value;
   int64_t timestamp_ms = 0;
   std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A record read back in place: its bytes belong to whatever decoded it (see FetchedViews).
+struct RecordView {
+  std::string_view key;
+  std::string_view value;
+  int64_t timestamp_ms = 0;
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  // An owning copy.
+  Record ToRecord() const;
 };
 
 // A record read back, with where it lives.
