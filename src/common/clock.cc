@@ -88,8 +88,9 @@ int64_t MonotonicMillis() {
 
 // "YYYY-MM-DD<sep>HH:MM:SS.ffffff" into `out` (kMaxDateTimeChars), written digit by digit:
 // these run several times per ingested event, where fmt's parsing of a format string showed
-// up in profiles. The date and time of the last second formatted are kept per thread: the
-// timestamps of a batch mostly share their second, and the calendar arithmetic is the cost.
+// up in profiles. The date and time of recent seconds are kept per thread, four of them by
+// second: an events row's timestamps (event, capture, person created) mostly fall in a few
+// seconds, and the calendar arithmetic is the cost.
 static size_t FormatMicros(int64_t micros, char separator, char* out) {
   auto put = [out](size_t at, unsigned value, size_t digits) {
     for (size_t i = digits; i > 0; --i) {
@@ -97,11 +98,15 @@ static size_t FormatMicros(int64_t micros, char separator, char* out) {
       value /= 10;
     }
   };
-  thread_local int64_t last_second = INT64_MIN;
-  thread_local char last_separator = 0;
-  thread_local char last_text[19];
+  struct Cached {
+    int64_t second = INT64_MIN;
+    char separator = 0;
+    char text[19];
+  };
+  thread_local Cached cache[4];
   int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
-  if (second != last_second || separator != last_separator) {
+  Cached& cached = cache[static_cast<uint64_t>(second) % 4];
+  if (second != cached.second || separator != cached.separator) {
     Civil c = ToCivil(micros);
     if (c.year < 0 || c.year > 9999) {
       auto r = fmt::format_to_n(out, kMaxDateTimeChars, "{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}.{:06d}", c.year, c.month,
@@ -119,11 +124,11 @@ static size_t FormatMicros(int64_t micros, char separator, char* out) {
     put(14, static_cast<unsigned>(c.minute), 2);
     out[16] = ':';
     put(17, static_cast<unsigned>(c.second), 2);
-    std::memcpy(last_text, out, sizeof last_text);
-    last_second = second;
-    last_separator = separator;
+    std::memcpy(cached.text, out, sizeof cached.text);
+    cached.second = second;
+    cached.separator = separator;
   } else {
-    std::memcpy(out, last_text, sizeof last_text);
+    std::memcpy(out, cached.text, sizeof cached.text);
   }
   out[19] = '.';
   put(20, static_cast<unsigned>(micros - second * 1000000), 6);

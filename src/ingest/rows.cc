@@ -9,20 +9,15 @@
 
 namespace hedgerow::ingest {
 void RowWriter::Key(std::string_view key) {
-  // One append: `,"key":` (`{"key":` first).
-  char buffer[64];
-  if (key.size() + 4 > sizeof buffer) {
-    row_ += row_.empty() ? "{\"" : ",\"";
-    row_ += key;
-    row_ += "\":";
-    return;
-  }
-  buffer[0] = row_.empty() ? '{' : ',';
-  buffer[1] = '"';
-  std::memcpy(buffer + 2, key.data(), key.size());
-  buffer[key.size() + 2] = '"';
-  buffer[key.size() + 3] = ':';
-  row_.append(buffer, key.size() + 4);
+  // `,"key":` (`{"key":` first), written in place: the row's reserve has room for it.
+  const size_t at = row_.size();
+  row_.resize(at + key.size() + 4);
+  char* d = row_.data() + at;
+  d[0] = at == 0 ? '{' : ',';
+  d[1] = '"';
+  std::memcpy(d + 2, key.data(), key.size());
+  d[key.size() + 2] = '"';
+  d[key.size() + 3] = ':';
 }
 
 RowWriter& RowWriter::Str(std::string_view key, std::string_view value) {

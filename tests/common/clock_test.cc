@@ -19,15 +19,17 @@ TEST_CASE("timestamps format as ISO 8601 and ClickHouse DateTime64(6)", "[common
 }
 
 TEST_CASE("timestamps format as gmtime does, within a second and across seconds", "[common]") {
-  // The formatter keeps the last second's text per thread: runs of one second, both forms
-  // interleaved, and jumps (negative times too) all format as the C library says.
+  // The formatter keeps the texts of recent seconds per thread: runs of one second, both
+  // forms interleaved, returns to seconds a few back, and jumps (negative times too) all
+  // format as the C library says.
   std::mt19937_64 rng(29);
   int64_t t = 0;
   for (int i = 0; i < 20000; ++i) {
-    switch (rng() % 4) {
+    switch (rng() % 5) {
       case 0: t = static_cast<int64_t>(rng() % 310000000000000000) - 60000000000000000; break;  // years 69 to 9892
       case 1: t += static_cast<int64_t>(rng() % 1000); break;  // same second, mostly
       case 2: t += 1000000; break;                               // the next second
+      case 3: t -= 1000000 * static_cast<int64_t>(1 + rng() % 6); break;  // a few seconds back
       default: break;                                            // the same instant
     }
     int64_t seconds = t >= 0 ? t / 1000000 : (t - 999999) / 1000000;
