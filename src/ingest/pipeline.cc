@@ -109,7 +109,7 @@ std::optional<uint32_t> Pipeline::ClaimPartition(uint32_t first, uint32_t partit
   std::optional<uint32_t> busy;  // free but for its append
   for (uint32_t i = 0; i < partitions; ++i) {
     uint32_t p = (first + i) % partitions;
-    PartitionState& state = appends_[p];
+    PartitionState& state = partition_states_[p];
     if (state.claimed) continue;
     if (state.under_way) {
       if (!busy) busy = p;
@@ -118,13 +118,13 @@ std::optional<uint32_t> Pipeline::ClaimPartition(uint32_t first, uint32_t partit
     state.claimed = true;
     return p;
   }
-  if (busy) appends_[*busy].claimed = true;
+  if (busy) partition_states_[*busy].claimed = true;
   return busy;
 }
 
 void Pipeline::ReleasePartition(uint32_t partition) {
   std::lock_guard<std::mutex> lock(appends_mu_);
-  appends_[partition].claimed = false;
+  partition_states_[partition].claimed = false;
   append_done_.notify_all();
 }
 
@@ -178,7 +178,7 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
 
 Status Pipeline::AwaitAppend(uint32_t partition) {
   std::unique_lock<std::mutex> lock(appends_mu_);
-  PartitionState& a = appends_[partition];
+  PartitionState& a = partition_states_[partition];
   append_done_.wait(lock, [&] { return !a.under_way; });
   return std::exchange(a.last, Status::Ok());
 }
@@ -265,7 +265,7 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
       std::unique_lock<std::mutex> lock(appends_mu_);
       append_done_.wait(lock, [&] { return appends_under_way_ < std::max<size_t>(1, options_.workers); });
       ++appends_under_way_;
-      appends_[partition].under_way = true;
+      partition_states_[partition].under_way = true;
     }
     log_->Append(std::move(records), {{options_.group, topic, partition, next}},
                  [this, partition, next, consumed](Result<std::vector<log::RecordPosition>> appended) {
@@ -275,7 +275,7 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
                      batches_.Inc();
                    }
                    std::lock_guard<std::mutex> lock(appends_mu_);
-                   PartitionState& a = appends_[partition];
+                   PartitionState& a = partition_states_[partition];
                    a.under_way = false;
                    --appends_under_way_;
                    a.last = appended.status();

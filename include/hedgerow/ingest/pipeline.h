@@ -129,7 +129,7 @@ class Pipeline {
   };
   std::mutex appends_mu_;
   std::condition_variable append_done_;  // an append ended or a partition was released
-  std::unordered_map<uint32_t, PartitionState> appends_;  // per input partition, guarded by appends_mu_
+  std::unordered_map<uint32_t, PartitionState> partition_states_;  // per input partition, guarded by appends_mu_
   size_t appends_under_way_ = 0;                     // guarded by appends_mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
