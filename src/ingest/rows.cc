@@ -9,7 +9,7 @@
 
 namespace hedgerow::ingest {
 void RowWriter::Key(std::string_view key) {
-  // `,"key":` (`{"key":` first), written in place: the row's reserve has room for it.
+  // `,"key":` (`{"key":` first), written in place (within the row's reserve, usually).
   const size_t at = row_.size();
   row_.resize(at + key.size() + 4);
   char* d = row_.data() + at;
