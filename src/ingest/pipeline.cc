@@ -9,19 +9,9 @@
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
+#include "row_batches.h"
 
 namespace hedgerow::ingest {
-
-std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows) {
-  std::vector<log::OutgoingRecord> records(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    records[i].topic = std::move(rows[i].topic);
-    records[i].record.key = std::move(rows[i].key);
-    records[i].record.value = std::move(rows[i].value);
-  }
-  rows.clear();
-  return records;
-}
 
 std::string Pipeline::SourcePrefix(uint32_t partition) const {
   return fmt::format("{}:{}:", options_.input_topic, partition);
@@ -206,26 +196,25 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
     HEDGEROW_RETURN_IF_ERROR(txn->Commit());
   }
   // Outside the lock: the rows' JSON, but none for records the log already has rows for.
-  std::vector<OutputRow> rows;
-  rows.reserve(batch.records.size() * 2);
-  std::vector<log::OutgoingRecord> to_overflow;
+  RowBatches out(log_);
+  std::vector<OutputRow> rows;  // one event's
   for (size_t i = 0; i < batch.records.size(); ++i) {
     if (batch.records[i].offset < committed) continue;
     if (prepared[i]) {
       processor_.Emit(*prepared[i], rows);
+      for (OutputRow& row : rows) out.Add(std::move(row));
+      rows.clear();
       continue;
     }
     log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record.ToRecord()};
     o.record.headers.emplace_back(kSourceHeader, SourcePrefix(partition) + std::to_string(batch.records[i].offset));
-    to_overflow.push_back(std::move(o));
+    out.Add(std::move(o));
     overflowed_.Inc();
   }
   const size_t consumed = batch.records.size();
   if (next <= committed) {
     persons_->Delivered(topic, partition, next, true);  // all re-applied: the log has every row
   } else {
-    std::vector<log::OutgoingRecord> records = ToRecords(std::move(rows));
-    for (log::OutgoingRecord& o : to_overflow) records.push_back(std::move(o));
     {
       // At most one append under way per worker: each holds a batch's rows (megabytes), and
       // more in the queue would not be written sooner.
@@ -234,7 +223,7 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
       ++appends_under_way_;
       appends_[partition].under_way = true;
     }
-    log_->Append(std::move(records), {{options_.group, topic, partition, next}},
+    log_->Append(out.TakePlain(), out.TakeEncoded(), {{options_.group, topic, partition, next}},
                  [this, partition, next, consumed](Result<std::vector<log::RecordPosition>> appended) {
                    persons_->Delivered(options_.input_topic, partition, next, appended.ok());
                    if (appended.ok()) {

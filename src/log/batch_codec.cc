@@ -83,27 +83,35 @@ Status Corrupt(std::string_view what) {
 
 }  // namespace
 
+void AppendToPayload(std::string& payload, int64_t timestamp_ms, std::string_view key, std::string_view value,
+                     std::span<const std::pair<std::string, std::string>> headers) {
+  PutFixed<int64_t>(payload, timestamp_ms);
+  PutBytes(payload, key);
+  PutBytes(payload, value);
+  PutVarint(payload, headers.size());
+  for (const auto& [k, v] : headers) {
+    PutBytes(payload, k);
+    PutBytes(payload, v);
+  }
+}
+
 std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Codec codec) {
   size_t raw_size = 0;
   for (const Record* r : records) {
     raw_size += sizeof(int64_t) + 2 * kMaxVarintBytes + r->key.size() + r->value.size() + kMaxVarintBytes;
     for (const auto& [k, v] : r->headers) raw_size += 2 * kMaxVarintBytes + k.size() + v.size();
   }
-  std::string& raw = raw_;
-  raw.clear();
-  raw.reserve(raw_size);
+  raw_.clear();
+  raw_.reserve(raw_size);
   int64_t max_ts = 0;
   for (const Record* r : records) {
     max_ts = std::max(max_ts, r->timestamp_ms);
-    PutFixed<int64_t>(raw, r->timestamp_ms);
-    PutBytes(raw, r->key);
-    PutBytes(raw, r->value);
-    PutVarint(raw, r->headers.size());
-    for (const auto& [k, v] : r->headers) {
-      PutBytes(raw, k);
-      PutBytes(raw, v);
-    }
+    AppendToPayload(raw_, r->timestamp_ms, r->key, r->value, r->headers);
   }
+  return Compress(raw_, static_cast<uint32_t>(records.size()), max_ts, codec);
+}
+
+std::string_view BatchEncoder::Compress(std::string_view raw, uint32_t record_count, int64_t max_ts, Codec codec) {
   // The header, then the payload compressed straight behind it.
   size_t bound = raw.size();
   if (codec == Codec::kLz4) bound = std::max<size_t>(bound, LZ4_compressBound(static_cast<int>(raw.size())));
@@ -114,9 +122,8 @@ std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Co
     char* h = out_.data();
     h[0] = static_cast<char>(kFormat);
     h[1] = static_cast<char>(used);
-    auto count = static_cast<uint32_t>(records.size());
     auto size = static_cast<uint32_t>(raw.size());
-    std::memcpy(h + 2, &count, 4);
+    std::memcpy(h + 2, &record_count, 4);
     std::memcpy(h + 6, &max_ts, 8);
     std::memcpy(h + 14, &size, 4);
   };

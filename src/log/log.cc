@@ -314,11 +314,18 @@ Result<TopicConfig> Log::Topic(std::string_view name) const {
 
 void Log::Append(std::vector<OutgoingRecord> records, std::vector<OffsetCommit> commits,
                  AppendCallback done) {
+  Append(std::move(records), {}, std::move(commits), std::move(done));
+}
+
+void Log::Append(std::vector<OutgoingRecord> records, std::vector<EncodedRecords> encoded,
+                 std::vector<OffsetCommit> commits, AppendCallback done) {
   Status writable = impl_->CheckWritable();
   if (!writable.ok()) return done(writable);
   PendingAppend p;
   for (const auto& r : records) p.bytes += r.record.key.size() + r.record.value.size() + 32;
+  for (const auto& e : encoded) p.bytes += e.payload.size();
   p.records = std::move(records);
+  p.encoded = std::move(encoded);
   p.commits = std::move(commits);
   p.done = std::move(done);
   p.enqueued = std::chrono::steady_clock::now();

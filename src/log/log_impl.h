@@ -37,6 +37,7 @@ struct TopicState {
 struct PendingAppend {
   std::function<void()> task;
   std::vector<OutgoingRecord> records;
+  std::vector<EncodedRecords> encoded;
   std::vector<OffsetCommit> commits;
   AppendCallback done;
   size_t bytes = 0;

@@ -27,8 +27,17 @@ struct Placement {
   uint32_t partition;
 };
 
-// Records of one partition in this group, in arrival order: (append index, record index).
-using PartitionItems = std::vector<std::pair<size_t, size_t>>;
+// What this group writes to one partition, in arrival order: runs of plain records (append
+// index, record index), each run one stored batch, and payloads producers encoded, each
+// another.
+struct Segment {
+  std::vector<std::pair<size_t, size_t>> records;
+  const EncodedRecords* encoded = nullptr;
+};
+struct PartitionWrites {
+  Placement placement;
+  std::vector<Segment> segments;
+};
 
 }  // namespace
 
@@ -72,8 +81,8 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
   const size_t n = g.appends.size();
   g.failed.resize(n);
   g.positions.resize(n);
-  std::vector<std::vector<Placement>> placements(n);
-  std::map<std::pair<uint32_t, uint32_t>, std::pair<Placement, PartitionItems>> by_partition;
+  std::vector<std::vector<Placement>> placements(n), encoded_placements(n);
+  std::map<std::pair<uint32_t, uint32_t>, PartitionWrites> by_partition;
 
   // Resolve topics and partitions; an append with any bad record or commit fails whole.
   {
@@ -111,6 +120,17 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
         }
         placements[i].push_back({t, p});
       }
+      for (const EncodedRecords& e : g.appends[i].encoded) {
+        if (!g.failed[i].ok()) break;
+        TopicState* t = find_topic(e.topic);
+        if (t == nullptr) {
+          g.failed[i] = Status::NotFound(fmt::format("log: no topic \"{}\"", e.topic));
+        } else if (e.partition >= t->config.partitions) {
+          g.failed[i] = Status::InvalidArgument(fmt::format("log: topic \"{}\" has no partition {}", e.topic, e.partition));
+        } else {
+          encoded_placements[i].push_back({t, e.partition});
+        }
+      }
       for (const OffsetCommit& c : g.appends[i].commits) {
         TopicState* t = FindTopic(c.topic);
         if (g.failed[i].ok() && (t == nullptr || c.partition >= t->config.partitions)) {
@@ -125,36 +145,59 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
     g.positions[i].resize(g.appends[i].records.size());
     for (size_t j = 0; j < placements[i].size(); ++j) {
       const Placement& pl = placements[i][j];
-      auto& slot = by_partition[{pl.topic->id, pl.partition}];
-      slot.first = pl;
-      slot.second.emplace_back(i, j);
+      PartitionWrites& w = by_partition[{pl.topic->id, pl.partition}];
+      w.placement = pl;
+      if (w.segments.empty() || w.segments.back().encoded != nullptr) w.segments.emplace_back();
+      w.segments.back().records.emplace_back(i, j);
       ++g.record_count;
+    }
+    for (size_t k = 0; k < encoded_placements[i].size(); ++k) {
+      const Placement& pl = encoded_placements[i][k];
+      const EncodedRecords& e = g.appends[i].encoded[k];
+      if (e.count == 0) continue;
+      PartitionWrites& w = by_partition[{pl.topic->id, pl.partition}];
+      w.placement = pl;
+      w.segments.push_back({{}, &e});
+      g.record_count += e.count;
     }
   }
 
-  // One batch value per partition, offsets continuing from the writer's next offsets.
+  // One stored batch per segment, offsets continuing from the writer's next offsets.
   rocksdb::WriteBatch wb;
   std::vector<const Record*> batch;
-  for (auto& [tp, entry] : by_partition) {
-    auto& [pl, items] = entry;
-    Offset base = pl.topic->next[pl.partition];
-    batch.clear();
+  for (auto& [tp, w] : by_partition) {
+    const Placement& pl = w.placement;
+    Offset next = pl.topic->next[pl.partition];
+    uint64_t bytes = pl.topic->next_bytes[pl.partition];
     auto totals = std::find_if(g.per_topic.begin(), g.per_topic.end(), [&](const auto& t) { return t.topic == pl.topic; });
     if (totals == g.per_topic.end()) totals = g.per_topic.insert(g.per_topic.end(), {pl.topic});
-    for (size_t k = 0; k < items.size(); ++k) {
-      auto [i, j] = items[k];
-      const Record& r = g.appends[i].records[j].record;
-      batch.push_back(&r);
-      g.positions[i][j] = RecordPosition{pl.partition, base + k};
-      totals->bytes += r.key.size() + r.value.size();
+    for (const Segment& segment : w.segments) {
+      std::string_view value;
+      uint32_t count = 0;
+      if (segment.encoded != nullptr) {
+        const EncodedRecords& e = *segment.encoded;
+        value = encoder_.Compress(e.payload, e.count, e.max_timestamp_ms, options_.codec);
+        count = e.count;
+        totals->bytes += e.record_bytes;
+      } else {
+        batch.clear();
+        for (auto [i, j] : segment.records) {
+          const Record& r = g.appends[i].records[j].record;
+          g.positions[i][j] = RecordPosition{pl.partition, next + batch.size()};
+          batch.push_back(&r);
+          totals->bytes += r.key.size() + r.value.size();
+        }
+        value = encoder_.Encode(batch, options_.codec);
+        count = static_cast<uint32_t>(batch.size());
+      }
+      totals->records += count;
+      std::string key = keys::Record(pl.topic->id, pl.partition, next);
+      bytes += key.size() + value.size();
+      wb.Put(records_cf_, key, rocksdb::Slice(value.data(), value.size()));  // copied: the encoder reuses its buffer
+      next += count;
     }
-    totals->records += items.size();
-    std::string key = keys::Record(pl.topic->id, pl.partition, base);
-    std::string_view value = encoder_.Encode(batch, options_.codec);
-    uint64_t bytes = pl.topic->next_bytes[pl.partition] + key.size() + value.size();
-    wb.Put(records_cf_, key, rocksdb::Slice(value.data(), value.size()));
     wb.Put(meta_cf_, keys::PartitionBytes(pl.topic->id, pl.partition), keys::EncodeU64(bytes));
-    g.advances.push_back({pl.topic, pl.partition, base + items.size(), bytes});
+    g.advances.push_back({pl.topic, pl.partition, next, bytes});
   }
   for (size_t i = 0; i < n; ++i) {
     if (!g.failed[i].ok()) continue;

@@ -227,6 +227,58 @@ TEST_CASE("fetched views are the records Fetch returns and outlive later appends
   CHECK(views->records[0].record.ToRecord().headers == std::vector<std::pair<std::string, std::string>>{{"h", "0"}});
 }
 
+TEST_CASE("records appended in payload form land in order with plain ones, with their commits", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 2}).ok());
+  REQUIRE(log->CreateTopic({.name = "in", .partitions = 1}).ok());
+  auto encoded = [](uint32_t partition, std::vector<std::string> values) {
+    EncodedRecords e{.topic = "t", .partition = partition};
+    for (const std::string& v : values) {
+      AppendToPayload(e.payload, 1700000000000 + e.count, "k", v);
+      e.max_timestamp_ms = 1700000000000 + e.count++;
+      e.record_bytes += 1 + v.size();
+    }
+    return e;
+  };
+  auto plain = [](const std::string& v) {
+    OutgoingRecord r = Rec("t", "k", v);
+    r.partition = 0;
+    return r;
+  };
+  // Two appends in flight together (one group, most likely): each one's plain records, then
+  // its payloads; the second append's after the first's.
+  std::promise<Result<std::vector<RecordPosition>>> first;
+  log->Append({plain("a1")}, {encoded(0, {"a2", "a3"}), encoded(1, {"x1"})}, {},
+              [&](Result<std::vector<RecordPosition>> r) { first.set_value(std::move(r)); });
+  auto second = log->AppendAndWait({plain("b1")}, {});
+  REQUIRE(first.get_future().get().ok());
+  REQUIRE(second.ok());
+  auto third = log->AppendAndWait({}, {});  // nothing: no batch
+  REQUIRE(third.ok());
+  std::promise<Result<std::vector<RecordPosition>>> fourth;
+  log->Append({}, {encoded(0, {"c1", "c2"})}, {{"g", "in", 0, 7}},
+              [&](Result<std::vector<RecordPosition>> r) { fourth.set_value(std::move(r)); });
+  REQUIRE(fourth.get_future().get().ok());
+  std::vector<std::string> values;
+  for (const StoredRecord& r : ReadAll(*log, "t", 0)) values.push_back(r.record.value);
+  CHECK(values == std::vector<std::string>{"a1", "a2", "a3", "b1", "c1", "c2"});
+  auto other = ReadAll(*log, "t", 1);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].record.value == "x1");
+  CHECK(other[0].record.timestamp_ms == 1700000000000);
+  CHECK(log->Committed("g", "in", 0)->value() == 7);  // with the payload, atomically
+  // A payload for a partition the topic lacks fails its whole append: nothing lands.
+  std::promise<Result<std::vector<RecordPosition>>> bad;
+  log->Append({plain("never")}, {encoded(5, {"never"})}, {{"g", "in", 0, 9}},
+              [&](Result<std::vector<RecordPosition>> r) { bad.set_value(std::move(r)); });
+  auto failed = bad.get_future().get();
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().code() == StatusCode::kInvalidArgument);
+  CHECK(ReadAll(*log, "t", 0).size() == 6);
+  CHECK(log->Committed("g", "in", 0)->value() == 7);
+}
+
 TEST_CASE("offsets, topics and committed offsets survive a reopen", "[log]") {
   TempDir dir;
   {

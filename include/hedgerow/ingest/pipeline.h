@@ -126,7 +126,4 @@ class Pipeline {
   std::vector<std::thread> workers_;
 };
 
-// Rows as log records (the strings are moved, not copied).
-std::vector<log::OutgoingRecord> ToRecords(std::vector<OutputRow>&& rows);
-
 }  // namespace hedgerow::ingest

@@ -38,11 +38,17 @@ class BatchEncoder {
   // `records` with `codec`, falling back to kNone when compression does not help. The view
   // is valid until the next call.
   std::string_view Encode(std::span<const Record* const> records, Codec codec);
+  // The same for records already in payload form (AppendToPayload).
+  std::string_view Compress(std::string_view payload, uint32_t record_count, int64_t max_timestamp_ms, Codec codec);
 
  private:
   std::string raw_;  // the records, uncompressed
   std::string out_;  // header and payload; only ever grows, so resizing never zero-fills twice
 };
+
+// Appends one record to `payload` in the form above (a batch's records, uncompressed).
+void AppendToPayload(std::string& payload, int64_t timestamp_ms, std::string_view key, std::string_view value,
+                     std::span<const std::pair<std::string, std::string>> headers = {});
 
 // Reads only the fixed header (no decompression). kCorruption if too short or unknown.
 Result<BatchHeader> DecodeBatchHeader(std::string_view value);

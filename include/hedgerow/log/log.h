@@ -119,6 +119,11 @@ class Log {
   // refuses the write. Nothing of a failed append is visible or committed.
   void Append(std::vector<OutgoingRecord> records, std::vector<OffsetCommit> commits,
               AppendCallback done);
+  // The same with records in payload form too: each EncodedRecords becomes one stored batch,
+  // after what this append and earlier ones put in its partition. Positions are reported for
+  // `records` only.
+  void Append(std::vector<OutgoingRecord> records, std::vector<EncodedRecords> encoded,
+              std::vector<OffsetCommit> commits, AppendCallback done);
   // Append and wait: for threads that may block (pipeline workers, tests, CLI).
   Result<std::vector<RecordPosition>> AppendAndWait(std::vector<OutgoingRecord> records,
                                                    std::vector<OffsetCommit> commits = {});

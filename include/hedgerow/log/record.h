@@ -43,6 +43,18 @@ struct OutgoingRecord {
   Record record;
 };
 
+// Records for one topic partition that a producer wrote in the batch payload form already
+// (AppendToPayload in log/batch_codec.h), as it built them: the writer compresses the
+// payload as it is instead of copying every record into a batch first.
+struct EncodedRecords {
+  std::string topic;
+  uint32_t partition = 0;
+  uint32_t count = 0;
+  int64_t max_timestamp_ms = 0;
+  uint64_t record_bytes = 0;  // their keys and values, for the metrics
+  std::string payload;
+};
+
 // Where an appended record landed.
 struct RecordPosition {
   uint32_t partition = 0;

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hedgerow/ingest/event_processor.h"
+#include "hedgerow/log/log.h"
+
+namespace hedgerow::ingest {
+
+// A batch's rows in the log's payload form, one EncodedRecords per topic partition (Kafka's
+// partitioner, as the log would choose), written as each row is made: the log's writer then
+// compresses them as they are instead of copying every row again, and each row's strings
+// are freed on the worker that made them, while still in its cache. Rows without a key, or
+// for a topic the log does not know, go as plain records (the log places or refuses them).
+class RowBatches {
+ public:
+  explicit RowBatches(log::Log* log) : log_(log) {}
+  void Add(OutputRow&& row);
+  void Add(log::OutgoingRecord&& record) { plain_.push_back(std::move(record)); }
+  std::vector<log::EncodedRecords> TakeEncoded() { return std::move(encoded_); }
+  std::vector<log::OutgoingRecord> TakePlain() { return std::move(plain_); }
+
+ private:
+  // The batch of `topic`'s partition for `key`; null when the topic is unknown.
+  log::EncodedRecords* BatchFor(const std::string& topic, const std::string& key);
+
+  log::Log* const log_;
+  struct Topic {
+    std::string name;
+    uint32_t partitions = 0;  // 0: unknown to the log
+    std::vector<int> batch;   // per partition: index in encoded_, or -1
+  };
+  std::vector<Topic> topics_;  // the few this batch writes to
+  std::vector<log::EncodedRecords> encoded_;
+  std::vector<log::OutgoingRecord> plain_;
+};
+
+}  // namespace hedgerow::ingest
