@@ -94,17 +94,44 @@ void Pipeline::Stop() {
   if (Status s = persons_->Persist(); !s.ok()) LogWarn("ingest", "persisting persons at stop failed", {{"error", s.ToString()}});
 }
 
+std::optional<uint32_t> Pipeline::ClaimPartition(uint32_t first, uint32_t partitions) {
+  std::lock_guard<std::mutex> lock(appends_mu_);
+  std::optional<uint32_t> busy;  // free but for its append
+  for (uint32_t i = 0; i < partitions; ++i) {
+    uint32_t p = (first + i) % partitions;
+    PartitionState& state = appends_[p];
+    if (state.claimed) continue;
+    if (state.under_way) {
+      if (!busy) busy = p;
+      continue;
+    }
+    state.claimed = true;
+    return p;
+  }
+  if (busy) appends_[*busy].claimed = true;
+  return busy;
+}
+
+void Pipeline::ReleasePartition(uint32_t partition) {
+  std::lock_guard<std::mutex> lock(appends_mu_);
+  appends_[partition].claimed = false;
+  append_done_.notify_all();
+}
+
 void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
   SetCurrentThreadNice(options_.worker_nice, "ingest");
-  const size_t workers = std::max<size_t>(1, options_.workers);
-  uint32_t idle_partition = static_cast<uint32_t>(worker);
+  // Each pass steps every partition once, unless another worker has it at the moment.
+  uint32_t first = static_cast<uint32_t>(worker) % partitions;
   while (!stop_) {
     size_t consumed = 0;
-    for (uint32_t p = static_cast<uint32_t>(worker); p < partitions && !stop_; p += static_cast<uint32_t>(workers)) {
-      Result<size_t> n = Step(p, std::chrono::milliseconds(0));
+    for (uint32_t i = 0; i < partitions && !stop_; ++i) {
+      std::optional<uint32_t> p = ClaimPartition((first + i) % partitions, partitions);
+      if (!p) break;
+      Result<size_t> n = Step(*p, std::chrono::milliseconds(0));
+      ReleasePartition(*p);
       if (!n.ok()) {
         // An outage (disk, SQLite busy): nothing was lost; the same batch is retried.
-        LogWarn("ingest", "batch failed; will retry", {{"partition", p}, {"error", n.status().ToString()}});
+        LogWarn("ingest", "batch failed; will retry", {{"partition", *p}, {"error", n.status().ToString()}});
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         continue;
       }
@@ -119,10 +146,16 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
     if (consumed == 0 && !stop_) {
       // Idle: what was applied becomes durable on time even without a next batch.
       if (Status s = persons_->PersistIfDue(); !s.ok()) LogWarn("ingest", "persisting persons failed", {{"error", s.ToString()}});
-      // Then long-poll one of this worker's partitions in turn, so new input wakes it.
-      (void)Step(idle_partition, std::chrono::milliseconds(100));
-      idle_partition += static_cast<uint32_t>(workers);
-      if (idle_partition >= partitions) idle_partition = static_cast<uint32_t>(worker);
+      // Then long-poll a partition, each in turn, so that new input wakes the worker.
+      if (std::optional<uint32_t> p = ClaimPartition(first, partitions)) {
+        (void)Step(*p, std::chrono::milliseconds(100));
+        ReleasePartition(*p);
+        first = (*p + 1) % partitions;
+      } else {
+        // More workers than partitions: wait for one to be released.
+        std::unique_lock<std::mutex> lock(appends_mu_);
+        append_done_.wait_for(lock, std::chrono::milliseconds(100));
+      }
     }
   }
 }
@@ -135,7 +168,7 @@ Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds w
 
 Status Pipeline::AwaitAppend(uint32_t partition) {
   std::unique_lock<std::mutex> lock(appends_mu_);
-  Appending& a = appends_[partition];
+  PartitionState& a = appends_[partition];
   append_done_.wait(lock, [&] { return !a.under_way; });
   return std::exchange(a.last, Status::Ok());
 }
@@ -231,7 +264,7 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
                      batches_.Inc();
                    }
                    std::lock_guard<std::mutex> lock(appends_mu_);
-                   Appending& a = appends_[partition];
+                   PartitionState& a = appends_[partition];
                    a.under_way = false;
                    --appends_under_way_;
                    a.last = appended.status();

@@ -39,6 +39,13 @@ int main(int argc, char** argv) {
     for (const auto& p : *parts) sum += (*log)->Committed("ingestion", "events_plugin_ingestion", p.partition)->value_or(0);
     return sum;
   };
+  // Drained means applied, not only committed: a run killed before its persist leaves
+  // committed input whose person updates this run must re-apply before it stops.
+  auto applied_sum = [&] {
+    log::Offset sum = 0;
+    for (const auto& p : *parts) sum += (*persons)->AppliedOffset("events_plugin_ingestion", p.partition);
+    return sum;
+  };
   log::Offset total = 0;
   for (const auto& p : *parts) total += p.end;
   log::Offset reported = committed_sum();  // progress is what this run delivers
@@ -46,7 +53,7 @@ int main(int argc, char** argv) {
   while (true) {
     log::Offset committed = committed_sum();
     bool done = committed == total;
-    if (done && drain) break;
+    if (done && drain && applied_sum() == total) break;
     if (committed != reported) std::fprintf(stderr, "STEP progress %llu\n", static_cast<unsigned long long>(committed));
     if (done && !reported_done) std::fprintf(stderr, "STEP done\n");
     reported = committed;

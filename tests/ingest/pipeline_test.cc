@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 #include "hedgerow/common/uuid.h"
 #include "support/temp_dir.h"
@@ -16,8 +18,9 @@ using hedgerow::testing::TempDir;
 namespace {
 
 struct Env {
-  Env() {
-    auto s = persons::PersonStore::Open(dir.File("persons.sqlite"));
+  explicit Env(uint32_t input_partitions = 1, persons::PersonStoreOptions persons_options = {})
+      : input_partitions(input_partitions) {
+    auto s = persons::PersonStore::Open(dir.File("persons.sqlite"), std::move(persons_options));
     REQUIRE(s.ok());
     persons = std::move(s).value();
     OpenLog();
@@ -30,7 +33,8 @@ struct Env {
     for (std::string t : {"events_plugin_ingestion", "events_plugin_ingestion_overflow", "clickhouse_events_json", "clickhouse_person",
                           "clickhouse_person_distinct_id", "clickhouse_groups", "clickhouse_ingestion_warnings",
                           "dead_letter_queue"}) {
-      REQUIRE(log->CreateTopic({.name = t, .partitions = 1}).ok());
+      uint32_t partitions = t == "events_plugin_ingestion" ? input_partitions : 1;
+      REQUIRE(log->CreateTopic({.name = t, .partitions = partitions}).ok());
     }
   }
   std::unique_ptr<Pipeline> MakePipeline(PipelineOptions options = {}) {
@@ -41,13 +45,15 @@ struct Env {
                                       }),
                                       &metrics);
   }
-  void Capture(const std::string& event, const std::string& distinct_id, const std::string& props = "{}") {
+  void Capture(const std::string& event, const std::string& distinct_id, const std::string& props = "{}",
+               int32_t partition = -1) {
     std::string data = R"({\"event\":\")" + event + R"(\",\"properties\":)" + props + "}";
     std::string msg = R"({"uuid":")" + Uuid::V7().ToString() + R"(","distinct_id":")" + distinct_id +
                       R"(","ip":null,"site_url":"","now":"2024-01-01T00:00:00Z","sent_at":"","token":"phc_test","data":")" +
                       data + R"("})";
     log::OutgoingRecord r;
     r.topic = "events_plugin_ingestion";
+    r.partition = partition;
     r.record.key = "phc_test:" + distinct_id;
     r.record.value = msg;
     REQUIRE(log->AppendAndWait({r}).ok());
@@ -58,6 +64,7 @@ struct Env {
     return f->records.size();
   }
 
+  const uint32_t input_partitions;
   TempDir dir;
   MetricsRegistry metrics;
   std::unique_ptr<persons::PersonStore> persons;
@@ -127,6 +134,53 @@ TEST_CASE("started workers drain the input topic; Stop persists what they applie
   CHECK((*reopened)->AppliedOffset("events_plugin_ingestion", 0) == 50);
   auto txn = (*reopened)->Begin();
   for (int i = 0; i < 7; ++i) CHECK((*txn)->FindByDistinctId(1, fmt::format("u{}", i))->has_value());
+}
+
+TEST_CASE("a worker held up holds up only the partition it has: the other worker takes the rest", "[ingest]") {
+  // The first persist (each Begin() finds one due) holds its worker until released.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first = true, held = false, released = false;
+  persons::PersonStoreOptions options;
+  options.persist_interval = std::chrono::milliseconds(0);
+  options.on_persist_started = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!std::exchange(first, false)) return;
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  };
+  Env env(4, options);
+  for (int i = 0; i < 40; ++i) env.Capture("e", fmt::format("u{}", i), "{}", i % 4);
+  auto pipeline = env.MakePipeline();
+  REQUIRE(pipeline->Start().ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return held; }));
+  }
+  auto drained = [&] {
+    int n = 0;
+    for (uint32_t p = 0; p < 4; ++p) n += env.log->Committed("ingestion", "events_plugin_ingestion", p)->value_or(0) == 10;
+    return n;
+  };
+  // Await the condition: every partition but the held worker's is committed to its end.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (drained() < 3 && std::chrono::steady_clock::now() < deadline) {
+    (void)env.log->Fetch("clickhouse_events_json", 0, 40, 1, 1, std::chrono::milliseconds(20));
+  }
+  CHECK(drained() == 3);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (drained() < 4 && std::chrono::steady_clock::now() < deadline) {
+    (void)env.log->Fetch("clickhouse_events_json", 0, 40, 1, 1, std::chrono::milliseconds(20));
+  }
+  pipeline->Stop();
+  CHECK(drained() == 4);
+  CHECK(env.Count("clickhouse_events_json") == 40);
 }
 
 TEST_CASE("a hot distinct id overflows to its own topic and is processed from there", "[ingest]") {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -31,7 +32,9 @@ struct PipelineOptions {
   // waits `trickle_wait` before the next: fewer, fuller transactions under light load.
   size_t trickle_records = 1000;
   std::chrono::milliseconds trickle_wait{20};
-  size_t workers = 2;  // partition p is worked by worker p % workers
+  // Threads that process batches. Each takes whichever partition is free next, not a fixed
+  // share: a worker slowed by a persist or a heavier partition would leave the other idle.
+  size_t workers = 2;
   // Nice value of the worker threads (Linux, per thread). Capture acknowledges clients and is
   // served first; ingestion is asynchronous and catches up when capture leaves CPU idle.
   int worker_nice = 10;
@@ -85,6 +88,11 @@ class Pipeline {
   Result<size_t> Step(uint32_t partition, std::chrono::milliseconds wait);
   // Waits until `partition` has no append under way; returns how the last one ended.
   Status AwaitAppend(uint32_t partition);
+  // Claims the first partition, from `first` on in turn, that no other worker has: one
+  // whose last append is done if any, so that the step does not wait for it. nullopt when
+  // every partition is claimed.
+  std::optional<uint32_t> ClaimPartition(uint32_t first, uint32_t partitions);
+  void ReleasePartition(uint32_t partition);
 
   // Events sent to the overflow topic carry their origin in this header ("topic:partition:
   // offset"), so that re-applying a batch leaves them to the overflow pipeline.
@@ -114,13 +122,14 @@ class Pipeline {
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
   };
   std::unordered_map<std::string, Bucket, KeyHash, std::equal_to<>> buckets_;  // guarded by buckets_mu_
-  struct Appending {
-    bool under_way = false;
+  struct PartitionState {
+    bool claimed = false;  // a worker is stepping it
+    bool under_way = false;  // its last append
     Status last;  // how the last append ended, reported once by AwaitAppend
   };
   std::mutex appends_mu_;
-  std::condition_variable append_done_;
-  std::unordered_map<uint32_t, Appending> appends_;  // per input partition, guarded by appends_mu_
+  std::condition_variable append_done_;  // an append ended or a partition was released
+  std::unordered_map<uint32_t, PartitionState> appends_;  // per input partition, guarded by appends_mu_
   size_t appends_under_way_ = 0;                     // guarded by appends_mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
