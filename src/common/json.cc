@@ -85,6 +85,16 @@ void AppendEscaped(std::string& out, std::string_view text) {
     // Short (keys, names, ids): on the stack, then one append.
     char buffer[2 * kQuote.size() + kMaxControl * 15];
     char* d = std::copy(kQuote.begin(), kQuote.end(), buffer);
+    // Most need no escape: one 16-byte test of the text padded with a byte that needs none.
+    char block[16];
+    std::memset(block, 'a', sizeof block);
+    std::memcpy(block, text.data(), text.size());
+    if (EscapeMask16(block) == 0) {
+      std::memcpy(d, block, sizeof block);
+      d = std::copy(kQuote.begin(), kQuote.end(), d + text.size());
+      out.append(buffer, d - buffer);
+      return;
+    }
     for (char c : text) {
       if (NeedsEscape(static_cast<unsigned char>(c))) {
         d = write_escape(d, static_cast<unsigned char>(c));

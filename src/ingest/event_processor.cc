@@ -125,7 +125,7 @@ Result<persons::Person> CreatePerson(Context& c, const PersonUpdates& updates, b
   p.properties = updates.InitialProperties();
   p.is_identified = identified;
   HEDGEROW_RETURN_IF_ERROR(c.txn->Insert(p));
-  c.out.push_back(PersonRowOf{p, false});
+  c.out.push_back(PersonRowOf{});  // the event's person: callers make `p` it
   for (const std::string& id : distinct_ids) HEDGEROW_RETURN_IF_ERROR(AddDistinctId(c, p, id));
   return p;
 }
@@ -141,7 +141,7 @@ Status UpdatePerson(Context& c, persons::Person& p, const PersonUpdates& updates
   if (!changed) return Status::Ok();
   ++p.version;
   HEDGEROW_RETURN_IF_ERROR(c.txn->Update(p));
-  c.out.push_back(PersonRowOf{p, false});
+  c.out.push_back(PersonRowOf{});  // the event's person: callers make `p` it
   return Status::Ok();
 }
 
@@ -195,7 +195,7 @@ Result<std::optional<persons::Person>> Merge(Context& c, const std::string& othe
   }
   HEDGEROW_RETURN_IF_ERROR(c.txn->Update(target));
   HEDGEROW_RETURN_IF_ERROR(c.txn->Delete(other->id));
-  c.out.push_back(PersonRowOf{target, false});
+  c.out.push_back(PersonRowOf{});  // the event's person: the target
   persons::Person deleted = std::move(*other);
   deleted.version += 100;
   c.out.push_back(PersonRowOf{std::move(deleted), true});
@@ -497,15 +497,15 @@ void EventProcessor::Emit(PreparedEvent& prepared, std::vector<OutputRow>& out) 
   State& s = *prepared.state_;
   const persons::Person& person = s.person;
   // The person's properties as a JSON string literal, escaped once for the events row and
-  // for the person row this event wrote, when that shows the same properties (it usually
-  // does: an event that updates its person).
+  // for the person row this event wrote, if any.
   thread_local std::string person_properties;
   person_properties.clear();
   if (s.has_event_row) AppendJsonString(person_properties, person.properties);
   for (PendingRow& r : s.rows) {
     const auto* person_row = std::get_if<PersonRowOf>(&r);
-    if (s.has_event_row && person_row != nullptr && person_row->person.properties == person.properties) {
-      out.push_back(PersonRow(person_row->person, person_row->is_deleted, person_properties));
+    if (person_row != nullptr && !person_row->person) {
+      // Without the events row, Finish failed before the person was done: no state to show.
+      if (s.has_event_row) out.push_back(PersonRow(person, false, person_properties));
     } else {
       out.push_back(Build(std::move(r)));
     }

@@ -118,7 +118,7 @@ OutputRow GroupRow(const persons::Group& g) {
 OutputRow Build(PendingRow&& row) {
   struct Builder {
     OutputRow operator()(OutputRow&& r) const { return std::move(r); }
-    OutputRow operator()(PersonRowOf&& r) const { return PersonRow(r.person, r.is_deleted); }
+    OutputRow operator()(PersonRowOf&& r) const { return PersonRow(*r.person, r.is_deleted); }
     OutputRow operator()(DistinctIdRowOf&& r) const { return DistinctIdRow(r.row, r.person_uuid); }
     OutputRow operator()(GroupRowOf&& r) const { return GroupRow(r.group); }
   };

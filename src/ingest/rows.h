@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -46,7 +47,10 @@ OutputRow GroupRow(const persons::Group& group);
 // A row decided inside the persons transaction and written outside it: the state it shows
 // is a copy, and its JSON (mostly escaping properties) is built after the lock is released.
 struct PersonRowOf {
-  persons::Person person;
+  // nullopt: the person of the event that made the row, as the event leaves it. Each event
+  // changes its person at most once, last, so that row shows what its events row shows: no
+  // copy (the events row is written from the same state, and its properties escaped once).
+  std::optional<persons::Person> person;
   bool is_deleted = false;
 };
 struct DistinctIdRowOf {
