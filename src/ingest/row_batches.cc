@@ -13,19 +13,19 @@ constexpr size_t kInitialPayloadBytes = 64 << 10;
 
 }  // namespace
 
-log::EncodedRecords* RowBatches::BatchFor(const std::string& topic, const std::string& key) {
+log::EncodedRecords* RowBatches::BatchFor(std::string_view topic, const std::string& key) {
   auto t = std::find_if(topics_.begin(), topics_.end(), [&](const Topic& known) { return known.name == topic; });
   if (t == topics_.end()) {
     Result<log::TopicConfig> config = log_->Topic(topic);
     uint32_t partitions = config.ok() ? config->partitions : 0;
-    t = topics_.insert(topics_.end(), Topic{topic, partitions, std::vector<int>(partitions, -1)});
+    t = topics_.insert(topics_.end(), Topic{std::string(topic), partitions, std::vector<int>(partitions, -1)});
   }
   if (t->partitions == 0) return nullptr;
   uint32_t partition = KafkaPartition(key, t->partitions);
   int& index = t->batch[partition];
   if (index < 0) {
     index = static_cast<int>(encoded_.size());
-    encoded_.push_back(log::EncodedRecords{.topic = topic, .partition = partition});
+    encoded_.push_back(log::EncodedRecords{.topic = std::string(topic), .partition = partition});
     encoded_.back().payload.reserve(kInitialPayloadBytes);
   }
   return &encoded_[static_cast<size_t>(index)];
@@ -35,7 +35,7 @@ void RowBatches::Add(OutputRow&& row) {
   log::EncodedRecords* batch = row.key.empty() ? nullptr : BatchFor(row.topic, row.key);
   if (batch == nullptr) {
     log::OutgoingRecord r;
-    r.topic = std::move(row.topic);
+    r.topic = std::string(row.topic);
     r.record.key = std::move(row.key);
     r.record.value = std::move(row.value);
     plain_.push_back(std::move(r));

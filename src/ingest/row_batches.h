@@ -25,7 +25,7 @@ class RowBatches {
 
  private:
   // The batch of `topic`'s partition for `key`; null when the topic is unknown.
-  log::EncodedRecords* BatchFor(const std::string& topic, const std::string& key);
+  log::EncodedRecords* BatchFor(std::string_view topic, const std::string& key);
 
   log::Log* const log_;
   struct Topic {

@@ -603,7 +603,7 @@ TEST_CASE("ingest: the same input processed twice from the same state gives iden
     auto txn = h.store->Begin();
     std::string msg = R"({"token":"phc_test","uuid":"01913a44-5b8b-7c0a-9f41-2d1e3f4a5b6c","distinct_id":"u","now":"2024-01-01T00:00:00Z","sent_at":"","ip":"1.1.1.1","data":"{\"event\":\"$identify\",\"properties\":{\"$anon_distinct_id\":\"a\",\"$set\":{\"x\":1}}}"})";
     REQUIRE(h.processor.Process(msg, **txn, out).ok());
-    for (const auto& r : out) sink->push_back(r.topic + "|" + r.key + "|" + r.value);
+    for (const auto& r : out) sink->push_back(std::string(r.topic) + "|" + r.key + "|" + r.value);
   }
   CHECK(first == second);
   CHECK(first.size() == 4);  // person, 2 distinct ids, event
@@ -641,7 +641,7 @@ TEST_CASE("ingest: Prepare, Finish, then Emit after the commit give exactly what
       }
       for (const auto& r : out) {
         // created_at is "now" from the message, so rows are comparable across runs.
-        sinks[mode].push_back(r.topic + "|" + r.key + "|" + r.value);
+        sinks[mode].push_back(std::string(r.topic) + "|" + r.key + "|" + r.value);
       }
     }
     CHECK(sinks[0] == sinks[1]);

@@ -81,7 +81,7 @@ struct Harness {
       REQUIRE(processor.Process(Message(m, Uuid::V7().ToString()), **txn, out).ok());
       REQUIRE((*txn)->Commit().ok());
       for (auto& r : out) {
-        Row row{r.topic, {}};
+        Row row{std::string(r.topic), {}};
         row.json.Parse(r.value.data(), r.value.size());
         REQUIRE_FALSE(row.json.HasParseError());
         rows.push_back(std::move(row));

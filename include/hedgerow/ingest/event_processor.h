@@ -25,7 +25,7 @@ using TeamResolver = std::function<std::optional<Team>(std::string_view token)>;
 
 // A row for a clickhouse_* topic (or dead_letter_queue), as JSON.
 struct OutputRow {
-  std::string topic;
+  std::string_view topic;  // one of those names, a literal: a row makes no copy of it
   std::string key;
   std::string value;
 };
