@@ -95,7 +95,7 @@ std::string Details(std::initializer_list<std::pair<const char*, std::string_vie
 // The state and output of processing one event; the steps below fill it in order.
 struct Context {
   persons::PersonTxn* txn = nullptr;  // set for the second phase only
-  std::vector<PendingRow>& out;
+  PendingRows& out;
   int64_t team_id = 0;
   int64_t now = 0;
   int64_t timestamp = 0;
@@ -243,7 +243,7 @@ struct PreparedEvent::State {
   Document msg{&pool, kParseStackBytes, SharedCrtAllocator()};  // only for messages ReadMessage leaves to the parser
   MessageFields fields;
   Document ev{&pool, kParseStackBytes, SharedCrtAllocator()};
-  std::vector<PendingRow> rows;  // every row of this event but the events row, in emission order
+  PendingRows rows;  // every row of this event but the events row, in emission order
   Context c{nullptr, rows};
   std::optional<Team> team;
   int64_t received = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <rapidjson/document.h>
 
 #include <cstdint>
@@ -61,6 +62,8 @@ struct GroupRowOf {
   persons::Group group;
 };
 using PendingRow = std::variant<OutputRow, PersonRowOf, DistinctIdRowOf, GroupRowOf>;
+// An event's rows besides its events row: mostly none or one (its person's), so no allocation.
+using PendingRows = boost::container::small_vector<PendingRow, 1>;
 OutputRow Build(PendingRow&& row);
 OutputRow WarningRow(int64_t team_id, std::string_view type, std::string_view details_json, int64_t timestamp);
 OutputRow DeadLetterRow(int64_t team_id, std::string_view raw_message, std::string_view error, int64_t now);
