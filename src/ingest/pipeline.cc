@@ -230,13 +230,10 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
   }
   // Outside the lock: the rows' JSON, but none for records the log already has rows for.
   RowBatches out(log_);
-  std::vector<OutputRow> rows;  // one event's
   for (size_t i = 0; i < batch.records.size(); ++i) {
     if (batch.records[i].offset < committed) continue;
     if (prepared[i]) {
-      processor_.Emit(*prepared[i], rows);
-      for (OutputRow& row : rows) out.Add(std::move(row));
-      rows.clear();
+      processor_.Emit(*prepared[i], out);
       continue;
     }
     log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record.ToRecord()};

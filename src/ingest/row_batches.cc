@@ -13,7 +13,7 @@ constexpr size_t kInitialPayloadBytes = 64 << 10;
 
 }  // namespace
 
-log::EncodedRecords* RowBatches::BatchFor(std::string_view topic, const std::string& key) {
+log::EncodedRecords* RowBatches::BatchFor(std::string_view topic, std::string_view key) {
   auto t = std::find_if(topics_.begin(), topics_.end(), [&](const Topic& known) { return known.name == topic; });
   if (t == topics_.end()) {
     Result<log::TopicConfig> config = log_->Topic(topic);
@@ -29,6 +29,22 @@ log::EncodedRecords* RowBatches::BatchFor(std::string_view topic, const std::str
     encoded_.back().payload.reserve(kInitialPayloadBytes);
   }
   return &encoded_[static_cast<size_t>(index)];
+}
+
+std::string* RowBatches::BeginRow(std::string_view topic, std::string_view key) {
+  if (key.empty()) return nullptr;
+  open_ = BatchFor(topic, key);
+  if (open_ == nullptr) return nullptr;
+  open_length_at_ = log::BeginPayloadRecord(open_->payload, 0, key);
+  open_key_bytes_ = key.size();
+  return &open_->payload;
+}
+
+void RowBatches::EndRow() {
+  const size_t value_bytes = log::EndPayloadRecord(open_->payload, open_length_at_);
+  ++open_->count;
+  open_->record_bytes += open_key_bytes_ + value_bytes;
+  open_ = nullptr;
 }
 
 void RowBatches::Add(OutputRow&& row) {

@@ -15,17 +15,19 @@ namespace hedgerow::ingest {
 // compresses them as they are instead of copying every row again, and each row's strings
 // are freed on the worker that made them, while still in its cache. Rows without a key, or
 // for a topic the log does not know, go as plain records (the log places or refuses them).
-class RowBatches {
+class RowBatches : public RowSink {
  public:
   explicit RowBatches(log::Log* log) : log_(log) {}
-  void Add(OutputRow&& row);
+  std::string* BeginRow(std::string_view topic, std::string_view key) override;
+  void EndRow() override;
+  void Add(OutputRow&& row) override;
   void Add(log::OutgoingRecord&& record) { plain_.push_back(std::move(record)); }
   std::vector<log::EncodedRecords> TakeEncoded() { return std::move(encoded_); }
   std::vector<log::OutgoingRecord> TakePlain() { return std::move(plain_); }
 
  private:
   // The batch of `topic`'s partition for `key`; null when the topic is unknown.
-  log::EncodedRecords* BatchFor(std::string_view topic, const std::string& key);
+  log::EncodedRecords* BatchFor(std::string_view topic, std::string_view key);
 
   log::Log* const log_;
   struct Topic {
@@ -36,6 +38,10 @@ class RowBatches {
   std::vector<Topic> topics_;  // the few this batch writes to
   std::vector<log::EncodedRecords> encoded_;
   std::vector<log::OutgoingRecord> plain_;
+  // The row BeginRow started: its batch, where its value's length goes, its key's size.
+  log::EncodedRecords* open_ = nullptr;
+  size_t open_length_at_ = 0;
+  size_t open_key_bytes_ = 0;
 };
 
 }  // namespace hedgerow::ingest

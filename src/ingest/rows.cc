@@ -13,7 +13,7 @@ void RowWriter::Key(std::string_view key) {
   const size_t at = row_.size();
   row_.resize(at + key.size() + 4);
   char* d = row_.data() + at;
-  d[0] = at == 0 ? '{' : ',';
+  d[0] = at == start_ ? '{' : ',';
   d[1] = '"';
   std::memcpy(d + 2, key.data(), key.size());
   d[key.size() + 2] = '"';
@@ -69,8 +69,10 @@ RowWriter& RowWriter::Id(std::string_view key, const Uuid& id) {
 
 std::string RowWriter::Done() {
   row_ += '}';
-  return std::move(row_);
+  return std::move(own_);
 }
+
+void RowWriter::End() { row_ += '}'; }
 
 OutputRow PersonRow(const persons::Person& p, bool is_deleted) {
   std::string properties;
@@ -80,16 +82,19 @@ OutputRow PersonRow(const persons::Person& p, bool is_deleted) {
 }
 
 OutputRow PersonRow(const persons::Person& p, bool is_deleted, std::string_view properties_literal) {
-  return {"clickhouse_person", p.uuid.ToString(),
-          RowWriter(192 + properties_literal.size())  // the rest takes ~165 bytes: no regrowth
-              .Id("id", p.uuid)
-              .Time("created_at", p.created_at)
-              .Int("team_id", p.team_id)
-              .Literal("properties", properties_literal)
-              .Int("is_identified", p.is_identified ? 1 : 0)
-              .Int("is_deleted", is_deleted ? 1 : 0)
-              .Int("version", p.version)
-              .Done()};
+  RowWriter row(kPersonRowBytes + properties_literal.size());
+  WritePersonColumns(row, p, is_deleted, properties_literal);
+  return {"clickhouse_person", p.uuid.ToString(), row.Done()};
+}
+
+void WritePersonColumns(RowWriter& row, const persons::Person& p, bool is_deleted, std::string_view properties_literal) {
+  row.Id("id", p.uuid)  // the columns take ~165 bytes besides the properties
+      .Time("created_at", p.created_at)
+      .Int("team_id", p.team_id)
+      .Literal("properties", properties_literal)
+      .Int("is_identified", p.is_identified ? 1 : 0)
+      .Int("is_deleted", is_deleted ? 1 : 0)
+      .Int("version", p.version);
 }
 
 OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid) {

@@ -95,6 +95,26 @@ void AppendToPayload(std::string& payload, int64_t timestamp_ms, std::string_vie
   }
 }
 
+constexpr size_t kPaddedLengthBytes = 5;
+
+size_t BeginPayloadRecord(std::string& payload, int64_t timestamp_ms, std::string_view key) {
+  PutFixed<int64_t>(payload, timestamp_ms);
+  PutBytes(payload, key);
+  const size_t length_at = payload.size();
+  payload.append(kPaddedLengthBytes, '\0');
+  return length_at;
+}
+
+size_t EndPayloadRecord(std::string& payload, size_t length_at) {
+  const size_t value_bytes = payload.size() - length_at - kPaddedLengthBytes;
+  uint64_t n = value_bytes;
+  char* d = payload.data() + length_at;
+  for (size_t i = 0; i + 1 < kPaddedLengthBytes; ++i, n >>= 7) d[i] = static_cast<char>((n & 0x7f) | 0x80);
+  d[kPaddedLengthBytes - 1] = static_cast<char>(n & 0x7f);
+  PutVarint(payload, 0);  // no headers
+  return value_bytes;
+}
+
 std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Codec codec) {
   size_t raw_size = 0;
   for (const Record* r : records) {

@@ -74,6 +74,42 @@ TEST_CASE("views decode the same records, pointing into the payload they are giv
   }
 }
 
+TEST_CASE("records whose values were written in place decode as appended ones", "[log]") {
+  // Values of every size around the varint boundaries: a padded length reads the same.
+  std::vector<size_t> sizes = {0, 1, 127, 128, 300, 16383, 16384, 70000};
+  std::string in_place, appended;
+  for (size_t n : sizes) {
+    std::string value(n, 'v');
+    if (n > 0) value[n - 1] = 'z';
+    size_t length_at = BeginPayloadRecord(in_place, 42, "key" + std::to_string(n));
+    in_place += value;
+    EndPayloadRecord(in_place, length_at);
+    AppendToPayload(appended, 42, "key" + std::to_string(n), value);
+  }
+  size_t padding = 0;  // a length takes five bytes in place, its varint's minimum appended
+  for (size_t n : sizes) {
+    size_t bytes = 1;
+    for (size_t v = n; v >= 128; v >>= 7) ++bytes;
+    padding += 5 - bytes;
+  }
+  CHECK(in_place.size() == appended.size() + padding);
+  for (Codec codec : {Codec::kNone, Codec::kLz4}) {
+    BatchEncoder encoder;
+    std::string value(encoder.Compress(in_place, static_cast<uint32_t>(sizes.size()), 42, codec));
+    auto decoded = DecodeBatch(value);
+    REQUIRE(decoded.ok());
+    REQUIRE(decoded->size() == sizes.size());
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const Record& r = (*decoded)[i];
+      CHECK(r.key == "key" + std::to_string(sizes[i]));
+      CHECK(r.value.size() == sizes[i]);
+      CHECK((sizes[i] == 0 || r.value.back() == 'z'));
+      CHECK(r.timestamp_ms == 42);
+      CHECK(r.headers.empty());
+    }
+  }
+}
+
 TEST_CASE("compression that does not pay is skipped", "[log]") {
   Record r;
   r.value = "x";

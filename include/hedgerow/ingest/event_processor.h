@@ -30,6 +30,19 @@ struct OutputRow {
   std::string value;
 };
 
+// Where Emit puts rows: the hot ones (events, the event's person) straight into the
+// caller's buffer for their topic and key when it has one (the log's payloads), so that
+// they are never strings of their own; the others whole.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  // The string to append the JSON of a row of `topic` keyed `key` to, then EndRow(); or
+  // null: the row then comes whole to Add.
+  virtual std::string* BeginRow(std::string_view topic, std::string_view key) = 0;
+  virtual void EndRow() = 0;
+  virtual void Add(OutputRow&& row) = 0;
+};
+
 class EventProcessor;
 
 // A message after the steps that need no persons state (EventProcessor::Prepare). Opaque.
@@ -71,7 +84,7 @@ class EventProcessor {
   // batch share one clock reading); the time of an event whose message has no `now`.
   PreparedEvent Prepare(std::string_view message, int64_t received_micros) const;
   Status Finish(PreparedEvent& event, persons::PersonTxn& txn) const;
-  void Emit(PreparedEvent& event, std::vector<OutputRow>& out) const;
+  void Emit(PreparedEvent& event, RowSink& out) const;
 
  private:
   TeamResolver teams_;

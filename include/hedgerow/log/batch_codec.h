@@ -50,6 +50,14 @@ class BatchEncoder {
 void AppendToPayload(std::string& payload, int64_t timestamp_ms, std::string_view key, std::string_view value,
                      std::span<const std::pair<std::string, std::string>> headers = {});
 
+// The same for a record whose value the caller writes straight into `payload`, with no
+// string of its own: BeginPayloadRecord writes the timestamp and key and leaves room for the
+// value's length; the caller appends the value; EndPayloadRecord(payload, the position Begin
+// returned) writes the length, in a fixed five bytes (varints may be padded: readers take
+// them), and the record's empty headers; it returns the value's size. Values under 32 GiB.
+size_t BeginPayloadRecord(std::string& payload, int64_t timestamp_ms, std::string_view key);
+size_t EndPayloadRecord(std::string& payload, size_t length_at);
+
 // Reads only the fixed header (no decompression). kCorruption if too short or unknown.
 Result<BatchHeader> DecodeBatchHeader(std::string_view value);
 
