@@ -11,10 +11,11 @@
 namespace hedgerow::ingest {
 
 // A batch's rows in the log's payload form, one EncodedRecords per topic partition (Kafka's
-// partitioner, as the log would choose), written as each row is made: the log's writer then
-// compresses them as they are instead of copying every row again, and each row's strings
-// are freed on the worker that made them, while still in its cache. Rows without a key, or
-// for a topic the log does not know, go as plain records (the log places or refuses them).
+// partitioner, as the log would choose), written as each row is made: the events and person
+// rows straight into the payload (BeginRow), the others copied in as they come (Add). The
+// log's writer then compresses them as they are instead of copying every row again. Rows
+// without a key, or for a topic the log does not know, go as plain records (the log places
+// or refuses them).
 class RowBatches : public RowSink {
  public:
   explicit RowBatches(log::Log* log) : log_(log) {}
