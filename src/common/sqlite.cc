@@ -26,7 +26,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
                             OpenHandle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   std::unique_ptr<SqliteDb> db(new SqliteDb(handle, path));
   HEDGEROW_RETURN_IF_ERROR(
-      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+      // page_size before WAL mode: only then does a new file take it (an existing one keeps
+      // its own). persons.sqlite's persists rewrite most of the person table: with 16 KB
+      // pages they take ~17% less time than with 4 KB (ingest_bench, 12 pairs).
+      db->Exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
@@ -51,4 +53,33 @@ TEST_CASE("sqlite reports a bad statement and a file that is not a database", "[
   } else {
     CHECK(opened.status().code() != StatusCode::kOk);
   }
+}
+
+TEST_CASE("sqlite creates files with 16 KB pages and opens older files as they are", "[common]") {
+  TempDir dir;
+  auto page_size = [](SqliteDb& db) {
+    auto stmt = db.Prepare("PRAGMA page_size");
+    REQUIRE(stmt.ok());
+    REQUIRE(*stmt->Step());
+    return stmt->ColumnInt64(0);
+  };
+  {
+    auto db = SqliteDb::Open(dir.File("new.sqlite"));
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("CREATE TABLE t (v TEXT)").ok());
+    CHECK(page_size(**db) == 16384);
+  }
+  // A file made with SQLite's default 4 KB pages, as earlier versions made them.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(dir.File("old.sqlite").c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "PRAGMA page_size=4096; CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept');",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto db = SqliteDb::Open(dir.File("old.sqlite"));
+  REQUIRE(db.ok());
+  CHECK(page_size(**db) == 4096);
+  auto select = (*db)->Prepare("SELECT v FROM t");
+  REQUIRE(select.ok());
+  REQUIRE(*select->Step());
+  CHECK(select->ColumnText(0) == "kept");
 }

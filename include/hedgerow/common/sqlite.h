@@ -22,8 +22,9 @@ class SqliteStatement;
 // kCorruption naming the file and SQLite's message.
 class SqliteDb {
  public:
-  // Opens (creating if absent) `path` in WAL mode with synchronous=FULL, so a committed
-  // transaction survives power loss, and a busy timeout for readers in other processes.
+  // Opens (creating if absent, with 16 KB pages) `path` in WAL mode with synchronous=FULL, so
+  // a committed transaction survives power loss, and a busy timeout for readers in other
+  // processes.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
