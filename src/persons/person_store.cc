@@ -132,6 +132,7 @@ Status PersonStore::LoadPersisted() {
   }
   db_->ResetCached();
   std::lock_guard<std::mutex> lock(delivery_mu_);
+  persisted_ = applied;
   applied_ = std::move(applied);
   poisoned_ = false;
   return Status::Ok();
@@ -215,7 +216,12 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
     AwaitDeliveries();
     {
       std::lock_guard<std::mutex> delivery(delivery_mu_);
-      if (poisoned_) return Status::Unavailable("persons: a batch's rows did not reach the log; starting over from the persisted state");
+      if (poisoned_) {
+        // Nothing here may be persisted. When Begin() asks (only_if_due), this is not its
+        // error: it goes on to start over, which an error here would prevent for good.
+        if (only_if_due) return Status::Ok();
+        return Status::Unavailable("persons: a batch's rows did not reach the log; starting over from the persisted state");
+      }
       applied = applied_;
     }
     // In id order: rowids are the table's B-tree key, so neighbouring writes share pages.
@@ -237,6 +243,10 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
     std::lock_guard<std::mutex> delivery(delivery_mu_);
     poisoned_ = true;
     return status;
+  }
+  {
+    std::lock_guard<std::mutex> delivery(delivery_mu_);
+    for (const auto& [partition, next] : applied) persisted_[partition] = next;
   }
   if (persist_seconds_ != nullptr) persist_seconds_->Observe(std::chrono::duration<double>(end - start).count());
   if (persons_.size() > options_.max_cached_persons) {
@@ -338,6 +348,12 @@ uint64_t PersonStore::AppliedOffset(std::string_view topic, uint32_t partition) 
   std::lock_guard<std::mutex> lock(delivery_mu_);
   auto it = applied_.find({std::string(topic), partition});
   return it == applied_.end() ? 0 : it->second;
+}
+
+uint64_t PersonStore::PersistedOffset(std::string_view topic, uint32_t partition) {
+  std::lock_guard<std::mutex> lock(delivery_mu_);
+  auto it = persisted_.find({std::string(topic), partition});
+  return it == persisted_.end() ? 0 : it->second;
 }
 
 }  // namespace hedgerow::persons

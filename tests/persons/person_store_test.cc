@@ -156,6 +156,32 @@ TEST_CASE("a failed delivery drops everything since the last persist", "[persons
   CHECK((*store)->AppliedOffset("events", 0) == 10);
 }
 
+TEST_CASE("a failed delivery when a persist is due starts over instead of failing every batch", "[persons]") {
+  // Issue 16, point 10: Begin() persists first when due, and a persist refuses to write while
+  // the store is poisoned; were that refusal Begin()'s answer, Reset() would never run and
+  // every batch after it would fail until a restart. A zero interval: a persist is always due.
+  TempDir dir;
+  auto store = PersonStore::Open(dir.File("persons.sqlite"), {.persist_interval = std::chrono::milliseconds(0)});
+  REQUIRE(store.ok());
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u1", "{}"); });
+  (*store)->Delivered("events", 0, 10, true);
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u2", "{}"); });
+  (*store)->Delivered("events", 0, 20, false);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto txn = (*store)->Begin();
+    REQUIRE(txn.ok());
+    CHECK((*txn)->FindByDistinctId(1, "u1")->has_value());  // persisted by the Begin() before u2's batch
+    CHECK_FALSE((*txn)->FindByDistinctId(1, "u2")->has_value());  // dropped: it is processed again
+  }
+  CHECK((*store)->AppliedOffset("events", 0) == 10);
+  CHECK((*store)->PersistedOffset("events", 0) == 10);
+  // Batches go on and persist again.
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u2", "{}"); });
+  (*store)->Delivered("events", 0, 20, true);
+  REQUIRE((*store)->PersistIfDue().ok());
+  CHECK((*store)->PersistedOffset("events", 0) == 20);
+}
+
 TEST_CASE("Persist waits for a committed batch's delivery", "[persons]") {
   TempDir dir;
   auto store = PersonStore::Open(dir.File("persons.sqlite"), {.persist_interval = std::chrono::hours(1)});

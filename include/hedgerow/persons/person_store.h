@@ -101,12 +101,19 @@ class PersonStore {
   // The next offset of a log partition whose effects this store holds (0 if never): the
   // last delivered batch's, persisted or not.
   uint64_t AppliedOffset(std::string_view topic, uint32_t partition);
+  // The next offset of a log partition whose effects persons.sqlite holds durably (0 if
+  // never): where processing starts again after a crash or a failed delivery, so the lowest
+  // offset of the partition this store may still need to re-read (the log's retention floor,
+  // Log::SetRetentionFloor). At most AppliedOffset(); it only grows.
+  uint64_t PersistedOffset(std::string_view topic, uint32_t partition);
 
   // Makes every committed and delivered batch durable now (waits for a persist and for
   // deliveries under way).
   Status Persist();
   // Persists on the calling thread if persist_interval has passed since the last persist
   // began (or the cache is full) and no other persist is under way. Batches go on meanwhile.
+  // After a failed delivery or persist there is nothing to persist: Ok, and the next Begin()
+  // starts over (Persist() reports kUnavailable then).
   Status PersistIfDue();
 
  private:
@@ -179,6 +186,7 @@ class PersonStore {
   size_t in_flight_ = 0;  // committed batches awaiting Delivered()
   bool poisoned_ = false;  // a delivery or persist failed: start over from SQLite
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied_;  // (topic, partition) -> next offset, delivered
+  std::map<std::pair<std::string, uint32_t>, uint64_t> persisted_;  // the same, in SQLite
 };
 
 // One batch. Reads see its own writes. Nothing is visible to other batches until Commit();
