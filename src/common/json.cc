@@ -324,6 +324,77 @@ size_t SkipJsonValue(std::string_view t, size_t pos) {
   return pos;
 }
 
+bool JsonNestsDeeperThan(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    // Jump to the next byte that can change the depth or open a string.
+    while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']') ++p;
+    if (p == end) break;
+    switch (*p) {
+      case '"': {
+        size_t after = SkipJsonString(text, static_cast<size_t>(p - text.data()));
+        if (after == std::string_view::npos) return false;  // unterminated: not JSON anyway
+        p = text.data() + after;
+        continue;
+      }
+      case '{':
+      case '[':
+        if (++depth > max_depth) return true;
+        break;
+      default:
+        if (depth > 0) --depth;
+        break;
+    }
+    ++p;
+  }
+  return false;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    if (end - p >= 8) {
+      uint64_t block;
+      std::memcpy(&block, p, 8);
+      if ((block & 0x8080808080808080ull) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    // The lead byte fixes the length and the range the second byte may take (Table 3-7 of
+    // the Unicode standard); later bytes are plain continuations.
+    size_t n;
+    unsigned char low = 0x80, high = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      if (c == 0xE0) low = 0xA0;
+      if (c == 0xED) high = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      if (c == 0xF0) low = 0x90;
+      if (c == 0xF4) high = 0x8F;
+    } else {
+      return false;
+    }
+    if (static_cast<size_t>(end - p) < n || p[1] < low || p[1] > high) return false;
+    for (size_t i = 2; i < n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+    }
+    p += n;
+  }
+  return true;
+}
+
 bool IsJson(std::string_view text) {
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::BaseReaderHandler<> ignore;

@@ -165,3 +165,41 @@ TEST_CASE("JSON written inside a JSON string equals escaping the written JSON", 
     REQUIRE(std::string(back.GetString(), back.GetStringLength()) == once);
   }
 }
+
+TEST_CASE("JsonNestsDeeperThan counts brackets outside strings, without recursion", "[common]") {
+  auto nested = [](size_t n, char open, char close) {
+    return std::string(n, open) + "1" + std::string(n, close);
+  };
+  CHECK_FALSE(hedgerow::JsonNestsDeeperThan(nested(128, '[', ']')));
+  CHECK(hedgerow::JsonNestsDeeperThan(nested(129, '[', ']')));
+  // A million levels: answered early, on no stack at all.
+  CHECK(hedgerow::JsonNestsDeeperThan(nested(1000000, '[', ']')));
+  std::string objects;
+  for (int i = 0; i < 129; ++i) objects += "{\"a\":";
+  objects += "1" + std::string(129, '}');
+  CHECK(hedgerow::JsonNestsDeeperThan(objects));
+  CHECK_FALSE(hedgerow::JsonNestsDeeperThan(objects, 129));
+  // Brackets inside strings, escaped quotes included, do not nest.
+  CHECK_FALSE(hedgerow::JsonNestsDeeperThan(R"({"a":"[[[[\"[[[[","b":[1]})", 2));
+  CHECK(hedgerow::JsonNestsDeeperThan(R"({"a":"x","b":[[1]]})", 2));
+  // Truncated or unbalanced text is not a crash.
+  CHECK_FALSE(hedgerow::JsonNestsDeeperThan(R"({"a":"unterminated)", 1));
+  CHECK_FALSE(hedgerow::JsonNestsDeeperThan("]]]]}}}}[", 1));
+  CHECK_FALSE(hedgerow::JsonNestsDeeperThan(""));
+}
+
+TEST_CASE("IsValidUtf8 accepts well-formed UTF-8 only", "[common]") {
+  CHECK(hedgerow::IsValidUtf8(""));
+  CHECK(hedgerow::IsValidUtf8("plain ascii text, longer than eight bytes"));
+  CHECK(hedgerow::IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // é € 😀
+  CHECK_FALSE(hedgerow::IsValidUtf8("abcdefgh\xff"));               // never in UTF-8
+  CHECK_FALSE(hedgerow::IsValidUtf8("\xc0\xaf"));                   // overlong '/'
+  CHECK_FALSE(hedgerow::IsValidUtf8("\xe0\x80\xaf"));               // overlong, 3 bytes
+  CHECK_FALSE(hedgerow::IsValidUtf8("\xed\xa0\x80"));               // a surrogate, U+D800
+  CHECK_FALSE(hedgerow::IsValidUtf8("\xf4\x90\x80\x80"));           // above U+10FFFF
+  CHECK_FALSE(hedgerow::IsValidUtf8("\xe2\x82"));                   // truncated
+  CHECK_FALSE(hedgerow::IsValidUtf8("\xe2\x28\xa1"));               // bad continuation
+  // Every truncation of a valid text ending in a multi-byte character is judged right.
+  std::string s = "ab\xf0\x9f\x98\x80";
+  for (size_t n = 0; n <= s.size(); ++n) CHECK(hedgerow::IsValidUtf8(s.substr(0, n)) == (n <= 2 || n == s.size()));
+}

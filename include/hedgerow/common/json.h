@@ -43,6 +43,21 @@ size_t SkipJsonValue(std::string_view text, size_t pos);
 // allocates one of its own, a malloc and a free each.
 rapidjson::CrtAllocator* SharedCrtAllocator();
 
+// The deepest nesting any JSON from outside may have: PostHog's capture parses with
+// serde_json, whose recursion limit is 128. Capture refuses deeper requests; every later
+// stage that reads untrusted JSON checks it before parsing, so that no recursive routine
+// (rapidjson's parser and writer, ours) ever goes deeper than this.
+inline constexpr size_t kMaxJsonDepth = 128;
+
+// True when arrays and objects in `text` nest deeper than `max_depth` (the root object is
+// depth 1). One pass, no recursion, strings skipped whole (brackets in them do not count);
+// text that is not JSON is judged by its brackets alone (the parser rejects the rest).
+bool JsonNestsDeeperThan(std::string_view text, size_t max_depth = kMaxJsonDepth);
+
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF). ASCII runs are checked 8 bytes at a time.
+bool IsValidUtf8(std::string_view text);
+
 // True when `text` is one complete JSON value (RFC 8259; surrounding whitespace allowed).
 bool IsJson(std::string_view text);
 
