@@ -12,7 +12,9 @@
 namespace hedgerow::log {
 namespace {
 
-constexpr uint8_t kFormat = 1;
+constexpr uint8_t kFormat = 2;
+constexpr uint8_t kFormatWithoutAppendTime = 1;
+constexpr size_t kFormat1HeaderSize = kBatchHeaderSize - 8;
 // LZ4's speed/ratio knob. Rows of a batch repeat their keys and values so much that a
 // faster scan hardly loses: on ingest_bench's rows 1 -> 12.0% of raw size, 3 -> 12.1%,
 // 6 -> 12.4%, 8 -> 14.0%; 3 takes ~30% fewer instructions than 1, 6 no fewer than 3.
@@ -81,6 +83,43 @@ Status Corrupt(std::string_view what) {
   return Status::Corruption(fmt::format("log: corrupt record batch: {}", what));
 }
 
+// Whether some record of a payload has no timestamp (0). One it cannot walk counts as
+// having one: its batch is then kept longer by retention, never shorter.
+bool HasUnstamped(std::string_view payload) {
+  Reader r(payload);
+  while (!r.empty()) {
+    int64_t ts = 0;
+    std::string_view skipped;
+    uint64_t headers = 0;
+    if (!r.Fixed(ts) || ts == 0 || !r.Bytes(skipped) || !r.Bytes(skipped) || !r.Varint(headers)) return true;
+    for (uint64_t i = 0; i < headers; ++i) {
+      if (!r.Bytes(skipped) || !r.Bytes(skipped)) return true;
+    }
+  }
+  return false;
+}
+
+// The header, and where the payload begins: format 1 headers lack the append time.
+Result<BatchHeader> DecodeHeader(std::string_view value, size_t& header_size) {
+  header_size = !value.empty() && static_cast<uint8_t>(value[0]) == kFormatWithoutAppendTime ? kFormat1HeaderSize
+                                                                                             : kBatchHeaderSize;
+  if (value.size() < header_size) return Corrupt(fmt::format("{} bytes is shorter than a header", value.size()));
+  Reader r(value);
+  uint8_t format = 0, codec = 0;
+  BatchHeader h;
+  (void)r.Fixed(format);
+  (void)r.Fixed(codec);
+  (void)r.Fixed(h.record_count);
+  (void)r.Fixed(h.max_timestamp_ms);
+  (void)r.Fixed(h.raw_size);
+  if (format == kFormat) (void)r.Fixed(h.append_time_ms);
+  if (format != kFormat && format != kFormatWithoutAppendTime) return Corrupt(fmt::format("unknown format {}", format));
+  if (codec > static_cast<uint8_t>(Codec::kZstd)) return Corrupt(fmt::format("unknown codec {}", codec));
+  if (h.raw_size > kMaxRawSize) return Corrupt(fmt::format("raw size {} is implausible", h.raw_size));
+  h.codec = static_cast<Codec>(codec);
+  return h;
+}
+
 }  // namespace
 
 void AppendToPayload(std::string& payload, int64_t timestamp_ms, std::string_view key, std::string_view value,
@@ -115,7 +154,7 @@ size_t EndPayloadRecord(std::string& payload, size_t length_at) {
   return value_bytes;
 }
 
-std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Codec codec) {
+std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Codec codec, int64_t append_time_ms) {
   size_t raw_size = 0;
   for (const Record* r : records) {
     raw_size += sizeof(int64_t) + 2 * kMaxVarintBytes + r->key.size() + r->value.size() + kMaxVarintBytes;
@@ -124,14 +163,26 @@ std::string_view BatchEncoder::Encode(std::span<const Record* const> records, Co
   raw_.clear();
   raw_.reserve(raw_size);
   int64_t max_ts = 0;
+  bool unstamped = false;
   for (const Record* r : records) {
     max_ts = std::max(max_ts, r->timestamp_ms);
+    unstamped = unstamped || r->timestamp_ms == 0;
     AppendToPayload(raw_, r->timestamp_ms, r->key, r->value, r->headers);
   }
-  return Compress(raw_, static_cast<uint32_t>(records.size()), max_ts, codec);
+  if (unstamped) max_ts = std::max(max_ts, append_time_ms);
+  return Finish(raw_, static_cast<uint32_t>(records.size()), max_ts, append_time_ms, codec);
 }
 
-std::string_view BatchEncoder::Compress(std::string_view raw, uint32_t record_count, int64_t max_ts, Codec codec) {
+std::string_view BatchEncoder::Compress(std::string_view payload, uint32_t record_count, int64_t max_ts,
+                                        int64_t append_time_ms, Codec codec) {
+  // The pipeline's payloads all come without timestamps, and say so with max_ts 0: only a
+  // mixed payload that the append time would change is read to know.
+  if (append_time_ms > max_ts && (max_ts == 0 || HasUnstamped(payload))) max_ts = append_time_ms;
+  return Finish(payload, record_count, max_ts, append_time_ms, codec);
+}
+
+std::string_view BatchEncoder::Finish(std::string_view raw, uint32_t record_count, int64_t max_ts,
+                                      int64_t append_time_ms, Codec codec) {
   // The header, then the payload compressed straight behind it.
   size_t bound = raw.size();
   if (codec == Codec::kLz4) bound = std::max<size_t>(bound, LZ4_compressBound(static_cast<int>(raw.size())));
@@ -146,6 +197,7 @@ std::string_view BatchEncoder::Compress(std::string_view raw, uint32_t record_co
     std::memcpy(h + 2, &record_count, 4);
     std::memcpy(h + 6, &max_ts, 8);
     std::memcpy(h + 14, &size, 4);
+    std::memcpy(h + 18, &append_time_ms, 8);
   };
   size_t compressed = 0;
   if (codec == Codec::kLz4) {
@@ -165,25 +217,14 @@ std::string_view BatchEncoder::Compress(std::string_view raw, uint32_t record_co
 }
 
 Result<BatchHeader> DecodeBatchHeader(std::string_view value) {
-  if (value.size() < kBatchHeaderSize) return Corrupt(fmt::format("{} bytes is shorter than a header", value.size()));
-  Reader r(value);
-  uint8_t format = 0, codec = 0;
-  BatchHeader h;
-  (void)r.Fixed(format);
-  (void)r.Fixed(codec);
-  (void)r.Fixed(h.record_count);
-  (void)r.Fixed(h.max_timestamp_ms);
-  (void)r.Fixed(h.raw_size);
-  if (format != kFormat) return Corrupt(fmt::format("unknown format {}", format));
-  if (codec > static_cast<uint8_t>(Codec::kZstd)) return Corrupt(fmt::format("unknown codec {}", codec));
-  if (h.raw_size > kMaxRawSize) return Corrupt(fmt::format("raw size {} is implausible", h.raw_size));
-  h.codec = static_cast<Codec>(codec);
-  return h;
+  size_t header_size = 0;
+  return DecodeHeader(value, header_size);
 }
 
 Result<std::vector<RecordView>> DecodeBatchViews(std::string_view value, std::unique_ptr<char[]>& raw) {
-  HEDGEROW_ASSIGN_OR_RETURN(BatchHeader h, DecodeBatchHeader(value));
-  std::string_view payload = value.substr(kBatchHeaderSize);
+  size_t header_size = 0;
+  HEDGEROW_ASSIGN_OR_RETURN(BatchHeader h, DecodeHeader(value, header_size));
+  std::string_view payload = value.substr(header_size);
   if (h.codec == Codec::kNone && payload.size() != h.raw_size) return Corrupt("payload size differs from the header");
   raw = std::make_unique_for_overwrite<char[]>(h.raw_size);  // not zero-filled: every byte is written
   if (h.codec == Codec::kNone) {
@@ -207,6 +248,7 @@ Result<std::vector<RecordView>> DecodeBatchViews(std::string_view value, std::un
     if (!r.Fixed(rec.timestamp_ms) || !r.Bytes(rec.key) || !r.Bytes(rec.value) || !r.Varint(header_count)) {
       return Corrupt(fmt::format("record {} is truncated", i));
     }
+    if (rec.timestamp_ms == 0) rec.timestamp_ms = h.append_time_ms;
     if (header_count > payload.size()) return Corrupt(fmt::format("record {} has too many headers", i));
     for (uint64_t j = 0; j < header_count; ++j) {
       std::string_view k, v;

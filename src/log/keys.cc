@@ -60,24 +60,27 @@ std::string PartitionBytes(uint32_t topic_id, uint32_t partition) {
   return k;
 }
 
-std::string CommitTopicPrefix(std::string_view topic) {
-  std::string k(kCommitPrefix);
+namespace {
+
+// Commits and retention floors: prefix | topic NUL | group or holder NUL | u32 partition.
+std::string TopicPrefix(std::string_view prefix, std::string_view topic) {
+  std::string k(prefix);
   k += topic;
   k += '\0';
   return k;
 }
 
-std::string Commit(std::string_view topic, std::string_view group, uint32_t partition) {
-  std::string k = CommitTopicPrefix(topic);
-  k += group;
+std::string NamedOffset(std::string_view prefix, std::string_view topic, std::string_view name, uint32_t partition) {
+  std::string k = TopicPrefix(prefix, topic);
+  k += name;
   k += '\0';
   PutBE32(k, partition);
   return k;
 }
 
-std::optional<CommitKey> ParseCommit(std::string_view key) {
-  if (key.substr(0, kCommitPrefix.size()) != kCommitPrefix) return std::nullopt;
-  key.remove_prefix(kCommitPrefix.size());
+std::optional<CommitKey> ParseNamedOffset(std::string_view prefix, std::string_view key) {
+  if (key.substr(0, prefix.size()) != prefix) return std::nullopt;
+  key.remove_prefix(prefix.size());
   size_t a = key.find('\0');
   if (a == std::string_view::npos) return std::nullopt;
   size_t b = key.find('\0', a + 1);
@@ -85,6 +88,24 @@ std::optional<CommitKey> ParseCommit(std::string_view key) {
   return CommitKey{std::string(key.substr(0, a)), std::string(key.substr(a + 1, b - a - 1)),
                    static_cast<uint32_t>(GetBE(key, b + 1, 4))};
 }
+
+}  // namespace
+
+std::string CommitTopicPrefix(std::string_view topic) { return TopicPrefix(kCommitPrefix, topic); }
+
+std::string Commit(std::string_view topic, std::string_view group, uint32_t partition) {
+  return NamedOffset(kCommitPrefix, topic, group, partition);
+}
+
+std::optional<CommitKey> ParseCommit(std::string_view key) { return ParseNamedOffset(kCommitPrefix, key); }
+
+std::string FloorTopicPrefix(std::string_view topic) { return TopicPrefix(kFloorPrefix, topic); }
+
+std::string Floor(std::string_view topic, std::string_view holder, uint32_t partition) {
+  return NamedOffset(kFloorPrefix, topic, holder, partition);
+}
+
+std::optional<CommitKey> ParseFloor(std::string_view key) { return ParseNamedOffset(kFloorPrefix, key); }
 
 std::string EncodeU64(uint64_t v) {
   std::string s;

@@ -7,6 +7,7 @@
 //                "s/" u32 topic_id | u32 partition                   -> log start offset
 //                "b/" u32 topic_id | u32 partition                   -> stored bytes
 //                "c/" topic NUL group NUL u32 partition              -> committed offset
+//                "f/" topic NUL holder NUL u32 partition             -> retention floor
 //                "next_topic_id"                                      -> u32
 
 #include <cstdint>
@@ -38,6 +39,11 @@ struct CommitKey {
   uint32_t partition;
 };
 std::optional<CommitKey> ParseCommit(std::string_view key);
+// Retention floors (Log::SetRetentionFloor), laid out as commits; `group` is the holder.
+std::string Floor(std::string_view topic, std::string_view holder, uint32_t partition);
+constexpr std::string_view kFloorPrefix = "f/";
+std::string FloorTopicPrefix(std::string_view topic);
+std::optional<CommitKey> ParseFloor(std::string_view key);
 constexpr std::string_view kNextTopicId = "next_topic_id";
 
 std::string EncodeU64(uint64_t v);

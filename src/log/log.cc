@@ -213,10 +213,14 @@ Status Log::Impl::CheckWritable() const {
 
 Result<std::optional<Offset>> Log::Impl::ReadCommitted(std::string_view group, std::string_view topic,
                                                        uint32_t partition) const {
+  return ReadOffset(keys::Commit(topic, group, partition));
+}
+
+Result<std::optional<Offset>> Log::Impl::ReadOffset(const std::string& key) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::Commit(topic, group, partition), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, key, &value);
   if (s.IsNotFound()) return std::optional<Offset>();
-  if (!s.ok()) return FromRocks(s, "reading a committed offset");
+  if (!s.ok()) return FromRocks(s, "reading an offset");
   return std::optional<Offset>(keys::DecodeU64(value));
 }
 
@@ -434,6 +438,33 @@ Status Log::RegisterGroup(std::string_view group, std::string_view topic) {
   }
   if (missing.empty()) return Status::Ok();
   return Commit(std::move(missing));
+}
+
+Status Log::SetRetentionFloor(std::string_view holder, std::string_view topic, uint32_t partition, Offset offset) {
+  HEDGEROW_RETURN_IF_ERROR(impl_->CheckWritable());
+  {
+    std::lock_guard<std::mutex> lock(impl_->topics_mu_);
+    TopicState* t = impl_->FindTopic(topic);
+    if (t == nullptr || partition >= t->config.partitions) {
+      return Status::NotFound(
+          fmt::format("log: cannot set a retention floor on {}/{}: no such topic partition", topic, partition));
+    }
+  }
+  std::string key = keys::Floor(topic, holder, partition);
+  std::lock_guard<std::mutex> lock(impl_->floors_mu_);  // waits for a retention run under way
+  auto known = impl_->floors_.find(key);
+  if (known != impl_->floors_.end() && known->second == offset) return Status::Ok();
+  // No fsync: a crash can only lose the newest floors (the WAL is replayed as a prefix). A
+  // retention run that saw this floor makes it durable with its own synced delete.
+  rocksdb::Status s = impl_->db_->Put(rocksdb::WriteOptions(), impl_->meta_cf_, key, keys::EncodeU64(offset));
+  if (!s.ok()) return FromRocks(s, fmt::format("setting the retention floor of {} on {}/{}", holder, topic, partition));
+  impl_->floors_.insert_or_assign(std::move(key), offset);
+  return Status::Ok();
+}
+
+Result<std::optional<Offset>> Log::RetentionFloor(std::string_view holder, std::string_view topic,
+                                                  uint32_t partition) const {
+  return impl_->ReadOffset(keys::Floor(topic, holder, partition));
 }
 
 Result<std::optional<Offset>> Log::Committed(std::string_view group, std::string_view topic,

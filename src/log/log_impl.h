@@ -92,6 +92,8 @@ class Log::Impl {
   // Reads the committed offset of one group/partition from RocksDB.
   Result<std::optional<Offset>> ReadCommitted(std::string_view group, std::string_view topic,
                                               uint32_t partition) const;
+  // A commit or floor, by its key.
+  Result<std::optional<Offset>> ReadOffset(const std::string& key) const;
 
   const LogOptions options_;
   MetricsRegistry* const metrics_;  // null for inspection
@@ -114,6 +116,11 @@ class Log::Impl {
   bool stopping_ = false;            // guarded by queue_mu_
   std::thread writer_;
   BatchEncoder encoder_;  // the writer thread's
+
+  // Held by a retention run from reading the floors to its last delete, and by
+  // SetRetentionFloor, so that a floor protects from when that returns.
+  std::mutex floors_mu_;
+  std::map<std::string, Offset, std::less<>> floors_;  // guarded: the last floor set per key, to skip rewrites
 
   std::mutex retention_mu_;
   std::condition_variable retention_wakeup_;

@@ -19,6 +19,7 @@ Result<RetentionReport> Log::Impl::RunRetention(int64_t now_ms) {
     std::vector<uint64_t> bytes;
   };
   std::vector<Target> targets;
+  std::lock_guard<std::mutex> floors(floors_mu_);  // the floors read below hold until the deletes are done
   {
     std::lock_guard<std::mutex> lock(topics_mu_);
     for (auto& [name, t] : topics_) targets.push_back({t.get(), t->config, t->start, t->bytes});
@@ -27,15 +28,19 @@ Result<RetentionReport> Log::Impl::RunRetention(int64_t now_ms) {
     const TopicConfig& cfg = target.config;
     if (cfg.retention_ms <= 0 && cfg.retention_bytes <= 0 && cfg.hard_cap_bytes <= 0) continue;
 
-    // The lowest offset any consumer group of this topic still needs, per partition.
+    // The lowest offset any consumer group or other stage (a floor) of this topic still
+    // needs, per partition.
     std::vector<Offset> protect(cfg.partitions, UINT64_MAX);
-    std::string prefix = keys::CommitTopicPrefix(cfg.name);
-    std::unique_ptr<rocksdb::Iterator> cit(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
-    for (cit->Seek(prefix); cit->Valid() && cit->key().starts_with(prefix); cit->Next()) {
-      auto key = keys::ParseCommit(cit->key().ToStringView());
-      if (!key || key->partition >= cfg.partitions) continue;
-      Offset committed = keys::DecodeU64(cit->value().ToStringView()).value_or(0);
-      protect[key->partition] = std::min(protect[key->partition], committed);
+    for (const std::string& prefix : {keys::CommitTopicPrefix(cfg.name), keys::FloorTopicPrefix(cfg.name)}) {
+      std::unique_ptr<rocksdb::Iterator> cit(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+      for (cit->Seek(prefix); cit->Valid() && cit->key().starts_with(prefix); cit->Next()) {
+        std::string_view key = cit->key().ToStringView();
+        auto parsed = key.starts_with(keys::kFloorPrefix) ? keys::ParseFloor(key) : keys::ParseCommit(key);
+        if (!parsed || parsed->partition >= cfg.partitions) continue;
+        Offset needed = keys::DecodeU64(cit->value().ToStringView()).value_or(0);
+        protect[parsed->partition] = std::min(protect[parsed->partition], needed);
+      }
+      if (!cit->status().ok()) return Status::IOError("log: retention: reading offsets: " + cit->status().ToString());
     }
 
     const uint32_t id = target.topic->id;

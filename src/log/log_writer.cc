@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/clock.h"
 #include "hedgerow/common/hash.h"
 #include "hedgerow/common/log.h"
 #include "keys.h"
@@ -162,7 +163,9 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
     }
   }
 
-  // One stored batch per segment, offsets continuing from the writer's next offsets.
+  // One stored batch per segment, offsets continuing from the writer's next offsets. Records
+  // without a timestamp take this group's append time, from its batches' headers.
+  const int64_t append_time_ms = NowMicros() / 1000;
   rocksdb::WriteBatch wb;
   std::vector<const Record*> batch;
   for (auto& [tp, w] : by_partition) {
@@ -176,7 +179,7 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
       uint32_t count = 0;
       if (segment.encoded != nullptr) {
         const EncodedRecords& e = *segment.encoded;
-        value = encoder_.Compress(e.payload, e.count, e.max_timestamp_ms, options_.codec);
+        value = encoder_.Compress(e.payload, e.count, e.max_timestamp_ms, append_time_ms, options_.codec);
         count = e.count;
         totals->bytes += e.record_bytes;
       } else {
@@ -187,7 +190,7 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
           batch.push_back(&r);
           totals->bytes += r.key.size() + r.value.size();
         }
-        value = encoder_.Encode(batch, options_.codec);
+        value = encoder_.Encode(batch, options_.codec, append_time_ms);
         count = static_cast<uint32_t>(batch.size());
       }
       totals->records += count;

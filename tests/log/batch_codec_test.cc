@@ -23,11 +23,13 @@ std::vector<Record> SampleRecords(size_t n) {
   return out;
 }
 
-std::string Encode(const std::vector<Record>& records, Codec codec) {
+constexpr int64_t kAppendTime = 1800000000000;
+
+std::string Encode(const std::vector<Record>& records, Codec codec, int64_t append_time_ms = kAppendTime) {
   std::vector<const Record*> ptrs;
   for (const auto& r : records) ptrs.push_back(&r);
   BatchEncoder encoder;
-  return std::string(encoder.Encode(ptrs, codec));
+  return std::string(encoder.Encode(ptrs, codec, append_time_ms));
 }
 
 bool Same(const Record& a, const Record& b) {
@@ -43,7 +45,8 @@ TEST_CASE("batches round-trip with every codec", "[log]") {
     auto header = DecodeBatchHeader(value);
     REQUIRE(header.ok());
     CHECK(header->record_count == 200);
-    CHECK(header->max_timestamp_ms == 1700000000199);
+    CHECK(header->max_timestamp_ms == 1700000000199);  // every record has its own: the append time is not one
+    CHECK(header->append_time_ms == kAppendTime);
     CHECK(header->codec == codec);
     auto decoded = DecodeBatch(value);
     REQUIRE(decoded.ok());
@@ -95,7 +98,7 @@ TEST_CASE("records whose values were written in place decode as appended ones", 
   CHECK(in_place.size() == appended.size() + padding);
   for (Codec codec : {Codec::kNone, Codec::kLz4}) {
     BatchEncoder encoder;
-    std::string value(encoder.Compress(in_place, static_cast<uint32_t>(sizes.size()), 42, codec));
+    std::string value(encoder.Compress(in_place, static_cast<uint32_t>(sizes.size()), 42, kAppendTime, codec));
     auto decoded = DecodeBatch(value);
     REQUIRE(decoded.ok());
     REQUIRE(decoded->size() == sizes.size());
@@ -108,6 +111,65 @@ TEST_CASE("records whose values were written in place decode as appended ones", 
       CHECK(r.headers.empty());
     }
   }
+}
+
+TEST_CASE("records without a timestamp read back with the batch's append time", "[log]") {
+  auto records = SampleRecords(10);
+  for (size_t i = 0; i < records.size(); i += 2) records[i].timestamp_ms = 0;
+  for (Codec codec : {Codec::kNone, Codec::kLz4}) {
+    std::string value = Encode(records, codec);
+    CHECK(DecodeBatchHeader(value)->max_timestamp_ms == kAppendTime);  // later than every record's own
+    auto decoded = DecodeBatch(value);
+    REQUIRE(decoded.ok());
+    for (size_t i = 0; i < records.size(); ++i) {
+      CHECK((*decoded)[i].timestamp_ms == (i % 2 == 0 ? kAppendTime : records[i].timestamp_ms));
+    }
+    std::unique_ptr<char[]> payload;
+    CHECK(DecodeBatchViews(value, payload)->at(0).timestamp_ms == kAppendTime);
+  }
+  // A record's own time later than the append time stays the batch's maximum.
+  CHECK(DecodeBatchHeader(Encode(records, Codec::kNone, 1000))->max_timestamp_ms == 1700000000009);
+}
+
+TEST_CASE("payloads encoded by producers are stamped too, read only when a maximum leaves it open", "[log]") {
+  std::string none, mixed, own;
+  for (int i = 0; i < 3; ++i) {
+    AppendToPayload(none, 0, "k", "v");
+    size_t length_at = BeginPayloadRecord(mixed, i == 1 ? 0 : 1000 + i, "k");
+    mixed += "value";
+    EndPayloadRecord(mixed, length_at);
+    AppendToPayload(own, 1000 + i, "k", "v", std::vector<std::pair<std::string, std::string>>{{"h", "x"}});
+  }
+  BatchEncoder encoder;
+  auto stamped = [&](const std::string& payload, int64_t max_ts) {
+    std::string value(encoder.Compress(payload, 3, max_ts, kAppendTime, Codec::kLz4));
+    auto decoded = DecodeBatch(value);
+    REQUIRE(decoded.ok());
+    std::vector<int64_t> times;
+    for (const Record& r : *decoded) times.push_back(r.timestamp_ms);
+    return std::make_pair(DecodeBatchHeader(value)->max_timestamp_ms, times);
+  };
+  CHECK(stamped(none, 0) == std::make_pair(kAppendTime, std::vector<int64_t>{kAppendTime, kAppendTime, kAppendTime}));
+  CHECK(stamped(mixed, 1002) == std::make_pair(kAppendTime, std::vector<int64_t>{1000, kAppendTime, 1002}));
+  CHECK(stamped(own, 1002) == std::make_pair(int64_t{1002}, std::vector<int64_t>{1000, 1001, 1002}));
+}
+
+TEST_CASE("batches written before append times (format 1) still decode, keeping 0", "[log]") {
+  std::vector<Record> records = SampleRecords(3);
+  records[1].timestamp_ms = 0;
+  std::string v2 = Encode(records, Codec::kNone);
+  // Format 1: the same header without its last eight bytes (the append time).
+  std::string v1 = v2.substr(0, kBatchHeaderSize - 8) + v2.substr(kBatchHeaderSize);
+  v1[0] = 1;
+  auto header = DecodeBatchHeader(v1);
+  REQUIRE(header.ok());
+  CHECK(header->append_time_ms == 0);
+  auto decoded = DecodeBatch(v1);
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded->size() == 3);
+  CHECK((*decoded)[0].timestamp_ms == records[0].timestamp_ms);
+  CHECK((*decoded)[1].timestamp_ms == 0);
+  CHECK((*decoded)[2].value == records[2].value);
 }
 
 TEST_CASE("compression that does not pay is skipped", "[log]") {
@@ -146,7 +208,7 @@ TEST_CASE("decoding random, truncated and bit-flipped batches never crashes", "[
     std::string random(rng() % 300, '\0');
     for (char& c : random) c = static_cast<char>(rng());
     if (random.size() > 2 && i % 2 == 0) {
-      random[0] = 1;
+      random[0] = static_cast<char>(1 + rng() % 2);  // both formats
       random[1] = static_cast<char>(rng() % 3);
     }
     auto r = DecodeBatch(random);

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "hedgerow/common/clock.h"
 #include "hedgerow/common/hash.h"
 #include "support/temp_dir.h"
 
@@ -384,6 +385,103 @@ TEST_CASE("retention by size deletes the oldest batches of a partition", "[log]"
   auto rest = ReadAll(*log, "t", 0);
   CHECK(rest.size() == 20 - report->records_deleted);
   CHECK(rest.back().offset == 19);
+}
+
+TEST_CASE("records without a timestamp, plain or pre-encoded, get their append time", "[log]") {
+  // Issue 16, point 3: the pipeline's rows came with timestamp 0, so retention by age took
+  // them as soon as every group had read them, and the store's _timestamp said 1970.
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  const int64_t day = 24 * 3600 * 1000;
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1, .retention_ms = day}).ok());
+  EncodedRecords encoded{.topic = "t", .partition = 0, .count = 2};
+  AppendToPayload(encoded.payload, 0, "k", "encoded-1");
+  size_t length_at = BeginPayloadRecord(encoded.payload, 0, "k");
+  encoded.payload += "encoded-2";
+  EndPayloadRecord(encoded.payload, length_at);
+  OutgoingRecord plain = Rec("t", "k", "plain", 0);
+  OutgoingRecord own = Rec("t", "k", "own", 1700000000000);
+  const int64_t before = NowMicros() / 1000;
+  std::promise<Result<std::vector<RecordPosition>>> appended;
+  log->Append({plain, own}, {std::move(encoded)}, {},
+              [&](Result<std::vector<RecordPosition>> r) { appended.set_value(std::move(r)); });
+  REQUIRE(appended.get_future().get().ok());
+  const int64_t after = NowMicros() / 1000;
+  auto records = ReadAll(*log, "t", 0);
+  REQUIRE(records.size() == 4);
+  for (const StoredRecord& r : records) {
+    INFO(r.record.value);
+    if (r.record.value == "own") {
+      CHECK(r.record.timestamp_ms == 1700000000000);  // a time of its own is kept
+    } else {
+      CHECK(r.record.timestamp_ms >= before);
+      CHECK(r.record.timestamp_ms <= after);
+    }
+  }
+  auto views = log->FetchViews("t", 0, 2, 10, 1 << 20);
+  REQUIRE(views.ok());
+  CHECK(views->records.at(0).record.timestamp_ms == records[2].record.timestamp_ms);
+  // Read by every group, they stay for the retention period after their append, not less.
+  REQUIRE(log->RegisterGroup("all-read", "t").ok());
+  REQUIRE(log->Commit({{"all-read", "t", 0, 4}}).ok());
+  CHECK(log->EnforceRetention(after)->records_deleted == 0);
+  CHECK(log->EnforceRetention(after + day + 1)->records_deleted == 4);
+}
+
+TEST_CASE("a retention floor keeps what a stage may re-read; below it records go", "[log]") {
+  TempDir dir;
+  const int64_t day = 24 * 3600 * 1000;
+  const int64_t now = 1800000000000;
+  {
+    auto log = OpenLog(dir, nullptr);
+    REQUIRE(log->CreateTopic({.name = "in", .partitions = 2, .retention_ms = day}).ok());
+    for (int i = 0; i < 10; ++i) {
+      OutgoingRecord r = Rec("in", "", std::to_string(i), now - 3 * day);
+      r.partition = 0;
+      REQUIRE(log->AppendAndWait({r}).ok());
+    }
+    // The consumer group has read everything; the persons' saved offset is behind it.
+    REQUIRE(log->RegisterGroup("ingestion", "in").ok());
+    REQUIRE(log->Commit({{"ingestion", "in", 0, 10}}).ok());
+    REQUIRE(log->SetRetentionFloor("persons", "in", 0, 6).ok());
+    CHECK(log->RetentionFloor("persons", "in", 0)->value() == 6);
+    CHECK_FALSE(log->RetentionFloor("persons", "in", 1)->has_value());
+    CHECK(log->SetRetentionFloor("persons", "in", 2, 0).code() == StatusCode::kNotFound);
+    CHECK(log->SetRetentionFloor("persons", "nope", 0, 0).code() == StatusCode::kNotFound);
+    auto lag = log->Lag();
+    REQUIRE(lag.ok());
+    for (const PartitionLag& l : *lag) CHECK(l.group == "ingestion");  // a floor is no consumer group
+  }
+  // Floors survive a reopen (the records are long past their age).
+  auto log = OpenLog(dir, nullptr);
+  CHECK(log->RetentionFloor("persons", "in", 0)->value() == 6);
+  auto report = log->EnforceRetention(now);
+  REQUIRE(report.ok());
+  CHECK(report->records_deleted == 6);
+  CHECK(log->Fetch("in", 0, 6, 10, 1 << 20)->records.size() == 4);  // what a restart re-reads
+  REQUIRE(log->SetRetentionFloor("persons", "in", 0, 8).ok());
+  CHECK(log->EnforceRetention(now)->records_deleted == 2);
+  CHECK(log->Partitions("in")->at(0).start == 8);
+  // The same floor again writes nothing and changes nothing.
+  REQUIRE(log->SetRetentionFloor("persons", "in", 0, 8).ok());
+  CHECK(log->EnforceRetention(now)->records_deleted == 0);
+}
+
+TEST_CASE("retention by size never passes a protected offset", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 1, .retention_ms = 0, .retention_bytes = 10000}).ok());
+  for (int i = 0; i < 20; ++i) REQUIRE(log->AppendAndWait({Rec("t", "", Incompressible(2000, i))}).ok());
+  REQUIRE(log->RegisterGroup("slow", "t").ok());
+  REQUIRE(log->Commit({{"slow", "t", 0, 5}}).ok());
+  CHECK(log->EnforceRetention(0)->records_deleted == 5);
+  CHECK(log->Partitions("t")->at(0).bytes > 10000);  // over the bound, but the group needs the rest
+  REQUIRE(log->Commit({{"slow", "t", 0, 20}}).ok());
+  REQUIRE(log->SetRetentionFloor("persons", "t", 0, 10).ok());
+  CHECK(log->EnforceRetention(0)->records_deleted == 5);
+  REQUIRE(log->SetRetentionFloor("persons", "t", 0, 20).ok());
+  CHECK(log->EnforceRetention(0)->records_deleted == 6);  // four fit under the bound
+  CHECK(log->Partitions("t")->at(0).bytes <= 10000);
 }
 
 TEST_CASE("a topic keeps its partition count", "[log]") {

@@ -19,8 +19,11 @@ namespace hedgerow::log {
 struct TopicConfig {
   std::string name;
   uint32_t partitions = 1;
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // records older than this may go; <= 0: keep
-  int64_t retention_bytes = 0;  // per partition, like Kafka's retention.bytes; 0 = no limit
+  // Records older than this may go (their append time, unless they carry one); <= 0: keep.
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  // Per partition, like Kafka's retention.bytes: above it the oldest batches may go, however
+  // young. <= 0: no limit.
+  int64_t retention_bytes = 0;
   // Per partition: above this, records go even if a consumer group has not read them
   // (logged and counted). 0 = never; the log then grows on disk instead.
   int64_t hard_cap_bytes = 0;
@@ -142,6 +145,21 @@ class Log {
   // Registers `group` as a consumer of `topic`: from now on retention keeps what it has not
   // committed past. Its committed offset starts at each partition's log start.
   Status RegisterGroup(std::string_view group, std::string_view topic);
+  // Declares that `holder`, a stage that is not a consumer group of `topic`, may still re-read
+  // `partition` from `offset` on: retention keeps those records as it keeps what a group has
+  // not committed past (the hard cap aside), from when this returns. The persons store is
+  // such a stage: after a crash or a failed delivery the pipeline re-reads from the offset it
+  // saved (PersonStore::PersistedOffset), which can trail the ingestion group's commit.
+  // One floor per holder and partition; each call replaces it. Cheap: a write without fsync,
+  // none when the floor is unchanged, so call it as often as the floor may move. After a
+  // crash the floor is the last one set or an earlier one: set floors that only grow and
+  // that the holder's durable state already backs. Floors are not consumer groups: Lag()
+  // does not list them. kNotFound for an unknown topic or partition, kInvalidArgument on an
+  // inspection instance, kIOError if RocksDB fails.
+  Status SetRetentionFloor(std::string_view holder, std::string_view topic, uint32_t partition, Offset offset);
+  // The floor `holder` set; nullopt if none.
+  Result<std::optional<Offset>> RetentionFloor(std::string_view holder, std::string_view topic,
+                                               uint32_t partition) const;
   // Commits offsets durably (fsync), through the writer like an append without records.
   Status Commit(std::vector<OffsetCommit> commits);
   // The group's committed next offset; nullopt if it never committed nor registered.
@@ -152,7 +170,8 @@ class Log {
 
   // Deletes batches from the front of each partition that are older than retention_ms or
   // beyond retention_bytes, but never past the lowest committed offset of a registered
-  // group (unless above hard_cap_bytes). `now_ms` is the wall clock, passed for tests.
+  // group nor the lowest retention floor (unless above hard_cap_bytes). `now_ms` is the
+  // wall clock, passed for tests.
   Result<RetentionReport> EnforceRetention(int64_t now_ms);
 
   // Secondary only: replays what the primary wrote since open.

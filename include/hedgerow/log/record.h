@@ -14,7 +14,7 @@ using Offset = uint64_t;
 struct Record {
   std::string key;    // partitions the record (murmur2, as Kafka); empty = round robin
   std::string value;
-  int64_t timestamp_ms = 0;
+  int64_t timestamp_ms = 0;  // 0: none; the log stamps it with its append time
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
@@ -50,7 +50,7 @@ struct EncodedRecords {
   std::string topic;
   uint32_t partition = 0;
   uint32_t count = 0;
-  int64_t max_timestamp_ms = 0;
+  int64_t max_timestamp_ms = 0;  // of the records; 0 if some have none (log/batch_codec.h)
   uint64_t record_bytes = 0;  // their keys and values, for the metrics
   std::string payload;
 };
