@@ -301,8 +301,12 @@ namespace {
 
 using State = PreparedEvent::State;
 
-void DeadLetter(State& s, int64_t team_id, const char* error) {
-  s.rows.push_back(DeadLetterRow(team_id, s.message, error, s.received));
+// Gives up on the message: whatever rows it had decided are dropped, and the message goes
+// whole to dead_letter_queue with the stage and the reason.
+void DeadLetter(State& s, int64_t team_id, std::string_view stage, std::string_view error) {
+  s.rows.clear();
+  s.has_event_row = false;
+  s.rows.push_back(DeadLetterRow(team_id, s.message, stage, error, s.received));
   s.next = State::Next::kDone;
 }
 
@@ -343,8 +347,8 @@ void Normalize(State& s) {
   }
   bool ignore_sent_at = props.HasMember("$ignore_sent_at") && props["$ignore_sent_at"].IsTrue();
   if (std::string_view sent = s.fields.sent_at; !sent.empty() && !ignore_sent_at) sent_at = sent;
-  std::optional<int64_t> offset;
-  if (ev.HasMember("offset") && ev["offset"].IsNumber()) offset = static_cast<int64_t>(ev["offset"].GetDouble());
+  std::optional<double> offset;
+  if (ev.HasMember("offset") && ev["offset"].IsNumber()) offset = ev["offset"].GetDouble();
   EventTime when = ComputeEventTime(c.now, timestamp, sent_at, offset);
   c.timestamp = when.micros;
   if (!when.warning.empty()) {
@@ -368,16 +372,50 @@ PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received
   State& s = *prepared.state_;
   s.message = message;
   s.received = received_micros;
+  try {
+    PrepareSteps(s);
+  } catch (const std::exception& e) {
+    // Nothing a message holds may stop the pipeline: what no step foresaw is dead-lettered.
+    DeadLetter(s, s.team ? s.team->id : 0, "ingest:prepare", fmt::format("unexpected error: {}", e.what()));
+  }
+  return prepared;
+}
+
+void EventProcessor::PrepareSteps(PreparedEvent::State& s) const {
+  const std::string_view message = s.message;
+  // Capture refuses bigger, deeper or malformed input, but the log may hold records written
+  // by anything (an older version, a producer of its own), and one must never crash or stall
+  // the steps below: rapidjson's parser and writers recurse once per level.
+  if (message.size() > kMaxMessageBytes) {
+    DeadLetter(s, 0, "ingest:parse", fmt::format("message is larger than {} bytes", kMaxMessageBytes));
+    return;
+  }
+  if (!IsValidUtf8(message)) {
+    DeadLetter(s, 0, "ingest:parse", "message is not valid UTF-8");
+    return;
+  }
   MessageFields& f = s.fields;
   if (!ReadMessage(message, s.buffer, f)) {
+    if (JsonNestsDeeperThan(message)) {
+      DeadLetter(s, 0, "ingest:parse", fmt::format("message nests deeper than {} levels", kMaxJsonDepth));
+      return;
+    }
     // Not as capture writes messages: parsed in place in a padded copy (see capture/events.cc).
     s.buffer.assign(message);
     s.buffer.append(16, '\0');
     Document& msg = s.msg;
     msg.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(s.buffer.data());
     if (msg.HasParseError() || !msg.IsObject()) {
-      DeadLetter(s, 0, "message is not a JSON object");
-      return prepared;
+      DeadLetter(s, 0, "ingest:parse", "message is not a JSON object");
+      return;
+    }
+    // Capture writes every field as a string (or null): anything else was not written by it.
+    for (const char* name : {"token", "distinct_id", "uuid", "ip", "now", "sent_at", "data"}) {
+      auto it = msg.FindMember(name);
+      if (it != msg.MemberEnd() && !it->value.IsString() && !it->value.IsNull()) {
+        DeadLetter(s, 0, "ingest:parse", fmt::format("message field \"{}\" is not a string", name));
+        return;
+      }
     }
     // Insitu strings are NUL-terminated, with the padding after the last.
     f = MessageFields{.token = Str(msg, "token"),
@@ -389,20 +427,28 @@ PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received
                       .data = Str(msg, "data")};
   }
   s.team = teams_(f.token);
-  if (!s.team) return prepared;  // unknown token: dropped, as PostHog does
+  if (!s.team) {
+    // Capture checked the token; one that no longer resolves (a deleted project) is kept.
+    DeadLetter(s, 0, "ingest:team", "token does not resolve to a project");
+    return;
+  }
 
   Document& ev = s.ev;
   std::string_view data = f.data;
   if (data.empty()) {
-    DeadLetter(s, s.team->id, "message has no data");
-    return prepared;
+    DeadLetter(s, s.team->id, "ingest:parse", "message has no data");
+    return;
+  }
+  if (JsonNestsDeeperThan(data)) {
+    DeadLetter(s, s.team->id, "ingest:parse", fmt::format("data nests deeper than {} levels", kMaxJsonDepth));
+    return;
   }
   // `data` is NUL-terminated inside `buffer`: parse it in place too.
   ev.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(const_cast<char*>(data.data()));
   std::string_view name = Str(ev, "event");
   if (ev.HasParseError() || !ev.IsObject() || name.empty()) {
-    DeadLetter(s, s.team->id, "data is not an event object with a name");
-    return prepared;
+    DeadLetter(s, s.team->id, "ingest:parse", "data is not an event object with a name");
+    return;
   }
   std::optional<int64_t> now = ParseIso8601Micros(f.now);
   Context& c = s.c;
@@ -412,13 +458,13 @@ PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received
   c.distinct_id = std::string(f.distinct_id);
   c.uuid = std::string(f.uuid);
   if (!Uuid::Parse(c.uuid)) {
-    DeadLetter(s, s.team->id, "message has no valid uuid");
-    return prepared;
+    DeadLetter(s, s.team->id, "ingest:parse", "message has no valid uuid");
+    return;
   }
   if (c.distinct_id.empty() || CountChars(c.distinct_id) > kMaxDistinctIdChars) {
     c.Warn("skipping_event_invalid_distinct_id", Details({{"distinctId", TruncateChars(c.distinct_id, 100)},
                                                           {"eventUuid", c.uuid}}));
-    return prepared;
+    return;
   }
 
   // Normalize (1): properties is an object.
@@ -434,19 +480,29 @@ PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received
                        c.event == "$groupidentify")) {
     c.Warn("invalid_event_when_process_person_profile_is_false",
            Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
-    return prepared;
+    return;
   }
   // Apps may read persons state (first_time_event), so they wait for the transaction.
   if (s.team->apps) {
     s.next = State::Next::kApps;
-    return prepared;
+    return;
   }
   Normalize(s);
-  return prepared;
 }
 
 Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) const {
   State& s = *prepared.state_;
+  try {
+    return FinishSteps(s, txn);
+  } catch (const std::exception& e) {
+    // Changes the event made to the transaction before this stay (they are the person's as
+    // far as the event went); its rows do not.
+    DeadLetter(s, s.team ? s.team->id : 0, "ingest:persons", fmt::format("unexpected error: {}", e.what()));
+    return Status::Ok();
+  }
+}
+
+Status EventProcessor::FinishSteps(PreparedEvent::State& s, persons::PersonTxn& txn) const {
   Context& c = s.c;
   c.txn = &txn;
   if (s.next == State::Next::kApps) {
@@ -466,7 +522,7 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) 
     }
     std::string_view renamed = Str(ev, "event");
     if (renamed.empty()) {
-      DeadLetter(s, s.team->id, "an app left the event without a name");
+      DeadLetter(s, s.team->id, "ingest:apps", "an app left the event without a name");
       return Status::Ok();
     }
     c.event = TruncateChars(renamed, kMaxEventNameChars);

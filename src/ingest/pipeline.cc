@@ -50,7 +50,12 @@ Pipeline::Pipeline(PipelineOptions options, log::Log* log, persons::PersonStore*
       events_processed_(metrics->GetCounter("hedgerow_ingest_events_total", "Input messages the pipeline processed")),
       batches_(metrics->GetCounter("hedgerow_ingest_batches_total", "Persons transactions committed by the pipeline")),
       overflowed_(metrics->GetCounter("hedgerow_ingest_overflow_total", "Events of hot keys sent to the overflow topic",
-                                      {{"topic", options_.input_topic}})) {}
+                                      {{"topic", options_.input_topic}})),
+      failed_batches_(metrics->GetCounter("hedgerow_ingest_failed_batches_total",
+                                          "Pipeline steps that failed on an outage and were retried",
+                                          {{"topic", options_.input_topic}})),
+      dead_letters_(metrics->GetCounter("hedgerow_ingest_dead_letters_total",
+                                        "Input messages sent to dead_letter_queue", {{"topic", options_.input_topic}})) {}
 
 bool Pipeline::TakeToken(std::string_view key, std::chrono::steady_clock::time_point now) {
   std::lock_guard<std::mutex> lock(buckets_mu_);
@@ -174,6 +179,18 @@ Status Pipeline::AwaitAppend(uint32_t partition) {
 }
 
 Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait) {
+  Result<size_t> n = Status::Internal("not run");
+  try {
+    n = StepBatch(partition, wait);
+  } catch (const std::exception& e) {
+    // Every message's own failures are dead letters already: this is the machine's (memory).
+    n = Status::Internal(fmt::format("ingest: step failed: {}", e.what()));
+  }
+  if (!n.ok()) failed_batches_.Inc();
+  return n;
+}
+
+Result<size_t> Pipeline::StepBatch(uint32_t partition, std::chrono::milliseconds wait) {
   // The committed and applied offsets below are only final once the last append is done.
   HEDGEROW_RETURN_IF_ERROR(AwaitAppend(partition));
   const std::string& topic = options_.input_topic;
@@ -254,10 +271,11 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
       appends_[partition].under_way = true;
     }
     log_->Append(out.TakePlain(), out.TakeEncoded(), {{options_.group, topic, partition, next}},
-                 [this, partition, next, consumed](Result<std::vector<log::RecordPosition>> appended) {
+                 [this, partition, next, consumed, dead = out.dead_letters()](Result<std::vector<log::RecordPosition>> appended) {
                    persons_->Delivered(options_.input_topic, partition, next, appended.ok());
                    if (appended.ok()) {
                      events_processed_.Inc(consumed);
+                     dead_letters_.Inc(dead);
                      batches_.Inc();
                    }
                    std::lock_guard<std::mutex> lock(appends_mu_);

@@ -48,6 +48,7 @@ void RowBatches::EndRow() {
 }
 
 void RowBatches::Add(OutputRow&& row) {
+  if (row.topic == "dead_letter_queue") ++dead_letters_;
   log::EncodedRecords* batch = row.key.empty() ? nullptr : BatchFor(row.topic, row.key);
   if (batch == nullptr) {
     log::OutgoingRecord r;

@@ -25,6 +25,7 @@ class RowBatches : public RowSink {
   void Add(log::OutgoingRecord&& record) { plain_.push_back(std::move(record)); }
   std::vector<log::EncodedRecords> TakeEncoded() { return std::move(encoded_); }
   std::vector<log::OutgoingRecord> TakePlain() { return std::move(plain_); }
+  size_t dead_letters() const { return dead_letters_; }  // dead_letter_queue rows so far
 
  private:
   // The batch of `topic`'s partition for `key`; null when the topic is unknown.
@@ -43,6 +44,7 @@ class RowBatches : public RowSink {
   log::EncodedRecords* open_ = nullptr;
   size_t open_length_at_ = 0;
   size_t open_key_bytes_ = 0;
+  size_t dead_letters_ = 0;
 };
 
 }  // namespace hedgerow::ingest

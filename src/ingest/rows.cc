@@ -141,12 +141,13 @@ OutputRow WarningRow(int64_t team_id, std::string_view type, std::string_view de
               .Done()};
 }
 
-OutputRow DeadLetterRow(int64_t team_id, std::string_view raw_message, std::string_view error, int64_t now) {
+OutputRow DeadLetterRow(int64_t team_id, std::string_view raw_message, std::string_view stage, std::string_view error,
+                        int64_t now) {
   return {"dead_letter_queue", std::to_string(team_id),
           RowWriter()
               .Int("team_id", team_id)
               .Str("raw_payload", raw_message)
-              .Str("error_location", "plugin_server_ingest_event")
+              .Str("error_location", stage)
               .Str("error", error)
               .Time("error_timestamp", now)
               .Done()};

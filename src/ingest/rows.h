@@ -78,6 +78,9 @@ using PendingRow = std::variant<OutputRow, PersonRowOf, DistinctIdRowOf, GroupRo
 using PendingRows = std::vector<PendingRow>;
 OutputRow Build(PendingRow&& row);
 OutputRow WarningRow(int64_t team_id, std::string_view type, std::string_view details_json, int64_t timestamp);
-OutputRow DeadLetterRow(int64_t team_id, std::string_view raw_message, std::string_view error, int64_t now);
+// A message no step could turn into rows: kept whole with the stage that gave up on it
+// ("ingest:<stage>", the error_location column) and why.
+OutputRow DeadLetterRow(int64_t team_id, std::string_view raw_message, std::string_view stage, std::string_view error,
+                        int64_t now);
 
 }  // namespace hedgerow::ingest

@@ -298,6 +298,17 @@ TEST_CASE("ingest: timestamps follow sent_at skew, offset, future and invalid ru
   CHECK(ts(R"({"event":"a","timestamp":"not a date"})") ==
         std::make_pair(std::string("2024-01-01 12:00:00.000000"), std::string("ignored_invalid_timestamp")));
   CHECK(ts(R"({"event":"a","timestamp":"2024-01-01T22:00:00Z"})").first == "2024-01-01 22:00:00.000000");  // < 23 h ahead
+  // Outside what ClickHouse's DateTime64 holds (1900-2299), and offsets of any size: now and
+  // a warning, never undefined behaviour (this runs under UBSan too).
+  const auto now_invalid = std::make_pair(std::string("2024-01-01 12:00:00.000000"), std::string("ignored_invalid_timestamp"));
+  CHECK(ts(R"({"event":"a","timestamp":"0001-01-01T00:00:00Z"})") == now_invalid);
+  CHECK(ts(R"({"event":"a","timestamp":"1899-12-31T23:59:59Z"})") == now_invalid);
+  CHECK(ts(R"({"event":"a","timestamp":"9999-12-01T00:00:00Z"})") == now_invalid);
+  CHECK(ts(R"({"event":"a","timestamp":"1900-01-01T00:00:00Z"})").first == "1900-01-01 00:00:00.000000");
+  CHECK(ts(R"({"event":"a","offset":1e300})") == now_invalid);
+  CHECK(ts(R"({"event":"a","offset":-1e300})") == now_invalid);
+  CHECK(ts(R"({"event":"a","offset":9.3e18})") == now_invalid);
+  CHECK(ts(R"({"event":"a","timestamp":"2024-01-01T13:00:00Z"})", "0001-01-01T00:00:00Z").first == "2024-01-01 13:00:00.000000");
 }
 
 TEST_CASE("ingest: long event names are truncated, long distinct ids dropped with a warning", "[ingest]") {
@@ -334,11 +345,15 @@ TEST_CASE("ingest: elements_chain comes from the SDK string or is built from $el
   CHECK_FALSE(e[1]->Json("properties").HasMember("$elements"));
 }
 
-TEST_CASE("ingest: unknown tokens are dropped and broken messages go to the dead letter queue", "[ingest]") {
+TEST_CASE("ingest: unknown tokens and broken messages go to the dead letter queue", "[ingest]") {
   Harness h;
   Msg unknown{R"({"event":"x"})", "u"};
   unknown.token = "phc_nope";
-  CHECK(h.Run({unknown}).empty());
+  auto rows = h.Run({unknown});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].topic == "dead_letter_queue");
+  CHECK(rows[0].json["error_location"].GetString() == std::string("ingest:team"));
+  CHECK(rows[0].json["error"].GetString() == std::string("token does not resolve to a project"));
   std::vector<OutputRow> out;
   auto txn = h.store->Begin();
   REQUIRE(h.processor.Process("not json", **txn, out).ok());

@@ -9,72 +9,15 @@
 #include <mutex>
 
 #include "hedgerow/common/uuid.h"
-#include "support/temp_dir.h"
+#include "ingest/pipeline_env.h"
 
 using namespace hedgerow;
 using namespace hedgerow::ingest;
-using hedgerow::testing::TempDir;
+using hedgerow::testing::PipelineEnv;
 
-namespace {
-
-struct Env {
-  explicit Env(uint32_t input_partitions = 1, persons::PersonStoreOptions persons_options = {})
-      : input_partitions(input_partitions) {
-    auto s = persons::PersonStore::Open(dir.File("persons.sqlite"), std::move(persons_options));
-    REQUIRE(s.ok());
-    persons = std::move(s).value();
-    OpenLog();
-  }
-  void OpenLog() {
-    log.reset();
-    auto l = log::Log::Open({.dir = dir.File("log")}, &metrics);
-    REQUIRE(l.ok());
-    log = std::move(l).value();
-    for (std::string t : {"events_plugin_ingestion", "events_plugin_ingestion_overflow", "clickhouse_events_json", "clickhouse_person",
-                          "clickhouse_person_distinct_id", "clickhouse_groups", "clickhouse_ingestion_warnings",
-                          "dead_letter_queue"}) {
-      uint32_t partitions = t == "events_plugin_ingestion" ? input_partitions : 1;
-      REQUIRE(log->CreateTopic({.name = t, .partitions = partitions}).ok());
-    }
-  }
-  std::unique_ptr<Pipeline> MakePipeline(PipelineOptions options = {}) {
-    return std::make_unique<Pipeline>(options, log.get(), persons.get(),
-                                      EventProcessor([](std::string_view token) -> std::optional<Team> {
-                                        if (token == "phc_test") return Team{1, false};
-                                        return std::nullopt;
-                                      }),
-                                      &metrics);
-  }
-  void Capture(const std::string& event, const std::string& distinct_id, const std::string& props = "{}",
-               int32_t partition = -1) {
-    std::string data = R"({\"event\":\")" + event + R"(\",\"properties\":)" + props + "}";
-    std::string msg = R"({"uuid":")" + Uuid::V7().ToString() + R"(","distinct_id":")" + distinct_id +
-                      R"(","ip":null,"site_url":"","now":"2024-01-01T00:00:00Z","sent_at":"","token":"phc_test","data":")" +
-                      data + R"("})";
-    log::OutgoingRecord r;
-    r.topic = "events_plugin_ingestion";
-    r.partition = partition;
-    r.record.key = "phc_test:" + distinct_id;
-    r.record.value = msg;
-    REQUIRE(log->AppendAndWait({r}).ok());
-  }
-  size_t Count(const std::string& topic) {
-    auto f = log->Fetch(topic, 0, 0, 1000000, 1 << 30);
-    REQUIRE(f.ok());
-    return f->records.size();
-  }
-
-  const uint32_t input_partitions;
-  TempDir dir;
-  MetricsRegistry metrics;
-  std::unique_ptr<persons::PersonStore> persons;
-  std::unique_ptr<log::Log> log;
-};
-
-}  // namespace
 
 TEST_CASE("the pipeline turns input messages into rows and commits its offset with them", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
   env.Capture("b", "u2");
   env.Capture("c", "u1", R"({\"$set\":{\"x\":2}})");
@@ -90,7 +33,7 @@ TEST_CASE("the pipeline turns input messages into rows and commits its offset wi
 }
 
 TEST_CASE("rows of a batch whose log append failed are re-sent, updates not re-applied", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
   env.Capture("b", "u1", R"({\"$set\":{\"x\":2}})");
   {
@@ -115,7 +58,7 @@ TEST_CASE("rows of a batch whose log append failed are re-sent, updates not re-a
 }
 
 TEST_CASE("started workers drain the input topic; Stop persists what they applied", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   for (int i = 0; i < 50; ++i) env.Capture("e", fmt::format("u{}", i % 7));
   auto pipeline = env.MakePipeline();
   REQUIRE(pipeline->Start().ok());
@@ -150,7 +93,7 @@ TEST_CASE("a worker held up holds up only the partition it has: the other worker
     cv.notify_all();
     cv.wait(lock, [&] { return released; });
   };
-  Env env(4, options);
+  PipelineEnv env(4, options);
   for (int i = 0; i < 40; ++i) env.Capture("e", fmt::format("u{}", i), "{}", i % 4);
   auto pipeline = env.MakePipeline();
   REQUIRE(pipeline->Start().ok());
@@ -184,7 +127,7 @@ TEST_CASE("a worker held up holds up only the partition it has: the other worker
 }
 
 TEST_CASE("a hot distinct id overflows to its own topic and is processed from there", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   for (int i = 0; i < 30; ++i) env.Capture("spam", "hot");
   env.Capture("normal", "cold");
   PipelineOptions main;
@@ -208,7 +151,7 @@ TEST_CASE("a hot distinct id overflows to its own topic and is processed from th
 }
 
 TEST_CASE("re-applying a batch leaves the events it sent to overflow to the overflow pipeline", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   for (int i = 1; i <= 15; ++i) env.Capture("spam", "hot", fmt::format(R"({{\"$set\":{{\"i\":{}}}}})", i));
   const std::string path = env.dir.File("persons.sqlite"), backup = env.dir.File("backup.sqlite");
   env.persons.reset();
@@ -242,7 +185,7 @@ TEST_CASE("re-applying a batch leaves the events it sent to overflow to the over
 }
 
 TEST_CASE("person writes of batches reach SQLite at persist and survive a reopen", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
   env.Capture("b", "u1", R"({\"$set\":{\"x\":2}})");
   env.Capture("$identify", "u1", R"({\"$anon_distinct_id\":\"anon\"})");
@@ -261,7 +204,7 @@ TEST_CASE("person writes of batches reach SQLite at persist and survive a reopen
 }
 
 TEST_CASE("when persons.sqlite is behind the log, batches are applied again and no row is emitted twice", "[ingest]") {
-  Env env;
+  PipelineEnv env;
   env.Capture("a", "u1", R"({\"$set\":{\"x\":1}})");
   env.Capture("b", "u1", R"({\"$set\":{\"x\":2}})");
   // A backup of persons.sqlite from before the batch (closing the store checkpoints its WAL).

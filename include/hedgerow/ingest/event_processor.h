@@ -82,11 +82,21 @@ class EventProcessor {
   //            would append, in the same order).
   // `message` must outlive Emit. `received_micros`: when it was read (the messages of a
   // batch share one clock reading); the time of an event whose message has no `now`.
+  // A message that no step can process (larger than kMaxMessageBytes, not UTF-8, JSON that
+  // does not parse or nests deeper than kMaxJsonDepth, a token that no longer resolves, a
+  // field of the wrong type, an exception in any step) yields one dead_letter_queue row with
+  // the raw message, the stage and the reason, and nothing else.
   PreparedEvent Prepare(std::string_view message, int64_t received_micros) const;
   Status Finish(PreparedEvent& event, persons::PersonTxn& txn) const;
   void Emit(PreparedEvent& event, RowSink& out) const;
 
+  // PostHog's capture refuses events its Kafka producer would (message.max.bytes, 1 MB);
+  // ingestion dead-letters larger messages that reach the log some other way.
+  static constexpr size_t kMaxMessageBytes = 1 << 20;
+
  private:
+  void PrepareSteps(PreparedEvent::State& s) const;
+  Status FinishSteps(PreparedEvent::State& s, persons::PersonTxn& txn) const;
   TeamResolver teams_;
 };
 

@@ -85,7 +85,10 @@ class Pipeline {
   void WorkerLoop(size_t worker, uint32_t partitions);
   // RunOnce without waiting for the append: the worker goes on with its next partition
   // while the log writes this one's rows (a partition's next step waits for its last).
+  // Messages never fail a step (they become rows or dead letters); outages do, and an
+  // exception becomes an Internal error: the batch is retried, the worker lives on.
   Result<size_t> Step(uint32_t partition, std::chrono::milliseconds wait);
+  Result<size_t> StepBatch(uint32_t partition, std::chrono::milliseconds wait);
   // Waits until `partition` has no append under way; returns how the last one ended.
   Status AwaitAppend(uint32_t partition);
   // Claims the first partition, from `first` on in turn, that no other worker has: one
@@ -111,6 +114,8 @@ class Pipeline {
   Counter& events_processed_;
   Counter& batches_;
   Counter& overflowed_;
+  Counter& failed_batches_;  // outages: retried
+  Counter& dead_letters_;    // messages given up on
   struct Bucket {
     double tokens;
     std::chrono::steady_clock::time_point updated;
