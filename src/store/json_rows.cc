@@ -93,6 +93,7 @@ JsonRowDecoder::JsonRowDecoder(const TableSchema& schema) : schema_(schema), blo
 Block JsonRowDecoder::Take() {
   Block out = std::move(block_);
   block_ = schema_.EmptyBlock();
+  partitions_.clear();
   return out;
 }
 
@@ -102,7 +103,8 @@ Status JsonRowDecoder::Add(std::string& json, int64_t record_timestamp_ms, uint6
   constexpr size_t kSimdPadding = 16;
   if (json.capacity() < json.size() + kSimdPadding) json.reserve(json.size() + kSimdPadding);
   rapidjson::Document doc;
-  doc.ParseInsitu(json.data());
+  // Iterative: a row from any producer may nest as deep as it likes without recursing here.
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(json.data());
   if (doc.HasParseError() || !doc.IsObject()) return Status::InvalidArgument("row is not a JSON object");
   // Convert every value first and push only when the whole row is good, so that a bad
   // row leaves the block's columns of equal length.
@@ -184,6 +186,7 @@ Status JsonRowDecoder::Add(std::string& json, int64_t record_timestamp_ms, uint6
       case Type::kDate: col.Push<uint16_t>(static_cast<uint16_t>(cell.integer / (86400LL * 1000000))); break;
     }
   }
+  if (std::optional<uint32_t> partition = PartitionOfRow(schema_, block_, block_.rows() - 1)) partitions_.insert(*partition);
   return Status::Ok();
 }
 

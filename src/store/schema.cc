@@ -250,6 +250,11 @@ std::optional<std::vector<uint32_t>> EvaluatePartition(const TableSchema& schema
   return out;
 }
 
+std::optional<uint32_t> PartitionOfRow(const TableSchema& schema, const Block& block, size_t row) {
+  if (!schema.partition_by) return std::nullopt;
+  return YearMonthOfDay(DayOf(MicrosAt(block.columns[block.Find(schema.partition_by->column)], row)));
+}
+
 int CompareKeyRows(const Block& x, size_t a, const Block& y, size_t b, size_t prefix) {
   for (size_t c = 0; c < prefix; ++c) {
     int r = CompareCells(x.columns[c], a, y.columns[c], b);

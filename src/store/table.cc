@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "block_io.h"
 #include "merged_rows.h"
 #include "hedgerow/common/hash.h"
@@ -17,6 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kManifest = "insert.manifest";
+constexpr const char* kShardsFile = "shards";  // the shard count of a sharded table, fixed at its first open
 constexpr size_t kScanGranulesPerBlock = 8;
 // Sources of one `store merge` pass: each holds a granule of rows in memory.
 constexpr size_t kMaxPartsPerFullMerge = 100;
@@ -104,6 +107,7 @@ Status Table::Load() {
     }
   }
   options_.shards = std::max<uint32_t>(options_.shards, 1);
+  if (schema_.sharded) HEDGEROW_RETURN_IF_ERROR(CheckShardCount(detect_shards));
   shards_.assign(options_.shards, {});
   uint64_t max_block = 0;
   for (uint32_t shard = 0; shard < options_.shards; ++shard) {
@@ -172,9 +176,37 @@ Status Table::Load() {
   return Status::Ok();
 }
 
+Status Table::CheckShardCount(bool detect) {
+  // Rows are routed by sipHash64(distinct_id) % shards: with another count, one id's rows
+  // would live in two shards and FINAL could not deduplicate them. The first open records
+  // the count; later opens must agree (resharding is not supported yet).
+  const std::string path = options_.dir + "/" + kShardsFile;
+  const std::string wanted = std::to_string(options_.shards);
+  if (fs::exists(path)) {
+    HEDGEROW_ASSIGN_OR_RETURN(std::string recorded, ReadWholeFile(path));
+    while (!recorded.empty() && recorded.back() == '\n') recorded.pop_back();
+    if (detect && !recorded.empty() && recorded.size() < 4 && recorded.find_first_not_of("0123456789") == std::string::npos) {
+      options_.shards = std::max<uint32_t>(options_.shards, static_cast<uint32_t>(std::stoul(recorded)));
+      return Status::Ok();
+    }
+    if (recorded != wanted) {
+      return Status::InvalidArgument(fmt::format("store table {} was created with {} shards; it cannot be opened "
+                                                 "with {} (set shards = {}; resharding is not supported)",
+                                                 schema_.name, recorded, wanted, recorded));
+    }
+    return Status::Ok();
+  }
+  if (options_.read_only || detect) return Status::Ok();
+  return WriteFileDurably(path, wanted + "\n");
+}
+
 Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets) {
   if (options_.read_only) return Status::InvalidArgument("table opened read-only");
   std::lock_guard<std::mutex> insert_lock(insert_mu_);
+  if (insert_undo_failed_) {
+    return Status::Unavailable("store: a failed insert into " + schema_.name +
+                               " could not be undone; restart to complete it");
+  }
   size_t n = rows.rows();
   if (n == 0) return Status::Ok();
   // Group row numbers by (shard, partition), as writable_events routes them.
@@ -184,6 +216,13 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
     for (size_t r = 0; r < n; ++r) shard_of[r] = static_cast<uint32_t>(SipHash64(by.StringAt(r)) % options_.shards);
   }
   std::optional<std::vector<uint32_t>> partition_of = EvaluatePartition(schema_, rows);
+  if (partition_of) {
+    std::set<uint32_t> distinct(partition_of->begin(), partition_of->end());
+    if (distinct.size() > kMaxPartitionsPerInsert) {
+      return Status::InvalidArgument(fmt::format("store: too many partitions for one insert into {} ({}, at most {})",
+                                                 schema_.name, distinct.size(), kMaxPartitionsPerInsert));
+    }
+  }
   std::map<std::pair<uint32_t, std::string>, std::vector<uint32_t>> groups;
   for (size_t r = 0; r < n; ++r) {
     groups[{shard_of[r], PartitionId(partition_of ? std::optional<uint32_t>((*partition_of)[r]) : std::nullopt)}]
@@ -212,7 +251,31 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
     p.final_dir = dir + "/" + p.meta.name.ToString();
     pending.push_back(std::move(p));
   }
-  HEDGEROW_RETURN_IF_ERROR(ParallelFor(pending.size(), [&](size_t i) {
+  // On any failure: the parts renamed so far go back to their temporary names (while the
+  // manifest still says to redo them all, so a crash meanwhile completes the insert instead),
+  // then the manifest goes, then every temporary directory.
+  size_t renamed = 0;
+  bool manifest_written = false;
+  std::string manifest_path = options_.dir + "/" + kManifest;
+  auto undo = [&](Status failure) {
+    std::error_code ec;
+    for (size_t i = renamed; i-- > 0;) {
+      if (!RenameDurably(pending[i].final_dir, pending[i].tmp_dir).ok()) {
+        // Inserting again now could write these rows twice: not until Open redoes this one.
+        insert_undo_failed_ = true;
+        LogError("store", "cannot undo a failed insert; the next start completes it",
+                 {{"table", schema_.name}, {"error", failure.message()}});
+        return failure;
+      }
+    }
+    if (manifest_written) {
+      fs::remove(manifest_path, ec);
+      if (ec || !SyncDirectory(options_.dir).ok()) return failure;  // the next start completes it
+    }
+    for (const Pending& p : pending) fs::remove_all(p.tmp_dir, ec);
+    return failure;
+  };
+  Status written = ParallelFor(pending.size(), [&](size_t i) {
     Pending& p = pending[i];
     SortRowsByKey(key, p.rows);
     Block sorted = rows.EmptyLike();
@@ -223,19 +286,22 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
     fs::remove_all(p.tmp_dir, ec);
     fs::create_directories(fs::path(p.tmp_dir).parent_path(), ec);
     return WritePart(p.tmp_dir, schema_, sorted, sorted_key, p.meta);
-  }));
+  });
+  if (!written.ok()) return undo(written);
   // All parts are durable under temporary names; the manifest makes their renames one step.
   auto relative = [this](const std::string& path) { return path.substr(options_.dir.size() + 1); };
   std::string manifest;
   for (const Pending& p : pending) manifest += relative(p.tmp_dir) + " " + relative(p.final_dir) + "\n";
-  std::string manifest_path = options_.dir + "/" + kManifest;
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(manifest_path + ".tmp", manifest));
-  HEDGEROW_RETURN_IF_ERROR(RenameDurably(manifest_path + ".tmp", manifest_path));
+  if (Status s = WriteFileDurably(manifest_path + ".tmp", manifest); !s.ok()) return undo(s);
+  if (Status s = RenameDurably(manifest_path + ".tmp", manifest_path); !s.ok()) return undo(s);
+  manifest_written = true;
   PartList added;
   for (const Pending& p : pending) {
-    HEDGEROW_RETURN_IF_ERROR(RenameDurably(p.tmp_dir, p.final_dir));
-    HEDGEROW_ASSIGN_OR_RETURN(std::shared_ptr<Part> part, Part::Open(p.final_dir, schema_));
-    added.push_back(std::move(part));
+    if (Status s = RenameDurably(p.tmp_dir, p.final_dir); !s.ok()) return undo(s);
+    ++renamed;
+    Result<std::shared_ptr<Part>> part = Part::Open(p.final_dir, schema_);
+    if (!part.ok()) return undo(part.status());
+    added.push_back(std::move(*part));
   }
   std::error_code ec;
   fs::remove(manifest_path, ec);

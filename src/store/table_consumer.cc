@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/json.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 
@@ -17,11 +20,17 @@ constexpr std::chrono::milliseconds kTrickleWait{50};
 
 TableConsumer::TableConsumer(Table& table, log::Log& log, Store& store, const StoreOptions& options,
                              MetricsRegistry* metrics)
-    : table_(table), log_(log), store_(store), options_(options), group_(GroupName(table.schema())) {
+    : table_(table),
+      log_(log),
+      store_(store),
+      options_(options),
+      group_(GroupName(table.schema())),
+      dead_letter_table_(table.schema().topic == "dead_letter_queue") {
   if (metrics != nullptr) {
     MetricLabels labels{{"table", table.schema().name}};
     rows_inserted_ = &metrics->GetCounter("hedgerow_store_rows_inserted_total", "Rows inserted into the store", labels);
-    bad_rows_ = &metrics->GetCounter("hedgerow_store_bad_rows_total", "Topic records skipped as undecodable", labels);
+    bad_rows_ = &metrics->GetCounter("hedgerow_store_bad_rows_total",
+                                     "Topic records that did not decode (sent to dead_letter_queue)", labels);
     insert_errors_ = &metrics->GetCounter("hedgerow_store_insert_errors_total", "Failed inserts (retried)", labels);
   }
 }
@@ -60,16 +69,21 @@ void TableConsumer::Run() {
   size_t bytes = 0;
   int64_t first_record_ms = 0;
   uint32_t idle_partition = 0;
+  // Decodes fetched records until the block is as large as an insert may be: records left
+  // over are fetched again for the next block.
   auto take = [&](log::FetchResult& result, uint32_t partition) {
     for (log::StoredRecord& r : result.records) {
+      if (decoder.partitions() >= Table::kMaxPartitionsPerInsert) break;
       if (first_record_ms == 0) first_record_ms = MonotonicMillis();
       bytes += r.record.value.size();
       Status s = decoder.Add(r.record.value, r.record.timestamp_ms, r.offset);
       if (!s.ok()) {
         if (bad_rows_ != nullptr) bad_rows_->Inc();
-        LogWarn("store", "skipped an undecodable row",
+        LogWarn("store", "undecodable row sent to dead_letter_queue",
                 {{"table", table_.schema().name}, {"partition", static_cast<uint64_t>(partition)},
                  {"offset", r.offset}, {"error", s.message()}});
+        // The dead letter queue's own bad rows have nowhere further to go: counted and logged.
+        if (!dead_letter_table_) dead_letters_.push_back(DeadLetterRecord(partition, r.offset, s.message()));
       }
       next[partition] = r.offset + 1;
     }
@@ -78,7 +92,10 @@ void TableConsumer::Run() {
     bool stopping = stop_.load();
     bool got = false;
     for (uint32_t p = 0; p < partitions_ && !stopping; ++p) {
-      if (decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes) break;
+      if (decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes ||
+          decoder.partitions() >= Table::kMaxPartitionsPerInsert) {
+        break;
+      }
       auto result = log_.Fetch(topic, p, next[p], options_.batch_rows - decoder.rows(), options_.batch_bytes - bytes);
       if (!result.ok()) {
         LogWarn("store", "fetch failed", {{"table", table_.schema().name}, {"error", result.status().message()}});
@@ -87,7 +104,8 @@ void TableConsumer::Run() {
       got = got || !result->records.empty();
       take(*result, p);
     }
-    bool full = decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes;
+    bool full = decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes ||
+                decoder.partitions() >= Table::kMaxPartitionsPerInsert;
     bool waited = first_record_ms != 0 && MonotonicMillis() - first_record_ms >= options_.batch_wait.count();
     if (next != position_ && (full || waited || stopping)) {
       Flush(decoder, next);
@@ -112,9 +130,45 @@ void TableConsumer::Run() {
   }
 }
 
+log::OutgoingRecord TableConsumer::DeadLetterRecord(uint32_t partition, uint64_t offset, std::string_view error) {
+  // The decoder parsed the record in place: read it again (rare; decoding keeps no copy).
+  const std::string& topic = table_.schema().topic;
+  std::string raw;
+  if (auto again = log_.Fetch(topic, partition, offset, 1, SIZE_MAX); again.ok() && !again->records.empty()) {
+    raw = std::move(again->records[0].record.value);
+  } else {
+    raw = fmt::format("(record {}:{}:{} could not be read again)", topic, partition, offset);
+  }
+  // The row of ingest's dead letters (ingestion.md §6), with the store as the stage.
+  std::string row = R"({"team_id":0,"raw_payload":)";
+  AppendJsonString(row, raw);
+  row += R"(,"error_location":)";
+  AppendJsonString(row, "store:" + table_.schema().name);
+  row += R"(,"error":)";
+  AppendJsonString(row, error);
+  row += R"(,"error_timestamp":")" + FormatClickHouseDateTime64(NowMicros()) + R"("})";
+  log::OutgoingRecord record{.topic = "dead_letter_queue"};
+  record.record.key = "0";
+  record.record.value = std::move(row);
+  return record;
+}
+
 void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next) {
   Block rows = decoder.Take();
   const std::string& topic = table_.schema().topic;
+  // Dead letters first: once the offsets past them are committed, they must be in the log.
+  // A crash between the two sends them again (at least once, as any dead letter queue).
+  while (!dead_letters_.empty()) {
+    auto appended = log_.AppendAndWait(dead_letters_);
+    if (appended.ok()) {
+      dead_letters_.clear();
+      break;
+    }
+    LogError("store", "dead letter append failed, retrying",
+             {{"table", table_.schema().name}, {"error", appended.status().message()}});
+    if (stop_) return;
+    std::this_thread::sleep_for(kRetryDelay);
+  }
   while (true) {
     Status s = table_.Insert(rows, next);
     if (s.ok()) {

@@ -28,13 +28,18 @@ class TableConsumer {
  private:
   void Run();
   // Inserts the decoded rows and commits `next`, retrying until it succeeds or we stop.
+  // Appends the dead letters of the block first.
   void Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
+  // A dead_letter_queue record for the undecodable record at `offset` of `partition`.
+  log::OutgoingRecord DeadLetterRecord(uint32_t partition, uint64_t offset, std::string_view error);
 
   Table& table_;
   log::Log& log_;
   Store& store_;
   const StoreOptions& options_;
   std::string group_;
+  const bool dead_letter_table_;  // this consumer reads dead_letter_queue itself
+  std::vector<log::OutgoingRecord> dead_letters_;  // undecodable rows of the block being built
   uint32_t partitions_ = 0;
   std::map<uint32_t, uint64_t> position_;  // next offset to insert, per partition
   std::atomic<bool> stop_{false};

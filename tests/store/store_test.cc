@@ -1,5 +1,7 @@
 #include "hedgerow/store/store.h"
 
+#include <rapidjson/document.h>
+
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -82,6 +84,91 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
   REQUIRE((*store)->MergeAll().ok());
   CHECK(testing::Uuids(*(*store)->table("events"), false).size() == 3001);
   for (const auto& part : (*store)->table("events")->AllParts()) CHECK(part->Verify().ok());
+}
+
+// Every record of every partition of `topic`.
+std::vector<std::string> TopicValues(log::Log& log, const std::string& topic) {
+  std::vector<std::string> out;
+  auto partitions = log.Partitions(topic);
+  REQUIRE(partitions.ok());
+  for (const auto& p : *partitions) {
+    auto f = log.Fetch(topic, p.partition, p.start, 1000000, 1 << 30);
+    REQUIRE(f.ok());
+    for (auto& r : f->records) out.push_back(std::move(r.record.value));
+  }
+  return out;
+}
+
+TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw row, and the rest goes on",
+          "[store][poison]") {
+  TempDir dir;
+  auto log = log::Log::Open({.dir = dir.File("log")}, nullptr);
+  REQUIRE(log.ok());
+  testing::CreateStoreTopics(**log, 1);
+  StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20)};
+  MetricsRegistry metrics;
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  const std::vector<std::string> bad = {
+      "not json",
+      R"({"uuid":"x","team_id":)" + deep + "}",
+      R"({"uuid":")" + Uuid::V7().ToString() + R"(","team_id":"not a number"})",
+      R"({"uuid":"not a uuid"})",
+  };
+  std::vector<log::OutgoingRecord> records;
+  int64_t t0 = 1795955696000000;
+  std::string good = Uuid::V7().ToString();
+  for (const std::string& b : bad) records.push_back({"clickhouse_events_json", 0, {"k", b, 0, {}}});
+  records.push_back({"clickhouse_events_json", 0, {good, testing::EventsRow(good, "u", t0), 0, {}}});
+  REQUIRE((*log)->AppendAndWait(std::move(records)).ok());
+  auto store = Store::Open(options, &metrics);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Start(log->get()).ok());
+  AwaitConsumed(**log);
+  CHECK(testing::Uuids(*(*store)->table("events"), false) == std::multiset<std::string>{good});
+  std::vector<std::string> dead = TopicValues(**log, "dead_letter_queue");
+  REQUIRE(dead.size() == bad.size());
+  for (size_t i = 0; i < bad.size(); ++i) {
+    rapidjson::Document d;
+    d.Parse(dead[i].data(), dead[i].size());
+    REQUIRE(d.IsObject());
+    CHECK(std::string(d["raw_payload"].GetString(), d["raw_payload"].GetStringLength()) == bad[i]);
+    CHECK(d["error_location"].GetString() == std::string("store:events"));
+    CHECK(d["error"].GetStringLength() > 0);
+  }
+  // The dead letters are rows of the dead_letter_queue table in turn.
+  AwaitConsumed(**log);
+  size_t dlq_rows = 0;
+  REQUIRE((*store)->table("dead_letter_queue")->Scan({.columns = {"error"}}, [&](uint32_t, Block&& b) {
+    dlq_rows += b.rows();
+    return Status::Ok();
+  }).ok());
+  CHECK(dlq_rows == bad.size());
+}
+
+TEST_CASE("events in hundreds of months are inserted in blocks of at most 100 partitions", "[store][poison]") {
+  TempDir dir;
+  auto log = log::Log::Open({.dir = dir.File("log")}, nullptr);
+  REQUIRE(log.ok());
+  testing::CreateStoreTopics(**log, 1);
+  StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20)};
+  MetricsRegistry metrics;
+  std::vector<log::OutgoingRecord> records;
+  constexpr int kMonths = 250;
+  for (int m = 0; m < kMonths; ++m) {
+    std::string uuid = Uuid::V7().ToString();
+    int64_t micros = (m * 31LL * 86400 + 86400) * 1000000;  // one in each month from 1970 on
+    records.push_back({"clickhouse_events_json", 0, {uuid, testing::EventsRow(uuid, "u", micros), 0, {}}});
+  }
+  REQUIRE((*log)->AppendAndWait(std::move(records)).ok());
+  auto store = Store::Open(options, &metrics);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Start(log->get()).ok());
+  AwaitConsumed(**log);
+  Table& events = *(*store)->table("events");
+  CHECK(testing::Uuids(events, false).size() == kMonths);
+  CHECK(events.AllParts().size() == kMonths);
+  CHECK(metrics.GetCounter("hedgerow_store_insert_errors_total", "", {{"table", "events"}}).value() == 0);
 }
 
 }  // namespace

@@ -256,5 +256,66 @@ TEST_CASE("a table refuses a shard count different from the one on disk", "[stor
   CHECK(table.status().message().find("shards") != std::string::npos);
 }
 
+TEST_CASE("a sharded table keeps the shard count of its first open: more shards are refused too", "[store]") {
+  TempDir dir;
+  const TableSchema& events = *FindPostHogTable("events");
+  REQUIRE(Table::Open(events, {.dir = dir.File("events"), .shards = 2}).ok());
+  auto more = Table::Open(events, {.dir = dir.File("events"), .shards = 4});
+  CHECK(more.status().code() == StatusCode::kInvalidArgument);
+  CHECK(more.status().message().find("created with 2 shards") != std::string::npos);
+  CHECK(Table::Open(events, {.dir = dir.File("events"), .shards = 1}).status().code() == StatusCode::kInvalidArgument);
+  CHECK(Table::Open(events, {.dir = dir.File("events"), .shards = 2}).ok());
+  // Inspection (shards = 0) takes the recorded count.
+  auto inspect = Table::Open(events, {.dir = dir.File("events"), .shards = 0, .read_only = true});
+  REQUIRE(inspect.ok());
+  CHECK((*inspect)->shards() == 2);
+}
+
+TEST_CASE("a failed insert leaves nothing behind, and its retry writes every row once", "[store]") {
+  TempDir dir;
+  const int64_t dec = 1764547200LL * 1000000, jan = dec + 31LL * 86400 * 1000000;
+  std::vector<KvRow> rows = {{1, "a", dec, 0, "in December"}, {1, "b", jan, 0, "in January"}};
+  auto table = Table::Open(KvSchema(), {.dir = dir.File("kv")});
+  REQUIRE(table.ok());
+  // The second part's rename fails (its name is taken by a non-empty directory) after the
+  // first part's rename succeeded: 202512 gets block 1, 202601 block 2.
+  std::string blocker = dir.File("kv") + "/0/202601/2_2_0";
+  fs::create_directories(blocker);
+  std::ofstream(blocker + "/occupied") << "x";
+  CHECK_FALSE((*table)->Insert(KvBlock(rows), {{0, 2}}).ok());
+  CHECK((*table)->AllParts().empty());
+  std::vector<std::string> left;
+  for (const auto& e : fs::recursive_directory_iterator(dir.File("kv"))) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("tmp_", 0) == 0 || name == "insert.manifest" || name == "1_1_0") left.push_back(e.path().string());
+  }
+  CHECK(left.empty());
+  fs::remove_all(blocker);
+  REQUIRE((*table)->Insert(KvBlock(rows), {{0, 2}}).ok());
+  CHECK(ScanAll(**table, false).rows() == 2);
+  table->reset();
+  auto reopened = Table::Open(KvSchema(), {.dir = dir.File("kv")});
+  REQUIRE(reopened.ok());
+  CHECK(ScanAll(**reopened, false).rows() == 2);
+  CHECK(ToMap(ScanAll(**reopened, false)) == ReferenceDedup(rows));
+}
+
+TEST_CASE("an insert spanning more than 100 partitions is refused whole, as ClickHouse does", "[store]") {
+  TempDir dir;
+  auto table = Table::Open(KvSchema(), {.dir = dir.File("kv")});
+  REQUIRE(table.ok());
+  std::vector<KvRow> rows;
+  for (int m = 0; m <= static_cast<int>(Table::kMaxPartitionsPerInsert); ++m) {
+    rows.push_back({1, "k" + std::to_string(m), (1764547200LL + m * 31LL * 86400) * 1000000, 0, ""});
+  }
+  Status s = (*table)->Insert(KvBlock(rows), {});
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("too many partitions") != std::string::npos);
+  CHECK((*table)->AllParts().empty());
+  rows.pop_back();
+  CHECK((*table)->Insert(KvBlock(rows), {}).ok());
+  CHECK((*table)->AllParts().size() == Table::kMaxPartitionsPerInsert);
+}
+
 }  // namespace
 }  // namespace hedgerow::store

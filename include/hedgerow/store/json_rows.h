@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -29,6 +30,8 @@ class JsonRowDecoder {
   Status Add(std::string& json, int64_t record_timestamp_ms, uint64_t record_offset);
 
   size_t rows() const { return block_.rows(); }
+  // How many partitions (PARTITION BY values) the rows so far fall in: one part each.
+  size_t partitions() const { return partitions_.size(); }
   // The rows decoded so far; the decoder starts again empty.
   Block Take();
 
@@ -38,6 +41,7 @@ class JsonRowDecoder {
   std::unordered_map<std::string_view, int> index_;
   int timestamp_column_ = -1;
   int offset_column_ = -1;
+  std::set<uint32_t> partitions_;
   // Per-row scratch, kept to spare allocations.
   struct Cell {
     int64_t integer = 0;

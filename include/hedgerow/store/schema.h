@@ -59,6 +59,8 @@ using KeyValue = std::variant<uint64_t, int64_t, double, std::string>;
 Block EvaluateKey(const TableSchema& schema, const Block& block);
 // The partition key of each row (toYYYYMM -> 202611), or nullopt when unpartitioned.
 std::optional<std::vector<uint32_t>> EvaluatePartition(const TableSchema& schema, const Block& block);
+// The partition key of one row, or nullopt when unpartitioned.
+std::optional<uint32_t> PartitionOfRow(const TableSchema& schema, const Block& block, size_t row);
 // The result type of a key expression over a column of type `input`.
 Type KeyResultType(KeyFunction function, Type input);
 

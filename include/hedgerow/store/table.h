@@ -68,10 +68,16 @@ class Table {
   const TableSchema& schema() const { return schema_; }
   uint32_t shards() const { return options_.shards; }
 
+  // ClickHouse's max_partitions_per_insert_block: one insert writes a part per partition.
+  static constexpr size_t kMaxPartitionsPerInsert = 100;
+
   // Inserts rows: routed to shards (sharded tables), split by partition, sorted, one part
   // per shard and partition. The parts of one insert become visible and durable together
-  // (a manifest makes the renames atomic across a crash). `log_offsets` is recorded in
-  // each part: the next offset of every source partition the rows came from.
+  // (a manifest makes the renames atomic across a crash), or none does: a failed insert
+  // leaves no part and no temporary directory behind (if it cannot even undo its renames,
+  // the manifest stays and the next Open completes them), so a retry never duplicates.
+  // `log_offsets` is recorded in each part: the next offset of every source partition the
+  // rows came from. InvalidArgument for rows in more than kMaxPartitionsPerInsert partitions.
   Status Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets);
 
   // For each source partition, the next log offset the parts cover (the highest recorded).
@@ -95,6 +101,9 @@ class Table {
  private:
   Table(const TableSchema& schema, TableOptions options) : schema_(schema), options_(std::move(options)) {}
   Status Load();
+  // Records the shard count at the first open; InvalidArgument when it differs later.
+  // `detect`: take the recorded count (inspection opens with shards = 0).
+  Status CheckShardCount(bool detect);
   Status ScanShard(uint32_t shard, const ScanRequest& request, const BlockSink& sink) const;
   std::string PartitionDir(uint32_t shard, const std::string& partition) const;
 
@@ -104,6 +113,7 @@ class Table {
   std::vector<PartList> shards_;  // per shard, sorted by (partition, min_block)
   std::atomic<uint64_t> next_block_{1};
   std::mutex insert_mu_;
+  bool insert_undo_failed_ = false;  // guarded by insert_mu_: refuse inserts until reopened
   std::vector<std::pair<std::string, Status>> damaged_;
   mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
 };
