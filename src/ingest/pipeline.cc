@@ -79,6 +79,7 @@ Pipeline::~Pipeline() { Stop(); }
 Status Pipeline::Start() {
   HEDGEROW_RETURN_IF_ERROR(log_->RegisterGroup(options_.group, options_.input_topic));
   HEDGEROW_ASSIGN_OR_RETURN(log::TopicConfig topic, log_->Topic(options_.input_topic));
+  for (uint32_t p = 0; p < topic.partitions; ++p) HEDGEROW_RETURN_IF_ERROR(KeepUnpersistedInput(p));
   stop_ = false;
   for (size_t w = 0; w < std::max<size_t>(1, options_.workers); ++w) {
     workers_.emplace_back([this, w, n = topic.partitions] { WorkerLoop(w, n); });
@@ -190,9 +191,15 @@ Result<size_t> Pipeline::Step(uint32_t partition, std::chrono::milliseconds wait
   return n;
 }
 
+Status Pipeline::KeepUnpersistedInput(uint32_t partition) {
+  const std::string& topic = options_.input_topic;
+  return log_->SetRetentionFloor(RetentionHolder(), topic, partition, persons_->PersistedOffset(topic, partition));
+}
+
 Result<size_t> Pipeline::StepBatch(uint32_t partition, std::chrono::milliseconds wait) {
   // The committed and applied offsets below are only final once the last append is done.
   HEDGEROW_RETURN_IF_ERROR(AwaitAppend(partition));
+  HEDGEROW_RETURN_IF_ERROR(KeepUnpersistedInput(partition));
   const std::string& topic = options_.input_topic;
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed_opt, log_->Committed(options_.group, topic, partition));
   const log::Offset committed = committed_opt.value_or(0);

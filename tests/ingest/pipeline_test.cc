@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "hedgerow/common/uuid.h"
 #include "ingest/pipeline_env.h"
@@ -231,4 +232,25 @@ TEST_CASE("when persons.sqlite is behind the log, batches are applied again and 
   CHECK((*person)->version == 2);  // created, two updates: each applied once
   CHECK((*person)->properties == R"({"x":3})");
   CHECK(env.persons->AppliedOffset("events_plugin_ingestion", 0) == 3);
+}
+
+TEST_CASE("retention keeps the input the persons store has not persisted, besides the uncommitted", "[ingest]") {
+  PipelineEnv env;
+  for (int i = 0; i < 3; ++i) env.Capture("e", "u");
+  auto pipeline = env.MakePipeline();
+  auto floor = [&] { return env.log->RetentionFloor("ingestion:persons", "events_plugin_ingestion", 0); };
+  REQUIRE(pipeline->Start().ok());  // sets the floor from what persons.sqlite holds: nothing yet
+  REQUIRE(floor().ok());
+  REQUIRE(floor()->has_value());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (env.log->Committed("ingestion", "events_plugin_ingestion", 0)->value_or(0) < 3) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  pipeline->Stop();  // persists
+  CHECK(floor()->value() <= 3);
+  REQUIRE(env.persons->PersistedOffset("events_plugin_ingestion", 0) == 3);
+  // The next step raises it to what is now durable in persons.sqlite.
+  REQUIRE(pipeline->RunOnce(0, std::chrono::milliseconds(0)).ok());
+  CHECK(floor()->value() == 3);
 }

@@ -89,6 +89,11 @@ class Pipeline {
   // exception becomes an Internal error: the batch is retried, the worker lives on.
   Result<size_t> Step(uint32_t partition, std::chrono::milliseconds wait);
   Result<size_t> StepBatch(uint32_t partition, std::chrono::milliseconds wait);
+  // Input the log has rows for may still be re-read to re-apply its person updates (see
+  // above): retention keeps `partition` from the persons' persisted offset on, under this
+  // holder's floor (Log::SetRetentionFloor), besides the group's committed offset.
+  Status KeepUnpersistedInput(uint32_t partition);
+  std::string RetentionHolder() const { return options_.group + ":persons"; }
   // Waits until `partition` has no append under way; returns how the last one ended.
   Status AwaitAppend(uint32_t partition);
   // Claims the first partition, from `first` on in turn, that no other worker has: one
