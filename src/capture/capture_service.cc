@@ -1,6 +1,7 @@
 #include "hedgerow/capture/capture_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -58,8 +59,45 @@ std::string ErrorCode(const Status& s) {
 
 }  // namespace
 
+// Bytes handed to the log and not yet completed by it. Thread-safe: HTTP threads reserve,
+// the log's sync thread releases.
+class CaptureService::InflightBytes {
+ public:
+  InflightBytes(size_t limit, Gauge& gauge) : limit_(limit), gauge_(gauge) {}
+
+  // Takes `n` bytes unless that would pass the limit while others wait: a request larger
+  // than the limit still goes through alone.
+  bool TryReserve(size_t n) {
+    size_t current = bytes_.load();
+    do {
+      if (current > 0 && current + n > limit_) return false;
+    } while (!bytes_.compare_exchange_weak(current, current + n));
+    gauge_.Add(static_cast<double>(n));
+    return true;
+  }
+  void Release(size_t n) {
+    bytes_.fetch_sub(n);
+    gauge_.Add(-static_cast<double>(n));
+  }
+  size_t bytes() const { return bytes_.load(); }
+  size_t limit() const { return limit_; }
+
+ private:
+  const size_t limit_;
+  Gauge& gauge_;  // lives in the metrics registry, which outlives the log's callbacks
+  std::atomic<size_t> bytes_{0};
+};
+
 CaptureService::CaptureService(CaptureOptions options, meta::MetaStore* meta, log::Log* log, MetricsRegistry* metrics)
-    : options_(std::move(options)), meta_(meta), log_(log), metrics_(metrics) {}
+    : options_(std::move(options)),
+      meta_(meta),
+      log_(log),
+      metrics_(metrics),
+      inflight_(std::make_shared<InflightBytes>(
+          options_.max_inflight_bytes,
+          metrics->GetGauge("hedgerow_capture_inflight_bytes", "Bytes of accepted events waiting for the log"))),
+      shed_requests_(metrics->GetCounter("hedgerow_capture_requests_shed_total",
+                                         "Requests answered 503 because max_inflight_bytes already waited for the log")) {}
 
 void CaptureService::AddRoutes(http::Router& router) {
   struct Path {
@@ -177,6 +215,7 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, cons
   const bool snapshots = endpoint == Endpoint::kSnapshots;
   std::vector<log::OutgoingRecord> records;
   records.reserve(parsed->events.size());
+  size_t record_bytes = 0;
   for (const CaptureEvent& e : parsed->events) {
     Uuid uuid = e.uuid ? *e.uuid : Uuid::V7();
     log::OutgoingRecord r;
@@ -184,7 +223,17 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, cons
     r.record.key = IngestionKey(parsed->token, snapshots ? e.session_id : e.distinct_id);
     r.record.value = BuildIngestionMessage(e, uuid, context);
     r.record.timestamp_ms = now_us / 1000;
+    record_bytes += r.record.key.size() + r.record.value.size();
     records.push_back(std::move(r));
+  }
+  if (!inflight_->TryReserve(record_bytes)) {
+    shed_requests_.Inc();
+    http::Response r = http::Response::Error(
+        503, "server_error", "overloaded",
+        fmt::format("capture: {} bytes of events already wait for the log (max-inflight-bytes {}); retry later",
+                    inflight_->bytes(), inflight_->limit()));
+    r.SetHeader("Retry-After", "1");
+    return reply(std::move(r));
   }
 
   const size_t accepted = records.size();
@@ -203,8 +252,9 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, cons
   uint64_t request_id = request.id;
   log_->Append(std::move(records), {},
                [reply = std::move(reply), accepted, beacon, drop_summary = std::move(drop_summary), request_id,
-                &accepted_counter](Result<std::vector<log::RecordPosition>> result) {
+                &accepted_counter, inflight = inflight_, record_bytes](Result<std::vector<log::RecordPosition>> result) {
                  // Runs on the log's sync thread: answer and return.
+                 inflight->Release(record_bytes);
                  if (!result.ok()) {
                    LogWarn("capture", "log refused events",
                            {{"request_id", request_id}, {"error", result.status().message()}});

@@ -29,8 +29,8 @@ std::string_view StringOf(const Value* v) {
   return std::string_view(v->GetString(), v->GetStringLength());
 }
 
-// Strings as they are; numbers, booleans, arrays and objects as their JSON (PostHog
-// stringifies `23` to "23"); NUL becomes U+FFFD; at most 200 characters.
+// Strings as they are; numbers and booleans as their JSON (PostHog stringifies `23` to
+// "23"); NUL becomes U+FFFD; at most 200 characters. Objects and arrays never get here.
 std::string DistinctIdText(const Value& v) {
   std::string raw = v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : WriteJson(v);
   std::string out;
@@ -82,6 +82,12 @@ std::string TokenProblem(std::string_view token) {
 }
 
 Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOptions& options) {
+  // Checked before rapidjson sees the text: what is refused here never reaches a recursive
+  // routine (our writer, the pipeline's readers), whatever the parser's own mode.
+  if (JsonNestsDeeperThan(json, kMaxJsonDepth)) {
+    return Status::InvalidArgument(
+        fmt::format("capture: failed to parse request: JSON nested deeper than {} levels", kMaxJsonDepth));
+  }
   // Parsed in place in a copy (rapidjson's insitu mode copies no string). Its SSE2 scanning
   // loads aligned 16-byte blocks and may read up to 15 bytes past the terminating NUL;
   // padding keeps those reads inside the buffer.
@@ -90,7 +96,8 @@ Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOpti
   buffer.append(json);
   buffer.append(16, '\0');
   rapidjson::Document doc;
-  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buffer.data());
+  // Iterative: the parser's stack is on the heap, so no input can overflow the thread's.
+  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag>(buffer.data());
   if (doc.HasParseError()) {
     return Status::InvalidArgument(fmt::format("capture: failed to parse request: {} at offset {}",
                                                rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
@@ -186,6 +193,16 @@ Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOpti
     const Value* id = Member(e, "distinct_id");
     if (id == nullptr || id->IsNull()) id = Member(e, "$distinct_id");
     if ((id == nullptr || id->IsNull()) && props != nullptr) id = Member(*props, "distinct_id");
+    if (id != nullptr && (id->IsObject() || id->IsArray())) {
+      // Fails the whole request, not just this event, as PostHog's capture does: its v1
+      // batch API types distinct_id as a string, so an object or array fails the request's
+      // deserialization (400), and its v0 handler stops a request at its first invalid
+      // event. (v0 itself stringifies such ids; a person named `{"id":1}` is a client bug,
+      // a user object sent for its id, better refused where the client sees it.)
+      return Status::InvalidArgument(fmt::format("capture: event {}: \"distinct_id\" must be a string or a number, "
+                                                 "not an {}",
+                                                 i, id->IsObject() ? "object" : "array"));
+    }
     if (id != nullptr && !id->IsNull()) ce.distinct_id = DistinctIdText(*id);
     if (ce.distinct_id.empty()) {
       drop(i, "missing_distinct_id", "no distinct_id (top level or in properties)");

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "hedgerow/capture/lz_string.h"
@@ -29,6 +31,12 @@ bool LooksLikeForm(std::string_view payload) {
   if (eq == std::string_view::npos) return false;
   std::string_view key = payload.substr(0, eq);
   return key == "data" || key == "compression" || key == "ver" || key == "ip" || key == "_";
+}
+
+// Whether `text` starts like a JSON object or array.
+bool LooksLikeJson(std::string_view text) {
+  size_t i = text.find_first_not_of(" \t\r\n");
+  return i != std::string_view::npos && (text[i] == '{' || text[i] == '[');
 }
 
 bool IsValidUtf8(std::string_view s) {
@@ -76,7 +84,7 @@ Result<std::string> DecodePayload(const PayloadSource& source, size_t max_bytes)
 
   // 3. Form fields data= and compression=.
   std::optional<std::string> form_compression;
-  bool from_form = false;
+  bool form_not_json = false;  // a form's data that is not JSON: base64 unless hinted otherwise
   std::string_view content_type = source.content_type.substr(0, source.content_type.find(';'));
   while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
   // A form content type on a body that is not a form is read as a raw payload: that is what
@@ -89,12 +97,12 @@ Result<std::string> DecodePayload(const PayloadSource& source, size_t max_bytes)
       else if (k == "compression" && !form_compression) form_compression = std::move(v);
     }
     if (!data || data->empty()) return Status::InvalidArgument("capture: form has no data field");
-    // Form decoding turned base64's '+' into spaces.
-    for (char& c : *data) {
-      if (c == ' ') c = '+';
-    }
+    // JSON first, then base64, as PostHog's capture reads a form's data: JSON keeps its
+    // spaces, while in anything else they are base64's '+' that form decoding turned into
+    // spaces (no base64 alphabet has '{' or '[').
+    form_not_json = !LooksLikeJson(*data);
+    if (form_not_json) std::replace(data->begin(), data->end(), ' ', '+');
     payload = std::move(*data);
-    from_form = true;
   }
 
   // 4. The compression hint: form field, then query parameter.
@@ -109,7 +117,7 @@ Result<std::string> DecodePayload(const PayloadSource& source, size_t max_bytes)
     HEDGEROW_ASSIGN_OR_RETURN(text, GunzipLimited(payload, max_bytes));
   } else if (hint == Compression::kLz64) {
     HEDGEROW_ASSIGN_OR_RETURN(text, LzStringDecompressFromBase64(payload, max_bytes));
-  } else if (hint == Compression::kBase64 || (from_form && hint == Compression::kNone)) {
+  } else if (hint == Compression::kBase64 || (form_not_json && hint == Compression::kNone)) {
     // Base64 in any alphabet, padded or not; a payload the optimistic step already decoded
     // (or that never was base64) is kept as it is.
     auto decoded = Base64Decode(payload);

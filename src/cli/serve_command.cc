@@ -52,6 +52,9 @@ std::vector<OptionSpec> ServeOptions() {
       {.name = "read-timeout-ms", .section = "http", .default_value = "30000",
        .help = "time allowed to send a request's header, and again its body", .type = OptionType::kInt,
        .min = 100, .max = 3600000, .value_name = "MS"},
+      {.name = "max-connections", .section = "http", .default_value = "1024",
+       .help = "connections served at once; a new one past it is answered 503 with Retry-After",
+       .type = OptionType::kInt, .min = 1, .max = 1 << 20, .value_name = "N"},
       {.name = "apps", .section = "apps", .default_value = "",
        .help = "per-project apps as JSON, replacing each listed project's apps at start: "
                "{\"1\":[{\"kind\":\"property_remover\",\"config\":{\"properties\":[\"$ip\"]}}]}",
@@ -61,6 +64,9 @@ std::vector<OptionSpec> ServeOptions() {
        .min = 1, .max = 64, .value_name = "N"},
       {.name = "trusted-proxies", .section = "capture", .default_value = "",
        .help = "comma-separated proxy IPs whose X-Forwarded-For gives the client IP", .value_name = "IP,..."},
+      {.name = "max-inflight-bytes", .section = "capture", .default_value = "134217728",
+       .help = "bytes of accepted events waiting for the log's fsync; past it capture answers 503 with Retry-After",
+       .type = OptionType::kInt, .min = 1, .max = int64_t{1} << 40, .value_name = "BYTES"},
   };
 }
 
@@ -93,6 +99,8 @@ int RunServe(const std::vector<std::string>& args) {
   options.api.max_body_bytes = static_cast<size_t>(config->GetInt("max-body-bytes"));
   options.api.max_header_bytes = static_cast<size_t>(config->GetInt("max-header-bytes"));
   options.api.read_timeout = std::chrono::milliseconds(config->GetInt("read-timeout-ms"));
+  options.api.max_connections = static_cast<size_t>(config->GetInt("max-connections"));
+  options.capture.max_inflight_bytes = static_cast<size_t>(config->GetInt("max-inflight-bytes"));
   for (std::string_view rest = config->GetString("trusted-proxies"); !rest.empty();) {
     std::string_view ip = rest.substr(0, rest.find(','));
     rest = ip.size() < rest.size() ? rest.substr(ip.size() + 1) : std::string_view();

@@ -38,13 +38,16 @@ void SplitTarget(const std::string& target, std::string& path, std::string& quer
 
 }  // namespace
 
-Connection::Connection(tcp::socket&& socket, std::shared_ptr<Server::Impl> server)
-    : server_(std::move(server)), stream_(std::move(socket)) {}
+Connection::Connection(tcp::socket&& socket, std::shared_ptr<Server::Impl> server, bool refused)
+    : server_(std::move(server)), refused_(refused), stream_(std::move(socket)) {}
 
-Connection::~Connection() { server_->Unregister(this); }
+Connection::~Connection() { server_->Unregister(this, refused_); }
 
 void Connection::Start() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->refused_) return self->Refuse();
+    self->ReadHeader();
+  });
 }
 
 void Connection::Shutdown() {
@@ -244,7 +247,9 @@ void Connection::Send(Response response, bool keep_alive) {
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   server_->RecordRequest(route_, method_, response.status, seconds);
-  if (response.status >= 500) {
+  // 503s are load shedding (refused connections, a busy log): counted in the metrics, not
+  // logged one by one when the server is busiest.
+  if (response.status >= 500 && response.status != 503) {
     LogWarn("http", "request failed",
             {{"request_id", request_id_}, {"route", route_}, {"status", response.status}});
   } else {
@@ -275,6 +280,19 @@ void Connection::Reject(int status, std::string_view code, std::string_view deta
   parser_.reset();
   std::string_view type = status >= 500 ? "server_error" : "validation_error";
   Send(Response::Error(status, type, code, detail), false);
+}
+
+void Connection::Refuse() {
+  started_ = std::chrono::steady_clock::now();
+  request_id_ = server_->NextRequestId();
+  route_ = "refused";
+  Response r = Response::Error(503, "server_error", "too_many_connections",
+                               fmt::format("http: {} connections are open, the most this server takes; retry later",
+                                           server_->options().max_connections));
+  r.SetHeader("Retry-After", "1");
+  // Linger() then reads the request the client sends anyway, so closing does not reset the
+  // connection before the client has read this answer.
+  Send(std::move(r), false);
 }
 
 void Connection::Linger() {

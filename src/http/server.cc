@@ -13,6 +13,9 @@ Server::Impl::Impl(ServerOptions options, Router router, MetricsRegistry* metric
       metrics_(metrics),
       open_connections_(metrics->GetGauge("hedgerow_http_open_connections",
                                           "Open HTTP connections", {{"server", options_.name}})),
+      refused_connections_(metrics->GetCounter("hedgerow_http_connections_refused_total",
+                                               "Connections refused for being over max_connections",
+                                               {{"server", options_.name}})),
       acceptor_(net::make_strand(ioc_)) {}
 
 Status Server::Impl::Start() {
@@ -59,21 +62,34 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     // Out of file descriptors and the like: keep accepting; the pressure may pass.
     LogWarn("http", "accept failed", {{"server", options_.name}, {"error", ec.message()}});
   } else {
-    auto connection = std::make_shared<Connection>(std::move(socket), shared_from_this());
-    {
-      std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    const size_t limit = options_.max_connections;
+    // Over the limit, a connection is still accepted, to be told 503 (clients retry on it)
+    // rather than left waiting in the backlog; past as many again, it is closed at once.
+    const bool refused = serving_ >= limit;
+    if (refused && refusing_ >= limit) {
+      lock.unlock();
+      refused_connections_.Inc();
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      ++(refused ? refusing_ : serving_);
+      auto connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), refused);
       connections_.emplace(connection.get(), connection);
+      lock.unlock();
+      if (refused) refused_connections_.Inc();
+      open_connections_.Add(1);
+      connection->Start();
     }
-    open_connections_.Add(1);
-    connection->Start();
   }
   DoAccept();
 }
 
-void Server::Impl::Unregister(Connection* connection) {
+void Server::Impl::Unregister(Connection* connection, bool refused) {
   open_connections_.Add(-1);
   std::lock_guard<std::mutex> lock(mu_);
   connections_.erase(connection);
+  --(refused ? refusing_ : serving_);
   connections_changed_.notify_all();
 }
 

@@ -44,7 +44,8 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   const Router& router() const { return router_; }
   bool draining() const { return draining_.load(); }
   uint64_t NextRequestId() { return next_request_id_.fetch_add(1) + 1; }
-  void Unregister(Connection* connection);
+  // `refused`: the connection was over max_connections (see Connection).
+  void Unregister(Connection* connection, bool refused);
   // Runs `post` (which queues work on the io_context) unless the server has stopped taking
   // replies; returns false when it has, so a late handler's answer is dropped, not queued
   // on threads that are gone.
@@ -61,6 +62,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   const Router router_;
   MetricsRegistry* const metrics_;
   Gauge& open_connections_;
+  Counter& refused_connections_;
 
   net::io_context ioc_;
   tcp::acceptor acceptor_;  // on its own strand
@@ -75,6 +77,8 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   std::mutex mu_;
   std::condition_variable connections_changed_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mu_
+  size_t serving_ = 0;   // connections_ being served; at most max_connections; guarded by mu_
+  size_t refusing_ = 0;  // connections_ being answered 503; guarded by mu_
   bool taking_replies_ = true;                                             // guarded by mu_
 };
 
@@ -83,7 +87,8 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 // strand; Shutdown/ForceClose/Deliver may be called from any thread and post to it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket&& socket, std::shared_ptr<Server::Impl> server);
+  // A `refused` connection (one over max_connections) is answered 503 and closed.
+  Connection(tcp::socket&& socket, std::shared_ptr<Server::Impl> server, bool refused);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -108,12 +113,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWritten(beast::error_code ec, bool keep_alive);
   // Answers a request that could not be read and closes after it.
   void Reject(int status, std::string_view code, std::string_view detail);
+  // Answers a connection over the limit 503 before reading anything, and closes it.
+  void Refuse();
   // Reads and discards what the client still sends, briefly, so that closing does not reset
   // the connection before the client read our error response.
   void Linger();
   void Close();
 
   const std::shared_ptr<Server::Impl> server_;
+  const bool refused_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -4,6 +4,11 @@
 
 #include <rapidjson/document.h>
 
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include "hedgerow/common/base64.h"
 #include "hedgerow/common/compression.h"
 #include "hedgerow/common/uuid.h"
@@ -154,6 +159,9 @@ TEST_CASE("bad requests get a 4xx JSON error naming the problem", "[capture]") {
   check(R"({"event":"a","distinct_id":"u","api_key":"phc_unknown"})", 401, "invalid_api_key");
   check(R"({"event":"a","distinct_id":"u","api_key":"phx_personal"})", 401, "invalid_api_key");
   check(std::string(100 * 1024, ' '), 413, "payload_too_large");
+  check(R"({"event":"a","distinct_id":{"id":"u1"},"api_key":"phc_test"})", 400, "invalid_payload");
+  check(R"({"api_key":"phc_test","batch":[{"event":"a","distinct_id":"u1"},{"event":"b","distinct_id":["u2"]}]})", 400,
+        "invalid_payload", "/batch/");
   auto bomb = f.Post("/batch/", Gzip(std::string(1 << 20, ' ')), {{"Content-Type", "text/plain"}});
   REQUIRE(bomb);
   CHECK(bomb->status == 413);
@@ -249,4 +257,109 @@ TEST_CASE("when the log cannot take writes capture answers 503 with Retry-After"
   REQUIRE(r);
   CHECK(r->status == 503);
   CHECK(r->Header("retry-after") == "1");
+}
+
+namespace {
+
+// n objects (or arrays) nested in the properties of one event.
+std::string DeepEvent(size_t n, bool arrays) {
+  std::string body = R"({"api_key":"phc_test","event":"deep","distinct_id":"d","properties":{"a":)";
+  body.reserve(body.size() + n * 6 + 8);
+  for (size_t i = 0; i < n; ++i) body += arrays ? "[" : R"({"b":)";
+  body += "1";
+  body.append(n, arrays ? ']' : '}');
+  return body + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("JSON nested past 128 levels is refused with 400 and the server keeps serving", "[capture]") {
+  Fixture f;
+  for (const char* path : {"/e/", "/batch/"}) {
+    for (bool arrays : {false, true}) {
+      INFO(path << (arrays ? " arrays" : " objects"));
+      std::string body = DeepEvent(100000, arrays);
+      if (std::string_view(path) == "/batch/") body = R"({"api_key":"phc_test","batch":[)" + body + "]}";
+      auto r = f.Post(path, body, {{"Content-Type", "application/json"}});
+      REQUIRE(r);
+      CHECK(r->status == 400);
+      CHECK(r->body.find("JSON nested deeper than 128 levels") != std::string::npos);
+      auto next = f.Post(path, kEvent, {{"Content-Type", "application/json"}});
+      REQUIRE(next);
+      CHECK(next->status == 200);
+    }
+  }
+  // The same payload gzipped and as a base64 form: the limit applies to the decoded JSON.
+  auto gz = f.Post("/i/v0/e/", Gzip(DeepEvent(100000, true)), {{"Content-Type", "text/plain"}});
+  REQUIRE(gz);
+  CHECK(gz->status == 400);
+  auto form = f.Post("/e/", "data=" + Base64Encode(DeepEvent(100000, false)),
+                     {{"Content-Type", "application/x-www-form-urlencoded"}});
+  REQUIRE(form);
+  CHECK(form->status == 400);
+  // 128 levels in all: the event object, properties, then 126.
+  auto at_limit = f.Post("/e/", DeepEvent(126, false), {{"Content-Type", "application/json"}});
+  REQUIRE(at_limit);
+  CHECK(at_limit->status == 200);
+  CHECK(f.Messages().size() == 5);
+}
+
+TEST_CASE("a form's url-encoded JSON with spaces is accepted", "[capture]") {
+  Fixture f;
+  auto r = f.Post("/e/", R"(data=%7B%22event%22%3A+%22signed+up%22%2C+%22distinct_id%22%3A+%22u+1%22%2C+%22api_key%22%3A+%22phc_test%22%7D)",
+                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  auto m = f.Messages();
+  REQUIRE(m.size() == 1);
+  CHECK(std::string(m[0]["distinct_id"].GetString()) == "u 1");
+}
+
+TEST_CASE("past max_inflight_bytes waiting for the log, capture answers 503 and loses nothing it acknowledged",
+          "[capture]") {
+  capture::CaptureOptions options;
+  options.max_inflight_bytes = 1;  // one request at a time may wait for the log
+  Fixture f(options);
+  const std::string padding(32 * 1024, 'p');  // larger appends stay in flight longer
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  int shed = 0;
+  int other = 0;
+  std::atomic<bool> seen_shed{false};
+  std::atomic<int> next_id{0};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&] {
+      // Every client keeps sending until some request was shed (and a few more after).
+      for (int after = 0; after < 5 && std::chrono::steady_clock::now() < deadline;) {
+        std::string id = "u" + std::to_string(next_id++);
+        auto r = f.Post("/e/", R"({"event":"e","distinct_id":")" + id + R"(","api_key":"phc_test","properties":{"p":")" +
+                                   padding + R"("}})");
+        std::lock_guard<std::mutex> lock(mu);
+        if (r && r->status == 200) {
+          acknowledged.insert(id);
+        } else if (r && r->status == 503 && r->Header("retry-after") == "1" &&
+                   r->body.find("\"code\":\"overloaded\"") != std::string::npos &&
+                   r->body.find("max-inflight-bytes 1)") != std::string::npos) {
+          ++shed;
+          seen_shed = true;
+        } else {
+          ++other;
+        }
+        if (seen_shed) ++after;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  CHECK(shed > 0);
+  CHECK(other == 0);
+  CHECK_FALSE(acknowledged.empty());
+  // Exactly the acknowledged events are in the log: none lost, none of the shed ones kept.
+  std::set<std::string> logged;
+  for (const auto& m : f.Messages()) logged.insert(m["distinct_id"].GetString());
+  CHECK(logged == acknowledged);
+  std::string metrics = f.metrics.RenderPrometheus();
+  CHECK(metrics.find("hedgerow_capture_inflight_bytes 0\n") != std::string::npos);
+  CHECK(metrics.find("hedgerow_capture_requests_shed_total " + std::to_string(shed) + "\n") != std::string::npos);
 }

@@ -41,14 +41,54 @@ TEST_CASE("the three request shapes are accepted", "[capture]") {
 TEST_CASE("distinct ids are stringified, cleaned and truncated like PostHog's", "[capture]") {
   auto r = Parse(R"({"api_key":"phc_t","batch":[
       {"event":"a","distinct_id":23},
-      {"event":"a","distinct_id":{"k":[1]}},
+      {"event":"a","distinct_id":true},
       {"event":"a","distinct_id":"a\u0000b"},
       {"event":"a","distinct_id":")" + std::string(300, 'x') + R"("}]})");
   REQUIRE(r.ok());
   CHECK(r->events[0].distinct_id == "23");
-  CHECK(r->events[1].distinct_id == R"({"k":[1]})");
+  CHECK(r->events[1].distinct_id == "true");
   CHECK(r->events[2].distinct_id == "a\xef\xbf\xbd" "b");
   CHECK(r->events[3].distinct_id == std::string(200, 'x'));
+}
+
+TEST_CASE("a distinct_id that is an object or array fails the whole request", "[capture]") {
+  for (std::string id : {R"({"k":[1]})", "[1,2]"}) {
+    INFO(id);
+    for (std::string where : {R"("distinct_id":)" + id, R"("$distinct_id":)" + id,
+                              R"("properties":{"distinct_id":)" + id + "}"}) {
+      auto r = Parse(R"({"api_key":"phc_t","batch":[{"event":"ok","distinct_id":"u"},{"event":"a",)" + where + "}]}");
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().code() == StatusCode::kInvalidArgument);
+      CHECK(r.status().message() == std::string("capture: event 1: \"distinct_id\" must be a string or a number, not an ") +
+                                        (id[0] == '{' ? "object" : "array"));
+    }
+  }
+}
+
+TEST_CASE("JSON nested deeper than 128 levels is refused before it is parsed", "[capture]") {
+  // Depth counts every object and array, the request's own included: {"event",...,"properties":
+  // {...}} is 2 before the first nested value.
+  auto event_with_depth = [](size_t depth, const char* open, const char* close) {
+    std::string nested;
+    for (size_t i = 2; i < depth; ++i) nested += open;
+    nested += "1";
+    for (size_t i = 2; i < depth; ++i) nested += close;
+    return R"({"event":"a","distinct_id":"u","api_key":"phc_t","properties":{"a":)" + nested + "}}";
+  };
+  auto at_limit = Parse(event_with_depth(128, R"({"b":)", "}"));
+  REQUIRE(at_limit.ok());
+  CHECK(at_limit->events.size() == 1);
+  CHECK(Parse(event_with_depth(128, "[", "]")).ok());
+  for (size_t depth : {size_t{129}, size_t{100000}}) {
+    for (auto [open, close] : {std::pair{R"({"b":)", "}"}, std::pair{"[", "]"}}) {
+      auto r = Parse(event_with_depth(depth, open, close));
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().code() == StatusCode::kInvalidArgument);
+      CHECK(r.status().message() == "capture: failed to parse request: JSON nested deeper than 128 levels");
+    }
+  }
+  // Unbalanced: 100k openers and nothing else is refused by depth, not by a parser's stack.
+  CHECK_FALSE(Parse(std::string(100000, '[')).ok());
 }
 
 TEST_CASE("invalid events are dropped by reason and the rest kept", "[capture]") {

@@ -65,6 +65,20 @@ TEST_CASE("every body form decodes to the same JSON", "[capture]") {
   CHECK(*Decode(kJson, "application/x-www-form-urlencoded") == kJson);      // curl -d '{...}'
 }
 
+TEST_CASE("a form's data is read as JSON before base64, keeping its spaces", "[capture]") {
+  const std::string spaced = R"({"event": "signed up", "distinct_id": "u 1", "properties": {"token": "phc_test"}})";
+  const std::string form = "application/x-www-form-urlencoded";
+  CHECK(*Decode("data=" + UrlEncode(spaced), form) == spaced);  // spaces as %20
+  std::string plus_spaces = UrlEncode(spaced);                   // spaces as '+', as browsers send them
+  for (size_t at; (at = plus_spaces.find("%20")) != std::string::npos;) plus_spaces.replace(at, 3, "+");
+  CHECK(*Decode("data=" + plus_spaces + "&ver=1", form) == spaced);
+  CHECK(*Decode("data=" + UrlEncode("  [" + spaced + "]"), form) == "  [" + spaced + "]");
+  // Base64 with its '+' sent unescaped still decodes: those spaces become '+' again.
+  std::string b64 = Base64Encode(spaced + "??>");  // "??>" makes the encoding hold a '+'
+  REQUIRE(b64.find('+') != std::string::npos);
+  CHECK(*Decode("data=" + b64, form) == spaced + "??>");
+}
+
 TEST_CASE("lz64 form bodies decode", "[capture]") {
   std::string lz =
       "NobwRApgbhB2AuYBcYAkAHAhgc2gSwgHcwAaMdAJwHt0IL4CBnZceKgazmXIAsBjAPrwIjRGQAmeUXlh94AvOO4BXAIxgAvhoC6QA===";

@@ -298,6 +298,47 @@ TEST_CASE("stop gives up on a handler that never answers after the drain deadlin
   f.parked.AnswerAll(200, "too late");  // dropped without touching the stopped server
 }
 
+TEST_CASE("past max_connections a new connection is answered 503 and closed, until others close", "[http]") {
+  ServerOptions options;
+  options.max_connections = 2;
+  Fixture f(options);
+  {
+    std::vector<std::unique_ptr<TestConnection>> open;
+    for (int i = 0; i < 2; ++i) {
+      open.push_back(std::make_unique<TestConnection>(f.port));
+      auto r = open.back()->Request("GET", "/echo/");  // answered: the server holds it now
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+    for (int i = 0; i < 3; ++i) {
+      TestConnection extra(f.port);
+      auto refused = extra.Request("POST", "/echo/", std::string(10000, 'x'));  // sent whole, answered still
+      REQUIRE(refused);
+      CHECK(refused->status == 503);
+      CHECK(refused->Header("retry-after") == "1");
+      CHECK(refused->body.find("\"code\":\"too_many_connections\"") != std::string::npos);
+      CHECK(refused->body.find("2 connections are open") != std::string::npos);
+      CHECK(extra.WaitForClose());
+    }
+    for (auto& c : open) {  // the held connections were not disturbed
+      auto r = c->Request("GET", "/echo/");
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+  }
+  // The two are closed; once the server has seen them go, new connections are served.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<testing::ClientResponse> r;
+  while (std::chrono::steady_clock::now() < deadline) {
+    r = HttpRequest(f.port, "GET", "/echo/");
+    if (r && r->status != 503) break;
+  }
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(f.metrics.RenderPrometheus().find("hedgerow_http_connections_refused_total{server=\"api\"} ") !=
+        std::string::npos);
+}
+
 TEST_CASE("requests are counted in the metrics registry", "[http]") {
   Fixture f;
   REQUIRE(HttpRequest(f.port, "GET", "/items/1"));

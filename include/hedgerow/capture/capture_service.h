@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,17 @@ struct CaptureOptions {
   // believed.
   std::vector<std::string> trusted_proxies;
   size_t max_payload_bytes = 20u << 20;  // decoded text of one request
+  // Bytes of accepted events handed to the log and not yet durable (waiting for its group
+  // commit). A request that would take more is answered 503 with Retry-After instead of
+  // queueing: when the disk falls behind, memory stays bounded and SDKs retry later. One
+  // request is always let through when nothing waits, however large, so none starves.
+  size_t max_inflight_bytes = 128u << 20;
 };
 
 // The capture API: every SDK-facing event endpoint and the remote config posthog-js loads.
 // A request is acknowledged (200 {"status":1}) only after the log's group commit made all
-// its accepted events durable; if the log refuses, 503 with Retry-After.
+// its accepted events durable; if the log refuses, or max_inflight_bytes already wait for
+// it, 503 with Retry-After.
 // Thread-safe; `meta`, `log` and `metrics` must outlive it and the routes it added.
 class CaptureService {
  public:
@@ -46,10 +53,14 @@ class CaptureService {
   bool FromTrustedProxy(const http::Request& request) const;
   void CountDropped(const std::string& reason, uint64_t n);
 
+  class InflightBytes;  // shared with the log's callbacks, which may outlive this service
+
   const CaptureOptions options_;
   meta::MetaStore* const meta_;
   log::Log* const log_;
   MetricsRegistry* const metrics_;
+  const std::shared_ptr<InflightBytes> inflight_;
+  Counter& shed_requests_;
 };
 
 }  // namespace hedgerow::capture

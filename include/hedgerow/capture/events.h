@@ -46,7 +46,8 @@ struct ParsedRequest {
 // Parses the decoded JSON text of a capture request in any of PostHog's three shapes
 // (array of events, {"batch": [...]} object, single event) and resolves its token
 // (client-api.md §1.2-1.3).
-// kInvalidArgument: not JSON, not one of the shapes, no events, or (snapshots) no
+// kInvalidArgument: not JSON, nested deeper than kMaxJsonDepth (128), not one of the
+// shapes, no events, an event whose distinct_id is an object or array, or (snapshots) no
 // $session_id. kUnauthenticated: no token, several tokens, or a malformed token.
 // Events the parser did not change are stored as the exact text the SDK sent.
 Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOptions& options);

@@ -20,10 +20,14 @@ struct ServerOptions {
   size_t max_header_bytes = 16 * 1024;           // larger header block -> 431
   size_t max_body_bytes = 20 * 1024 * 1024;      // as sent, and again after gzip -> 413
   std::chrono::milliseconds read_timeout{30000};  // to receive a request's header, then its body
+  // Connections served at once. Beyond it a new connection is answered 503 with Retry-After
+  // and closed, without reading its request (and past twice as many, closed unanswered),
+  // so that memory and file descriptors stay bounded however many clients connect.
+  size_t max_connections = 1024;
 };
 
 // An HTTP/1.1 server on a pool of Asio threads: keep-alive, pipelining (requests on one
-// connection are answered in order), header/body limits, deadlines that drop slow clients,
+// connection are answered in order), connection/header/body limits, deadlines that drop slow clients,
 // gzip request bodies, and CORS for browser SDKs (the Origin is echoed and OPTIONS
 // preflights are answered for every path).
 //
