@@ -400,7 +400,8 @@ bool IsJson(std::string_view text) {
   rapidjson::BaseReaderHandler<> ignore;
   rapidjson::Reader reader;
   // Stop after the root value so that trailing garbage is reported as an error.
-  return !reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseValidateEncodingFlag>(stream, ignore)
+  return !reader.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseValidateEncodingFlag |
+                                  rapidjson::kParseIterativeFlag>(stream, ignore)
               .IsError() &&
          [&] {
            while (stream.Peek() == ' ' || stream.Peek() == '\n' || stream.Peek() == '\r' || stream.Peek() == '\t') {

@@ -204,6 +204,22 @@ Status PersonStore::PersistIfDue() {
   return PersistUnderLock(true);
 }
 
+Status PersonStore::CheckHealth() {
+  {
+    std::lock_guard<std::mutex> delivery(delivery_mu_);
+    if (!last_persist_error_.ok()) {
+      return Status::Unavailable("persons: the last persist failed: " + last_persist_error_.message());
+    }
+  }
+  // A read on the batches' connection, as a batch would make (a batch holds the lock for
+  // milliseconds; a persist does not hold it while it writes).
+  std::lock_guard<std::mutex> lock(batch_mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement stmt, db_->Prepare("SELECT count(*) FROM sqlite_master"));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row || stmt.ColumnInt64(0) == 0) return Status::Unavailable("persons: persons.sqlite has no tables");
+  return Status::Ok();
+}
+
 Status PersonStore::PersistUnderLock(bool only_if_due) {
   // Take the changes and a copy of their persons (batches go on changing the cache), with
   // the offsets they were applied up to.
@@ -242,11 +258,13 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
     // Nothing is lost: the batches since the last persist are still in the log.
     std::lock_guard<std::mutex> delivery(delivery_mu_);
     poisoned_ = true;
+    last_persist_error_ = status;
     return status;
   }
   {
     std::lock_guard<std::mutex> delivery(delivery_mu_);
     for (const auto& [partition, next] : applied) persisted_[partition] = next;
+    last_persist_error_ = Status::Ok();
   }
   if (persist_seconds_ != nullptr) persist_seconds_->Observe(std::chrono::duration<double>(end - start).count());
   if (persons_.size() > options_.max_cached_persons) {

@@ -7,6 +7,7 @@
 #include "apps_config.h"
 #include "hedgerow/server/data_dir_lock.h"
 #include "hedgerow/common/log.h"
+#include "consumer_ages.h"
 #include "process_stats.h"
 #include "team_resolver.h"
 #include "topics.h"
@@ -103,24 +104,27 @@ http::Router Server::BuildApiRouter() {
     reply(http::Response::Json(200, R"({"status":"ok"})"));
   });
   router.Add("GET,HEAD", "/_readiness", [this](http::Request, http::Reply reply) {
+    // Each component answers for itself: a read of its files, and the state of its workers.
+    std::vector<std::pair<const char*, Status>> checks;
     Result<int> meta = meta_->SchemaVersion();
-    if (!meta.ok()) {
-      reply(http::Response::Json(
-          503, fmt::format(R"({{"status":"not_ready","meta":{}}})", http::JsonQuote(meta.status().ToString()))));
-      return;
+    checks.emplace_back("meta", meta.status());
+    checks.emplace_back("log", log_->Topic("events_plugin_ingestion").status());
+    checks.emplace_back("persons", persons_->CheckHealth());
+    checks.emplace_back("store", store_->CheckHealth());
+    bool ready = true;
+    std::string body;
+    for (const auto& [name, status] : checks) {
+      ready = ready && status.ok();
+      body += fmt::format(R"(,"{}":{})", name, status.ok() ? R"("ok")" : http::JsonQuote(status.ToString()));
     }
-    Result<log::TopicConfig> ingestion = log_->Topic("events_plugin_ingestion");
-    if (!ingestion.ok()) {
-      reply(http::Response::Json(503, fmt::format(R"({{"status":"not_ready","log":{}}})",
-                                                  http::JsonQuote(ingestion.status().ToString()))));
-      return;
-    }
-    reply(http::Response::Json(200, R"({"status":"ready","meta":"ok","log":"ok","persons":"ok","store":"ok"})"));
+    reply(http::Response::Json(ready ? 200 : 503,
+                               fmt::format(R"({{"status":"{}"{}}})", ready ? "ready" : "not_ready", body)));
   });
   capture_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
         .Set(static_cast<double>(ResidentMemoryBytes()));
+    UpdateConsumerAges(*log_, metrics_);
     reply(http::Response::Text(200, metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8"));
   });
   return router;

@@ -2,8 +2,15 @@
 
 namespace hedgerow::server {
 
+namespace {
+// Kafka's retention.bytes, per partition, besides the 7 days of age: what a small VM's disk
+// can hold. Retention never passes what a consumer group or a retention floor still needs
+// (the persons' persisted offset), so a stalled stage keeps its input whatever the size.
+constexpr int64_t kRetentionBytesPerPartition = 1LL << 30;
+}  // namespace
+
 std::vector<log::TopicConfig> DefaultTopics() {
-  return {
+  std::vector<log::TopicConfig> topics = {
       {.name = "events_plugin_ingestion", .partitions = 8},
       {.name = "events_plugin_ingestion_overflow", .partitions = 8},
       {.name = "clickhouse_events_json", .partitions = 8},
@@ -14,6 +21,8 @@ std::vector<log::TopicConfig> DefaultTopics() {
       {.name = "dead_letter_queue", .partitions = 1},
       {.name = "session_recording_snapshot_item_events", .partitions = 4},
   };
+  for (log::TopicConfig& topic : topics) topic.retention_bytes = kRetentionBytesPerPartition;
+  return topics;
 }
 
 }  // namespace hedgerow::server

@@ -1,5 +1,10 @@
 #include "hedgerow/store/store.h"
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
+
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 #include "table_consumer.h"
@@ -47,6 +52,7 @@ Status Store::Start(log::Log* log) {
 }
 
 void Store::Stop() {
+  cancel_merges_ = true;  // merges stop within a block of rows: shutdown never waits for one
   for (auto& c : consumers_) c->Stop();
   consumers_.clear();
   {
@@ -56,6 +62,18 @@ void Store::Stop() {
   wake_.notify_all();
   for (auto& t : merge_threads_) t.join();
   merge_threads_.clear();
+}
+
+Status Store::CheckHealth() const {
+  std::error_code ec;
+  std::filesystem::space_info space = std::filesystem::space(options_.dir, ec);
+  if (ec) return Status::Unavailable("store: cannot read " + options_.dir + ": " + ec.message());
+  if (space.available < kMinFreeBytes) {
+    return Status::Unavailable(fmt::format("store: {} bytes free under {}", space.available, options_.dir));
+  }
+  if (consumers_.empty()) return Status::Unavailable("store: consumers are not running");
+  for (const auto& c : consumers_) HEDGEROW_RETURN_IF_ERROR(c->Health());
+  return Status::Ok();
 }
 
 void Store::WakeMerges() {
@@ -83,8 +101,9 @@ void Store::MergeLoop() {
       std::optional<MergeCandidate> candidate = table->SelectMerge();
       if (!candidate) continue;
       if (running) running->Add(1);
-      Status s = table->Merge(*candidate);
+      Status s = table->Merge(*candidate, &cancel_merges_);
       if (running) running->Add(-1);
+      if (cancel_merges_) return;
       if (s.ok()) {
         if (done) done->Inc();
         merged = true;

@@ -376,7 +376,7 @@ std::optional<MergeCandidate> Table::SelectMerge(bool all) const {
   return best;
 }
 
-Status Table::Merge(const MergeCandidate& candidate) {
+Status Table::Merge(const MergeCandidate& candidate, const std::atomic<bool>* cancel) {
   auto release = [this, &candidate] {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& p : candidate.parts) merging_.erase(p.get());
@@ -405,6 +405,10 @@ Status Table::Merge(const MergeCandidate& candidate) {
     HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartWriter> writer, PartWriter::Create(tmp, schema_));
     Block rows, key;
     while (true) {
+      // A merge may take minutes; shutting down must not wait for it (the sources stay).
+      if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+        return Status::Unavailable("store: merge cancelled: shutting down");
+      }
       HEDGEROW_RETURN_IF_ERROR(merged.Next(kGranuleRows * 4, rows, key));
       if (rows.rows() == 0) break;
       HEDGEROW_RETURN_IF_ERROR(writer->Append(rows, key));

@@ -56,6 +56,17 @@ Status TableConsumer::Start() {
   return Status::Ok();
 }
 
+Status TableConsumer::Health() const {
+  if (!thread_.joinable()) return Status::Unavailable("store: the consumer of " + table_.schema().name + " is not running");
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return failing_;
+}
+
+void TableConsumer::SetFailing(Status status) {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  failing_ = std::move(status);
+}
+
 void TableConsumer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
@@ -166,6 +177,8 @@ void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
     }
     LogError("store", "dead letter append failed, retrying",
              {{"table", table_.schema().name}, {"error", appended.status().message()}});
+    SetFailing(Status::Unavailable("store: dead letters of " + table_.schema().name +
+                                   " cannot be appended: " + appended.status().message()));
     if (stop_) return;
     std::this_thread::sleep_for(kRetryDelay);
   }
@@ -182,6 +195,7 @@ void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
       break;
     }
     if (insert_errors_ != nullptr) insert_errors_->Inc();
+    SetFailing(Status::Unavailable("store: inserts into " + table_.schema().name + " are failing: " + s.message()));
     LogError("store", "insert failed, retrying", {{"table", table_.schema().name}, {"rows", rows.rows()}, {"error", s.message()}});
     if (stop_) {
       // The rows are still in the log past the committed offset: the next start inserts them.
@@ -189,6 +203,7 @@ void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
     }
     std::this_thread::sleep_for(kRetryDelay);
   }
+  SetFailing(Status::Ok());
   if (rows_inserted_ != nullptr) rows_inserted_->Inc(rows.rows());
   position_ = next;
   store_.UpdateGauges(table_);

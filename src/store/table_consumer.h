@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "hedgerow/log/log.h"
@@ -25,6 +26,10 @@ class TableConsumer {
 
   static std::string GroupName(const TableSchema& schema) { return "store_" + schema.name; }
 
+  // Ok while the consumer runs and its last insert (and dead letter append) succeeded;
+  // kUnavailable with the error while it is retrying one.
+  Status Health() const;
+
  private:
   void Run();
   // Inserts the decoded rows and commits `next`, retrying until it succeeds or we stop.
@@ -32,6 +37,7 @@ class TableConsumer {
   void Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
   // A dead_letter_queue record for the undecodable record at `offset` of `partition`.
   log::OutgoingRecord DeadLetterRecord(uint32_t partition, uint64_t offset, std::string_view error);
+  void SetFailing(Status status);
 
   Table& table_;
   log::Log& log_;
@@ -44,6 +50,8 @@ class TableConsumer {
   std::map<uint32_t, uint64_t> position_;  // next offset to insert, per partition
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  mutable std::mutex health_mu_;
+  Status failing_;  // guarded by health_mu_: the error being retried, Ok when none
   Counter* rows_inserted_ = nullptr;
   Counter* bad_rows_ = nullptr;
   Counter* insert_errors_ = nullptr;

@@ -334,3 +334,37 @@ TEST_CASE("batches go on during a persist and see what it is writing; groups and
   CHECK((*txn)->MarkEventSeen(1, "signup", "c1").value() == std::make_pair(false, true));
   CHECK((*txn)->MarkEventSeen(1, "login", "c1").value() == std::make_pair(true, true));
 }
+
+TEST_CASE("CheckHealth reads persons.sqlite and reports a failed persist until one succeeds", "[persons]") {
+  TempDir dir;
+  bool sabotage = false;
+  PersonStoreOptions options{.persist_interval = std::chrono::hours(1)};
+  // Another connection takes the person table away while the persist is about to write it.
+  options.on_persist_started = [&] {
+    if (!sabotage) return;
+    auto db = SqliteDb::Open(dir.File("persons.sqlite"));
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("ALTER TABLE person RENAME TO person_away").ok());
+  };
+  auto store = PersonStore::Open(dir.File("persons.sqlite"), options);
+  REQUIRE(store.ok());
+  CHECK((*store)->CheckHealth().ok());
+  sabotage = true;
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u1", "{}"); });
+  (*store)->Delivered("events", 0, 10, true);
+  CHECK_FALSE((*store)->Persist().ok());
+  Status health = (*store)->CheckHealth();
+  CHECK(health.code() == StatusCode::kUnavailable);
+  CHECK(health.message().find("the last persist failed") != std::string::npos);
+  // Put right, the next persist succeeds and health follows it.
+  sabotage = false;
+  {
+    auto db = SqliteDb::Open(dir.File("persons.sqlite"));
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("ALTER TABLE person_away RENAME TO person").ok());
+  }
+  DeliveringBatch(**store, [](PersonTxn& txn) { NewPerson(txn, "u2", "{}"); });
+  (*store)->Delivered("events", 0, 10, true);
+  REQUIRE((*store)->Persist().ok());
+  CHECK((*store)->CheckHealth().ok());
+}

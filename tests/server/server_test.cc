@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -109,6 +111,62 @@ TEST_CASE("events captured over HTTP reach the store's events, person and distin
   REQUIRE(metrics);
   CHECK(metrics->body.find("hedgerow_store_parts{table=\"events\"}") != std::string::npos);
   CHECK(HttpRequest((*s)->api_port(), "GET", "/_readiness")->body.find("\"store\":\"ok\"") != std::string::npos);
+}
+
+TEST_CASE("readiness reports a store whose inserts fail, and metrics show the stalled consumer's age", "[server]") {
+  TempDir dir;
+  auto options = Options(dir);
+  options.store_batch_wait = std::chrono::milliseconds(20);
+  auto s = server::Server::Start(options);
+  REQUIRE(s.ok());
+  const uint16_t port = (*s)->api_port();
+  REQUIRE(HttpRequest(port, "GET", "/_readiness")->status == 200);
+  // A file where the events of January 2024 need their partition directory, in every shard:
+  // their inserts fail until it goes.
+  std::vector<std::string> blockers;
+  for (int shard = 0; shard < 2; ++shard) {
+    std::string shard_dir = dir.File("data") + "/store/events/" + std::to_string(shard);
+    std::filesystem::create_directories(shard_dir);
+    blockers.push_back(shard_dir + "/202401");
+    std::ofstream(blockers.back()) << "in the way";
+  }
+  auto sent = HttpRequest(port, "POST", "/e/",
+                          R"({"api_key":"phc_test","event":"e","distinct_id":"u","timestamp":"2024-01-15T00:00:00Z"})",
+                          {{"Content-Type", "application/json"}});
+  REQUIRE(sent);
+  REQUIRE(sent->status == 200);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto ready = HttpRequest(port, "GET", "/_readiness");
+  while (ready->status == 200) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ready = HttpRequest(port, "GET", "/_readiness");
+  }
+  CHECK(ready->status == 503);
+  CHECK(ready->body.find(R"("status":"not_ready")") != std::string::npos);
+  CHECK(ready->body.find("inserts into events are failing") != std::string::npos);
+  CHECK(ready->body.find(R"("persons":"ok")") != std::string::npos);
+  // The stalled consumer's oldest record ages; its errors count.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the age to measure, not a synchronization
+  std::string metrics = HttpRequest(port, "GET", "/metrics")->body;
+  const std::string age_name =
+      R"(hedgerow_log_consumer_oldest_unconsumed_seconds{group="store_events",topic="clickhouse_events_json"} )";
+  size_t at = metrics.find(age_name);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics.substr(at + age_name.size())) >= 1.0);
+  CHECK(metrics.find(R"(hedgerow_store_insert_errors_total{table="events"} 0)") == std::string::npos);
+  // Out of the way, the retry goes through and readiness follows.
+  for (const std::string& b : blockers) std::filesystem::remove(b);
+  ready = HttpRequest(port, "GET", "/_readiness");
+  while (ready->status != 200) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ready = HttpRequest(port, "GET", "/_readiness");
+  }
+  metrics = HttpRequest(port, "GET", "/metrics")->body;
+  at = metrics.find(age_name);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics.substr(at + age_name.size())) == 0);
 }
 
 TEST_CASE("the apps option makes a project's apps exactly its list, and refuses bad entries whole", "[server]") {

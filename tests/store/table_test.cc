@@ -300,6 +300,39 @@ TEST_CASE("a failed insert leaves nothing behind, and its retry writes every row
   CHECK(ToMap(ScanAll(**reopened, false)) == ReferenceDedup(rows));
 }
 
+TEST_CASE("a cancelled merge stops, leaves its sources and no temporary part", "[store]") {
+  TempDir dir;
+  auto table = Table::Open(KvSchema(), {.dir = dir.File("kv")});
+  REQUIRE(table.ok());
+  std::mt19937_64 rng(3);
+  std::vector<KvRow> inserted;
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<KvRow> rows;
+    for (int i = 0; i < 200; ++i) {
+      KvRow r = testing::RandomKvRow(rng, 500, inserted.size() + i);
+      r.ts = 1764547200LL * 1000000;
+      rows.push_back(r);
+    }
+    REQUIRE((*table)->Insert(KvBlock(rows), {}).ok());
+    inserted.insert(inserted.end(), rows.begin(), rows.end());
+  }
+  auto candidate = (*table)->SelectMerge(true);
+  REQUIRE(candidate);
+  std::atomic<bool> cancel{true};
+  Status s = (*table)->Merge(*candidate, &cancel);
+  CHECK(s.code() == StatusCode::kUnavailable);
+  CHECK((*table)->AllParts().size() == 3);
+  for (const auto& e : fs::recursive_directory_iterator(dir.File("kv"))) {
+    CHECK(e.path().filename().string().rfind("tmp_", 0) != 0);
+  }
+  // The parts are free to merge again.
+  auto again = (*table)->SelectMerge(true);
+  REQUIRE(again);
+  REQUIRE((*table)->Merge(*again).ok());
+  CHECK((*table)->AllParts().size() == 1);
+  CHECK(ToMap(ScanAll(**table, true)) == ReferenceDedup(inserted));
+}
+
 TEST_CASE("an insert spanning more than 100 partitions is refused whole, as ClickHouse does", "[store]") {
   TempDir dir;
   auto table = Table::Open(KvSchema(), {.dir = dir.File("kv")});

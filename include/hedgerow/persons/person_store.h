@@ -116,6 +116,10 @@ class PersonStore {
   // starts over (Persist() reports kUnavailable then).
   Status PersistIfDue();
 
+  // For readiness: Ok when persons.sqlite answers a read and the last persist (if any)
+  // succeeded; kUnavailable naming the problem otherwise.
+  Status CheckHealth();
+
  private:
   friend class PersonTxn;
 
@@ -187,6 +191,7 @@ class PersonStore {
   bool poisoned_ = false;  // a delivery or persist failed: start over from SQLite
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied_;  // (topic, partition) -> next offset, delivered
   std::map<std::pair<std::string, uint32_t>, uint64_t> persisted_;  // the same, in SQLite
+  Status last_persist_error_;  // Ok unless the last persist failed
 };
 
 // One batch. Reads see its own writes. Nothing is visible to other batches until Commit();

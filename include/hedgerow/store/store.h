@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -49,8 +51,15 @@ class Store {
   // Starts the consumers (each registers its group and resumes from the later of its
   // committed offset and the offsets its parts record) and the merge threads.
   Status Start(log::Log* log);
-  // Consumers insert what they hold and stop; running merges finish. Idempotent.
+  // Consumers insert what they hold and stop; running merges are cancelled (their sources
+  // stay). Idempotent.
   void Stop();
+
+  // For readiness: kUnavailable, naming the problem, when the store's disk cannot be read or
+  // has less than kMinFreeBytes free, when the consumers are not running, or while one is
+  // retrying a failed insert; Ok otherwise.
+  Status CheckHealth() const;
+  static constexpr uint64_t kMinFreeBytes = 64u << 20;  // below this, inserts and merges fail soon
 
   // Merges every partition down as far as the memory bound allows (`store merge`).
   Status MergeAll();
@@ -70,6 +79,7 @@ class Store {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> cancel_merges_{false};
   uint64_t merge_generation_ = 0;  // bumped by inserts: new parts may make a merge worth it
 };
 

@@ -92,7 +92,9 @@ class Table {
   // The best merge for the size-tiered policy, if any; `all` asks for every partition with
   // more than one part to be merged as far as the memory bound allows (`store merge`).
   std::optional<MergeCandidate> SelectMerge(bool all = false) const;
-  Status Merge(const MergeCandidate& candidate);
+  // Writes the merged part and swaps it in; on failure, or when `cancel` becomes true (it is
+  // checked between blocks of rows), the sources stay and nothing is left behind.
+  Status Merge(const MergeCandidate& candidate, const std::atomic<bool>* cancel = nullptr);
   // Merges every partition down as far as max_merge_bytes allows (OPTIMIZE ... FINAL).
   Status MergeAll();
 
