@@ -135,31 +135,79 @@ Status SyncDirectory(const std::string& path) {
   return Status::Ok();
 }
 
-Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t size) {
+Result<std::unique_ptr<ReadOnlyFile>> ReadOnlyFile::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open", path);
-  std::string out(size, '\0');
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0) {
+    Status s = ErrnoStatus("cannot size", path);
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<ReadOnlyFile>(new ReadOnlyFile(path, fd, static_cast<uint64_t>(size)));
+}
+
+ReadOnlyFile::~ReadOnlyFile() { ::close(fd_); }
+
+Status ReadOnlyFile::ReadAt(uint64_t offset, size_t size, char* dst) const {
   size_t done = 0;
   while (done < size) {
-    ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(offset + done));
+    ssize_t n = ::pread(fd_, dst + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return n == 0 ? Status::Corruption("file shorter than expected: " + path) : ErrnoStatus("cannot read", path);
-    }
+    if (n < 0) return ErrnoStatus("cannot read", path_);
+    if (n == 0) return Status::Corruption("file shorter than expected: " + path_);
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
+  return Status::Ok();
+}
+
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t size) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<ReadOnlyFile> file, ReadOnlyFile::Open(path));
+  std::string out(size, '\0');
+  HEDGEROW_RETURN_IF_ERROR(file->ReadAt(offset, size, out.data()));
   return out;
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open", path);
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  ::close(fd);
-  if (size < 0) return ErrnoStatus("cannot size", path);
-  return ReadFileRange(path, 0, static_cast<uint64_t>(size));
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<ReadOnlyFile> file, ReadOnlyFile::Open(path));
+  std::string out(file->size(), '\0');
+  HEDGEROW_RETURN_IF_ERROR(file->ReadAt(0, out.size(), out.data()));
+  return out;
+}
+
+void ResizeBuffer(std::string& buffer, size_t size) {
+  if (size > buffer.capacity()) {
+    std::string grown;
+    grown.reserve(size);  // from empty: exactly `size`
+    buffer.swap(grown);
+  }
+  buffer.resize(size);
+}
+
+Result<BlockView> BlockFileReader::Next() {
+  const uint64_t size = file_->size();
+  if (offset_ > size || size - offset_ < kBlockHeaderSize) {
+    return Status::Corruption("truncated block header at offset " + std::to_string(offset_));
+  }
+  // The payload size comes from a header not yet checksummed: bound it by the file before
+  // allocating, so a damaged header cannot ask for gigabytes.
+  char header[kBlockHeaderSize];
+  HEDGEROW_RETURN_IF_ERROR(file_->ReadAt(offset_, kBlockHeaderSize, header));
+  uint32_t compressed = GetLe<uint32_t>(header + 9);
+  if (size - offset_ - kBlockHeaderSize < compressed) {
+    return Status::Corruption("truncated block at offset " + std::to_string(offset_));
+  }
+  ResizeBuffer(buffer_, kBlockHeaderSize + compressed);
+  std::memcpy(buffer_.data(), header, kBlockHeaderSize);
+  HEDGEROW_RETURN_IF_ERROR(file_->ReadAt(offset_ + kBlockHeaderSize, compressed, buffer_.data() + kBlockHeaderSize));
+  Result<BlockView> block = ParseBlock(buffer_, 0);
+  if (!block.ok()) {  // ParseBlock's offsets are the buffer's: say where in the file
+    const char* what = static_cast<uint8_t>(header[8]) > 2 ? "unknown codec" : "checksum mismatch";
+    return Status::Corruption(std::string(what) + " in block at offset " + std::to_string(offset_));
+  }
+  offset_ += block->next;
+  block->next = offset_;
+  return block;
 }
 
 }  // namespace hedgerow::store

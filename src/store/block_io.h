@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -36,5 +37,51 @@ Status WriteFileDurably(const std::string& path, std::string_view data);
 Status SyncDirectory(const std::string& path);
 Result<std::string> ReadWholeFile(const std::string& path);
 Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t size);
+
+// Sizes `buffer` to `size` bytes, allocating exactly that much when it must grow (not the
+// doubling std::string does), so a reused buffer holds the largest block and no more.
+void ResizeBuffer(std::string& buffer, size_t size);
+
+// An open file read at offsets. A part deleted after Open stays readable through it (the
+// inode lives while the descriptor does). Not thread-safe.
+class ReadOnlyFile {
+ public:
+  // kIOError naming the path when it cannot be opened (also when it does not exist).
+  static Result<std::unique_ptr<ReadOnlyFile>> Open(const std::string& path);
+  ~ReadOnlyFile();
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }
+  // Reads exactly `size` bytes at `offset` into `dst`; kCorruption when the file is shorter.
+  Status ReadAt(uint64_t offset, size_t size, char* dst) const;
+
+ private:
+  ReadOnlyFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
+  const std::string path_;
+  const int fd_;
+  const uint64_t size_;  // at Open: parts are immutable
+};
+
+// Reads a file's blocks front to back, one at a time, holding only the current block: what
+// `store check` needs is the largest block, not the file. Not thread-safe.
+class BlockFileReader {
+ public:
+  explicit BlockFileReader(std::unique_ptr<ReadOnlyFile> file) : file_(std::move(file)) {}
+
+  const ReadOnlyFile& file() const { return *file_; }
+  uint64_t offset() const { return offset_; }  // where the next block starts
+  // Reads and checksums the block at offset() and moves past it. The view (and its `next`,
+  // an offset in the file) stays valid until the next call. kCorruption when the block is
+  // damaged or runs past the end of the file.
+  Result<BlockView> Next();
+  size_t buffer_bytes() const { return buffer_.capacity(); }
+
+ private:
+  std::unique_ptr<ReadOnlyFile> file_;
+  uint64_t offset_ = 0;
+  std::string buffer_;  // the current block, header and payload
+};
 
 }  // namespace hedgerow::store

@@ -11,18 +11,29 @@
 #include <cstring>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "block_io.h"
+#include "hedgerow/common/hash.h"
 #include "hedgerow/common/log.h"
+#include "hedgerow/store/part_check.h"
 
 namespace hedgerow::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kMetaFile = "meta.json";
-constexpr const char* kIndexFile = "primary.idx";
+// meta.json ends with this member, then the hex digits and `"}`.
+constexpr std::string_view kChecksumMember = R"(,"checksum":")";
+constexpr size_t kChecksumDigits = 16;
+constexpr size_t kChecksumSuffixSize = kChecksumMember.size() + kChecksumDigits + 2;
+// Every member an unchecksummed (older) meta.json may have.
+constexpr std::string_view kLegacyMembers[] = {"table", "shard", "partition", "name", "rows", "granules", "min_time",
+                                               "max_time", "bytes_on_disk", "uncompressed_bytes", "log_offsets",
+                                               "columns"};
 
 BlockCodec CodecFor(bool zstd) { return zstd ? BlockCodec::kZstd : BlockCodec::kLz4; }
 
@@ -96,9 +107,6 @@ Status DecodeGranules(std::string_view data, size_t granules, Column& c) {
   return Status::Ok();
 }
 
-std::string MarksFile(const std::string& column) { return column + ".mrk"; }
-std::string DataFile(const std::string& column) { return column + ".bin"; }
-
 std::string MetaToJson(const PartMeta& m, const TableSchema& schema) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -133,10 +141,29 @@ std::string MetaToJson(const PartMeta& m, const TableSchema& schema) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-Result<PartMeta> MetaFromJson(const std::string& text) {
+std::string ChecksumHex(std::string_view body) { return fmt::format("{:016x}", CityHash64(body)); }
+
+// The member goes last and is found by position, so a reader hashes the text without it
+// exactly as the writer did, with no JSON re-serialisation in between.
+std::string WithChecksum(std::string body) {
+  std::string hex = ChecksumHex(body);
+  body.pop_back();  // the closing brace
+  body.append(kChecksumMember).append(hex).append("\"}");
+  return body;
+}
+
+Result<PartMeta> MetaFromJson(std::string_view text, bool checksummed) {
   rapidjson::Document d;
   d.Parse(text.data(), text.size());
   if (d.HasParseError() || !d.IsObject()) return Status::Corruption("meta.json is not a JSON object");
+  if (!checksummed) {
+    for (const auto& member : d.GetObject()) {
+      std::string_view key(member.name.GetString(), member.name.GetStringLength());
+      if (std::find(std::begin(kLegacyMembers), std::end(kLegacyMembers), key) == std::end(kLegacyMembers)) {
+        return Status::Corruption("meta.json has no valid checksum and an unknown member \"" + std::string(key) + "\"");
+      }
+    }
+  }
   PartMeta m;
   auto u64 = [&d](const char* k) { return d.HasMember(k) && d[k].IsUint64() ? d[k].GetUint64() : 0; };
   auto i64 = [&d](const char* k) { return d.HasMember(k) && d[k].IsInt64() ? d[k].GetInt64() : 0; };
@@ -156,10 +183,19 @@ Result<PartMeta> MetaFromJson(const std::string& text) {
   m.max_time = i64("max_time");
   m.bytes_on_disk = u64("bytes_on_disk");
   m.uncompressed_bytes = u64("uncompressed_bytes");
+  if (m.granules != (m.rows + kGranuleRows - 1) / kGranuleRows) {
+    return Status::Corruption("meta.json: " + std::to_string(m.rows) + " rows cannot fill " + std::to_string(m.granules) +
+                              " granules");
+  }
   if (d.HasMember("log_offsets") && d["log_offsets"].IsObject()) {
     for (const auto& kv : d["log_offsets"].GetObject()) {
-      if (!kv.value.IsUint64()) return Status::Corruption("meta.json has a bad log offset");
-      m.log_offsets[static_cast<uint32_t>(std::stoul(kv.name.GetString()))] = kv.value.GetUint64();
+      std::string_view key(kv.name.GetString(), kv.name.GetStringLength());
+      uint32_t partition = 0;
+      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), partition);
+      if (ec != std::errc() || end != key.data() + key.size() || !kv.value.IsUint64()) {
+        return Status::Corruption("meta.json has a bad log offset");
+      }
+      m.log_offsets[partition] = kv.value.GetUint64();
     }
   }
   return m;
@@ -203,6 +239,27 @@ std::optional<PartName> PartName::Parse(std::string_view text) {
   return n;
 }
 
+Result<StoredPartMeta> ReadPartMeta(const std::string& dir) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(dir + "/" + kPartMetaFile));
+  StoredPartMeta stored;
+  std::string_view view(text);
+  const bool has_member = view.size() >= kChecksumSuffixSize + 1 && view.ends_with("\"}") &&
+                          view.substr(view.size() - kChecksumSuffixSize, kChecksumMember.size()) == kChecksumMember;
+  if (has_member) {
+    std::string body(view.substr(0, view.size() - kChecksumSuffixSize));
+    body += '}';
+    // Compared as text: the writer's lower-case hex is the only spelling, so no flipped
+    // letter case passes.
+    std::string_view digits = view.substr(view.size() - 2 - kChecksumDigits, kChecksumDigits);
+    if (digits != ChecksumHex(body)) return Status::Corruption("meta.json: checksum mismatch");
+    stored.checksummed = true;
+    HEDGEROW_ASSIGN_OR_RETURN(stored.meta, MetaFromJson(body, true));
+  } else {
+    HEDGEROW_ASSIGN_OR_RETURN(stored.meta, MetaFromJson(view, false));
+  }
+  return stored;
+}
+
 void SortRowsByKey(const Block& key, std::vector<uint32_t>& rows) {
   const size_t prefix = key.columns.size();
   std::stable_sort(rows.begin(), rows.end(),
@@ -220,7 +277,7 @@ Result<std::unique_ptr<PartWriter>> PartWriter::Create(const std::string& dir, c
   if (!fs::create_directories(dir, ec) || ec) return Status::IOError("cannot create part directory " + dir);
   std::unique_ptr<PartWriter> w(new PartWriter(dir, schema));
   for (const ColumnDef& def : schema.columns) {
-    std::string path = dir + "/" + DataFile(def.name);
+    std::string path = dir + "/" + DataFileName(def.name);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Status::IOError("cannot create " + path + ": " + std::strerror(errno));
     w->fds_.push_back(fd);
@@ -240,7 +297,7 @@ Status PartWriter::FlushColumn(size_t column, bool all) {
   while (done < buffer.size()) {
     ssize_t n = ::write(fds_[column], buffer.data() + done, buffer.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IOError("cannot write " + dir_ + "/" + DataFile(schema_.columns[column].name) + ": " + std::strerror(errno));
+    if (n < 0) return Status::IOError("cannot write " + dir_ + "/" + DataFileName(schema_.columns[column].name) + ": " + std::strerror(errno));
     done += static_cast<size_t>(n);
   }
   written_[column] += buffer.size();
@@ -310,11 +367,11 @@ Status PartWriter::Finish(PartMeta& meta) {
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
     HEDGEROW_RETURN_IF_ERROR(FlushColumn(c, true));
     const std::string& name = schema_.columns[c].name;
-    if (::fdatasync(fds_[c]) != 0) return Status::IOError("cannot fsync " + dir_ + "/" + DataFile(name) + ": " + std::strerror(errno));
+    if (::fdatasync(fds_[c]) != 0) return Status::IOError("cannot fsync " + dir_ + "/" + DataFileName(name) + ": " + std::strerror(errno));
     std::vector<uint64_t>& marks = marks_[c];
     marks.push_back(written_[c]);
     HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(
-        dir_ + "/" + MarksFile(name),
+        dir_ + "/" + MarksFileName(name),
         std::string_view(reinterpret_cast<const char*>(marks.data()), marks.size() * sizeof(uint64_t))));
     meta.bytes_on_disk += written_[c] + marks.size() * sizeof(uint64_t);
   }
@@ -327,10 +384,10 @@ Status PartWriter::Finish(PartMeta& meta) {
     Block empty = EvaluateKey(schema_, schema_.EmptyBlock());
     for (const Column& c : empty.columns) AppendGranule(index_data, c, 0, 0, BlockCodec::kLz4);
   }
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kIndexFile, index_data));
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kPrimaryIndexFile, index_data));
   meta.bytes_on_disk += index_data.size();
-  std::string meta_json = MetaToJson(meta, schema_);
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kMetaFile, meta_json));
+  std::string meta_json = WithChecksum(MetaToJson(meta, schema_));
+  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kPartMetaFile, meta_json));
   meta.bytes_on_disk += meta_json.size();
   return SyncDirectory(dir_);
 }
@@ -344,17 +401,17 @@ Status WritePart(const std::string& dir, const TableSchema& schema, const Block&
 
 Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSchema& schema) {
   std::shared_ptr<Part> part(new Part(dir, schema));
-  HEDGEROW_ASSIGN_OR_RETURN(std::string meta_text, ReadWholeFile(dir + "/" + kMetaFile));
-  HEDGEROW_ASSIGN_OR_RETURN(part->meta_, MetaFromJson(meta_text));
+  HEDGEROW_ASSIGN_OR_RETURN(StoredPartMeta stored, ReadPartMeta(dir));
+  part->meta_ = std::move(stored.meta);
   for (const ColumnDef& def : schema.columns) {
-    HEDGEROW_ASSIGN_OR_RETURN(std::vector<uint64_t> marks, LoadMarks(dir + "/" + MarksFile(def.name), part->meta_.granules));
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<uint64_t> marks, LoadMarks(dir + "/" + MarksFileName(def.name), part->meta_.granules));
     struct stat st {};
-    if (::stat((dir + "/" + DataFile(def.name)).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != marks.back()) {
-      return Status::Corruption("column file missing or of the wrong size: " + dir + "/" + DataFile(def.name));
+    if (::stat((dir + "/" + DataFileName(def.name)).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != marks.back()) {
+      return Status::Corruption("column file missing or of the wrong size: " + dir + "/" + DataFileName(def.name));
     }
     part->marks_[def.name] = std::move(marks);
   }
-  HEDGEROW_ASSIGN_OR_RETURN(std::string index_data, ReadWholeFile(dir + "/" + kIndexFile));
+  HEDGEROW_ASSIGN_OR_RETURN(std::string index_data, ReadWholeFile(dir + "/" + kPrimaryIndexFile));
   Block index;
   size_t pos = 0;
   for (const KeyExpr& expr : schema.order_by) {
@@ -394,9 +451,9 @@ Status Part::ReadColumnInto(const std::string& name, Column& column, size_t firs
   if (it == marks_.end()) return Status::NotFound("part has no column " + name);
   const std::vector<uint64_t>& marks = it->second;
   uint64_t begin = marks[first];
-  HEDGEROW_ASSIGN_OR_RETURN(std::string data, ReadFileRange(dir_ + "/" + DataFile(name), begin, marks[end] - begin));
+  HEDGEROW_ASSIGN_OR_RETURN(std::string data, ReadFileRange(dir_ + "/" + DataFileName(name), begin, marks[end] - begin));
   Status s = DecodeGranules(data, end - first, column);
-  if (!s.ok()) return Status::Corruption(dir_ + "/" + DataFile(name) + ": " + s.message());
+  if (!s.ok()) return Status::Corruption(dir_ + "/" + DataFileName(name) + ": " + s.message());
   return Status::Ok();
 }
 
@@ -415,17 +472,16 @@ Result<Block> Part::Read(const std::vector<std::string>& columns, size_t first, 
 }
 
 Status Part::Verify() const {
-  std::vector<std::string> all;
-  for (const ColumnDef& def : schema_.columns) all.push_back(def.name);
-  HEDGEROW_ASSIGN_OR_RETURN(Block block, Read(all, 0, meta_.granules));
-  if (block.rows() != meta_.rows) {
-    return Status::Corruption(dir_ + ": " + std::to_string(block.rows()) + " rows, meta.json says " +
-                              std::to_string(meta_.rows));
+  PartCheck check = CheckPart(dir_, schema_);
+  switch (check.outcome) {
+    case PartCheck::Outcome::kClean:
+      return Status::Ok();
+    case PartCheck::Outcome::kDamaged:
+      return Status(check.damage.code(), dir_ + ": " + check.damage.message());
+    case PartCheck::Outcome::kMergedAway:
+      return Status::NotFound("part " + dir_ + " was merged away while it was checked");
   }
-  for (size_t c = 1; c < block.columns.size(); ++c) {
-    if (block.columns[c].size() != meta_.rows) return Status::Corruption(dir_ + ": column " + block.names[c] + " has a wrong row count");
-  }
-  return Status::Ok();
+  return Status::Internal("unknown check outcome");
 }
 
 }  // namespace hedgerow::store

@@ -49,13 +49,33 @@ struct PartMeta {
   uint64_t uncompressed_bytes = 0;
 };
 
+// The files of a part directory.
+inline constexpr const char* kPartMetaFile = "meta.json";
+inline constexpr const char* kPrimaryIndexFile = "primary.idx";
+inline std::string DataFileName(const std::string& column) { return column + ".bin"; }
+inline std::string MarksFileName(const std::string& column) { return column + ".mrk"; }
+
+// meta.json as stored: the JSON object ends with a "checksum" member, the CityHash64 (16 hex
+// digits) of the same text without that member. Parts written before the checksum existed
+// have none: they stay readable, with `checksummed` false so `store check` can say so.
+struct StoredPartMeta {
+  PartMeta meta;
+  bool checksummed = false;
+};
+
+// Reads `dir`/meta.json. kCorruption when the checksum does not match, or the JSON or its
+// fields are damaged (in an unchecksummed file, an unknown member counts as damage: the
+// older writers wrote a fixed set); kIOError when it cannot be read.
+Result<StoredPartMeta> ReadPartMeta(const std::string& dir);
+
 // An immutable part on disk: one .bin file per column (a compressed block per granule,
 // two for strings: lengths then chars), a .mrk file of granule offsets, primary.idx (the
 // ORDER BY key of each granule's first row and of the part's last row) and meta.json,
 // written last. Thread-safe for reads.
 class Part {
  public:
-  // Loads meta, marks and the primary index; kCorruption if anything is missing or damaged.
+  // Loads meta, marks and the primary index; kCorruption if anything is missing or damaged
+  // (meta.json's checksum included).
   static Result<std::shared_ptr<Part>> Open(const std::string& dir, const TableSchema& schema);
   ~Part();
 
@@ -66,7 +86,8 @@ class Part {
 
   // Granules [first, end) of the named columns, decompressed straight into the columns.
   Result<Block> Read(const std::vector<std::string>& columns, size_t first, size_t end) const;
-  // Reads every block of every file and checks its checksum and the file sizes.
+  // CheckPart (part_check.h) of this part: every file, streamed. kCorruption naming the
+  // file when damaged; kNotFound when the directory went (merged away) while it was read.
   Status Verify() const;
   // The directory goes when the last reader lets go of the part (merged away).
   void MarkObsolete() { obsolete_ = true; }
