@@ -11,6 +11,7 @@
 #include "hedgerow/capture/payload.h"
 #include "hedgerow/capture/remote_config.h"
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/limits.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/uuid.h"
 
@@ -223,6 +224,14 @@ void CaptureService::HandleEvents(http::Request request, http::Reply reply, cons
     r.record.key = IngestionKey(parsed->token, snapshots ? e.session_id : e.distinct_id);
     r.record.value = BuildIngestionMessage(e, uuid, context);
     r.record.timestamp_ms = now_us / 1000;
+    if (!snapshots && r.record.value.size() > kMaxEventMessageBytes) {
+      // As PostHog's capture answers its producer's MessageSizeTooLarge: nothing is logged.
+      CountDropped("event_too_big", parsed->total);
+      return reply(http::Response::Error(
+          413, "invalid_request", "event_too_big",
+          fmt::format("capture: event {} is {} bytes as an ingestion message; the limit is {}",
+                      &e - parsed->events.data(), r.record.value.size(), kMaxEventMessageBytes)));
+    }
     record_bytes += r.record.key.size() + r.record.value.size();
     records.push_back(std::move(r));
   }

@@ -13,6 +13,7 @@
 #include "hedgerow/common/compression.h"
 #include "hedgerow/common/uuid.h"
 #include "hedgerow/http/server.h"
+#include "hedgerow/common/limits.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 
@@ -171,6 +172,25 @@ TEST_CASE("bad requests get a 4xx JSON error naming the problem", "[capture]") {
   CHECK(f.Messages().empty());
   CHECK(f.metrics.RenderPrometheus().find("hedgerow_capture_events_dropped_total{reason=\"missing_distinct_id\"} 1") !=
         std::string::npos);
+}
+
+TEST_CASE("an event larger than the ingestion message limit is refused with 413, and nothing of its request is logged",
+          "[capture]") {
+  Fixture f({}, 4 << 20);
+  const std::string big(kMaxEventMessageBytes, 'x');
+  auto r = f.Post("/batch/", R"({"api_key":"phc_test","batch":[{"event":"a","distinct_id":"u1"},{"event":"b","distinct_id":"u2","properties":{"big":")" +
+                                 big + R"("}}]})");
+  REQUIRE(r);
+  CHECK(r->status == 413);
+  CHECK(r->body.find(R"("code":"event_too_big")") != std::string::npos);
+  CHECK(r->body.find("event 1 is") != std::string::npos);
+  CHECK(f.Messages().empty());
+  // Just under the limit goes through.
+  const std::string fits(kMaxEventMessageBytes - 1024, 'x');
+  auto ok = f.Post("/e/", R"({"api_key":"phc_test","event":"b","distinct_id":"u2","properties":{"big":")" + fits + R"("}})");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  CHECK(f.Messages().size() == 1);
 }
 
 TEST_CASE("a partially invalid batch logs the valid events and reports the rest", "[capture]") {

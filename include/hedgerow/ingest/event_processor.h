@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hedgerow/common/limits.h"
 #include "hedgerow/common/status.h"
 #include "hedgerow/ingest/apps.h"
 #include "hedgerow/persons/person_store.h"
@@ -90,9 +91,7 @@ class EventProcessor {
   Status Finish(PreparedEvent& event, persons::PersonTxn& txn) const;
   void Emit(PreparedEvent& event, RowSink& out) const;
 
-  // PostHog's capture refuses events its Kafka producer would (message.max.bytes, 1 MB);
-  // ingestion dead-letters larger messages that reach the log some other way.
-  static constexpr size_t kMaxMessageBytes = 1 << 20;
+  static constexpr size_t kMaxMessageBytes = kMaxEventMessageBytes;
 
  private:
   void PrepareSteps(PreparedEvent::State& s) const;
