@@ -15,7 +15,8 @@ const std::vector<Command>& Commands() {
        "Inspects the log: topics with record counts, consumer lag, or a topic's records as JSON lines.",
        &LogOptions, &RunLog},
       {"store", "hedgerow store parts | check | merge [--table T] [--data-dir DIR]",
-       "Inspects the store: active parts as JSON lines (like system.parts), a checksum check of every part, "
+       "Inspects the store: active parts as JSON lines (like system.parts), a check of every part (checksums, "
+       "marks, meta.json; exits 0 when every part is whole, 1 when any is damaged, 2 on bad usage), "
        "or merges each partition's parts (server stopped).",
        &StoreOptions, &RunStore},
       {"apps", "hedgerow apps list | add KIND [--app-config JSON] | remove ID [--project ID] [--data-dir DIR]",

@@ -301,10 +301,11 @@ namespace {
 
 using State = PreparedEvent::State;
 
-// Gives up on the message: whatever rows it had decided are dropped, and the message goes
-// whole to dead_letter_queue with the stage and the reason.
-void DeadLetter(State& s, int64_t team_id, std::string_view stage, std::string_view error) {
-  s.rows.clear();
+// Gives up on the message: it goes whole to dead_letter_queue with the stage and the reason,
+// and gets no events row. The other rows it decided are dropped, unless `keep_rows`: rows of
+// changes already made to the persons transaction (those stay) must reach the store too.
+void DeadLetter(State& s, int64_t team_id, std::string_view stage, std::string_view error, bool keep_rows = false) {
+  if (!keep_rows) s.rows.clear();
   s.has_event_row = false;
   s.rows.push_back(DeadLetterRow(team_id, s.message, stage, error, s.received));
   s.next = State::Next::kDone;
@@ -496,8 +497,8 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) 
     return FinishSteps(s, txn);
   } catch (const std::exception& e) {
     // Changes the event made to the transaction before this stay (they are the person's as
-    // far as the event went); its rows do not.
-    DeadLetter(s, s.team ? s.team->id : 0, "ingest:persons", fmt::format("unexpected error: {}", e.what()));
+    // far as the event went), and so do the rows that show them.
+    DeadLetter(s, s.team ? s.team->id : 0, "ingest:persons", fmt::format("unexpected error: {}", e.what()), true);
     return Status::Ok();
   }
 }

@@ -253,17 +253,26 @@ Result<size_t> Pipeline::StepBatch(uint32_t partition, std::chrono::milliseconds
     HEDGEROW_RETURN_IF_ERROR(txn->Commit());
   }
   // Outside the lock: the rows' JSON, but none for records the log already has rows for.
+  // From here the batch is committed in persons and awaits its delivery: should anything
+  // throw before the append takes the rows, it is a failed delivery (persons start over
+  // from what is persisted and the batch is read again), never a batch left in flight.
+  auto undeliverable = [&] { persons_->Delivered(topic, partition, next, false); };
   RowBatches out(log_);
-  for (size_t i = 0; i < batch.records.size(); ++i) {
-    if (batch.records[i].offset < committed) continue;
-    if (prepared[i]) {
-      processor_.Emit(*prepared[i], out);
-      continue;
+  try {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (batch.records[i].offset < committed) continue;
+      if (prepared[i]) {
+        processor_.Emit(*prepared[i], out);
+        continue;
+      }
+      log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record.ToRecord()};
+      o.record.headers.emplace_back(kSourceHeader, SourcePrefix(partition) + std::to_string(batch.records[i].offset));
+      out.Add(std::move(o));
+      overflowed_.Inc();
     }
-    log::OutgoingRecord o{.topic = options_.overflow_topic, .record = batch.records[i].record.ToRecord()};
-    o.record.headers.emplace_back(kSourceHeader, SourcePrefix(partition) + std::to_string(batch.records[i].offset));
-    out.Add(std::move(o));
-    overflowed_.Inc();
+  } catch (...) {
+    undeliverable();
+    throw;
   }
   const size_t consumed = batch.records.size();
   if (next <= committed) {
@@ -277,26 +286,40 @@ Result<size_t> Pipeline::StepBatch(uint32_t partition, std::chrono::milliseconds
       ++appends_under_way_;
       appends_[partition].under_way = true;
     }
-    log_->Append(out.TakePlain(), out.TakeEncoded(), {{options_.group, topic, partition, next}},
-                 [this, partition, next, consumed, dead = out.dead_letters()](Result<std::vector<log::RecordPosition>> appended) {
-                   persons_->Delivered(options_.input_topic, partition, next, appended.ok());
-                   if (appended.ok()) {
-                     events_processed_.Inc(consumed);
-                     dead_letters_.Inc(dead);
-                     batches_.Inc();
-                   }
-                   std::lock_guard<std::mutex> lock(appends_mu_);
-                   PartitionState& a = appends_[partition];
-                   a.under_way = false;
-                   --appends_under_way_;
-                   a.last = appended.status();
-                   append_done_.notify_all();
-                 });
+    try {
+      AppendRows(out, partition, next, consumed);
+    } catch (...) {
+      undeliverable();
+      std::lock_guard<std::mutex> lock(appends_mu_);
+      appends_[partition].under_way = false;
+      --appends_under_way_;
+      append_done_.notify_all();
+      throw;
+    }
     return consumed;
   }
   events_processed_.Inc(consumed);
   batches_.Inc();
   return consumed;
+}
+
+void Pipeline::AppendRows(RowBatches& out, uint32_t partition, log::Offset next, size_t consumed) {
+  const std::string& topic = options_.input_topic;
+  log_->Append(out.TakePlain(), out.TakeEncoded(), {{options_.group, topic, partition, next}},
+               [this, partition, next, consumed, dead = out.dead_letters()](Result<std::vector<log::RecordPosition>> appended) {
+                 persons_->Delivered(options_.input_topic, partition, next, appended.ok());
+                 if (appended.ok()) {
+                   events_processed_.Inc(consumed);
+                   dead_letters_.Inc(dead);
+                   batches_.Inc();
+                 }
+                 std::lock_guard<std::mutex> lock(appends_mu_);
+                 PartitionState& a = appends_[partition];
+                 a.under_way = false;
+                 --appends_under_way_;
+                 a.last = appended.status();
+                 append_done_.notify_all();
+               });
 }
 
 }  // namespace hedgerow::ingest

@@ -201,6 +201,15 @@ Status PersonStore::Persist() {
 Status PersonStore::PersistIfDue() {
   std::unique_lock<std::mutex> persisting(persist_mu_, std::try_to_lock);
   if (!persisting.owns_lock()) return Status::Ok();  // one is under way
+  {
+    // Poisoned: start over now rather than at the next batch, which an idle pipeline may
+    // not have for a long time (readiness and memory would wait for it).
+    std::lock_guard<std::mutex> lock(batch_mu_);
+    if (Poisoned()) {
+      AwaitDeliveries();
+      return Reset();
+    }
+  }
   return PersistUnderLock(true);
 }
 
@@ -211,9 +220,10 @@ Status PersonStore::CheckHealth() {
       return Status::Unavailable("persons: the last persist failed: " + last_persist_error_.message());
     }
   }
-  // A read on the batches' connection, as a batch would make (a batch holds the lock for
-  // milliseconds; a persist does not hold it while it writes).
-  std::lock_guard<std::mutex> lock(batch_mu_);
+  // A read on the batches' connection, as a batch would make. A batch holds it for its
+  // whole transaction: then that batch is the proof of life, and readiness does not wait.
+  std::unique_lock<std::mutex> lock(batch_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return Status::Ok();
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement stmt, db_->Prepare("SELECT count(*) FROM sqlite_master"));
   HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row || stmt.ColumnInt64(0) == 0) return Status::Unavailable("persons: persons.sqlite has no tables");

@@ -76,7 +76,13 @@ Status RedoManifest(const std::string& table_dir) {
 Result<std::unique_ptr<Table>> Table::Open(const TableSchema& schema, TableOptions options) {
   if (!schema.sharded) options.shards = 1;
   std::unique_ptr<Table> table(new Table(schema, std::move(options)));
-  HEDGEROW_RETURN_IF_ERROR(table->Load());
+  try {
+    HEDGEROW_RETURN_IF_ERROR(table->Load());
+  } catch (const std::exception& e) {
+    // std::filesystem throws when a directory vanishes mid-listing (a running server's
+    // merge, under `store check`), or for a shard directory named past 2^32.
+    return Status::IOError("store: cannot load " + table->options_.dir + ": " + e.what());
+  }
   return table;
 }
 
@@ -98,6 +104,7 @@ Status Table::Load() {
       const std::string name = entry.path().filename().string();
       if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
       uint32_t shard = static_cast<uint32_t>(std::stoul(name));
+      if (!fs::is_empty(entry.path())) on_disk_shards_ = std::max(on_disk_shards_, shard + 1);
       if (detect_shards) {
         options_.shards = std::max(options_.shards, shard + 1);
       } else if (shard >= options_.shards) {
@@ -197,6 +204,13 @@ Status Table::CheckShardCount(bool detect) {
     return Status::Ok();
   }
   if (options_.read_only || detect) return Status::Ok();
+  // Written by a version that did not record the count: the shard directories tell as much
+  // as can be known (Load refused more of them already).
+  if (on_disk_shards_ != 0 && on_disk_shards_ != options_.shards) {
+    return Status::InvalidArgument(fmt::format("store table {} has data in {} shards; it cannot be opened with {} "
+                                               "(set shards = {}; resharding is not supported)",
+                                               schema_.name, on_disk_shards_, wanted, on_disk_shards_));
+  }
   return WriteFileDurably(path, wanted + "\n");
 }
 
@@ -297,8 +311,13 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
   manifest_written = true;
   PartList added;
   for (const Pending& p : pending) {
-    if (Status s = RenameDurably(p.tmp_dir, p.final_dir); !s.ok()) return undo(s);
-    ++renamed;
+    std::error_code rename_error;
+    fs::rename(p.tmp_dir, p.final_dir, rename_error);
+    if (rename_error) {
+      return undo(Status::IOError("cannot rename " + p.tmp_dir + " to " + p.final_dir + ": " + rename_error.message()));
+    }
+    ++renamed;  // from here undo moves it back, even when only the sync below fails
+    if (Status s = SyncDirectory(fs::path(p.final_dir).parent_path().string()); !s.ok()) return undo(s);
     Result<std::shared_ptr<Part>> part = Part::Open(p.final_dir, schema_);
     if (!part.ok()) return undo(part.status());
     added.push_back(std::move(*part));

@@ -82,7 +82,9 @@ void TableConsumer::Run() {
   uint32_t idle_partition = 0;
   // Decodes fetched records until the block is as large as an insert may be: records left
   // over are fetched again for the next block.
+  std::vector<std::pair<uint64_t, std::string>> bad;  // offset, error: of one fetch
   auto take = [&](log::FetchResult& result, uint32_t partition) {
+    bad.clear();
     for (log::StoredRecord& r : result.records) {
       if (decoder.partitions() >= Table::kMaxPartitionsPerInsert) break;
       if (first_record_ms == 0) first_record_ms = MonotonicMillis();
@@ -94,10 +96,11 @@ void TableConsumer::Run() {
                 {{"table", table_.schema().name}, {"partition", static_cast<uint64_t>(partition)},
                  {"offset", r.offset}, {"error", s.message()}});
         // The dead letter queue's own bad rows have nowhere further to go: counted and logged.
-        if (!dead_letter_table_) dead_letters_.push_back(DeadLetterRecord(partition, r.offset, s.message()));
+        if (!dead_letter_table_) bad.emplace_back(r.offset, s.message());
       }
       next[partition] = r.offset + 1;
     }
+    if (!bad.empty()) AddDeadLetters(partition, bad);
   };
   while (true) {
     bool stopping = stop_.load();
@@ -119,7 +122,9 @@ void TableConsumer::Run() {
                 decoder.partitions() >= Table::kMaxPartitionsPerInsert;
     bool waited = first_record_ms != 0 && MonotonicMillis() - first_record_ms >= options_.batch_wait.count();
     if (next != position_ && (full || waited || stopping)) {
-      Flush(decoder, next);
+      // Not committed only when stopping: the rows stay in the log past the committed
+      // offset, and the next start inserts them (going on would commit `next` without them).
+      if (!Flush(decoder, next)) return;
       bytes = 0;
       first_record_ms = 0;
     }
@@ -141,30 +146,35 @@ void TableConsumer::Run() {
   }
 }
 
-log::OutgoingRecord TableConsumer::DeadLetterRecord(uint32_t partition, uint64_t offset, std::string_view error) {
-  // The decoder parsed the record in place: read it again (rare; decoding keeps no copy).
+void TableConsumer::AddDeadLetters(uint32_t partition, const std::vector<std::pair<uint64_t, std::string>>& bad) {
+  // The decoder parsed the records in place: read them again, all in one fetch (rare;
+  // decoding keeps no copy of the good ones).
   const std::string& topic = table_.schema().topic;
-  std::string raw;
-  if (auto again = log_.Fetch(topic, partition, offset, 1, SIZE_MAX); again.ok() && !again->records.empty()) {
-    raw = std::move(again->records[0].record.value);
-  } else {
-    raw = fmt::format("(record {}:{}:{} could not be read again)", topic, partition, offset);
+  std::map<uint64_t, std::string> raw;
+  const uint64_t first = bad.front().first, last = bad.back().first;
+  if (auto again = log_.Fetch(topic, partition, first, last - first + 1, SIZE_MAX); again.ok()) {
+    for (log::StoredRecord& r : again->records) raw[r.offset] = std::move(r.record.value);
   }
-  // The row of ingest's dead letters (ingestion.md §6), with the store as the stage.
-  std::string row = R"({"team_id":0,"raw_payload":)";
-  AppendJsonString(row, raw);
-  row += R"(,"error_location":)";
-  AppendJsonString(row, "store:" + table_.schema().name);
-  row += R"(,"error":)";
-  AppendJsonString(row, error);
-  row += R"(,"error_timestamp":")" + FormatClickHouseDateTime64(NowMicros()) + R"("})";
-  log::OutgoingRecord record{.topic = "dead_letter_queue"};
-  record.record.key = "0";
-  record.record.value = std::move(row);
-  return record;
+  for (const auto& [offset, error] : bad) {
+    auto it = raw.find(offset);
+    std::string payload = it != raw.end() ? std::move(it->second)
+                                          : fmt::format("(record {}:{}:{} could not be read again)", topic, partition, offset);
+    // The row of ingest's dead letters (ingestion.md §6), with the store as the stage.
+    std::string row = R"({"team_id":0,"raw_payload":)";
+    AppendJsonString(row, payload);
+    row += R"(,"error_location":)";
+    AppendJsonString(row, "store:" + table_.schema().name);
+    row += R"(,"error":)";
+    AppendJsonString(row, error);
+    row += R"(,"error_timestamp":")" + FormatClickHouseDateTime64(NowMicros()) + R"("})";
+    log::OutgoingRecord record{.topic = "dead_letter_queue"};
+    record.record.key = "0";
+    record.record.value = std::move(row);
+    dead_letters_.push_back(std::move(record));
+  }
 }
 
-void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next) {
+bool TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next) {
   Block rows = decoder.Take();
   const std::string& topic = table_.schema().topic;
   // Dead letters first: once the offsets past them are committed, they must be in the log.
@@ -179,7 +189,7 @@ void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
              {{"table", table_.schema().name}, {"error", appended.status().message()}});
     SetFailing(Status::Unavailable("store: dead letters of " + table_.schema().name +
                                    " cannot be appended: " + appended.status().message()));
-    if (stop_) return;
+    if (stop_) return false;
     std::this_thread::sleep_for(kRetryDelay);
   }
   while (true) {
@@ -199,7 +209,7 @@ void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
     LogError("store", "insert failed, retrying", {{"table", table_.schema().name}, {"rows", rows.rows()}, {"error", s.message()}});
     if (stop_) {
       // The rows are still in the log past the committed offset: the next start inserts them.
-      return;
+      return false;
     }
     std::this_thread::sleep_for(kRetryDelay);
   }
@@ -208,6 +218,7 @@ void TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
   position_ = next;
   store_.UpdateGauges(table_);
   store_.WakeMerges();
+  return true;
 }
 
 }  // namespace hedgerow::store

@@ -4,6 +4,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "hedgerow/log/log.h"
 #include "hedgerow/store/json_rows.h"
@@ -33,10 +35,12 @@ class TableConsumer {
  private:
   void Run();
   // Inserts the decoded rows and commits `next`, retrying until it succeeds or we stop.
-  // Appends the dead letters of the block first.
-  void Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
-  // A dead_letter_queue record for the undecodable record at `offset` of `partition`.
-  log::OutgoingRecord DeadLetterRecord(uint32_t partition, uint64_t offset, std::string_view error);
+  // Appends the dead letters of the block first. False when it gave up because the
+  // consumer is stopping (nothing committed).
+  bool Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
+  // Queues a dead_letter_queue record for each undecodable record of `partition` (offset,
+  // error; in offset order) for the next Flush.
+  void AddDeadLetters(uint32_t partition, const std::vector<std::pair<uint64_t, std::string>>& bad);
   void SetFailing(Status status);
 
   Table& table_;

@@ -64,6 +64,24 @@ TEST_CASE("serve answers /_health and exits 0 on SIGTERM", "[cli]") {
   CHECK(child.stderr_text().find("msg=stopped") != std::string::npos);
 }
 
+TEST_CASE("serve refuses another shard count than the data dir's with exit code 2 and what to set", "[cli]") {
+  TempDir dir;
+  {
+    ChildProcess child(ServeArgs(dir, {"--shards", "2"}));
+    StartServe(child);
+    child.Signal(SIGTERM);
+    REQUIRE(child.Wait() == 0);
+  }
+  auto [code, err] = Run(ServeArgs(dir, {"--shards", "4"}));
+  CHECK(code == 2);
+  CHECK(err.find("was created with 2 shards") != std::string::npos);
+  CHECK(err.find("set shards = 2") != std::string::npos);
+  ChildProcess again(ServeArgs(dir, {"--shards", "2"}));
+  StartServe(again);
+  again.Signal(SIGTERM);
+  CHECK(again.Wait() == 0);
+}
+
 TEST_CASE("serve exits 0 on SIGINT and prints the token only on the first start", "[cli]") {
   TempDir dir;
   {

@@ -265,6 +265,13 @@ TEST_CASE("a sharded table keeps the shard count of its first open: more shards 
   CHECK(more.status().message().find("created with 2 shards") != std::string::npos);
   CHECK(Table::Open(events, {.dir = dir.File("events"), .shards = 1}).status().code() == StatusCode::kInvalidArgument);
   CHECK(Table::Open(events, {.dir = dir.File("events"), .shards = 2}).ok());
+  // A data dir from before the count was recorded: its shard directories tell.
+  fs::remove(dir.File("events") + "/shards");
+  fs::create_directories(dir.File("events") + "/1/202601");
+  auto old_dir = Table::Open(events, {.dir = dir.File("events"), .shards = 4});
+  CHECK(old_dir.status().code() == StatusCode::kInvalidArgument);
+  CHECK(old_dir.status().message().find("has data in 2 shards") != std::string::npos);
+  CHECK(Table::Open(events, {.dir = dir.File("events"), .shards = 2}).ok());
   // Inspection (shards = 0) takes the recorded count.
   auto inspect = Table::Open(events, {.dir = dir.File("events"), .shards = 0, .read_only = true});
   REQUIRE(inspect.ok());

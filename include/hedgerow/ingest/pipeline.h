@@ -21,6 +21,8 @@
 
 namespace hedgerow::ingest {
 
+class RowBatches;
+
 struct PipelineOptions {
   std::string input_topic = "events_plugin_ingestion";
   std::string group = "ingestion";
@@ -89,6 +91,8 @@ class Pipeline {
   // exception becomes an Internal error: the batch is retried, the worker lives on.
   Result<size_t> Step(uint32_t partition, std::chrono::milliseconds wait);
   Result<size_t> StepBatch(uint32_t partition, std::chrono::milliseconds wait);
+  // Appends a batch's rows with the commit of `next`; the callback tells persons how it went.
+  void AppendRows(RowBatches& out, uint32_t partition, log::Offset next, size_t consumed);
   // Input the log has rows for may still be re-read to re-apply its person updates (see
   // above): retention keeps `partition` from the persons' persisted offset on, under this
   // holder's floor (Log::SetRetentionFloor), besides the group's committed offset.

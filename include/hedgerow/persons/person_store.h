@@ -112,12 +112,13 @@ class PersonStore {
   Status Persist();
   // Persists on the calling thread if persist_interval has passed since the last persist
   // began (or the cache is full) and no other persist is under way. Batches go on meanwhile.
-  // After a failed delivery or persist there is nothing to persist: Ok, and the next Begin()
-  // starts over (Persist() reports kUnavailable then).
+  // After a failed delivery or persist there is nothing to persist: it starts over from
+  // SQLite instead, as the next Begin() would (Persist() reports kUnavailable then).
   Status PersistIfDue();
 
-  // For readiness: Ok when persons.sqlite answers a read and the last persist (if any)
-  // succeeded; kUnavailable naming the problem otherwise.
+  // For readiness: Ok when persons.sqlite answers a read (or a batch is using it) and the
+  // last persist (if any) succeeded; kUnavailable naming the problem otherwise. Never waits
+  // for a batch.
   Status CheckHealth();
 
  private:

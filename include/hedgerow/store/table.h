@@ -116,6 +116,7 @@ class Table {
   std::atomic<uint64_t> next_block_{1};
   std::mutex insert_mu_;
   bool insert_undo_failed_ = false;  // guarded by insert_mu_: refuse inserts until reopened
+  uint32_t on_disk_shards_ = 0;  // at Load: one past the highest shard directory holding data
   std::vector<std::pair<std::string, Status>> damaged_;
   mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
 };
