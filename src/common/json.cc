@@ -324,32 +324,93 @@ size_t SkipJsonValue(std::string_view t, size_t pos) {
   return pos;
 }
 
-bool JsonNestsDeeperThan(std::string_view text, size_t max_depth) {
+namespace {
+
+// The state of JsonNestsDeeperThan's scan between bytes.
+struct NestingScan {
+  size_t max_depth;
   size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;  // the previous byte was a backslash in a string
+
+  // Byte by byte; true as soon as the depth passes the limit.
+  bool Bytes(const char* p, const char* end) {
+    for (; p < end; ++p) {
+      char c = *p;
+      if (in_string) {
+        if (escaped) {
+          escaped = false;
+        } else if (c == '\\') {
+          escaped = true;
+        } else if (c == '"') {
+          in_string = false;
+        }
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        if (++depth > max_depth) return true;
+      } else if ((c == '}' || c == ']') && depth > 0) {
+        --depth;
+      }
+    }
+    return false;
+  }
+
+#if defined(__SSE2__)
+  // 16 bytes without a backslash (nor one just before), as bit masks: strings from the
+  // running parity of quotes, then the brackets outside them counted, one by one only when
+  // the block may pass the limit or close below zero.
+  bool Block(const char* p) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Or-ing 0x20 maps '[' and ']' onto '{' and '}', and nothing else onto them.
+    __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    uint32_t quotes = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+    uint32_t opens = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_set1_epi8('{'))));
+    uint32_t closes = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_set1_epi8('}'))));
+    // Bit i: byte i is inside a string (an opening quote counts as inside, a closing one not).
+    uint32_t inside = quotes;
+    inside ^= inside << 1;
+    inside ^= inside << 2;
+    inside ^= inside << 4;
+    inside ^= inside << 8;
+    if (in_string) inside = ~inside;
+    inside &= 0xFFFF;
+    in_string = (inside >> 15) & 1;
+    opens &= ~inside;
+    closes &= ~inside;
+    if ((opens | closes) == 0) return false;
+    size_t n_open = static_cast<size_t>(__builtin_popcount(opens));
+    size_t n_close = static_cast<size_t>(__builtin_popcount(closes));
+    if (depth + n_open <= max_depth && depth >= n_close) {
+      depth = depth + n_open - n_close;
+      return false;
+    }
+    for (uint32_t both = opens | closes; both != 0; both &= both - 1) {
+      if (opens & both & (~both + 1)) {
+        if (++depth > max_depth) return true;
+      } else if (depth > 0) {
+        --depth;
+      }
+    }
+    return false;
+  }
+#endif
+};
+
+}  // namespace
+
+bool JsonNestsDeeperThan(std::string_view text, size_t max_depth) {
+  NestingScan scan{max_depth};
   const char* p = text.data();
   const char* end = p + text.size();
-  while (p < end) {
-    // Jump to the next byte that can change the depth or open a string.
-    while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']') ++p;
-    if (p == end) break;
-    switch (*p) {
-      case '"': {
-        size_t after = SkipJsonString(text, static_cast<size_t>(p - text.data()));
-        if (after == std::string_view::npos) return false;  // unterminated: not JSON anyway
-        p = text.data() + after;
-        continue;
-      }
-      case '{':
-      case '[':
-        if (++depth > max_depth) return true;
-        break;
-      default:
-        if (depth > 0) --depth;
-        break;
-    }
-    ++p;
+#if defined(__SSE2__)
+  for (; end - p >= 16; p += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    bool backslash = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))) != 0;
+    if (backslash || scan.escaped ? scan.Bytes(p, p + 16) : scan.Block(p)) return true;
   }
-  return false;
+#endif
+  return scan.Bytes(p, end);
 }
 
 bool IsValidUtf8(std::string_view text) {

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
+
 using namespace hedgerow;
 
 TEST_CASE("IsJson accepts one complete JSON value and nothing else", "[common]") {
@@ -204,4 +206,36 @@ TEST_CASE("IsValidUtf8 accepts well-formed UTF-8 only", "[common]") {
   // Every truncation of a valid text ending in a multi-byte character is judged right.
   std::string s = "ab\xf0\x9f\x98\x80";
   for (size_t n = 0; n <= s.size(); ++n) CHECK(hedgerow::IsValidUtf8(s.substr(0, n)) == (n <= 2 || n == s.size()));
+}
+
+TEST_CASE("JsonNestsDeeperThan agrees with a byte-at-a-time reference on random text", "[common]") {
+  auto reference = [](std::string_view t, size_t max_depth) {
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < t.size(); ++i) {
+      char c = t[i];
+      if (in_string) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        if (++depth > max_depth) return true;
+      } else if ((c == '}' || c == ']') && depth > 0) {
+        --depth;
+      }
+    }
+    return false;
+  };
+  std::mt19937 rng(Catch::rngSeed());
+  // Half without backslashes, so that whole 16-byte blocks take the vector path.
+  const std::string alphabets[] = {"{}[]\"\\ax:,", "{}[]\"ax:, \"\"[]"};
+  for (int i = 0; i < 40000; ++i) {
+    const std::string& alphabet = alphabets[i % 2];
+    std::string t(rng() % 120, ' ');
+    for (char& c : t) c = alphabet[rng() % alphabet.size()];
+    size_t max_depth = rng() % 12;
+    INFO(t << " max " << max_depth);
+    REQUIRE(hedgerow::JsonNestsDeeperThan(t, max_depth) == reference(t, max_depth));
+  }
 }

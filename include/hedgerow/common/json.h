@@ -50,7 +50,7 @@ rapidjson::CrtAllocator* SharedCrtAllocator();
 inline constexpr size_t kMaxJsonDepth = 128;
 
 // True when arrays and objects in `text` nest deeper than `max_depth` (the root object is
-// depth 1). One pass, no recursion, strings skipped whole (brackets in them do not count);
+// depth 1). One pass, no recursion, 16 bytes at a time; brackets inside strings do not count;
 // text that is not JSON is judged by its brackets alone (the parser rejects the rest).
 bool JsonNestsDeeperThan(std::string_view text, size_t max_depth = kMaxJsonDepth);
 
