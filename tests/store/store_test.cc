@@ -120,12 +120,25 @@ TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw
   std::string good = Uuid::V7().ToString();
   for (const std::string& b : bad) records.push_back({"clickhouse_events_json", 0, {"k", b, 0, {}}});
   records.push_back({"clickhouse_events_json", 0, {good, testing::EventsRow(good, "u", t0), 0, {}}});
+  const int64_t appended_from = NowMicros() / 1000000;
   REQUIRE((*log)->AppendAndWait(std::move(records)).ok());
+  const int64_t appended_to = NowMicros() / 1000000 + 1;
   auto store = Store::Open(options, &metrics);
   REQUIRE(store.ok());
   REQUIRE((*store)->Start(log->get()).ok());
   AwaitConsumed(**log);
   CHECK(testing::Uuids(*(*store)->table("events"), false) == std::multiset<std::string>{good});
+  // _timestamp and _offset as the Kafka engine fills them: the record's time (the log's
+  // append time for records without one), its offset.
+  Block meta;
+  REQUIRE((*store)->table("events")->Scan({.columns = {"_timestamp", "_offset"}}, [&](uint32_t, Block&& b) {
+    meta = std::move(b);
+    return Status::Ok();
+  }).ok());
+  REQUIRE(meta.rows() == 1);
+  CHECK(meta.columns[0].Get<uint32_t>(0) >= appended_from);
+  CHECK(meta.columns[0].Get<uint32_t>(0) <= appended_to);
+  CHECK(meta.columns[1].Get<uint64_t>(0) == bad.size());
   std::vector<std::string> dead = TopicValues(**log, "dead_letter_queue");
   REQUIRE(dead.size() == bad.size());
   for (size_t i = 0; i < bad.size(); ++i) {
