@@ -32,9 +32,7 @@ void AwaitConsumed(log::Log& log) {
 TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows, and resume where the parts end",
           "[store]") {
   TempDir dir;
-  auto log = log::Log::Open({.dir = dir.File("log")}, nullptr);
-  REQUIRE(log.ok());
-  testing::CreateStoreTopics(**log, 4);
+  auto log = testing::OpenStoreLog(dir.File("log"), 4);
   // No background merges: the test sees the duplicates, then merges itself.
   StoreOptions options{.dir = dir.File("store"), .shards = 2, .merge_threads = 0, .batch_rows = 500,
                        .batch_wait = std::chrono::milliseconds(20)};
@@ -52,12 +50,12 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
   records.push_back({"clickhouse_events_json", 0, {"", "not json", 0, {}}});
   records.push_back({"clickhouse_person", -1, {"p", R"({"id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","team_id":1,"properties":"{}","version":0})", 0, {}}});
   records.push_back({"clickhouse_person", -1, {"p", R"({"id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","team_id":1,"properties":"{\"a\":1}","version":1})", 0, {}}});
-  REQUIRE((*log)->AppendAndWait(std::move(records)).ok());
+  REQUIRE(log->AppendAndWait(std::move(records)).ok());
   {
     auto store = Store::Open(options, &metrics);
     REQUIRE(store.ok());
-    REQUIRE((*store)->Start(log->get()).ok());
-    AwaitConsumed(**log);
+    REQUIRE((*store)->Start(log.get()).ok());
+    AwaitConsumed(*log);
     Table& events = *(*store)->table("events");
     CHECK(testing::Uuids(events, false).size() == 3003);  // the replays are there until merged
     std::multiset<std::string> final = testing::Uuids(events, true);
@@ -75,11 +73,11 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
   }
   // A restart reads nothing twice, and new rows continue where the parts end.
   std::string late = Uuid::V7().ToString();
-  REQUIRE((*log)->AppendAndWait({{"clickhouse_events_json", -1, {late, testing::EventsRow(late, "late", t0), 0, {}}}}).ok());
+  REQUIRE(log->AppendAndWait({{"clickhouse_events_json", -1, {late, testing::EventsRow(late, "late", t0), 0, {}}}}).ok());
   auto store = Store::Open(options, &metrics);
   REQUIRE(store.ok());
-  REQUIRE((*store)->Start(log->get()).ok());
-  AwaitConsumed(**log);
+  REQUIRE((*store)->Start(log.get()).ok());
+  AwaitConsumed(*log);
   CHECK(testing::Uuids(*(*store)->table("events"), false).size() == 3004);
   REQUIRE((*store)->MergeAll().ok());
   CHECK(testing::Uuids(*(*store)->table("events"), false).size() == 3001);
@@ -102,9 +100,7 @@ std::vector<std::string> TopicValues(log::Log& log, const std::string& topic) {
 TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw row, and the rest goes on",
           "[store][poison]") {
   TempDir dir;
-  auto log = log::Log::Open({.dir = dir.File("log")}, nullptr);
-  REQUIRE(log.ok());
-  testing::CreateStoreTopics(**log, 1);
+  auto log = testing::OpenStoreLog(dir.File("log"), 1);
   StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20)};
   MetricsRegistry metrics;
   std::string deep(100000, '[');
@@ -121,12 +117,12 @@ TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw
   for (const std::string& b : bad) records.push_back({"clickhouse_events_json", 0, {"k", b, 0, {}}});
   records.push_back({"clickhouse_events_json", 0, {good, testing::EventsRow(good, "u", t0), 0, {}}});
   const int64_t appended_from = NowMicros() / 1000000;
-  REQUIRE((*log)->AppendAndWait(std::move(records)).ok());
+  REQUIRE(log->AppendAndWait(std::move(records)).ok());
   const int64_t appended_to = NowMicros() / 1000000 + 1;
   auto store = Store::Open(options, &metrics);
   REQUIRE(store.ok());
-  REQUIRE((*store)->Start(log->get()).ok());
-  AwaitConsumed(**log);
+  REQUIRE((*store)->Start(log.get()).ok());
+  AwaitConsumed(*log);
   CHECK(testing::Uuids(*(*store)->table("events"), false) == std::multiset<std::string>{good});
   // _timestamp and _offset as the Kafka engine fills them: the record's time (the log's
   // append time for records without one), its offset.
@@ -139,7 +135,7 @@ TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw
   CHECK(meta.columns[0].Get<uint32_t>(0) >= appended_from);
   CHECK(meta.columns[0].Get<uint32_t>(0) <= appended_to);
   CHECK(meta.columns[1].Get<uint64_t>(0) == bad.size());
-  std::vector<std::string> dead = TopicValues(**log, "dead_letter_queue");
+  std::vector<std::string> dead = TopicValues(*log, "dead_letter_queue");
   REQUIRE(dead.size() == bad.size());
   for (size_t i = 0; i < bad.size(); ++i) {
     rapidjson::Document d;
@@ -150,7 +146,7 @@ TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw
     CHECK(d["error"].GetStringLength() > 0);
   }
   // The dead letters are rows of the dead_letter_queue table in turn.
-  AwaitConsumed(**log);
+  AwaitConsumed(*log);
   size_t dlq_rows = 0;
   REQUIRE((*store)->table("dead_letter_queue")->Scan({.columns = {"error"}}, [&](uint32_t, Block&& b) {
     dlq_rows += b.rows();
@@ -161,9 +157,7 @@ TEST_CASE("rows the consumers cannot decode go to dead_letter_queue with the raw
 
 TEST_CASE("events in hundreds of months are inserted in blocks of at most 100 partitions", "[store][poison]") {
   TempDir dir;
-  auto log = log::Log::Open({.dir = dir.File("log")}, nullptr);
-  REQUIRE(log.ok());
-  testing::CreateStoreTopics(**log, 1);
+  auto log = testing::OpenStoreLog(dir.File("log"), 1);
   StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20)};
   MetricsRegistry metrics;
   std::vector<log::OutgoingRecord> records;
@@ -173,11 +167,11 @@ TEST_CASE("events in hundreds of months are inserted in blocks of at most 100 pa
     int64_t micros = (m * 31LL * 86400 + 86400) * 1000000;  // one in each month from 1970 on
     records.push_back({"clickhouse_events_json", 0, {uuid, testing::EventsRow(uuid, "u", micros), 0, {}}});
   }
-  REQUIRE((*log)->AppendAndWait(std::move(records)).ok());
+  REQUIRE(log->AppendAndWait(std::move(records)).ok());
   auto store = Store::Open(options, &metrics);
   REQUIRE(store.ok());
-  REQUIRE((*store)->Start(log->get()).ok());
-  AwaitConsumed(**log);
+  REQUIRE((*store)->Start(log.get()).ok());
+  AwaitConsumed(*log);
   Table& events = *(*store)->table("events");
   CHECK(testing::Uuids(events, false).size() == kMonths);
   CHECK(events.AllParts().size() == kMonths);

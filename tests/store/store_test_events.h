@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
@@ -35,6 +36,14 @@ inline void CreateStoreTopics(log::Log& log, uint32_t partitions) {
   for (const TableSchema& t : PostHogTables()) {
     REQUIRE(log.CreateTopic({.name = t.topic, .partitions = partitions}).ok());
   }
+}
+
+// A log in `dir` with those topics.
+inline std::unique_ptr<log::Log> OpenStoreLog(const std::string& dir, uint32_t partitions) {
+  auto log = log::Log::Open({.dir = dir}, nullptr);
+  REQUIRE(log.ok());
+  CreateStoreTopics(**log, partitions);
+  return std::move(log).value();
 }
 
 // The uuid of every events row a scan returns (FINAL or not), as text.
