@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/json.h"
+
 namespace hedgerow::ingest {
 namespace {
 
@@ -188,6 +190,9 @@ Status BadConfig(std::string_view kind, std::string_view why) {
 }  // namespace
 
 Result<std::unique_ptr<App>> MakeApp(std::string_view kind, std::string_view config_text) {
+  // Stored in meta.sqlite and read at every start: a config that crashed the parse would
+  // crash every start.
+  if (JsonNestsDeeperThan(config_text)) return BadConfig(kind, fmt::format("nests deeper than {} levels", kMaxJsonDepth));
   Document config;
   config.Parse(config_text.data(), config_text.size());
   if (config.HasParseError() || !config.IsObject()) return BadConfig(kind, "must be a JSON object");

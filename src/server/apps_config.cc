@@ -13,6 +13,9 @@
 namespace hedgerow::server {
 
 Status ApplyAppsConfig(meta::MetaStore& meta, std::string_view json) {
+  if (JsonNestsDeeperThan(json)) {
+    return Status::InvalidArgument(fmt::format("apps: the JSON nests deeper than {} levels", kMaxJsonDepth));
+  }
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {

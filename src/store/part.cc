@@ -154,7 +154,7 @@ std::string WithChecksum(std::string body) {
 
 Result<PartMeta> MetaFromJson(std::string_view text, bool checksummed) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());  // a damaged file may nest anyhow
   if (d.HasParseError() || !d.IsObject()) return Status::Corruption("meta.json is not a JSON object");
   if (!checksummed) {
     for (const auto& member : d.GetObject()) {

@@ -117,5 +117,8 @@ TEST_CASE("apps: bad app configurations are refused with a reason", "[ingest]") 
   CHECK_FALSE(MakeApp("property_remover", R"({"properties":"email"})").ok());
   CHECK_FALSE(MakeApp("taxonomy", R"({"style":"kebab"})").ok());
   CHECK_FALSE(MakeApp("user_agent", "[]").ok());
+  // A config is read at every start: one nested past the limit is refused, not parsed.
+  std::string deep = R"({"event":"x","property":"p","value":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK(MakeApp("property_filter", deep).status().message().find("nests deeper than 128 levels") != std::string::npos);
 }
 
