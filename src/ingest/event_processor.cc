@@ -257,6 +257,7 @@ struct PreparedEvent::State {
   persons::Person person;  // as the event saw it
   std::string person_mode;
   std::string group_columns[kMaxGroups];
+  std::string_view finish_stage = "ingest:persons";  // where Finish is, for its dead letters
 };
 
 namespace {
@@ -498,7 +499,7 @@ Status EventProcessor::Finish(PreparedEvent& prepared, persons::PersonTxn& txn) 
   } catch (const std::exception& e) {
     // Changes the event made to the transaction before this stay (they are the person's as
     // far as the event went), and so do the rows that show them.
-    DeadLetter(s, s.team ? s.team->id : 0, "ingest:persons", fmt::format("unexpected error: {}", e.what()), true);
+    DeadLetter(s, s.team ? s.team->id : 0, s.finish_stage, fmt::format("unexpected error: {}", e.what()), true);
     return Status::Ok();
   }
 }
@@ -507,6 +508,7 @@ Status EventProcessor::FinishSteps(PreparedEvent::State& s, persons::PersonTxn& 
   Context& c = s.c;
   c.txn = &txn;
   if (s.next == State::Next::kApps) {
+    s.finish_stage = "ingest:apps";
     // Apps, in order; one that fails leaves the event as it was before it (like PostHog).
     Document& ev = s.ev;
     AppEnv env{txn, c.team_id, c.distinct_id};
@@ -528,6 +530,7 @@ Status EventProcessor::FinishSteps(PreparedEvent::State& s, persons::PersonTxn& 
     }
     c.event = TruncateChars(renamed, kMaxEventNameChars);
     Normalize(s);
+    s.finish_stage = "ingest:persons";
   }
   if (s.next != State::Next::kPersons) return Status::Ok();
   const bool merge_event = c.event == "$identify" || c.event == "$create_alias" || c.event == "$merge_dangerously";

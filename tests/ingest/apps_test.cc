@@ -1,6 +1,8 @@
 // Table-style cases of the transformation apps (PostHog's plugins), through the processor.
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
+
 #include "hedgerow/ingest/apps.h"
 #include "ingest/processor_harness.h"
 
@@ -95,7 +97,27 @@ class FailingApp final : public App {
     return Status::Internal("boom");
   }
 };
+// An app that throws, as a bug in one would.
+class ThrowingApp final : public App {
+ public:
+  std::string_view kind() const override { return "throwing"; }
+  Result<AppOutcome> Apply(rapidjson::Document&, AppEnv&) const override { throw std::runtime_error("bug"); }
+};
 }  // namespace
+
+TEST_CASE("apps: an app that throws sends its event to the dead letter queue, and the next goes on", "[ingest]") {
+  Harness h;
+  h.apps = std::make_shared<AppChain>();
+  h.apps->apps.push_back(std::make_unique<ThrowingApp>());
+  auto rows = h.Run({{R"({"event":"real"})", "u"}});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].topic == "dead_letter_queue");
+  CHECK(rows[0].Str("error_location") == "ingest:apps");
+  CHECK(rows[0].Str("error") == "unexpected error: bug");
+  CHECK(rows[0].Str("raw_payload").find(R"(\"event\":\"real\")") != std::string::npos);
+  h.apps->apps.clear();
+  CHECK(Of(h.Run({{R"({"event":"next"})", "u"}}), "clickhouse_events_json").size() == 1);
+}
 
 TEST_CASE("apps: a failing app sends the event on unchanged with a warning", "[ingest]") {
   Harness h;
