@@ -4,10 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "hedgerow/log/log.h"
 #include "support/child_process.h"
@@ -225,6 +227,51 @@ TEST_CASE("log tail prints records as JSON lines, JSON values as JSON", "[cli]")
   REQUIRE(from.Wait() == 0);
   CHECK(from.stdout_text().find("\"offset\":2") != std::string::npos);
   CHECK(from.stdout_text().find("\"offset\":1") == std::string::npos);
+}
+
+TEST_CASE("a data dir whose log holds the 100k-deep event of issue 16 starts, dead-letters it and serves", "[cli]") {
+  TempDir dir;
+  {
+    ChildProcess first(ServeArgs(dir, {"--project-token", "phc_brick"}));
+    StartServe(first);
+    first.Signal(SIGTERM);
+    REQUIRE(first.Wait() == 0);
+  }
+  // What capture wrote before it had a nesting limit, and a good event after it.
+  auto message = [](const std::string& uuid, const std::string& data) {
+    return R"({"uuid":")" + uuid + R"(","distinct_id":"d","ip":null,"site_url":"","now":"2026-01-01T00:00:00Z",)"
+           R"("sent_at":"","token":"phc_brick","data":")" + data + R"("})";
+  };
+  std::string deep = R"({\"event\":\"x\",\"properties\":{\"a\":)";
+  for (int i = 0; i < 100000; ++i) deep += R"({\"b\":)";
+  deep += "1" + std::string(100000, '}') + "}}";
+  {
+    auto log = hedgerow::log::Log::Open({.dir = dir.File("data/log")}, nullptr);
+    REQUIRE(log.ok());
+    std::vector<hedgerow::log::OutgoingRecord> records(2);
+    records[0] = {"events_plugin_ingestion", 0, {"phc_brick:d", message("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", deep), 0, {}}};
+    records[1] = {"events_plugin_ingestion", 0,
+                  {"phc_brick:d", message("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c", R"({\"event\":\"after\"})"), 0, {}}};
+    REQUIRE((*log)->AppendAndWait(records).ok());
+  }
+  ChildProcess server(ServeArgs(dir));
+  uint16_t port = StartServe(server);
+  auto tail = [&](const char* topic) {
+    ChildProcess t({kBinary, "log", "tail", topic, "--data-dir", dir.File("data")});
+    REQUIRE(t.Wait() == 0);
+    return t.stdout_text();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (tail("clickhouse_events_json").find(R"("event":"after")") == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(tail("dead_letter_queue").find("data nests deeper than 128 levels") != std::string::npos);
+  auto health = HttpRequest(port, "GET", "/_health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  server.Signal(SIGTERM);
+  CHECK(server.Wait() == 0);
 }
 
 TEST_CASE("apps add, list and remove change what a running server does to events", "[cli]") {
