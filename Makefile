@@ -19,8 +19,8 @@ test: build
 # AddressSanitizer and UBSan, in a build of their own.
 test-sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_SANITIZE=ON
-	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test hedgerow_store_test
-	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest|store)$$'
+	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test hedgerow_store_test hedgerow_query_test
+	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest|store|query)$$'
 
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf
