@@ -1,0 +1,134 @@
+// equals, notEquals, less, greater, lessOrEquals, greaterOrEquals (UInt8 results) and
+// and, or, not, xor. Numbers compare by value whatever their types (UInt64 with Int64, an
+// integer with a float), strings byte by byte, dates and times as instants, UUIDs by bytes.
+
+#include <cstring>
+
+#include "functions_impl.h"
+
+namespace hedgerow::query {
+namespace {
+
+enum class Cmp { kEquals, kNotEquals, kLess, kGreater, kLessOrEquals, kGreaterOrEquals };
+
+bool Holds(Cmp cmp, int order) {  // order: <0, 0, >0 as a against b
+  switch (cmp) {
+    case Cmp::kEquals: return order == 0;
+    case Cmp::kNotEquals: return order != 0;
+    case Cmp::kLess: return order < 0;
+    case Cmp::kGreater: return order > 0;
+    case Cmp::kLessOrEquals: return order <= 0;
+    default: return order >= 0;
+  }
+}
+
+bool IsTime(TypeId id) { return id == TypeId::kDate || id == TypeId::kDateTime || id == TypeId::kDateTime64; }
+
+// A date or time as microseconds since the epoch, for comparing across the three types.
+int64_t Micros(const Column& c, size_t row) {
+  switch (c.type->id) {
+    case TypeId::kDate: return int64_t{c.Get<uint16_t>(row)} * 86400 * 1000000;
+    case TypeId::kDateTime: return int64_t{c.Get<uint32_t>(row)} * 1000000;
+    default: {
+      int64_t v = c.Get<int64_t>(row);
+      for (uint32_t s = c.type->scale; s < 6; ++s) v *= 10;
+      for (uint32_t s = c.type->scale; s > 6; --s) v /= 10;
+      return v;
+    }
+  }
+}
+
+class Comparison final : public Function {
+ public:
+  Comparison(const char* name, Cmp cmp) : name_(name), cmp_(cmp) {}
+
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (args.size() != 2) return WrongArgumentCount(name_, args.size(), "2");
+    const DataType &a = *args[0], &b = *args[1];
+    bool comparable = (a.IsNumber() && b.IsNumber()) || (a.id == TypeId::kString && b.id == TypeId::kString) ||
+                      (IsTime(a.id) && IsTime(b.id)) || (a.id == TypeId::kUuid && b.id == TypeId::kUuid);
+    if (!comparable) return IllegalTypes(name_, args);
+    return MakeType(TypeId::kUInt8);
+  }
+
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    const Column &a = *args[0], &b = *args[1];
+    std::vector<uint8_t> out(rows);
+    if (a.type->IsNumber()) {
+      // long double holds every Int64, UInt64 and double exactly (x86-64's 64-bit mantissa).
+      std::vector<long double> x = NumbersAs<long double>(a, rows), y = NumbersAs<long double>(b, rows);
+      for (size_t i = 0; i < rows; ++i) out[i] = Holds(cmp_, x[i] < y[i] ? -1 : x[i] > y[i] ? 1 : 0);
+    } else if (a.type->id == TypeId::kString) {
+      for (size_t i = 0; i < rows; ++i) out[i] = Holds(cmp_, a.StringAt(i).compare(b.StringAt(i)));
+    } else if (IsTime(a.type->id)) {
+      for (size_t i = 0; i < rows; ++i) {
+        int64_t x = Micros(a, i), y = Micros(b, i);
+        out[i] = Holds(cmp_, x < y ? -1 : x > y ? 1 : 0);
+      }
+    } else {
+      for (size_t i = 0; i < rows; ++i) {
+        out[i] = Holds(cmp_, std::memcmp(a.fixed.data() + a.At(i) * 16, b.fixed.data() + b.At(i) * 16, 16));
+      }
+    }
+    return NumberColumn(result, out);
+  }
+
+ private:
+  const char* name_;
+  Cmp cmp_;
+};
+
+enum class Logic { kAnd, kOr, kXor, kNot };
+
+class Logical final : public Function {
+ public:
+  Logical(const char* name, Logic logic) : name_(name), logic_(logic) {}
+
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (logic_ == Logic::kNot ? args.size() != 1 : args.size() < 2) {
+      return WrongArgumentCount(name_, args.size(), logic_ == Logic::kNot ? "1" : "at least 2");
+    }
+    for (const DataTypePtr& t : args) {
+      if (!t->IsNumber()) return IllegalTypes(name_, args);
+    }
+    return MakeType(TypeId::kUInt8);
+  }
+
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    std::vector<uint8_t> out(rows, logic_ == Logic::kAnd ? 1 : 0);
+    for (const ColumnPtr& arg : args) {
+      std::vector<double> v = NumbersAs<double>(*arg, rows);
+      for (size_t i = 0; i < rows; ++i) {
+        bool truth = v[i] != 0;
+        switch (logic_) {
+          case Logic::kAnd: out[i] &= truth; break;
+          case Logic::kOr: out[i] |= truth; break;
+          case Logic::kXor: out[i] ^= truth; break;
+          case Logic::kNot: out[i] = !truth; break;
+        }
+      }
+    }
+    return NumberColumn(result, out);
+  }
+
+ private:
+  const char* name_;
+  Logic logic_;
+};
+
+}  // namespace
+
+void RegisterComparisonFunctions(FunctionMap& functions) {
+  functions.emplace("equals", std::make_unique<Comparison>("equals", Cmp::kEquals));
+  functions.emplace("notEquals", std::make_unique<Comparison>("notEquals", Cmp::kNotEquals));
+  functions.emplace("less", std::make_unique<Comparison>("less", Cmp::kLess));
+  functions.emplace("greater", std::make_unique<Comparison>("greater", Cmp::kGreater));
+  functions.emplace("lessOrEquals", std::make_unique<Comparison>("lessOrEquals", Cmp::kLessOrEquals));
+  functions.emplace("greaterOrEquals", std::make_unique<Comparison>("greaterOrEquals", Cmp::kGreaterOrEquals));
+  functions.emplace("and", std::make_unique<Logical>("and", Logic::kAnd));
+  functions.emplace("or", std::make_unique<Logical>("or", Logic::kOr));
+  functions.emplace("xor", std::make_unique<Logical>("xor", Logic::kXor));
+  functions.emplace("not", std::make_unique<Logical>("not", Logic::kNot));
+}
+
+}  // namespace hedgerow::query
