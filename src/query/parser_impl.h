@@ -76,8 +76,5 @@ class Parser {
   size_t depth_ = 0;
 };
 
-// Helpers to build the tree.
-ExprPtr MakeFunction(std::string name, std::vector<ExprPtr> args, Position position);
-ExprPtr MakeLiteral(Literal literal, Position position);
 
 }  // namespace hedgerow::query

@@ -132,6 +132,10 @@ struct Statement {
   std::vector<std::pair<std::string, Literal>> settings;  // trailing SETTINGS of the statement
 };
 
+// Trees built by hand (the planner's rewrites, the parser's operators).
+ExprPtr MakeFunction(std::string name, std::vector<ExprPtr> args, Position position);
+ExprPtr MakeLiteral(Literal literal, Position position);
+
 // The expression in ClickHouse's own functional notation, for tests and error messages:
 // plus(1, multiply(2, 3)), identifiers joined with dots, strings quoted, aliases as
 // "AS name" after the expression.

@@ -1,0 +1,42 @@
+#pragma once
+
+// Runs a parsed SELECT on the store. So far: one table (or none: system.one), FINAL,
+// PREWHERE/WHERE, GROUP BY with the common aggregates, HAVING, ORDER BY, LIMIT/OFFSET,
+// aliases used anywhere in the query. Joins, subqueries, UNION ALL, ARRAY JOIN, DISTINCT,
+// LIMIT BY and WITH are refused with a clear error until they are built.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hedgerow/common/status.h"
+#include "hedgerow/query/ast.h"
+#include "hedgerow/query/column.h"
+
+namespace hedgerow::store {
+class Store;
+}
+
+namespace hedgerow::query {
+
+struct QueryContext {
+  const store::Store* store = nullptr;
+  // Set for every query from outside: each scan of a table with a team_id column sees that
+  // team's rows only (the planner adds the condition; no SQL can take it away).
+  std::optional<int64_t> team_id;
+  // A result with more rows is refused (the HTTP surfaces cap it lower).
+  size_t max_result_rows = 10'000'000;
+};
+
+struct QueryResult {
+  std::vector<std::string> names;
+  std::vector<ColumnPtr> columns;  // non-constant, `rows` long each
+  size_t rows = 0;
+};
+
+// InvalidArgument in ClickHouse's words for what the query gets wrong (unknown table,
+// missing column, illegal types, ...) and for what is not supported yet.
+Result<QueryResult> ExecuteSelect(const SelectUnion& select, const QueryContext& context);
+
+}  // namespace hedgerow::query

@@ -1,0 +1,130 @@
+#include "rewrite.h"
+
+#include <fmt/format.h>
+
+#include "aggregate.h"
+#include "hedgerow/query/functions.h"
+
+namespace hedgerow::query {
+
+Result<ExprPtr> CloneExpr(const Expr& e) {
+  if (e.subquery) return Status::InvalidArgument("Subqueries are not supported yet");
+  auto out = std::make_unique<Expr>();
+  out->kind = e.kind;
+  out->position = e.position;
+  out->literal = e.literal;
+  out->parts = e.parts;
+  out->name = e.name;
+  out->has_params = e.has_params;
+  out->distinct = e.distinct;
+  out->lambda_params = e.lambda_params;
+  out->parameter_name = e.parameter_name;
+  out->type_name = e.type_name;
+  out->alias = e.alias;
+  for (const ExprPtr& a : e.args) {
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*a));
+    out->args.push_back(std::move(copy));
+  }
+  for (const ExprPtr& p : e.params) {
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*p));
+    out->params.push_back(std::move(copy));
+  }
+  return out;
+}
+
+std::string IdentifierName(const Expr& e) {
+  std::string name;
+  for (const std::string& part : e.parts) name += (name.empty() ? "" : ".") + part;
+  return name;
+}
+
+std::string ExprText(const Expr& e) {
+  if (e.alias.empty()) return FormatExpr(e);
+  // FormatExpr ends with " AS alias": strip it rather than copy the tree.
+  std::string text = FormatExpr(e);
+  return text.substr(0, text.size() - e.alias.size() - 4);
+}
+
+Result<ExprPtr> ExpandAliases(const Expr& e, const std::map<std::string, const Expr*>& aliases,
+                              const std::set<std::string>& columns, int depth) {
+  if (depth > 64) return Status::InvalidArgument("Cyclic aliases");
+  if (e.kind == Expr::Kind::kIdentifier) {
+    std::string name = IdentifierName(e);
+    auto it = aliases.find(name);
+    if (it != aliases.end() && columns.count(name) == 0 && it->second != &e) {
+      HEDGEROW_ASSIGN_OR_RETURN(ExprPtr expanded, ExpandAliases(*it->second, aliases, columns, depth + 1));
+      expanded->alias.clear();
+      return expanded;
+    }
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneExpr(e));
+  for (size_t i = 0; i < out->args.size(); ++i) {
+    HEDGEROW_ASSIGN_OR_RETURN(out->args[i], ExpandAliases(*e.args[i], aliases, columns, depth + 1));
+  }
+  return out;
+}
+
+void CollectColumns(const Expr& e, const std::set<std::string>& columns, std::set<std::string>& out) {
+  if (e.kind == Expr::Kind::kIdentifier) {
+    std::string name = IdentifierName(e);
+    if (columns.count(name)) out.insert(name);
+  }
+  for (const ExprPtr& a : e.args) CollectColumns(*a, columns, out);
+}
+
+void CollectAggregates(const Expr& e, std::map<std::string, const Expr*>& out) {
+  if (e.kind == Expr::Kind::kFunction && Aggregate::IsAggregate(e.name)) {
+    out.emplace(ExprText(e), &e);
+    return;
+  }
+  for (const ExprPtr& a : e.args) CollectAggregates(*a, out);
+}
+
+bool ContainsAggregate(const Expr& e) {
+  std::map<std::string, const Expr*> found;
+  CollectAggregates(e, found);
+  return !found.empty();
+}
+
+Result<ExprPtr> ReplaceComputed(const Expr& e, const std::set<std::string>& computed) {
+  std::string text = ExprText(e);
+  if (e.kind != Expr::Kind::kLiteral && computed.count(text)) {
+    auto id = std::make_unique<Expr>();
+    id->kind = Expr::Kind::kIdentifier;
+    id->parts = {text};
+    id->position = e.position;
+    id->alias = e.alias;
+    return id;
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneExpr(e));
+  for (size_t i = 0; i < out->args.size(); ++i) {
+    HEDGEROW_ASSIGN_OR_RETURN(out->args[i], ReplaceComputed(*e.args[i], computed));
+  }
+  return out;
+}
+
+Result<DataTypePtr> TypeOfExpr(const Expr& e, const std::map<std::string, DataTypePtr>& columns) {
+  switch (e.kind) {
+    case Expr::Kind::kLiteral: return LiteralType(e.literal);
+    case Expr::Kind::kIdentifier: {
+      auto it = columns.find(IdentifierName(e));
+      if (it == columns.end()) return Status::InvalidArgument(fmt::format("Missing columns: '{}'", IdentifierName(e)));
+      return it->second;
+    }
+    case Expr::Kind::kFunction: {
+      std::vector<DataTypePtr> args;
+      for (const ExprPtr& a : e.args) {
+        HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr t, TypeOfExpr(*a, columns));
+        args.push_back(std::move(t));
+      }
+      if (Aggregate::IsAggregate(e.name)) {
+        HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> aggregate, Aggregate::Make(e.name, args));
+        return aggregate->ResultType();
+      }
+      return FunctionReturnType(e.name, args);
+    }
+    default: return Status::InvalidArgument(fmt::format("{} is not supported here yet", FormatExpr(e)));
+  }
+}
+
+}  // namespace hedgerow::query

@@ -1,0 +1,110 @@
+#include "hedgerow/query/executor.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "hedgerow/query/parser.h"
+#include "hedgerow/store/json_rows.h"
+#include "hedgerow/store/store.h"
+#include "store/store_test_events.h"
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using namespace hedgerow::query;
+
+namespace {
+
+// A store whose events table holds rows of two teams, inserted as the consumers would.
+struct Fixture {
+  Fixture() {
+    auto s = store::Store::Open({.dir = dir.File("store"), .merge_threads = 0}, nullptr);
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+    const int64_t t0 = 1795955696000000;  // 2026-11-29 12:34:56
+    Insert({Row(1, "a", "$pageview", t0), Row(1, "b", "$pageview", t0 + 1000000), Row(1, "a", "$pageview", t0 + 2000000),
+            Row(1, "a", "signup", t0 + 3000000), Row(2, "z", "$pageview", t0), Row(2, "y", "$pageview", t0)});
+  }
+  std::string Row(int team, const std::string& distinct_id, const std::string& event, int64_t micros) {
+    std::string uuid = Uuid::V7().ToString();
+    uuids.push_back(uuid);
+    std::string row = store::testing::EventsRow(uuid, distinct_id, micros, event);
+    row.replace(row.find(R"("team_id":1)"), 11, fmt::format(R"("team_id":{})", team));
+    return row;
+  }
+  void Insert(const std::vector<std::string>& rows) {
+    store::Table& events = *store->table("events");
+    store::JsonRowDecoder decoder(events.schema());
+    uint64_t offset = 0;
+    for (std::string row : rows) REQUIRE(decoder.Add(row, 1700000000000, offset++).ok());
+    REQUIRE(events.Insert(decoder.Take(), {}).ok());
+  }
+  // Each result row as its values joined by tabs; or "error: ..." as the only line.
+  std::vector<std::string> Run(const std::string& sql, std::optional<int64_t> team = 1) {
+    auto statement = ParseStatement(sql);
+    if (!statement.ok()) return {"error: " + statement.status().message()};
+    auto result = ExecuteSelect(*statement->select, {.store = store.get(), .team_id = team});
+    if (!result.ok()) return {"error: " + result.status().message()};
+    std::vector<std::string> out;
+    for (size_t r = 0; r < result->rows; ++r) {
+      std::string line;
+      for (size_t c = 0; c < result->columns.size(); ++c) line += (c ? "\t" : "") + FormatValue(*result->columns[c], r);
+      out.push_back(line);
+    }
+    return out;
+  }
+  testing::TempDir dir;
+  std::unique_ptr<store::Store> store;
+  std::vector<std::string> uuids;
+};
+
+using Rows = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("SELECT over the store: filters, projections, GROUP BY, HAVING, ORDER BY, LIMIT", "[query]") {
+  Fixture f;
+  CHECK(f.Run("SELECT event, count() AS c FROM events GROUP BY event ORDER BY c DESC, event") ==
+        Rows{"$pageview\t3", "signup\t1"});
+  CHECK(f.Run("SELECT distinct_id FROM events WHERE event = 'signup'") == Rows{"a"});
+  CHECK(f.Run("SELECT uniqExact(distinct_id), max(timestamp) > min(timestamp), min(timestamp) FROM events") ==
+        Rows{"2\t1\t2026-11-29 12:34:56.000000"});
+  CHECK(f.Run("SELECT event FROM events ORDER BY timestamp DESC LIMIT 2 OFFSET 1") == Rows{"$pageview", "$pageview"});
+  CHECK(f.Run("SELECT event AS e, count() FROM events WHERE e = 'signup' GROUP BY e") == Rows{"signup\t1"});
+  CHECK(f.Run("SELECT countIf(event = '$pageview'), sumIf(1, distinct_id = 'a'), avg(team_id) FROM events") ==
+        Rows{"3\t3\t1"});
+  CHECK(f.Run("SELECT event, count() c FROM events GROUP BY event HAVING c > 1") == Rows{"$pageview\t3"});
+  CHECK(f.Run("SELECT count() FROM events WHERE event = 'none'") == Rows{"0"});
+  CHECK(f.Run("SELECT event, count() FROM events WHERE event = 'none' GROUP BY event").empty());
+  CHECK(f.Run("SELECT 1 + 1, 'x'") == Rows{"2\tx"});
+  CHECK(f.Run("SELECT distinct_id, count() FROM events GROUP BY distinct_id ORDER BY distinct_id LIMIT 1") ==
+        Rows{"a\t3"});
+  CHECK(f.Run("SELECT count() FROM events LIMIT 0").empty());
+}
+
+TEST_CASE("every scan sees only the context's team, whatever the SQL says", "[query]") {
+  Fixture f;
+  CHECK(f.Run("SELECT count() FROM events", 2) == Rows{"2"});
+  CHECK(f.Run("SELECT count() FROM events", std::nullopt) == Rows{"6"});  // inspection, no team
+  CHECK(f.Run("SELECT count() FROM events WHERE team_id = 2") == Rows{"0"});
+  CHECK(f.Run("SELECT count() FROM events WHERE 1 OR team_id = 2") == Rows{"4"});
+  CHECK(f.Run("SELECT count() FROM default.events PREWHERE team_id != 1") == Rows{"0"});
+  CHECK(f.Run("SELECT distinct_id FROM events ORDER BY distinct_id", 2) == Rows{"y", "z"});
+}
+
+TEST_CASE("FINAL keeps one row per key; what is not built yet is refused clearly", "[query]") {
+  Fixture f;
+  f.Insert({f.Row(1, "a", "signup", 1795955696000000 + 3000000)});
+  // The same key again (same uuid and timestamp): a duplicate until merged.
+  std::string again = store::testing::EventsRow(f.uuids.back(), "a", 1795955696000000 + 3000000, "signup");
+  f.Insert({again});
+  CHECK(f.Run("SELECT count() FROM events") == Rows{"6"});
+  CHECK(f.Run("SELECT count() FROM events FINAL") == Rows{"5"});
+  CHECK(f.Run("SELECT x FROM nowhere") == Rows{"error: Table default.nowhere doesn't exist."});
+  CHECK(f.Run("SELECT nope FROM events") == Rows{"error: Missing columns: 'nope'"});
+  CHECK(f.Run("SELECT * FROM events JOIN person USING (id)") == Rows{"error: JOIN is not supported yet"});
+  CHECK(f.Run("SELECT 1 UNION ALL SELECT 2") == Rows{"error: UNION ALL is not supported yet"});
+  CHECK(f.Run("SELECT count() FROM events WHERE count() > 1") == Rows{"error: Aggregate function found in WHERE"});
+  CHECK(f.Run("SELECT event FROM events LIMIT 'x'") == Rows{"error: The LIMIT must be a constant integer"});
+}
