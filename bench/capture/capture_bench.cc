@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
               args.seconds, event_bytes / events, static_cast<double>(batches[0].json_bytes) / batches[0].wire.size());
 
   hedgerow::testing::TempDir dir;
-  ChildProcess server({args.binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0",
+  ChildProcess server({args.binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0",
                        "--project-token", "phc_bench", "--log-level", "info"});
   auto ready = server.WaitForLine("msg=ready");
   std::smatch m;

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < runs; ++i) {
     TempDir dir;
     auto start = std::chrono::steady_clock::now();
-    ChildProcess child({binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0"});
+    ChildProcess child({binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0"});
     auto line = child.WaitForLine("msg=ready");
     std::smatch m;
     if (!line || !std::regex_search(*line, m, std::regex(":(\\d+) data_dir"))) {

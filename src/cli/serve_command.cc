@@ -34,6 +34,9 @@ std::vector<OptionSpec> ServeOptions() {
        .help = "directory holding meta.sqlite, persons.sqlite, log/ and store/", .value_name = "DIR"},
       {.name = "listen", .section = "server", .default_value = "127.0.0.1:8000",
        .help = "capture and API listener", .type = OptionType::kHostPort, .value_name = "HOST:PORT"},
+      {.name = "clickhouse-listen", .section = "server", .default_value = "127.0.0.1:8123",
+       .help = "ClickHouse-compatible HTTP listener (queries; password = personal API key)",
+       .type = OptionType::kHostPort, .value_name = "HOST:PORT"},
       {.name = "io-threads", .section = "server", .default_value = "2",
        .help = "threads serving HTTP", .type = OptionType::kInt, .min = 1, .max = 64, .value_name = "N"},
       {.name = "log-level", .section = "server", .default_value = "info", .help = "least severe level logged",
@@ -95,6 +98,8 @@ int RunServe(const std::vector<std::string>& args) {
   options.apps = config->GetString("apps");
   options.api.name = "api";
   options.api.listen = config->GetHostPort("listen");
+  options.clickhouse = options.api;
+  options.clickhouse->listen = config->GetHostPort("clickhouse-listen");
   options.api.io_threads = static_cast<size_t>(config->GetInt("io-threads"));
   options.api.max_body_bytes = static_cast<size_t>(config->GetInt("max-body-bytes"));
   options.api.max_header_bytes = static_cast<size_t>(config->GetInt("max-header-bytes"));
@@ -124,6 +129,7 @@ int RunServe(const std::vector<std::string>& args) {
   }
   LogInfo("server", "ready",
           {{"api", HostPort{options.api.listen.host, (*server)->api_port()}.ToString()},
+           {"clickhouse", HostPort{options.clickhouse->listen.host, (*server)->clickhouse_port()}.ToString()},
            {"data_dir", options.data_dir},
            {"startup_ms", MonotonicMillis() - started_ms}});
 

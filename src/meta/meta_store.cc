@@ -211,6 +211,11 @@ Result<int64_t> MetaStore::ChangeCounter() {
   return (row ? stmt.ColumnInt64(0) : 0) * 1000000 + local_changes_;
 }
 
+Result<std::optional<Project>> MetaStore::FindProjectById(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return QueryProject("id", "", id);
+}
+
 Result<bool> MetaStore::IsPersonalApiKey(std::string_view raw_key) {
   std::lock_guard<std::mutex> lock(mu_);
   HEDGEROW_ASSIGN_OR_RETURN(auto stmt,

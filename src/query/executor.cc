@@ -156,4 +156,83 @@ Result<QueryResult> ExecuteSelect(const SelectUnion& select, const QueryContext&
   return RunPlan(plan, context);
 }
 
+namespace {
+
+// A result of String columns from rows of text.
+QueryResult TextResult(std::vector<std::string> names, const std::vector<std::vector<std::string>>& rows) {
+  QueryResult out;
+  out.names = std::move(names);
+  out.rows = rows.size();
+  for (size_t c = 0; c < out.names.size(); ++c) {
+    auto column = MakeEmpty(MakeType(TypeId::kString));
+    for (const auto& row : rows) {
+      column->chars += row[c];
+      column->offsets.push_back(column->chars.size());
+      ++column->rows;
+    }
+    out.columns.push_back(std::move(column));
+  }
+  return out;
+}
+
+// SQL LIKE with % and _ (what SHOW TABLES LIKE needs), without recursion.
+bool Like(std::string_view text, std::string_view pattern) {
+  size_t t = 0, p = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
+      ++t;
+      ++p;
+    } else if (p < pattern.size() && pattern[p] == '%') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '%') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace
+
+Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryContext& context) {
+  switch (statement.kind) {
+    case Statement::Kind::kSelect: return ExecuteSelect(*statement.select, context);
+    case Statement::Kind::kShowDatabases: return TextResult({"name"}, {{"default"}, {"system"}});
+    case Statement::Kind::kShowTables: {
+      std::vector<std::vector<std::string>> rows;
+      if (context.store != nullptr && (statement.database.empty() || statement.database == "default")) {
+        for (const auto& table : context.store->tables()) {
+          if (statement.like.empty() || Like(table->schema().name, statement.like)) rows.push_back({table->schema().name});
+        }
+      }
+      std::sort(rows.begin(), rows.end());
+      return TextResult({"name"}, rows);
+    }
+    case Statement::Kind::kDescribe:
+    case Statement::Kind::kExists: {
+      const store::Table* table = context.store == nullptr ? nullptr : context.store->table(statement.table);
+      if (!statement.database.empty() && statement.database != "default") table = nullptr;
+      if (statement.kind == Statement::Kind::kExists) {
+        QueryResult out;
+        out.names = {"result"};
+        out.rows = 1;
+        HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr c, MakeConstColumn(int64_t{table != nullptr}, 1, MakeType(TypeId::kUInt8)));
+        out.columns.push_back(Materialize(c));
+        return out;
+      }
+      if (table == nullptr) return Status::InvalidArgument(fmt::format("Table default.{} doesn't exist.", statement.table));
+      std::vector<std::vector<std::string>> rows;
+      for (const store::ColumnDef& def : table->schema().columns) {
+        rows.push_back({def.name, QueryType(def.type)->Name(), "", ""});
+      }
+      return TextResult({"name", "type", "default_type", "default_expression"}, rows);
+    }
+  }
+  return Status::Internal("unknown statement");
+}
+
 }  // namespace hedgerow::query

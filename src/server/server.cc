@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "apps_config.h"
+#include "hedgerow/api/query_api.h"
 #include "hedgerow/server/data_dir_lock.h"
 #include "hedgerow/common/log.h"
 #include "consumer_ages.h"
@@ -74,6 +75,15 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   s->metrics_.GetGauge("hedgerow_build_info", "Build of this process", {{"version", HEDGEROW_VERSION}}).Set(1);
   s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->api_->Start());
+  if (options.clickhouse) {
+    http::ServerOptions clickhouse = *options.clickhouse;
+    clickhouse.name = "clickhouse";
+    http::Router router;
+    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(), .store = s->store_.get(),
+                                      .clickhouse_project = s->default_project_.id});
+    s->clickhouse_ = std::make_unique<http::Server>(clickhouse, std::move(router), &s->metrics_);
+    HEDGEROW_RETURN_IF_ERROR(s->clickhouse_->Start());
+  }
   return s;
 }
 
@@ -81,6 +91,8 @@ Server::~Server() { Stop(); }
 
 void Server::Stop(std::chrono::milliseconds drain) {
   // Reverse order of Start: no new requests, then the stores they used.
+  if (clickhouse_) clickhouse_->Stop(drain);
+  clickhouse_.reset();
   if (api_) api_->Stop(drain);
   api_.reset();
   capture_.reset();
@@ -121,6 +133,7 @@ http::Router Server::BuildApiRouter() {
                                fmt::format(R"({{"status":"{}"{}}})", ready ? "ready" : "not_ready", body)));
   });
   capture_->AddRoutes(router);
+  api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get()});
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
         .Set(static_cast<double>(ResidentMemoryBytes()));

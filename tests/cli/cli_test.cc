@@ -36,7 +36,7 @@ uint16_t StartServe(ChildProcess& child) {
 
 std::vector<std::string> ServeArgs(const TempDir& dir, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {kBinary, "serve", "--data-dir", dir.File("data"), "--listen",
-                                   "127.0.0.1:0"};
+                                   "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -138,7 +138,7 @@ TEST_CASE("a bad flag, variable or config file gives one error line and exit cod
 TEST_CASE("the config file and environment configure serve, env winning", "[cli]") {
   TempDir dir;
   std::string conf = dir.File("hedgerow.conf");
-  std::ofstream(conf) << "[server]\ndata-dir = " << dir.File("from-file") << "\nlisten = 127.0.0.1:0\n"
+  std::ofstream(conf) << "[server]\ndata-dir = " << dir.File("from-file") << "\nlisten = 127.0.0.1:0\nclickhouse-listen = 127.0.0.1:0\n"
                       << "log-level = error\n[bootstrap]\nproject-token = phc_from_file\n";
   // The file asks for errors only; the environment overrides it, so the ready line shows.
   ChildProcess child({kBinary, "serve", "--config", conf}, {"HEDGEROW_LOG_LEVEL=info"});
@@ -156,7 +156,7 @@ TEST_CASE("a port in use is a clear runtime error with exit code 1", "[cli]") {
   uint16_t port = StartServe(first);
   TempDir other;
   auto [code, err] = Run({kBinary, "serve", "--data-dir", other.File("data"), "--listen",
-                          "127.0.0.1:" + std::to_string(port)});
+                          "127.0.0.1:" + std::to_string(port), "--clickhouse-listen", "127.0.0.1:0"});
   CHECK(code == 1);
   CHECK(err.find("hedgerow: http: cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
   first.Signal(SIGTERM);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export async function startHedgerow(binary, token) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-'));
-  const child = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--project-token', token],
+  const child = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--clickhouse-listen', '127.0.0.1:0', '--project-token', token],
                       { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const port = await new Promise((resolve, reject) => {

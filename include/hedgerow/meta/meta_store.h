@@ -64,6 +64,9 @@ class MetaStore {
   // asks): projects are loaded at Open and change only through this class.
   std::optional<Project> FindProjectByToken(std::string_view token) const;
 
+  // The project with this id; nullopt when there is none.
+  Result<std::optional<Project>> FindProjectById(int64_t id);
+
   // Turns IP anonymization of a project on or off. kNotFound for an unknown project.
   Status SetAnonymizeIps(int64_t project_id, bool anonymize);
 

@@ -38,5 +38,8 @@ struct QueryResult {
 // InvalidArgument in ClickHouse's words for what the query gets wrong (unknown table,
 // missing column, illegal types, ...) and for what is not supported yet.
 Result<QueryResult> ExecuteSelect(const SelectUnion& select, const QueryContext& context);
+// Any statement: a SELECT, or SHOW TABLES, SHOW DATABASES, DESCRIBE and EXISTS, answered
+// as ClickHouse answers them (DESCRIBE: name, type, default_type, default_expression).
+Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryContext& context);
 
 }  // namespace hedgerow::query

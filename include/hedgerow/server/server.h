@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -25,6 +27,8 @@ struct ServerOptions {
   // project's apps are replaced at start. Empty: apps stay as meta.sqlite has them.
   std::string apps;
   http::ServerOptions api;       // capture/API listener
+  // The ClickHouse-compatible HTTP listener; none when unset.
+  std::optional<http::ServerOptions> clickhouse;
   capture::CaptureOptions capture;
   std::chrono::milliseconds retention_interval{60000};
   uint32_t shards = 2;  // events shards; fixed for a data dir once it has parts
@@ -53,6 +57,8 @@ class Server {
   void Stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
 
   uint16_t api_port() const { return api_->port(); }
+  // 0 without a ClickHouse listener.
+  uint16_t clickhouse_port() const { return clickhouse_ ? clickhouse_->port() : 0; }
   MetricsRegistry& metrics() { return metrics_; }
   log::Log& event_log() { return *log_; }
   store::Store& store() { return *store_; }
@@ -74,6 +80,7 @@ class Server {
   std::unique_ptr<store::Store> store_;
   meta::Project default_project_;
   std::unique_ptr<http::Server> api_;
+  std::unique_ptr<http::Server> clickhouse_;
 };
 
 }  // namespace hedgerow::server

@@ -1,0 +1,37 @@
+#pragma once
+
+// The query surfaces: PostHog's query API and the ClickHouse-compatible HTTP interface.
+// Both authenticate with a personal API key before they read anything, and run every query
+// scoped to one project (its team_id enforced by the planner, never taken from the SQL).
+
+#include <cstdint>
+
+#include "hedgerow/http/router.h"
+#include "hedgerow/meta/meta_store.h"
+
+namespace hedgerow::store {
+class Store;
+}
+
+namespace hedgerow::api {
+
+struct QueryApiOptions {
+  meta::MetaStore* meta = nullptr;
+  const store::Store* store = nullptr;
+  // The project the ClickHouse interface reads (it has no notion of projects).
+  int64_t clickhouse_project = 1;
+};
+
+// POST /api/projects/:id/query/ with "Authorization: Bearer phx_..." and
+// {"query":{"kind":"HogQLQuery","query":"SELECT ..."}} -> {"columns","types","results"}.
+// A query without LIMIT gets LIMIT 100; at most 50,000 rows, as PostHog's.
+void AddQueryApiRoutes(http::Router& router, QueryApiOptions options);
+
+// The ClickHouse HTTP interface: GET /ping; GET /?query=...; POST / with the query in the
+// body (or in ?query= with the body appended). User and password by basic auth,
+// X-ClickHouse-User/X-ClickHouse-Key or ?user=&password=; the password is a personal API
+// key. Output in the statement's FORMAT, else ?default_format=, else TabSeparated. Errors
+// in ClickHouse's text form, "Code: N. DB::Exception: ...", with its HTTP statuses.
+void AddClickHouseRoutes(http::Router& router, QueryApiOptions options);
+
+}  // namespace hedgerow::api

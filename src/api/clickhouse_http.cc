@@ -1,0 +1,73 @@
+// The ClickHouse HTTP interface over hedgerow's query engine.
+
+#include <fmt/format.h>
+
+#include "hedgerow/api/query_api.h"
+#include "hedgerow/common/base64.h"
+#include "hedgerow/common/json.h"
+#include "hedgerow/common/uuid.h"
+#include "hedgerow/query/executor.h"
+#include "hedgerow/query/output_format.h"
+#include "hedgerow/query/parser.h"
+#include "query_errors.h"
+
+namespace hedgerow::api {
+namespace {
+
+http::Response ClickHouseError(const ClickHouseCode& code, std::string_view message) {
+  http::Response r = http::Response::Text(code.http_status,
+                                          fmt::format("Code: {}. DB::Exception: {} ({})\n", code.number, message, code.name));
+  r.SetHeader("X-ClickHouse-Exception-Code", std::to_string(code.number));
+  return r;
+}
+
+// The password: basic auth, X-ClickHouse-Key, or ?password=.
+std::string Password(const http::Request& request) {
+  std::string_view auth = request.Header("Authorization");
+  if (auth.substr(0, 6) == "Basic ") {
+    std::optional<std::string> decoded = Base64Decode(auth.substr(6));
+    if (decoded) {
+      size_t colon = decoded->find(':');
+      return colon == std::string::npos ? std::string() : decoded->substr(colon + 1);
+    }
+  }
+  if (std::string_view key = request.Header("X-ClickHouse-Key"); !key.empty()) return std::string(key);
+  return request.QueryParam("password").value_or("");
+}
+
+}  // namespace
+
+void AddClickHouseRoutes(http::Router& router, QueryApiOptions options) {
+  router.Add("GET,HEAD", "/ping", [](http::Request, http::Reply reply) { reply(http::Response::Text(200, "Ok.\n")); });
+  router.Add("GET,POST", "/", [options](http::Request request, http::Reply reply) {
+    std::string password = Password(request);
+    Result<bool> known = password.empty() ? Result<bool>(false) : options.meta->IsPersonalApiKey(password);
+    if (!known.ok() || !*known) {
+      return reply(ClickHouseError(kAuthenticationFailed,
+                                   "default: Authentication failed: password is incorrect, or there is no user with "
+                                   "such name (the password is a personal API key, phx_...)"));
+    }
+    std::string sql = request.QueryParam("query").value_or("");
+    if (request.method == "POST" && !request.body.empty()) sql += (sql.empty() ? "" : "\n") + request.body;
+    if (sql.empty()) return reply(ClickHouseError(kSyntaxError, "Empty query"));
+    Result<query::Statement> statement = query::ParseStatement(sql);
+    if (!statement.ok()) return reply(ClickHouseError(CodeOf(statement.status()), statement.status().message()));
+    query::QueryContext context{.store = options.store, .team_id = options.clickhouse_project};
+    Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
+    if (!result.ok()) return reply(ClickHouseError(CodeOf(result.status()), result.status().message()));
+    std::string format = !statement->format.empty() ? statement->format
+                                                    : request.QueryParam("default_format").value_or("TabSeparated");
+    Result<query::FormattedResult> body = query::FormatResult(*result, format);
+    if (!body.ok()) return reply(ClickHouseError(kUnknownFormat, body.status().message()));
+    http::Response r = http::Response::Text(200, std::move(body->body), body->content_type);
+    r.SetHeader("X-ClickHouse-Format", format);
+    r.SetHeader("X-ClickHouse-Query-Id", request.QueryParam("query_id").value_or(Uuid::V4().ToString()));
+    r.SetHeader("X-ClickHouse-Timezone", "UTC");
+    r.SetHeader("X-ClickHouse-Summary",
+                fmt::format(R"({{"read_rows":"{}","read_bytes":"0","written_rows":"0","written_bytes":"0","total_rows_to_read":"0","result_rows":"{}","result_bytes":"0"}})",
+                            result->rows, result->rows));
+    reply(std::move(r));
+  });
+}
+
+}  // namespace hedgerow::api

@@ -1,0 +1,148 @@
+// PostHog's query API: POST /api/projects/:id/query/ with a HogQLQuery.
+
+#include <rapidjson/document.h>
+
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "hedgerow/api/query_api.h"
+#include "hedgerow/common/json.h"
+#include "hedgerow/query/executor.h"
+#include "hedgerow/query/parser.h"
+
+namespace hedgerow::api {
+namespace {
+
+constexpr int64_t kDefaultLimit = 100;
+constexpr uint64_t kMaxLimit = 50000;
+
+// A value as PostHog's API returns it: numbers as JSON numbers, NULL as null, dates and
+// UUIDs as strings, arrays and tuples as arrays.
+void AppendValue(std::string& out, const query::Column& c, size_t row) {
+  using query::TypeId;
+  const size_t r = c.At(row);
+  switch (c.type->id) {
+    case TypeId::kNothing: out += "null"; return;
+    case TypeId::kNullable:
+      if (c.nulls[r]) {
+        out += "null";
+      } else {
+        AppendValue(out, *c.nested[0], r);
+      }
+      return;
+    case TypeId::kString: AppendJsonString(out, c.StringAt(row)); return;
+    case TypeId::kArray: {
+      uint64_t begin = r == 0 ? 0 : c.offsets[r - 1];
+      out += '[';
+      for (uint64_t i = begin; i < c.offsets[r]; ++i) {
+        if (i > begin) out += ',';
+        AppendValue(out, *c.nested[0], i);
+      }
+      out += ']';
+      return;
+    }
+    case TypeId::kTuple:
+      out += '[';
+      for (size_t i = 0; i < c.nested.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendValue(out, *c.nested[i], r);
+      }
+      out += ']';
+      return;
+    default: break;
+  }
+  std::string text = query::FormatValue(c, row);
+  if (!c.type->IsNumber()) {
+    AppendJsonString(out, text);
+  } else if (text == "nan" || text == "inf" || text == "-inf") {
+    out += "null";
+  } else {
+    out += text;
+  }
+}
+
+http::Response QueryError(std::string_view detail) {
+  return http::Response::Error(400, "validation_error", "query_error", detail);
+}
+
+}  // namespace
+
+void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
+  router.Add("POST", "/api/projects/:id/query", [options](http::Request request, http::Reply reply) {
+    std::string_view auth = request.Header("Authorization");
+    std::string key = auth.substr(0, 7) == "Bearer " ? std::string(auth.substr(7)) : std::string();
+    Result<bool> known = key.empty() ? Result<bool>(false) : options.meta->IsPersonalApiKey(key);
+    if (!known.ok() || !*known) {
+      return reply(http::Response::Error(401, "authentication_error", "authentication_failed",
+                                         "query: send a personal API key as Authorization: Bearer phx_..."));
+    }
+    int64_t project_id = 0;
+    const std::string& id_text = request.path_params.at("id");
+    auto [end, error] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), project_id);
+    Result<std::optional<meta::Project>> project =
+        error == std::errc() && end == id_text.data() + id_text.size() ? options.meta->FindProjectById(project_id)
+                                                                        : Result<std::optional<meta::Project>>(std::nullopt);
+    if (!project.ok() || !*project) {
+      return reply(http::Response::Error(404, "invalid_request", "not_found", fmt::format("query: no project {}", id_text)));
+    }
+    if (JsonNestsDeeperThan(request.body)) return reply(QueryError("query: the body nests too deeply"));
+    rapidjson::Document body;
+    body.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());
+    const rapidjson::Value* q = body.IsObject() && body.HasMember("query") ? &body["query"] : nullptr;
+    if (q == nullptr || !q->IsObject() || !q->HasMember("query") || !(*q)["query"].IsString()) {
+      return reply(QueryError(R"(query: expected {"query":{"kind":"HogQLQuery","query":"SELECT ..."}})"));
+    }
+    if (q->HasMember("kind") && (!(*q)["kind"].IsString() || std::string_view((*q)["kind"].GetString()) != "HogQLQuery")) {
+      return reply(QueryError("query: only HogQLQuery is supported"));
+    }
+    Result<query::Statement> statement = query::ParseStatement((*q)["query"].GetString());
+    if (!statement.ok()) return reply(QueryError(statement.status().message()));
+    // PostHog's limits: 100 rows unless the query says, never more than 50,000.
+    if (statement->select) {
+      for (auto& select : statement->select->selects) {
+        if (!select->limit) {
+          select->limit = query::MakeLiteral(kDefaultLimit, {});
+          continue;
+        }
+        if (select->limit->kind == query::Expr::Kind::kLiteral) {
+          const auto* n = std::get_if<int64_t>(&select->limit->literal);
+          if (n == nullptr || *n < 0 || static_cast<uint64_t>(*n) > kMaxLimit) {
+            select->limit = query::MakeLiteral(static_cast<int64_t>(kMaxLimit), {});
+          }
+        }
+      }
+    }
+    query::QueryContext context{.store = options.store, .team_id = project_id, .max_result_rows = 10 * kMaxLimit};
+    Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
+    if (!result.ok()) return reply(QueryError(result.status().message()));
+    std::string out = R"({"columns":[)";
+    for (size_t i = 0; i < result->names.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(out, result->names[i]);
+    }
+    out += R"(],"types":[)";
+    for (size_t i = 0; i < result->names.size(); ++i) {
+      if (i > 0) out += ',';
+      out += '[';
+      AppendJsonString(out, result->names[i]);
+      out += ',';
+      AppendJsonString(out, result->columns[i]->type->Name());
+      out += ']';
+    }
+    out += R"(],"results":[)";
+    for (size_t r = 0; r < result->rows; ++r) {
+      out += r > 0 ? ",[" : "[";
+      for (size_t i = 0; i < result->columns.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendValue(out, *result->columns[i], r);
+      }
+      out += ']';
+    }
+    out += "]}";
+    reply(http::Response::Json(200, std::move(out)));
+  });
+}
+
+}  // namespace hedgerow::api

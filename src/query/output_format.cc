@@ -1,0 +1,165 @@
+#include "hedgerow/query/output_format.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "dispatch.h"
+#include "hedgerow/common/json.h"
+
+namespace hedgerow::query {
+namespace {
+
+void AppendJsonValue(std::string& out, const Column& c, size_t row) {
+  const size_t r = c.At(row);
+  switch (c.type->id) {
+    case TypeId::kNothing: out += "null"; return;
+    case TypeId::kNullable:
+      if (c.nulls[r]) {
+        out += "null";
+      } else {
+        AppendJsonValue(out, *c.nested[0], r);
+      }
+      return;
+    case TypeId::kString: AppendJsonString(out, c.StringAt(row)); return;
+    case TypeId::kArray: {
+      uint64_t begin = r == 0 ? 0 : c.offsets[r - 1];
+      out += '[';
+      for (uint64_t i = begin; i < c.offsets[r]; ++i) {
+        if (i > begin) out += ',';
+        AppendJsonValue(out, *c.nested[0], i);
+      }
+      out += ']';
+      return;
+    }
+    case TypeId::kTuple:
+      out += '[';
+      for (size_t i = 0; i < c.nested.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendJsonValue(out, *c.nested[i], r);
+      }
+      out += ']';
+      return;
+    case TypeId::kInt64:
+    case TypeId::kUInt64: out += '"' + FormatValue(c, row) + '"'; return;  // beyond JavaScript's 2^53
+    default: break;
+  }
+  if (c.type->IsFloat()) {
+    double v = c.type->id == TypeId::kFloat32 ? c.Get<float>(row) : c.Get<double>(row);
+    out += std::isfinite(v) ? FormatValue(c, row) : "null";
+  } else if (c.type->IsNumber()) {
+    out += FormatValue(c, row);
+  } else {
+    AppendJsonString(out, FormatValue(c, row));  // dates, times, UUIDs
+  }
+}
+
+void AppendCsvValue(std::string& out, const Column& c, size_t row) {
+  if (c.IsNullAt(row)) {
+    out += "\\N";
+    return;
+  }
+  const Column& v = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
+  const size_t r = c.type->id == TypeId::kNullable ? c.At(row) : row;
+  if (v.type->IsNumber()) {
+    out += FormatValue(v, r);
+    return;
+  }
+  std::string text = v.type->id == TypeId::kString ? std::string(v.StringAt(r)) : FormatValue(v, r);
+  out += '"';
+  for (char ch : text) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  out += '"';
+}
+
+std::string Meta(const QueryResult& result) {
+  std::string out = "[";
+  for (size_t i = 0; i < result.names.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "{\"name\":";
+    AppendJsonString(out, result.names[i]);
+    out += ",\"type\":";
+    AppendJsonString(out, result.columns[i]->type->Name());
+    out += '}';
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view format) {
+  FormattedResult out;
+  std::string& body = out.body;
+  const size_t n = result.columns.size();
+  if (format == "TabSeparated" || format == "TSV" || format == "TabSeparatedWithNames" || format == "TSVWithNames") {
+    out.content_type = "text/tab-separated-values; charset=UTF-8";
+    if (format.find("WithNames") != std::string_view::npos) {
+      for (size_t i = 0; i < n; ++i) body += (i ? "\t" : "") + result.names[i];
+      body += '\n';
+    }
+    for (size_t r = 0; r < result.rows; ++r) {
+      for (size_t i = 0; i < n; ++i) body += (i ? "\t" : "") + FormatValue(*result.columns[i], r);
+      body += '\n';
+    }
+    return out;
+  }
+  if (format == "CSV" || format == "CSVWithNames") {
+    out.content_type = "text/csv; charset=UTF-8; header=" + std::string(format == "CSV" ? "absent" : "present");
+    if (format == "CSVWithNames") {
+      for (size_t i = 0; i < n; ++i) {
+        if (i > 0) body += ',';
+        body += '"' + result.names[i] + '"';
+      }
+      body += '\n';
+    }
+    for (size_t r = 0; r < result.rows; ++r) {
+      for (size_t i = 0; i < n; ++i) {
+        if (i > 0) body += ',';
+        AppendCsvValue(body, *result.columns[i], r);
+      }
+      body += '\n';
+    }
+    return out;
+  }
+  out.content_type = "application/json; charset=UTF-8";
+  if (format == "JSONEachRow" || format == "JSONCompactEachRow") {
+    const bool compact = format == "JSONCompactEachRow";
+    for (size_t r = 0; r < result.rows; ++r) {
+      body += compact ? '[' : '{';
+      for (size_t i = 0; i < n; ++i) {
+        if (i > 0) body += ',';
+        if (!compact) {
+          AppendJsonString(body, result.names[i]);
+          body += ':';
+        }
+        AppendJsonValue(body, *result.columns[i], r);
+      }
+      body += compact ? "]\n" : "}\n";
+    }
+    return out;
+  }
+  if (format == "JSON" || format == "JSONCompact") {
+    const bool compact = format == "JSONCompact";
+    body = "{\"meta\":" + Meta(result) + ",\"data\":[";
+    for (size_t r = 0; r < result.rows; ++r) {
+      if (r > 0) body += ',';
+      body += compact ? '[' : '{';
+      for (size_t i = 0; i < n; ++i) {
+        if (i > 0) body += ',';
+        if (!compact) {
+          AppendJsonString(body, result.names[i]);
+          body += ':';
+        }
+        AppendJsonValue(body, *result.columns[i], r);
+      }
+      body += compact ? ']' : '}';
+    }
+    body += fmt::format("],\"rows\":{}}}\n", result.rows);
+    return out;
+  }
+  return Status::InvalidArgument(fmt::format("Unknown format {}", format));
+}
+
+}  // namespace hedgerow::query
