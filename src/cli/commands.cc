@@ -23,6 +23,9 @@ const std::vector<Command>& Commands() {
        "Manages a project's transformation apps: property_filter, property_remover, property_renamer, taxonomy, "
        "user_agent, first_time_event.",
        &AppsOptions, &RunApps},
+      {"query", "hedgerow query [--url http://HOST:PORT] [--api-key phx_...] [--format pretty|json|jsonl|csv|tsv] \"SQL\"",
+       "Runs a query on a running server (its query API) and prints the result; exit 1 naming the error.",
+       &QueryOptions, &RunQuery},
       {"version", "hedgerow version", "Prints the version.",
        [] { return std::vector<OptionSpec>{}; }, &RunVersion},
   };

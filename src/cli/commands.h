@@ -47,6 +47,8 @@ int RunVersion(const std::vector<std::string>& args);
 std::vector<OptionSpec> LogOptions();
 std::vector<OptionSpec> AppsOptions();
 int RunApps(const std::vector<std::string>& args);
+std::vector<OptionSpec> QueryOptions();
+int RunQuery(const std::vector<std::string>& args);
 int RunLog(const std::vector<std::string>& args);
 std::vector<OptionSpec> StoreOptions();
 int RunStore(const std::vector<std::string>& args);

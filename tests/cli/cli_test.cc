@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include "hedgerow/log/log.h"
@@ -270,6 +271,45 @@ TEST_CASE("a data dir whose log holds the 100k-deep event of issue 16 starts, de
   auto health = HttpRequest(port, "GET", "/_health");
   REQUIRE(health);
   CHECK(health->status == 200);
+  server.Signal(SIGTERM);
+  CHECK(server.Wait() == 0);
+}
+
+TEST_CASE("query runs SQL on a running server and prints it in the format asked", "[cli]") {
+  TempDir dir;
+  ChildProcess server(ServeArgs(dir, {"--project-token", "phc_q", "--personal-api-key", "phx_cli_query"}));
+  uint16_t port = StartServe(server);
+  REQUIRE(HttpRequest(port, "POST", "/e/", R"({"api_key":"phc_q","event":"hello","distinct_id":"u"})")->status == 200);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto query = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {kBinary, "query", "--url", url, "--api-key", "phx_cli_query"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ChildProcess q(args);
+    auto code = q.Wait();
+    REQUIRE(code);
+    return std::make_tuple(*code, q.stdout_text(), q.stderr_text());
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::get<1>(query({"--format", "tsv", "SELECT count() FROM events"})) != "count()\n1\n") {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto [code, out, err] = query({"--format", "jsonl", "SELECT event, count() AS c FROM events GROUP BY event"});
+  CHECK(code == 0);
+  CHECK(out == "{\"event\":\"hello\",\"c\":1}\n");
+  std::tie(code, out, err) = query({"SELECT event AS name FROM events"});
+  CHECK(out == "name \n-----\nhello\n");
+  std::tie(code, out, err) = query({"--format", "csv", "SELECT event, 1.5 FROM events"});
+  CHECK(out == "\"event\",\"1.5\"\n\"hello\",1.5\n");
+  std::tie(code, out, err) = query({"SELECT nope FROM events"});
+  CHECK(code == 1);
+  CHECK(err == "hedgerow: query: Missing columns: 'nope' (HTTP 400)\n");
+  auto [usage, usage_err] = Run({kBinary, "query", "--url", url, "SELECT 1"});
+  CHECK(usage == 2);
+  CHECK(usage_err.find("--api-key") != std::string::npos);
+  auto [down, down_err] = Run({kBinary, "query", "--url", "http://127.0.0.1:1", "--api-key", "phx_x", "SELECT 1"});
+  CHECK(down == 1);
+  CHECK(down_err.find("is hedgerow serve running?") != std::string::npos);
   server.Signal(SIGTERM);
   CHECK(server.Wait() == 0);
 }
