@@ -1,6 +1,10 @@
 // The ClickHouse HTTP interface over hedgerow's query engine.
 
+#include <map>
+
 #include <fmt/format.h>
+
+#include "hedgerow/http/request.h"
 
 #include "hedgerow/api/query_api.h"
 #include "hedgerow/common/base64.h"
@@ -52,6 +56,13 @@ void AddClickHouseRoutes(http::Router& router, QueryApiOptions options) {
     if (sql.empty()) return reply(ClickHouseError(kSyntaxError, "Empty query"));
     Result<query::Statement> statement = query::ParseStatement(sql);
     if (!statement.ok()) return reply(ClickHouseError(CodeOf(statement.status()), statement.status().message()));
+    std::map<std::string, std::string> parameters;  // param_name=value binds {name:Type}
+    for (auto& [key, value] : http::ParseUrlEncoded(request.query)) {
+      if (key.rfind("param_", 0) == 0) parameters[key.substr(6)] = value;
+    }
+    if (Status bound = query::BindParameters(*statement, parameters); !bound.ok()) {
+      return reply(ClickHouseError(kBadArguments, bound.message()));
+    }
     query::QueryContext context{.store = options.store, .team_id = options.clickhouse_project};
     Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
     if (!result.ok()) return reply(ClickHouseError(CodeOf(result.status()), result.status().message()));

@@ -5,19 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startHedgerow(binary, token) {
+export async function startHedgerow(binary, token, { personalApiKey } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-'));
-  const child = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--clickhouse-listen', '127.0.0.1:0', '--project-token', token],
-                      { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--clickhouse-listen', '127.0.0.1:0',
+                '--project-token', token];
+  if (personalApiKey) args.push('--personal-api-key', personalApiKey);
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  const port = await new Promise((resolve, reject) => {
+  const [port, clickhousePort] = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hedgerow did not get ready:\n${stderr}`)), 15000);
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      const m = /msg=ready api=127\.0\.0\.1:(\d+)/.exec(stderr);
+      const m = /msg=ready api=127\.0\.0\.1:(\d+) clickhouse=127\.0\.0\.1:(\d+)/.exec(stderr);
       if (m) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        resolve([Number(m[1]), Number(m[2])]);
       }
     });
     child.on('exit', (code) => reject(new Error(`hedgerow exited with ${code}:\n${stderr}`)));
@@ -25,6 +27,7 @@ export async function startHedgerow(binary, token) {
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    clickhouseUrl: `http://127.0.0.1:${clickhousePort}`,
     dataDir,
     // SIGTERM, then the exit code (graceful shutdown must give 0).
     async stop() {

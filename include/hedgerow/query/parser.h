@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "hedgerow/common/status.h"
@@ -26,5 +28,11 @@ Result<Statement> ParseStatement(std::string_view sql);
 
 // One expression alone (e.g. a HogQL filter), the whole text.
 Result<ExprPtr> ParseExpression(std::string_view sql);
+
+// Replaces every {name:Type} placeholder with the literal `values[name]` read as Type
+// (String, or a number type; Nullable(T) also takes \N for NULL), as ClickHouse's HTTP
+// interface binds param_name=... InvalidArgument naming a placeholder without a value or
+// a value that is not of its type.
+Status BindParameters(Statement& statement, const std::map<std::string, std::string>& values);
 
 }  // namespace hedgerow::query
