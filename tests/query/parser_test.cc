@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <random>
 #include <string>
 
@@ -209,4 +210,22 @@ TEST_CASE("random, mutated and truncated queries parse or fail cleanly", "[query
     (void)ParseStatement(random);
   }
   CHECK(parsed > 0);
+}
+
+TEST_CASE("query parameters bind as literals of their type, or fail naming the parameter", "[query]") {
+  auto bound = [](const std::string& sql, const std::map<std::string, std::string>& values) {
+    auto s = ParseStatement(sql);
+    REQUIRE(s.ok());
+    Status status = BindParameters(*s, values);
+    return status.ok() ? FormatSelect(*s->select) : "error: " + status.message();
+  };
+  CHECK(bound("SELECT {s:String}, {n:UInt8} AS n WHERE x = {i:Int64} LIMIT {l:UInt64}",
+              {{"s", "it's"}, {"n", "7"}, {"i", "-3"}, {"l", "10"}}) ==
+        "SELECT 'it\\'s', 7 AS n WHERE equals(x, -3) LIMIT 10");
+  CHECK(bound("SELECT {f:Float64}, {z:Nullable(String)}", {{"f", "1.5"}, {"z", "\\N"}}) == "SELECT 1.5, NULL");
+  CHECK(bound("SELECT (SELECT {p:String})", {{"p", "x"}}) == "SELECT (SELECT 'x')");
+  CHECK(bound("SELECT {p:String}", {}) == "error: Query parameter `p` was not set");
+  CHECK(bound("SELECT {n:UInt8}", {{"n", "x"}}) == "error: Value 'x' of query parameter n is not a UInt8");
+  CHECK(bound("SELECT {d:Date}", {{"d", "2024-01-01"}}) ==
+        "error: Query parameters of type Date are not supported yet (parameter d)");
 }
