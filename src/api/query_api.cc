@@ -10,6 +10,7 @@
 #include "hedgerow/api/query_api.h"
 #include "hedgerow/common/json.h"
 #include "hedgerow/query/executor.h"
+#include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
 
 namespace hedgerow::api {
@@ -17,51 +18,6 @@ namespace {
 
 constexpr int64_t kDefaultLimit = 100;
 constexpr uint64_t kMaxLimit = 50000;
-
-// A value as PostHog's API returns it: numbers as JSON numbers, NULL as null, dates and
-// UUIDs as strings, arrays and tuples as arrays.
-void AppendValue(std::string& out, const query::Column& c, size_t row) {
-  using query::TypeId;
-  const size_t r = c.At(row);
-  switch (c.type->id) {
-    case TypeId::kNothing: out += "null"; return;
-    case TypeId::kNullable:
-      if (c.nulls[r]) {
-        out += "null";
-      } else {
-        AppendValue(out, *c.nested[0], r);
-      }
-      return;
-    case TypeId::kString: AppendJsonString(out, c.StringAt(row)); return;
-    case TypeId::kArray: {
-      uint64_t begin = r == 0 ? 0 : c.offsets[r - 1];
-      out += '[';
-      for (uint64_t i = begin; i < c.offsets[r]; ++i) {
-        if (i > begin) out += ',';
-        AppendValue(out, *c.nested[0], i);
-      }
-      out += ']';
-      return;
-    }
-    case TypeId::kTuple:
-      out += '[';
-      for (size_t i = 0; i < c.nested.size(); ++i) {
-        if (i > 0) out += ',';
-        AppendValue(out, *c.nested[i], r);
-      }
-      out += ']';
-      return;
-    default: break;
-  }
-  std::string text = query::FormatValue(c, row);
-  if (!c.type->IsNumber()) {
-    AppendJsonString(out, text);
-  } else if (text == "nan" || text == "inf" || text == "-inf") {
-    out += "null";
-  } else {
-    out += text;
-  }
-}
 
 http::Response QueryError(std::string_view detail) {
   return http::Response::Error(400, "validation_error", "query_error", detail);
@@ -136,7 +92,7 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
       out += r > 0 ? ",[" : "[";
       for (size_t i = 0; i < result->columns.size(); ++i) {
         if (i > 0) out += ',';
-        AppendValue(out, *result->columns[i], r);
+        query::AppendJsonValue(out, *result->columns[i], r, false);
       }
       out += ']';
     }

@@ -14,15 +14,6 @@ namespace {
 
 constexpr std::string_view kNames[] = {"count", "sum", "avg", "min", "max", "any", "uniq", "uniqExact"};
 
-// A number, date or time as a long double (exact for every 64-bit integer on x86-64).
-long double NumberAt(const Column& c, size_t row) {
-  switch (c.type->id) {
-    case TypeId::kDate: return c.Get<uint16_t>(row);
-    case TypeId::kDateTime: return c.Get<uint32_t>(row);
-    case TypeId::kDateTime64: return static_cast<long double>(c.Get<int64_t>(row));
-    default: return DispatchNumber(c.type->id, [&](auto tag) { return static_cast<long double>(c.Get<decltype(tag)>(row)); });
-  }
-}
 
 // The bytes of a value, for telling values apart (uniqExact) and grouping.
 std::string ValueBytes(const Column& c, size_t row) {

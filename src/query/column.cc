@@ -305,6 +305,15 @@ ColumnPtr Materialize(const ColumnPtr& column) {
   return out;
 }
 
+long double NumberAt(const Column& c, size_t row) {
+  switch (c.type->id) {
+    case TypeId::kDate: return c.Get<uint16_t>(row);
+    case TypeId::kDateTime: return c.Get<uint32_t>(row);
+    case TypeId::kDateTime64: return static_cast<long double>(c.Get<int64_t>(row));
+    default: return DispatchNumber(c.type->id, [&](auto tag) { return static_cast<long double>(c.Get<decltype(tag)>(row)); });
+  }
+}
+
 int Chunk::Find(std::string_view name) const {
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == name) return static_cast<int>(i);

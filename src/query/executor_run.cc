@@ -66,14 +66,6 @@ Result<Chunk> Filter(const Chunk& chunk, const ColumnPtr& mask) {
   return out;
 }
 
-long double NumberAt(const Column& v, size_t row) {
-  switch (v.type->id) {
-    case TypeId::kDate: return v.Get<uint16_t>(row);
-    case TypeId::kDateTime: return v.Get<uint32_t>(row);
-    case TypeId::kDateTime64: return static_cast<long double>(v.Get<int64_t>(row));
-    default: return DispatchNumber(v.type->id, [&](auto tag) { return static_cast<long double>(v.Get<decltype(tag)>(row)); });
-  }
-}
 
 // ORDER BY's comparison of two rows of one key column; NULLs last unless nulls_first.
 int CompareRows(const Column& c, size_t a, size_t b, bool nulls_first) {

@@ -8,9 +8,7 @@
 #include "hedgerow/common/json.h"
 
 namespace hedgerow::query {
-namespace {
-
-void AppendJsonValue(std::string& out, const Column& c, size_t row) {
+void AppendJsonValue(std::string& out, const Column& c, size_t row, bool quote_64bit) {
   const size_t r = c.At(row);
   switch (c.type->id) {
     case TypeId::kNothing: out += "null"; return;
@@ -18,7 +16,7 @@ void AppendJsonValue(std::string& out, const Column& c, size_t row) {
       if (c.nulls[r]) {
         out += "null";
       } else {
-        AppendJsonValue(out, *c.nested[0], r);
+        AppendJsonValue(out, *c.nested[0], r, quote_64bit);
       }
       return;
     case TypeId::kString: AppendJsonString(out, c.StringAt(row)); return;
@@ -27,7 +25,7 @@ void AppendJsonValue(std::string& out, const Column& c, size_t row) {
       out += '[';
       for (uint64_t i = begin; i < c.offsets[r]; ++i) {
         if (i > begin) out += ',';
-        AppendJsonValue(out, *c.nested[0], i);
+        AppendJsonValue(out, *c.nested[0], i, quote_64bit);
       }
       out += ']';
       return;
@@ -36,12 +34,17 @@ void AppendJsonValue(std::string& out, const Column& c, size_t row) {
       out += '[';
       for (size_t i = 0; i < c.nested.size(); ++i) {
         if (i > 0) out += ',';
-        AppendJsonValue(out, *c.nested[i], r);
+        AppendJsonValue(out, *c.nested[i], r, quote_64bit);
       }
       out += ']';
       return;
     case TypeId::kInt64:
-    case TypeId::kUInt64: out += '"' + FormatValue(c, row) + '"'; return;  // beyond JavaScript's 2^53
+    case TypeId::kUInt64:
+      if (quote_64bit) {
+        out += '"' + FormatValue(c, row) + '"';  // beyond JavaScript's 2^53
+        return;
+      }
+      break;
     default: break;
   }
   if (c.type->IsFloat()) {
@@ -53,6 +56,8 @@ void AppendJsonValue(std::string& out, const Column& c, size_t row) {
     AppendJsonString(out, FormatValue(c, row));  // dates, times, UUIDs
   }
 }
+
+namespace {
 
 void AppendCsvValue(std::string& out, const Column& c, size_t row) {
   if (c.IsNullAt(row)) {
@@ -72,6 +77,20 @@ void AppendCsvValue(std::string& out, const Column& c, size_t row) {
     out += ch;
   }
   out += '"';
+}
+
+// Row `r` as a JSON object ({"name":value,...}) or, compact, an array.
+void AppendJsonRow(std::string& body, const QueryResult& result, size_t r, bool compact) {
+  body += compact ? '[' : '{';
+  for (size_t i = 0; i < result.columns.size(); ++i) {
+    if (i > 0) body += ',';
+    if (!compact) {
+      AppendJsonString(body, result.names[i]);
+      body += ':';
+    }
+    AppendJsonValue(body, *result.columns[i], r, true);
+  }
+  body += compact ? ']' : '}';
 }
 
 std::string Meta(const QueryResult& result) {
@@ -127,16 +146,8 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
   if (format == "JSONEachRow" || format == "JSONCompactEachRow") {
     const bool compact = format == "JSONCompactEachRow";
     for (size_t r = 0; r < result.rows; ++r) {
-      body += compact ? '[' : '{';
-      for (size_t i = 0; i < n; ++i) {
-        if (i > 0) body += ',';
-        if (!compact) {
-          AppendJsonString(body, result.names[i]);
-          body += ':';
-        }
-        AppendJsonValue(body, *result.columns[i], r);
-      }
-      body += compact ? "]\n" : "}\n";
+      AppendJsonRow(body, result, r, compact);
+      body += '\n';
     }
     return out;
   }
@@ -145,16 +156,7 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
     body = "{\"meta\":" + Meta(result) + ",\"data\":[";
     for (size_t r = 0; r < result.rows; ++r) {
       if (r > 0) body += ',';
-      body += compact ? '[' : '{';
-      for (size_t i = 0; i < n; ++i) {
-        if (i > 0) body += ',';
-        if (!compact) {
-          AppendJsonString(body, result.names[i]);
-          body += ':';
-        }
-        AppendJsonValue(body, *result.columns[i], r);
-      }
-      body += compact ? ']' : '}';
+      AppendJsonRow(body, result, r, compact);
     }
     body += fmt::format("],\"rows\":{}}}\n", result.rows);
     return out;

@@ -62,6 +62,10 @@ std::shared_ptr<Column> MakeEmpty(const DataTypePtr& type);
 // Appends row `row` of `src` to `dst` (same type; `dst` not constant and not shared yet).
 void AppendRow(Column& dst, const Column& src, size_t row);
 
+// A number, date or time value as a long double: exact for every 64-bit integer on x86-64,
+// for comparing and summing across types.
+long double NumberAt(const Column& column, size_t row);
+
 // Named columns of equal length: the rows an operator passes to the next.
 struct Chunk {
   std::vector<std::string> names;

@@ -20,4 +20,9 @@ struct FormattedResult {
 // InvalidArgument "Unknown format X" for any other.
 Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view format);
 
+// One value as JSON: NULL as null, nan and inf as null, dates, times and UUIDs as strings,
+// arrays and tuples as arrays; 64-bit integers quoted when `quote_64bit` (ClickHouse's
+// default, as JavaScript cannot hold them), as numbers otherwise (PostHog's query API).
+void AppendJsonValue(std::string& out, const Column& column, size_t row, bool quote_64bit);
+
 }  // namespace hedgerow::query
