@@ -52,7 +52,7 @@ ColumnPtr NumberColumn(const DataTypePtr& type, const std::vector<T>& values) {
   auto c = MakeColumn(type, 0);
   c->rows = values.size();
   c->fixed.resize(values.size() * sizeof(T));
-  std::memcpy(c->fixed.data(), values.data(), c->fixed.size());
+  if (!values.empty()) std::memcpy(c->fixed.data(), values.data(), c->fixed.size());
   return c;
 }
 
