@@ -67,10 +67,8 @@ Result<Chunk> Filter(const Chunk& chunk, const ColumnPtr& mask) {
 }
 
 
-// ORDER BY's comparison of two rows of one key column; NULLs last unless nulls_first.
-int CompareRows(const Column& c, size_t a, size_t b, bool nulls_first) {
-  bool na = c.IsNullAt(a), nb = c.IsNullAt(b);
-  if (na || nb) return na == nb ? 0 : (na == nulls_first ? -1 : 1);
+// ORDER BY's comparison of the values of two rows of one key column (neither NULL).
+int CompareValues(const Column& c, size_t a, size_t b) {
   const Column& v = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
   if (v.type->id == TypeId::kString) return v.StringAt(a).compare(v.StringAt(b));
   if (v.type->id == TypeId::kUuid) return std::memcmp(v.fixed.data() + a * 16, v.fixed.data() + b * 16, 16);
@@ -265,7 +263,14 @@ Result<QueryResult> RunPlan(const Plan& plan, const QueryContext& context) {
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
       for (size_t k = 0; k < plan.order.size(); ++k) {
         const OrderItem& item = plan.order[k];
-        int c = CompareRows(*result[first_key + k], a, b, item.nulls_first.value_or(false));
+        const Column& key = *result[first_key + k];
+        // NULLs go last in either direction unless NULLS FIRST, as ClickHouse's.
+        bool na = key.IsNullAt(a), nb = key.IsNullAt(b);
+        if (na || nb) {
+          if (na == nb) continue;
+          return na == item.nulls_first.value_or(false);
+        }
+        int c = CompareValues(key, a, b);
         if (c != 0) return item.descending ? c > 0 : c < 0;
       }
       return false;

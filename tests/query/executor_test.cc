@@ -81,6 +81,13 @@ TEST_CASE("SELECT over the store: filters, projections, GROUP BY, HAVING, ORDER 
   CHECK(f.Run("SELECT distinct_id, count() FROM events GROUP BY distinct_id ORDER BY distinct_id LIMIT 1") ==
         Rows{"a\t3"});
   CHECK(f.Run("SELECT count() FROM events LIMIT 0").empty());
+  // NULLs last in both directions unless NULLS FIRST: the key is NULL for a (no row of a
+  // passes the condition), 1 for b.
+  const std::string nullable =
+      "SELECT distinct_id FROM events GROUP BY distinct_id ORDER BY minIf(toNullable(1), distinct_id = 'b') ";
+  CHECK(f.Run(nullable + "ASC") == Rows{"b", "a"});
+  CHECK(f.Run(nullable + "DESC") == Rows{"b", "a"});
+  CHECK(f.Run(nullable + "DESC NULLS FIRST") == Rows{"a", "b"});
 }
 
 TEST_CASE("every scan sees only the context's team, whatever the SQL says", "[query]") {
