@@ -14,6 +14,8 @@ const FunctionMap& Functions() {
     RegisterComparisonFunctions(m);
     RegisterConversionFunctions(m);
     RegisterArrayFunctions(m);
+    RegisterStringFunctions(m);
+    RegisterConditionalFunctions(m);
     return m;
   }();
   return functions;

@@ -104,6 +104,19 @@ class ToString final : public Function {
   }
 };
 
+// toTypeName(x): the type's name, whatever the value (NULL included).
+class ToTypeName final : public Function {
+ public:
+  bool UseDefaultNulls() const override { return false; }
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (args.size() != 1) return WrongArgumentCount("toTypeName", args.size(), "1");
+    return MakeType(TypeId::kString);
+  }
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    return MakeConstColumn(args[0]->type->Name(), rows, result);
+  }
+};
+
 class ToNullable final : public Function {
  public:
   Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
@@ -126,6 +139,7 @@ void RegisterConversionFunctions(FunctionMap& functions) {
   for (const auto& [name, id] : kNumbers) functions.emplace(name, std::make_unique<ToNumber>(name, id));
   functions.emplace("toString", std::make_unique<ToString>());
   functions.emplace("toNullable", std::make_unique<ToNullable>());
+  functions.emplace("toTypeName", std::make_unique<ToTypeName>());
 }
 
 }  // namespace hedgerow::query

@@ -23,6 +23,8 @@ void RegisterArithmeticFunctions(FunctionMap& functions);
 void RegisterComparisonFunctions(FunctionMap& functions);
 void RegisterConversionFunctions(FunctionMap& functions);
 void RegisterArrayFunctions(FunctionMap& functions);
+void RegisterStringFunctions(FunctionMap& functions);
+void RegisterConditionalFunctions(FunctionMap& functions);
 
 Status WrongArgumentCount(std::string_view function, size_t given, std::string_view expected);
 Status IllegalTypes(std::string_view function, const std::vector<DataTypePtr>& args);
