@@ -129,24 +129,16 @@ class Pick final : public Aggregate {
         if (best != nullptr) {
           AppendRow(values, *best, 0);
         } else {
-          AppendRow(values, *DefaultOf(inner), 0);
+          AppendRow(values, *DefaultColumn(inner, 1), 0);
         }
       } else {
-        AppendRow(*out, best != nullptr ? *best : *DefaultOf(inner), 0);
+        AppendRow(*out, best != nullptr ? *best : *DefaultColumn(inner, 1), 0);
       }
     }
     return out;
   }
 
  private:
-  static ColumnPtr DefaultOf(const DataTypePtr& type) {
-    Literal zero = type->id == TypeId::kString ? Literal(std::string()) : Literal(int64_t{0});
-    Result<ColumnPtr> c = MakeConstColumn(zero, 1, type);
-    if (c.ok()) return Materialize(*c);
-    auto fixed = MakeColumn(type, 1);  // dates, UUID: zero bytes
-    return fixed;
-  }
-
   DataTypePtr type_;
   Kind kind_;
   std::vector<std::shared_ptr<Column>> best_;

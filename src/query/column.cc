@@ -218,19 +218,11 @@ Result<ColumnPtr> MakeConstColumn(const Literal& literal, size_t rows, DataTypeP
   switch (type->id) {
     case TypeId::kNullable: {
       c->nulls.push_back(is_null ? 1 : 0);
-      // A NULL's value slot holds the type's default, as ClickHouse's does.
-      Literal value = literal;
-      if (is_null) value = type->nested[0]->id == TypeId::kString ? Literal(std::string()) : Literal(int64_t{0});
-      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr inner,
-                                MakeConstColumn(value, 1,
-                                                type->nested[0]->id == TypeId::kNothing ? MakeType(TypeId::kUInt8)
-                                                                                        : type->nested[0]));
-      if (type->nested[0]->id == TypeId::kNothing) {
-        auto nothing = std::make_shared<Column>();
-        nothing->type = type->nested[0];
-        nothing->rows = 1;
-        inner = nothing;
+      if (is_null) {
+        c->nested.push_back(DefaultColumn(type->nested[0], 1));  // a NULL's value slot holds the default
+        return ColumnPtr(std::move(c));
       }
+      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr inner, MakeConstColumn(literal, 1, type->nested[0]));
       auto values = std::make_shared<Column>(*inner);
       values->is_const = false;
       c->nested.push_back(std::move(values));
@@ -264,6 +256,28 @@ std::shared_ptr<Column> MakeEmpty(const DataTypePtr& type) {
   if (type->id == TypeId::kNullable || type->id == TypeId::kArray) c->nested.push_back(MakeEmpty(type->nested[0]));
   if (type->id == TypeId::kTuple) {
     for (const DataTypePtr& element : type->nested) c->nested.push_back(MakeEmpty(element));
+  }
+  return c;
+}
+
+std::shared_ptr<Column> DefaultColumn(const DataTypePtr& type, size_t rows) {
+  auto c = std::make_shared<Column>();
+  c->type = type;
+  c->rows = rows;
+  switch (type->id) {
+    case TypeId::kNullable:
+      c->nulls.assign(rows, 1);
+      c->nested.push_back(DefaultColumn(type->nested[0], rows));
+      break;
+    case TypeId::kArray:
+      c->offsets.assign(rows, 0);
+      c->nested.push_back(MakeEmpty(type->nested[0]));
+      break;
+    case TypeId::kTuple:
+      for (const DataTypePtr& element : type->nested) c->nested.push_back(DefaultColumn(element, rows));
+      break;
+    case TypeId::kString: c->offsets.assign(rows, 0); break;
+    default: c->fixed.assign(rows * FixedValueWidth(*type), 0); break;
   }
   return c;
 }

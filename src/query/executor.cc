@@ -56,8 +56,16 @@ ExprPtr And(ExprPtr a, ExprPtr b) {
 }  // namespace
 
 DataTypePtr QueryType(store::Type type) {
-  Result<DataTypePtr> t = ParseDataType(store::TypeName(type));
-  return t.ok() ? *t : MakeType(TypeId::kString);  // every store type has a query type
+  // Parsed once per store type: every scanned block asks for each of its columns.
+  static const std::vector<DataTypePtr> types = [] {
+    std::vector<DataTypePtr> out;
+    for (int t = 0; t <= static_cast<int>(store::Type::kDate); ++t) {
+      Result<DataTypePtr> parsed = ParseDataType(store::TypeName(static_cast<store::Type>(t)));
+      out.push_back(parsed.ok() ? *parsed : MakeType(TypeId::kString));  // every store type has a query type
+    }
+    return out;
+  }();
+  return types[static_cast<size_t>(type)];
 }
 
 Result<QueryResult> ExecuteSelect(const SelectUnion& select, const QueryContext& context) {
@@ -175,27 +183,6 @@ QueryResult TextResult(std::vector<std::string> names, const std::vector<std::ve
   return out;
 }
 
-// SQL LIKE with % and _ (what SHOW TABLES LIKE needs), without recursion.
-bool Like(std::string_view text, std::string_view pattern) {
-  size_t t = 0, p = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
-      ++t;
-      ++p;
-    } else if (p < pattern.size() && pattern[p] == '%') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '%') ++p;
-  return p == pattern.size();
-}
-
 }  // namespace
 
 Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryContext& context) {
@@ -206,7 +193,7 @@ Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryCont
       std::vector<std::vector<std::string>> rows;
       if (context.store != nullptr && (statement.database.empty() || statement.database == "default")) {
         for (const auto& table : context.store->tables()) {
-          if (statement.like.empty() || Like(table->schema().name, statement.like)) rows.push_back({table->schema().name});
+          if (statement.like.empty() || MatchLike(table->schema().name, statement.like, false)) rows.push_back({table->schema().name});
         }
       }
       std::sort(rows.begin(), rows.end());

@@ -137,16 +137,7 @@ class Coalesce final : public Function {
         out->nulls.push_back(chosen == nullptr);
         ++out->rows;
         auto& target = const_cast<Column&>(*out->nested[0]);  // built here, not shared yet
-        if (chosen != nullptr) {
-          AppendRow(target, *chosen->nested[0], r);
-        } else if (inner->id == TypeId::kNothing) {
-          ++target.rows;  // Nothing stores no value
-        } else {
-          HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr zero, MakeConstColumn(inner->id == TypeId::kString ? Literal(std::string())
-                                                                                                  : Literal(int64_t{0}),
-                                                                    1, inner));
-          AppendRow(target, *zero, 0);
-        }
+        AppendRow(target, chosen != nullptr ? *chosen->nested[0] : *DefaultColumn(inner, 1), chosen != nullptr ? r : 0);
       } else {
         AppendRow(*out, *chosen->nested[0], r);  // the last argument is not Nullable: one always is
       }

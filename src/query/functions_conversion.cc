@@ -164,25 +164,13 @@ Result<ColumnPtr> CastStored(const ColumnPtr& in, const DataTypePtr& to) {
   out->rows = rows;
   const TypeId from = src.type->id;
   if (to->id == TypeId::kNullable) {
-    // NULLs' value slots hold the type's default, as ClickHouse's do.
-    auto defaults = [&]() -> Result<ColumnPtr> {
-      const DataTypePtr& inner = to->nested[0];
-      if (inner->id == TypeId::kNothing) {
-        auto nothing = MakeEmpty(inner);
-        nothing->rows = rows;
-        return ColumnPtr(std::move(nothing));
-      }
-      Literal zero = inner->id == TypeId::kString ? Literal(std::string()) : Literal(int64_t{0});
-      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr filled, MakeConstColumn(zero, rows, inner));
-      return Materialize(filled);
-    };
     ColumnPtr values;
     if (from == TypeId::kNullable && src.nested[0]->type->id != TypeId::kNothing) {
       out->nulls = src.nulls;
       HEDGEROW_ASSIGN_OR_RETURN(values, CastColumn(src.nested[0], to->nested[0]));
     } else if (from == TypeId::kNullable || from == TypeId::kNothing) {
       out->nulls.assign(rows, 1);
-      HEDGEROW_ASSIGN_OR_RETURN(values, defaults());
+      values = DefaultColumn(to->nested[0], rows);  // NULLs' value slots hold the default
     } else {
       out->nulls.assign(rows, 0);
       HEDGEROW_ASSIGN_OR_RETURN(values, CastColumn(in, to->nested[0]));

@@ -26,6 +26,10 @@ void RegisterArrayFunctions(FunctionMap& functions);
 void RegisterStringFunctions(FunctionMap& functions);
 void RegisterConditionalFunctions(FunctionMap& functions);
 
+// ClickHouse's LIKE: % any run, _ one byte, a backslash escapes the next character; the
+// whole text must match. `fold_case` for ILIKE (ASCII letters).
+bool MatchLike(std::string_view text, std::string_view pattern, bool fold_case);
+
 Status WrongArgumentCount(std::string_view function, size_t given, std::string_view expected);
 Status IllegalTypes(std::string_view function, const std::vector<DataTypePtr>& args);
 

@@ -10,36 +10,6 @@
 namespace hedgerow::query {
 namespace {
 
-// ClickHouse's LIKE: % any run, _ one byte, \ escapes the next character; the whole string
-// must match. Iterative, with one backtracking point (the last %).
-bool Like(std::string_view text, std::string_view pattern, bool fold_case) {
-  auto same = [&](char a, char b) {
-    return fold_case ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)) : a == b;
-  };
-  size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '%') {
-      star_p = ++p;
-      star_t = t;
-      continue;
-    }
-    if (p < pattern.size()) {
-      bool escaped = pattern[p] == '\\' && p + 1 < pattern.size();
-      char want = escaped ? pattern[p + 1] : pattern[p];
-      if ((!escaped && want == '_') || same(want, text[t])) {
-        p += escaped ? 2 : 1;
-        ++t;
-        continue;
-      }
-    }
-    if (star_p == std::string_view::npos) return false;
-    p = star_p;
-    t = ++star_t;
-  }
-  while (p < pattern.size() && pattern[p] == '%') ++p;
-  return p == pattern.size();
-}
-
 std::shared_ptr<Column> StringColumn(const DataTypePtr& type, size_t rows) {
   auto c = MakeColumn(type, 0);
   c->rows = rows;
@@ -163,7 +133,7 @@ class StringFunction final : public Function {
         default: {
           bool fold = kind_ == Kind::kILike || kind_ == Kind::kNotILike;
           bool negate = kind_ == Kind::kNotLike || kind_ == Kind::kNotILike;
-          truth = Like(s.StringAt(r), args[1]->StringAt(r), fold) != negate;
+          truth = MatchLike(s.StringAt(r), args[1]->StringAt(r), fold) != negate;
         }
       }
       out[r] = truth;
@@ -177,6 +147,35 @@ class StringFunction final : public Function {
 };
 
 }  // namespace
+
+// Iterative, with one backtracking point (the last %).
+bool MatchLike(std::string_view text, std::string_view pattern, bool fold_case) {
+  auto same = [&](char a, char b) {
+    return fold_case ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)) : a == b;
+  };
+  size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '%') {
+      star_p = ++p;
+      star_t = t;
+      continue;
+    }
+    if (p < pattern.size()) {
+      bool escaped = pattern[p] == '\\' && p + 1 < pattern.size();
+      char want = escaped ? pattern[p + 1] : pattern[p];
+      if ((!escaped && want == '_') || same(want, text[t])) {
+        p += escaped ? 2 : 1;
+        ++t;
+        continue;
+      }
+    }
+    if (star_p == std::string_view::npos) return false;
+    p = star_p;
+    t = ++star_t;
+  }
+  while (p < pattern.size() && pattern[p] == '%') ++p;
+  return p == pattern.size();
+}
 
 void RegisterStringFunctions(FunctionMap& functions) {
   static const std::pair<const char*, Kind> kFunctions[] = {

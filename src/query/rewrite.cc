@@ -7,7 +7,11 @@
 
 namespace hedgerow::query {
 
-Result<ExprPtr> CloneExpr(const Expr& e) {
+namespace {
+
+// A copy of the node with its parameters but without its arguments: the rewrites below
+// fill those in as they transform them.
+Result<ExprPtr> CloneWithoutArgs(const Expr& e) {
   if (e.subquery) return Status::InvalidArgument("Subqueries are not supported yet");
   auto out = std::make_unique<Expr>();
   out->kind = e.kind;
@@ -21,13 +25,20 @@ Result<ExprPtr> CloneExpr(const Expr& e) {
   out->parameter_name = e.parameter_name;
   out->type_name = e.type_name;
   out->alias = e.alias;
-  for (const ExprPtr& a : e.args) {
-    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*a));
-    out->args.push_back(std::move(copy));
-  }
   for (const ExprPtr& p : e.params) {
     HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*p));
     out->params.push_back(std::move(copy));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ExprPtr> CloneExpr(const Expr& e) {
+  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneWithoutArgs(e));
+  for (const ExprPtr& a : e.args) {
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*a));
+    out->args.push_back(std::move(copy));
   }
   return out;
 }
@@ -57,9 +68,10 @@ Result<ExprPtr> ExpandAliases(const Expr& e, const std::map<std::string, const E
       return expanded;
     }
   }
-  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneExpr(e));
-  for (size_t i = 0; i < out->args.size(); ++i) {
-    HEDGEROW_ASSIGN_OR_RETURN(out->args[i], ExpandAliases(*e.args[i], aliases, columns, depth + 1));
+  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneWithoutArgs(e));
+  for (const ExprPtr& a : e.args) {
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr expanded, ExpandAliases(*a, aliases, columns, depth + 1));
+    out->args.push_back(std::move(expanded));
   }
   return out;
 }
@@ -96,9 +108,10 @@ Result<ExprPtr> ReplaceComputed(const Expr& e, const std::set<std::string>& comp
     id->alias = e.alias;
     return id;
   }
-  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneExpr(e));
-  for (size_t i = 0; i < out->args.size(); ++i) {
-    HEDGEROW_ASSIGN_OR_RETURN(out->args[i], ReplaceComputed(*e.args[i], computed));
+  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneWithoutArgs(e));
+  for (const ExprPtr& a : e.args) {
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr replaced, ReplaceComputed(*a, computed));
+    out->args.push_back(std::move(replaced));
   }
   return out;
 }

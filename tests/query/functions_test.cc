@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <string>
 
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/parser.h"
+#include "query/reference_file.h"
 
 using namespace hedgerow;
 using namespace hedgerow::query;
@@ -33,18 +33,13 @@ std::string Answer(const std::string& sql) {
 }  // namespace
 
 TEST_CASE("functions agree with clickhouse-server 18.16 on every reference query", "[query]") {
-  // Lines of "SELECT expressions<TAB>answer" (see tests/query/reference/).
-  std::ifstream in(std::string(HEDGEROW_QUERY_TESTDATA) + "/functions.tsv");
-  REQUIRE(in);
-  std::string line;
+  // SELECTs of expressions and their answers, arithmetic on every pair of number types apart.
   size_t checked = 0;
-  while (std::getline(in, line)) {
-    size_t tab = line.find('\t');
-    REQUIRE(tab != std::string::npos);
-    std::string sql = line.substr(0, tab), expected = line.substr(tab + 1);
-    INFO(sql);
-    CHECK(Answer(sql) == expected);
-    ++checked;
+  for (const char* file : {"arithmetic_sums.tsv", "arithmetic_quotients.tsv", "functions.tsv"}) {
+    checked += testing::ForEachReference(file, [](const std::string& sql, const std::string& expected) {
+      INFO(sql);
+      CHECK(Answer(sql) == expected);
+    });
   }
   CHECK(checked > 1200);
 }

@@ -2,10 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <string>
 
 #include "hedgerow/query/parser.h"
+#include "query/reference_file.h"
 
 using namespace hedgerow;
 using namespace hedgerow::query;
@@ -42,16 +42,10 @@ Result<DataTypePtr> TypeOf(const Expr& e) {
 }  // namespace
 
 TEST_CASE("result types agree with clickhouse-server 18.16 on every reference query", "[query]") {
-  // Lines of "SELECT toTypeName(expr)<TAB>answer" (see tests/query/reference/).
-  std::ifstream in(std::string(HEDGEROW_QUERY_TESTDATA) + "/types.tsv");
-  REQUIRE(in);
-  std::string line;
+  // SELECT toTypeName(expr) and its answer.
   size_t checked = 0;
-  while (std::getline(in, line)) {
-    size_t tab = line.find('\t');
-    REQUIRE(tab != std::string::npos);
-    std::string sql = line.substr(0, tab), expected = line.substr(tab + 1);
-    if (sql.find("toTypeName(if(") != std::string::npos) continue;  // folds its constant condition: the planner's
+  testing::ForEachReference("types.tsv", [&](const std::string& sql, const std::string& expected) {
+    if (sql.find("toTypeName(if(") != std::string::npos) return;  // folds its constant condition: the planner's
     auto statement = ParseStatement(sql);
     INFO(sql);
     REQUIRE(statement.ok());
@@ -60,7 +54,7 @@ TEST_CASE("result types agree with clickhouse-server 18.16 on every reference qu
     auto type = TypeOf(*call.args[0]);
     CHECK((type.ok() ? (*type)->Name() : "error") == expected);
     ++checked;
-  }
+  });
   CHECK(checked > 800);
 }
 

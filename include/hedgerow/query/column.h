@@ -57,6 +57,9 @@ Result<ColumnPtr> MakeConstColumn(const Literal& literal, size_t rows, DataTypeP
 std::shared_ptr<Column> MakeColumn(DataTypePtr type, size_t rows);
 // A non-constant copy of a column (constants are expanded); the column itself otherwise.
 ColumnPtr Materialize(const ColumnPtr& column);
+// `rows` values of `type`'s default, as ClickHouse keeps in the value slots of NULLs: zero
+// numbers, dates and UUIDs, empty strings and arrays, NULL for Nullable, nothing for Nothing.
+std::shared_ptr<Column> DefaultColumn(const DataTypePtr& type, size_t rows);
 // An empty, non-constant column of `type`, nested columns included.
 std::shared_ptr<Column> MakeEmpty(const DataTypePtr& type);
 // Appends row `row` of `src` to `dst` (same type; `dst` not constant and not shared yet).
