@@ -14,6 +14,9 @@ packages=(
   libjemalloc-dev             # the allocator (as ClickHouse's)
   catch2                      # Catch2 v2 (single header)
   libssl-dev                  # sha1/md5 for flags and API key hashing
+  libre2-dev                  # regexes in queries (match, extract, replaceRegexpAll), as ClickHouse's
+  libcctz-dev                 # time zones in queries (toTimeZone, toStartOfDay(t, tz)), as ClickHouse's
+  libsimdjson-dev             # JSONExtract*/visitParam* over many rows
   nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)
   curl
 )

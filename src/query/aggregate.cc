@@ -175,7 +175,22 @@ bool Aggregate::IsAggregate(std::string_view name) {
   return false;
 }
 
-Result<std::unique_ptr<Aggregate>> Aggregate::Make(std::string_view name, const std::vector<DataTypePtr>& args) {
+Result<std::vector<Literal>> Aggregate::Params(const Expr& call) {
+  std::vector<Literal> out;
+  for (const ExprPtr& p : call.params) {
+    if (p->kind != Expr::Kind::kLiteral) {
+      return Status::InvalidArgument(fmt::format("Parameters of aggregate function {} must be literals", call.name));
+    }
+    out.push_back(p->literal);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Aggregate>> Aggregate::Make(std::string_view name, const std::vector<Literal>& params,
+                                                   const std::vector<DataTypePtr>& args) {
+  if (!params.empty()) {
+    return Status::InvalidArgument(fmt::format("Aggregate function {} takes no parameters", name));
+  }
   std::string_view base = name;
   bool with_if = false;
   if (!IsAggregate(name)) return Status::InvalidArgument(fmt::format("Unknown aggregate function {}", name));

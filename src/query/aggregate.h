@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hedgerow/common/status.h"
+#include "hedgerow/query/ast.h"
 #include "hedgerow/query/column.h"
 
 namespace hedgerow::query {
@@ -21,7 +22,11 @@ class Aggregate {
   // True when `name` is an aggregate (with or without -If).
   static bool IsAggregate(std::string_view name);
   // InvalidArgument for wrong argument counts or types.
-  static Result<std::unique_ptr<Aggregate>> Make(std::string_view name, const std::vector<DataTypePtr>& args);
+  // `params` are the literals of quantile(0.9)(x) and windowFunnel(3600)(t, c1, c2).
+  static Result<std::unique_ptr<Aggregate>> Make(std::string_view name, const std::vector<Literal>& params,
+                                                 const std::vector<DataTypePtr>& args);
+  // The literals of a call's parameter list; InvalidArgument when one is not a literal.
+  static Result<std::vector<Literal>> Params(const Expr& call);
 
   virtual DataTypePtr ResultType() const = 0;
   // Adds rows [0, rows) of the arguments; row r belongs to group groups[r] (states grow as

@@ -112,7 +112,8 @@ Result<QueryResult> RunPlan(const Plan& plan, const QueryContext& context) {
       HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr t, TypeOfExpr(*a, plan.column_types));
       args.push_back(std::move(t));
     }
-    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> state, Aggregate::Make(call->name, args));
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<Literal> params, Aggregate::Params(*call));
+    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> state, Aggregate::Make(call->name, params, args));
     agg.texts.push_back(text);
     agg.calls.push_back(call);
     agg.states.push_back(std::move(state));

@@ -16,6 +16,11 @@ const FunctionMap& Functions() {
     RegisterArrayFunctions(m);
     RegisterStringFunctions(m);
     RegisterConditionalFunctions(m);
+    RegisterDateFunctions(m);
+    RegisterJsonFunctions(m);
+    RegisterTextFunctions(m);
+    RegisterMathFunctions(m);
+    RegisterHashFunctions(m);
     return m;
   }();
   return functions;

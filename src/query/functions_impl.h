@@ -25,6 +25,11 @@ void RegisterConversionFunctions(FunctionMap& functions);
 void RegisterArrayFunctions(FunctionMap& functions);
 void RegisterStringFunctions(FunctionMap& functions);
 void RegisterConditionalFunctions(FunctionMap& functions);
+void RegisterDateFunctions(FunctionMap& functions);
+void RegisterJsonFunctions(FunctionMap& functions);
+void RegisterTextFunctions(FunctionMap& functions);
+void RegisterMathFunctions(FunctionMap& functions);
+void RegisterHashFunctions(FunctionMap& functions);
 
 // ClickHouse's LIKE: % any run, _ one byte, a backslash escapes the next character; the
 // whole text must match. `fold_case` for ILIKE (ASCII letters).

@@ -131,7 +131,8 @@ Result<DataTypePtr> TypeOfExpr(const Expr& e, const std::map<std::string, DataTy
         args.push_back(std::move(t));
       }
       if (Aggregate::IsAggregate(e.name)) {
-        HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> aggregate, Aggregate::Make(e.name, args));
+        HEDGEROW_ASSIGN_OR_RETURN(std::vector<Literal> params, Aggregate::Params(e));
+        HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> aggregate, Aggregate::Make(e.name, params, args));
         return aggregate->ResultType();
       }
       return FunctionReturnType(e.name, args);

@@ -1,0 +1,7 @@
+#include "functions_impl.h"
+
+namespace hedgerow::query {
+
+void RegisterMathFunctions(FunctionMap&) {}
+
+}  // namespace hedgerow::query
