@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "functions_lambda.h"
 #include "hedgerow/query/functions.h"
 
 namespace hedgerow::query {
@@ -21,6 +22,7 @@ Result<ColumnPtr> Evaluate(const Expr& expr, const Chunk& chunk) {
       if (expr.has_params || expr.distinct) {
         return Status::InvalidArgument(fmt::format("Function {} is an aggregate; not allowed here", expr.name));
       }
+      if (!expr.args.empty() && expr.args[0]->kind == Expr::Kind::kLambda) return EvaluateHigherOrder(expr, chunk);
       std::vector<ColumnPtr> args;
       args.reserve(expr.args.size());
       for (const ExprPtr& arg : expr.args) {

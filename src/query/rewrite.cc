@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "aggregate.h"
+#include "functions_lambda.h"
 #include "hedgerow/query/functions.h"
 
 namespace hedgerow::query {
@@ -125,6 +126,7 @@ Result<DataTypePtr> TypeOfExpr(const Expr& e, const std::map<std::string, DataTy
       return it->second;
     }
     case Expr::Kind::kFunction: {
+      if (!e.args.empty() && e.args[0]->kind == Expr::Kind::kLambda) return HigherOrderReturnType(e, columns);
       std::vector<DataTypePtr> args;
       for (const ExprPtr& a : e.args) {
         HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr t, TypeOfExpr(*a, columns));
