@@ -1,42 +1,30 @@
 #include "aggregate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <unordered_set>
+#include <cstring>
 
 #include <fmt/format.h>
 
-#include "dispatch.h"
-#include "functions_impl.h"
+#include "aggregate_impl.h"
+#include "aggregate_slots.h"
 
 namespace hedgerow::query {
 namespace {
 
-constexpr std::string_view kNames[] = {"count", "sum", "avg", "min", "max", "any", "uniq", "uniqExact"};
-
-
-// The bytes of a value, for telling values apart (uniqExact) and grouping.
-std::string ValueBytes(const Column& c, size_t row) {
-  if (c.type->id == TypeId::kString) return std::string(c.StringAt(row));
-  size_t width = FixedValueWidth(*c.type);
-  return std::string(reinterpret_cast<const char*>(c.fixed.data() + c.At(row) * width), width);
-}
-
-template <class T>
-std::vector<T>& Grow(std::vector<T>& v, uint32_t group, T init = T{}) {
-  if (v.size() <= group) v.resize(group + 1, init);
-  return v;
-}
-
 class Count final : public Aggregate {
  public:
-  explicit Count(bool rows) { counts_rows_ = rows; }
-  DataTypePtr ResultType() const override { return MakeType(TypeId::kUInt64); }
-  void AddRow(uint32_t group, const std::vector<const Column*>&, size_t) override { ++Grow(counts_, group)[group]; }
-  ColumnPtr Finalize(size_t count) const override {
+  DataTypePtr ValueType() const override { return MakeType(TypeId::kUInt64); }
+  void AddBatch(const AggregateBatch& batch, size_t groups) override {
+    GrowTo(counts_, groups);
+    const uint32_t* g = batch.groups;
+    batch.ForEach([&](size_t r) { ++counts_[g[r]]; });
+  }
+  Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint64_t> out(count, 0);
-    for (size_t g = 0; g < count && g < counts_.size(); ++g) out[g] = counts_[g];
-    return NumberColumn(ResultType(), out);
+    std::copy_n(counts_.begin(), std::min(count, counts_.size()), out.begin());
+    return NumberColumn(ValueType(), out);
   }
 
  private:
@@ -44,135 +32,334 @@ class Count final : public Aggregate {
 };
 
 // sum: UInt64 for unsigned integers, Int64 for signed ones (both wrapping), Float64 for
-// floats; avg: Float64 (nan for an empty group).
+// floats, added row by row as 18.16 does; avg: that sum divided by the count, Float64 (nan
+// for an empty group). A is the accumulator (uint64_t also for Int64: wrapping is defined).
+template <class T, class A>
 class Sum final : public Aggregate {
  public:
-  Sum(const DataType& arg, bool average) : average_(average) {
-    result_ = average ? MakeType(TypeId::kFloat64)
-              : arg.IsFloat() ? MakeType(TypeId::kFloat64)
-              : arg.IsSigned() ? MakeType(TypeId::kInt64)
-                               : MakeType(TypeId::kUInt64);
-  }
-  DataTypePtr ResultType() const override { return result_; }
-  void AddRow(uint32_t group, const std::vector<const Column*>& values, size_t row) override {
-    const Column& c = *values[0];
-    Grow(counts_, group);
-    ++counts_[group];
-    if (result_->id == TypeId::kFloat64) {
-      Grow(reals_, group)[group] += static_cast<double>(NumberAt(c, row));
+  Sum(DataTypePtr result, bool average) : result_(std::move(result)), average_(average) {}
+  DataTypePtr ValueType() const override { return average_ ? MakeType(TypeId::kFloat64) : result_; }
+  void AddBatch(const AggregateBatch& batch, size_t groups) override {
+    GrowTo(sums_, groups);
+    const T* data = batch.args[0].Data<T>();
+    const size_t step = batch.args[0].step;
+    const uint32_t* g = batch.groups;
+    if (average_) {
+      GrowTo(counts_, groups);
+      batch.ForEach([&](size_t r) {
+        sums_[g[r]] += static_cast<A>(data[r * step]);
+        ++counts_[g[r]];
+      });
     } else {
-      Grow(integers_, group)[group] += static_cast<uint64_t>(static_cast<int64_t>(NumberAt(c, row)));
+      batch.ForEach([&](size_t r) { sums_[g[r]] += static_cast<A>(data[r * step]); });
     }
   }
-  ColumnPtr Finalize(size_t count) const override {
+  Result<ColumnPtr> FinalizeValues(size_t count) const override {
     if (average_) {
       std::vector<double> out(count, std::nan(""));
       for (size_t g = 0; g < count && g < counts_.size(); ++g) {
-        if (counts_[g] > 0) out[g] = reals_[g] / static_cast<double>(counts_[g]);
+        if (counts_[g] == 0) continue;
+        double sum = std::is_same_v<A, uint64_t> && std::is_signed_v<T> ? static_cast<double>(static_cast<int64_t>(sums_[g]))
+                                                                         : static_cast<double>(sums_[g]);
+        out[g] = sum / static_cast<double>(counts_[g]);
       }
-      return NumberColumn(result_, out);
+      return NumberColumn(ValueType(), out);
     }
-    if (result_->id == TypeId::kFloat64) {
-      std::vector<double> out(count, 0);
-      for (size_t g = 0; g < count && g < reals_.size(); ++g) out[g] = reals_[g];
-      return NumberColumn(result_, out);
-    }
-    std::vector<uint64_t> out(count, 0);
-    for (size_t g = 0; g < count && g < integers_.size(); ++g) out[g] = integers_[g];
+    std::vector<A> out(count, A{});
+    std::copy_n(sums_.begin(), std::min(count, sums_.size()), out.begin());
     return NumberColumn(result_, out);
   }
 
  private:
-  bool average_;
   DataTypePtr result_;
+  bool average_;
+  std::vector<A> sums_;
   std::vector<uint64_t> counts_;
-  std::vector<double> reals_;
-  std::vector<uint64_t> integers_;  // two's complement: Int64 sums wrap as ClickHouse's
 };
 
-// min, max, any: the chosen row's value, kept in a one-row column per group.
-class Pick final : public Aggregate {
+// min and max of numbers and dates (T their number layout), compared as T; the first of
+// equal values is kept.
+template <class T>
+class MinMax final : public Aggregate {
  public:
-  enum class Kind { kMin, kMax, kAny };
-  Pick(DataTypePtr arg, Kind kind) : type_(std::move(arg)), kind_(kind) {}
-  DataTypePtr ResultType() const override { return type_; }
-  void AddRow(uint32_t group, const std::vector<const Column*>& values, size_t row) override {
-    const Column& c = *values[0];
-    Grow(best_, group);
-    std::shared_ptr<Column>& best = best_[group];
-    if (best != nullptr) {
-      if (kind_ == Kind::kAny) return;
-      bool better;
-      if (c.type->id == TypeId::kString) {
-        int order = c.StringAt(row).compare(best->StringAt(0));
-        better = kind_ == Kind::kMin ? order < 0 : order > 0;
-      } else {
-        long double v = NumberAt(c, row), b = NumberAt(*best, 0);
-        better = kind_ == Kind::kMin ? v < b : v > b;
-      }
-      if (!better) return;
-    }
-    best = MakeEmpty(c.type);
-    AppendRow(*best, c, row);
-  }
-  ColumnPtr Finalize(size_t count) const override {
-    // A group whose every value was NULL (or that had none) gets NULL when the argument is
-    // Nullable, the type's default otherwise.
-    auto out = MakeEmpty(type_);
-    const DataTypePtr& inner = type_->id == TypeId::kNullable ? type_->nested[0] : type_;
-    for (size_t g = 0; g < count; ++g) {
-      const Column* best = g < best_.size() ? best_[g].get() : nullptr;
-      if (type_->id == TypeId::kNullable) {
-        out->nulls.push_back(best == nullptr);
-        ++out->rows;
-        auto& values = const_cast<Column&>(*out->nested[0]);
-        if (best != nullptr) {
-          AppendRow(values, *best, 0);
-        } else {
-          AppendRow(values, *DefaultColumn(inner, 1), 0);
+  MinMax(DataTypePtr type, bool is_max) : type_(std::move(type)), is_max_(is_max) {}
+  DataTypePtr ValueType() const override { return type_; }
+  void AddBatch(const AggregateBatch& batch, size_t groups) override {
+    GrowTo(best_, groups);
+    GrowTo(has_, groups);
+    const T* data = batch.args[0].Data<T>();
+    const size_t step = batch.args[0].step;
+    const uint32_t* g = batch.groups;
+    auto update = [&](auto better) {
+      batch.ForEach([&](size_t r) {
+        T v = data[r * step];
+        uint32_t k = g[r];
+        if (!has_[k] || better(v, best_[k])) {
+          best_[k] = v;
+          has_[k] = 1;
         }
-      } else {
-        AppendRow(*out, best != nullptr ? *best : *DefaultColumn(inner, 1), 0);
-      }
+      });
+    };
+    if (is_max_) {
+      update([](T a, T b) { return a > b; });
+    } else {
+      update([](T a, T b) { return a < b; });
     }
-    return out;
+  }
+  Result<ColumnPtr> FinalizeValues(size_t count) const override {
+    std::vector<T> out(count, T{});
+    std::copy_n(best_.begin(), std::min(count, best_.size()), out.begin());
+    return NumberColumn(type_, out);
   }
 
  private:
   DataTypePtr type_;
-  Kind kind_;
-  std::vector<std::shared_ptr<Column>> best_;
+  bool is_max_;
+  std::vector<T> best_;
+  std::vector<uint8_t> has_;
 };
 
-class UniqExact final : public Aggregate {
+// min and max of strings (bytewise, as ClickHouse compares them), any, anyLast and
+// anyHeavy of every type.
+class Pick final : public Aggregate {
  public:
-  DataTypePtr ResultType() const override { return MakeType(TypeId::kUInt64); }
-  void AddRow(uint32_t group, const std::vector<const Column*>& values, size_t row) override {
-    std::string key;
-    for (const Column* c : values) {
-      std::string bytes = ValueBytes(*c, row);
-      key += std::to_string(bytes.size()) + ':' + bytes;
+  enum class Kind { kMin, kMax, kAny, kAnyLast, kAnyHeavy };
+  Pick(DataTypePtr type, Kind kind) : slots_(type), kind_(kind) {}
+  DataTypePtr ValueType() const override { return slots_.type(); }
+  void AddBatch(const AggregateBatch& batch, size_t groups) override {
+    slots_.Grow(groups);
+    GrowTo(counters_, groups);
+    const ArgValues& a = batch.args[0];
+    const uint32_t* g = batch.groups;
+    switch (kind_) {
+      case Kind::kAny:
+        batch.ForEach([&](size_t r) {
+          if (!slots_.Has(g[r])) slots_.Set(g[r], a, r);
+        });
+        break;
+      case Kind::kAnyLast: batch.ForEach([&](size_t r) { slots_.Set(g[r], a, r); }); break;
+      case Kind::kAnyHeavy:
+        // The majority vote of ClickHouse's anyHeavy: a different value cancels one vote,
+        // the value is replaced when no vote is left.
+        batch.ForEach([&](size_t r) {
+          uint64_t& votes = counters_[g[r]];
+          if (slots_.Has(g[r]) && slots_.Equals(g[r], a, r)) {
+            ++votes;
+          } else if (votes == 0) {
+            slots_.Set(g[r], a, r);
+            ++votes;
+          } else {
+            --votes;
+          }
+        });
+        break;
+      case Kind::kMin:
+      case Kind::kMax: {
+        const bool is_max = kind_ == Kind::kMax;
+        batch.ForEach([&](size_t r) {
+          if (!slots_.Has(g[r])) {
+            slots_.Set(g[r], a, r);
+            return;
+          }
+          int order = a.StringAt(r).compare(slots_.StringAt(g[r]));
+          if (is_max ? order > 0 : order < 0) slots_.Set(g[r], a, r);
+        });
+        break;
+      }
     }
-    Grow(sets_, group)[group].insert(std::move(key));
   }
-  ColumnPtr Finalize(size_t count) const override {
-    std::vector<uint64_t> out(count, 0);
-    for (size_t g = 0; g < count && g < sets_.size(); ++g) out[g] = sets_[g].size();
-    return NumberColumn(ResultType(), out);
-  }
+  Result<ColumnPtr> FinalizeValues(size_t count) const override { return slots_.ToColumn(count); }
 
  private:
-  std::vector<std::unordered_set<std::string>> sets_;
+  ValueSlots slots_;
+  Kind kind_;
+  std::vector<uint64_t> counters_;  // anyHeavy's votes
 };
+
+// argMin(arg, val) / argMax: arg of the row with the least / greatest val (the first of
+// equal ones). V is val's number layout, or std::string_view for strings.
+template <class V>
+class ArgMinMax final : public Aggregate {
+ public:
+  ArgMinMax(DataTypePtr arg, bool is_max) : slots_(std::move(arg)), is_max_(is_max) {}
+  DataTypePtr ValueType() const override { return slots_.type(); }
+  void AddBatch(const AggregateBatch& batch, size_t groups) override {
+    slots_.Grow(groups);
+    GrowTo(best_, groups);
+    const ArgValues& arg = batch.args[0];
+    const ArgValues& val = batch.args[1];
+    const uint32_t* g = batch.groups;
+    batch.ForEach([&](size_t r) {
+      V v = Read(val, r);
+      uint32_t k = g[r];
+      if (slots_.Has(k) && !(is_max_ ? v > V(best_[k]) : v < V(best_[k]))) return;
+      best_[k] = Stored(v);
+      slots_.Set(k, arg, r);
+    });
+  }
+  Result<ColumnPtr> FinalizeValues(size_t count) const override { return slots_.ToColumn(count); }
+
+ private:
+  using Store = std::conditional_t<std::is_same_v<V, std::string_view>, std::string, V>;
+  static V Read(const ArgValues& a, size_t r) {
+    if constexpr (std::is_same_v<V, std::string_view>) {
+      return a.StringAt(r);
+    } else {
+      return a.Data<V>()[r * a.step];
+    }
+  }
+  static Store Stored(V v) { return Store(v); }
+
+  ValueSlots slots_;
+  bool is_max_;
+  std::vector<Store> best_;
+};
+
+Result<std::unique_ptr<Aggregate>> MakeCount(const AggregateCall& call) {
+  HEDGEROW_RETURN_IF_ERROR(NoParameters(call));
+  return std::unique_ptr<Aggregate>(std::make_unique<Count>());
+}
+
+Result<std::unique_ptr<Aggregate>> MakeSum(const AggregateCall& call) {
+  HEDGEROW_RETURN_IF_ERROR(NoParameters(call));
+  if (call.values.size() != 1) return ArgumentCount(call, "1");
+  const DataType& t = *call.values[0];
+  if (!t.IsNumber()) return IllegalTypes(call.name, call.args);
+  const bool average = call.base == "avg";
+  return DispatchNumber(t.id, [&](auto tag) -> std::unique_ptr<Aggregate> {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      return std::make_unique<Sum<T, double>>(MakeType(TypeId::kFloat64), average);
+    } else {
+      return std::make_unique<Sum<T, uint64_t>>(MakeType(std::is_signed_v<T> ? TypeId::kInt64 : TypeId::kUInt64),
+                                                average);
+    }
+  });
+}
+
+Result<std::unique_ptr<Aggregate>> MakePick(const AggregateCall& call) {
+  HEDGEROW_RETURN_IF_ERROR(NoParameters(call));
+  if (call.values.size() != 1) return ArgumentCount(call, "1");
+  const DataTypePtr& t = call.values[0];
+  std::string_view base = call.base;
+  if (base == "min" || base == "max") {
+    TypeId layout = NumberLayout(t->id);
+    if (layout != TypeId::kNothing) {
+      return DispatchNumber(layout, [&](auto tag) -> std::unique_ptr<Aggregate> {
+        return std::make_unique<MinMax<decltype(tag)>>(t, base == "max");
+      });
+    }
+    if (t->id != TypeId::kString) return IllegalTypes(call.name, call.args);
+    return std::unique_ptr<Aggregate>(std::make_unique<Pick>(t, base == "max" ? Pick::Kind::kMax : Pick::Kind::kMin));
+  }
+  Pick::Kind kind = base == "anyLast" ? Pick::Kind::kAnyLast : base == "anyHeavy" ? Pick::Kind::kAnyHeavy : Pick::Kind::kAny;
+  return std::unique_ptr<Aggregate>(std::make_unique<Pick>(t, kind));
+}
+
+Result<std::unique_ptr<Aggregate>> MakeArgMinMax(const AggregateCall& call) {
+  HEDGEROW_RETURN_IF_ERROR(NoParameters(call));
+  if (call.values.size() != 2) return ArgumentCount(call, "2");
+  const bool is_max = call.base == "argMax";
+  const DataTypePtr& val = call.values[1];
+  if (val->id == TypeId::kString) {
+    return std::unique_ptr<Aggregate>(std::make_unique<ArgMinMax<std::string_view>>(call.values[0], is_max));
+  }
+  TypeId layout = NumberLayout(val->id);
+  if (layout == TypeId::kNothing) return IllegalTypes(call.name, call.args);
+  return DispatchNumber(layout, [&](auto tag) -> std::unique_ptr<Aggregate> {
+    return std::make_unique<ArgMinMax<decltype(tag)>>(call.values[0], is_max);
+  });
+}
+
+struct Spec {
+  std::string_view name;
+  AggregateFactory make;
+  bool nullable_result;  // Nullable arguments make the result Nullable
+  bool case_insensitive;
+};
+
+constexpr Spec kSpecs[] = {
+    {"count", MakeCount, false, true},
+    {"sum", MakeSum, true, true},
+    {"avg", MakeSum, true, true},
+    {"min", MakePick, true, true},
+    {"max", MakePick, true, true},
+    {"any", MakePick, true, false},
+    {"anyLast", MakePick, true, false},
+    {"anyHeavy", MakePick, true, false},
+    {"argMin", MakeArgMinMax, true, false},
+    {"argMax", MakeArgMinMax, true, false},
+    {"uniq", MakeUniq, true, false},
+    {"uniqExact", MakeUniqExact, true, false},
+    {"groupArray", MakeGroupArray, false, false},
+    {"groupUniqArray", MakeGroupArray, false, false},
+    {"quantile", MakeQuantile, true, false},
+    {"quantiles", MakeQuantile, false, false},
+    {"quantileExact", MakeQuantile, true, false},
+    {"quantilesExact", MakeQuantile, false, false},
+    {"median", MakeQuantile, true, false},
+    {"medianExact", MakeQuantile, true, false},
+    {"varPop", MakeMoments, true, false},
+    {"varSamp", MakeMoments, true, false},
+    {"stddevPop", MakeMoments, true, false},
+    {"stddevSamp", MakeMoments, true, false},
+    {"covarPop", MakeMoments, true, false},
+    {"covarSamp", MakeMoments, true, false},
+    {"corr", MakeMoments, true, false},
+    {"windowFunnel", MakeFunnel, false, false},
+    {"retention", MakeFunnel, false, false},
+    {"sequenceMatch", MakeFunnel, false, false},
+    {"sequenceCount", MakeFunnel, false, false},
+};
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+const Spec* FindSpec(std::string_view name) {
+  for (const Spec& s : kSpecs) {
+    if (name == s.name || (s.case_insensitive && EqualsIgnoringCase(name, s.name))) return &s;
+  }
+  return nullptr;
+}
+
+// The spec of `name`, and whether it carries -If.
+const Spec* FindAggregate(std::string_view name, bool& with_if) {
+  with_if = false;
+  if (const Spec* s = FindSpec(name)) return s;
+  if (name.size() > 2 && name.ends_with("If")) {
+    with_if = true;
+    return FindSpec(name.substr(0, name.size() - 2));
+  }
+  return nullptr;
+}
 
 }  // namespace
 
+Status NoParameters(const AggregateCall& call) {
+  if (call.params.empty()) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("Aggregate function {} cannot have parameters", call.name));
+}
+
+Status ArgumentCount(const AggregateCall& call, std::string_view expected) {
+  const size_t with_if = call.args.size() - call.values.size();
+  if (with_if == 0) return WrongArgumentCount(call.name, call.args.size(), expected);
+  return WrongArgumentCount(call.name, call.args.size(), fmt::format("{} (and the condition)", expected));
+}
+
+Result<double> NumberParam(const AggregateCall& call, size_t i) {
+  const Literal& p = call.params[i];
+  if (const auto* d = std::get_if<double>(&p)) return *d;
+  if (const auto* n = std::get_if<int64_t>(&p)) return static_cast<double>(*n);
+  if (const auto* u = std::get_if<uint64_t>(&p)) return static_cast<double>(*u);
+  return Status::InvalidArgument(fmt::format("Parameter {} of aggregate function {} must be a number", i + 1, call.name));
+}
+
 bool Aggregate::IsAggregate(std::string_view name) {
-  if (name.size() > 2 && name.substr(name.size() - 2) == "If") name.remove_suffix(2);
-  for (std::string_view n : kNames) {
-    if (name == n) return true;
-  }
-  return false;
+  bool with_if;
+  return FindAggregate(name, with_if) != nullptr;
 }
 
 Result<std::vector<Literal>> Aggregate::Params(const Expr& call) {
@@ -188,68 +375,105 @@ Result<std::vector<Literal>> Aggregate::Params(const Expr& call) {
 
 Result<std::unique_ptr<Aggregate>> Aggregate::Make(std::string_view name, const std::vector<Literal>& params,
                                                    const std::vector<DataTypePtr>& args) {
-  if (!params.empty()) {
-    return Status::InvalidArgument(fmt::format("Aggregate function {} takes no parameters", name));
+  bool with_if;
+  const Spec* spec = FindAggregate(name, with_if);
+  if (spec == nullptr) return Status::InvalidArgument(fmt::format("Unknown aggregate function {}", name));
+  AggregateCall call{.name = name, .base = spec->name, .params = params, .values = {}, .args = args};
+  bool any_nullable = false;
+  for (size_t i = 0; i + (with_if ? 1 : 0) < args.size(); ++i) {
+    const bool nullable = args[i]->id == TypeId::kNullable;
+    any_nullable = any_nullable || nullable;
+    call.values.push_back(nullable ? args[i]->nested[0] : args[i]);
   }
-  std::string_view base = name;
-  bool with_if = false;
-  if (!IsAggregate(name)) return Status::InvalidArgument(fmt::format("Unknown aggregate function {}", name));
-  if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) {
-    base = name.substr(0, name.size() - 2);
-    with_if = true;
-  }
-  std::vector<DataTypePtr> values = args;
   if (with_if) {
-    if (args.empty() || !args.back()->IsNumber()) {
+    const DataTypePtr& cond = args.empty() ? nullptr : args.back();
+    const DataTypePtr value = cond != nullptr && cond->id == TypeId::kNullable ? cond->nested[0] : cond;
+    if (value == nullptr || !value->IsNumber()) {
       return Status::InvalidArgument(fmt::format("The last argument of {} must be a condition (a number)", name));
     }
-    values.pop_back();
   }
-  auto count_is = [&](size_t n) -> Status {
-    if (values.size() == n) return Status::Ok();
-    return WrongArgumentCount(name, args.size(), std::to_string(n + (with_if ? 1 : 0)));
-  };
-  std::unique_ptr<Aggregate> out;
-  DataTypePtr arg = values.empty() ? nullptr : values[0];
-  DataTypePtr value = arg != nullptr && arg->id == TypeId::kNullable ? arg->nested[0] : arg;
-  if (base == "count") {
-    if (values.size() > 1) return WrongArgumentCount(name, args.size(), "0 or 1");
-    out = std::make_unique<Count>(values.empty());
-  } else if (base == "sum" || base == "avg") {
-    HEDGEROW_RETURN_IF_ERROR(count_is(1));
-    if (!value->IsNumber()) return IllegalTypes(name, args);
-    out = std::make_unique<Sum>(*value, base == "avg");
-  } else if (base == "min" || base == "max" || base == "any") {
-    HEDGEROW_RETURN_IF_ERROR(count_is(1));
-    if (value->id == TypeId::kArray || value->id == TypeId::kTuple) return IllegalTypes(name, args);
-    out = std::make_unique<Pick>(arg, base == "min" ? Pick::Kind::kMin : base == "max" ? Pick::Kind::kMax : Pick::Kind::kAny);
-  } else {
-    if (values.empty()) return WrongArgumentCount(name, args.size(), "at least 1");
-    out = std::make_unique<UniqExact>();
-  }
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> out, spec->make(call));
   out->has_condition_ = with_if;
+  out->nullable_result_ = any_nullable && spec->nullable_result;
   return out;
 }
 
+DataTypePtr Aggregate::ResultType() const {
+  DataTypePtr t = ValueType();
+  return nullable_result_ ? MakeNullable(std::move(t)) : t;
+}
+
 void Aggregate::Add(const std::vector<uint32_t>& groups, const std::vector<ColumnPtr>& args, size_t rows) {
+  if (rows == 0) return;
   const size_t n = args.size() - (has_condition_ ? 1 : 0);
-  std::vector<double> condition;
-  if (has_condition_) condition = NumbersAs<double>(*args.back(), rows);
-  // Values without their null maps (constants expanded); a row with a NULL argument is
-  // skipped.
-  std::vector<ColumnPtr> full(n);
-  std::vector<const Column*> values(n);
+  AggregateBatch batch;
+  batch.groups = groups.data();
+  batch.size = rows;
+  // The rows to add, built only when a condition or a NULL removes some.
+  std::vector<uint32_t> selected;
+  bool filtered = false;
+  auto keep_if = [&](auto keep) {
+    if (!filtered) {
+      selected.reserve(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        if (keep(r)) selected.push_back(static_cast<uint32_t>(r));
+      }
+      filtered = true;
+    } else {
+      std::erase_if(selected, [&](uint32_t r) { return !keep(r); });
+    }
+  };
+  if (has_condition_) {
+    const Column& c = *args.back();
+    const size_t step = c.is_const ? 0 : 1;
+    const Column& values = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
+    const uint8_t* nulls = c.type->id == TypeId::kNullable ? c.nulls.data() : nullptr;
+    DispatchNumber(values.type->id, [&](auto tag) {
+      using T = decltype(tag);
+      const T* data = values.Data<T>();
+      if (nulls != nullptr) {
+        keep_if([&](size_t r) { return data[r * step] != 0 && nulls[r * step] == 0; });
+      } else {
+        keep_if([&](size_t r) { return data[r * step] != 0; });
+      }
+      return 0;
+    });
+  }
   for (size_t i = 0; i < n; ++i) {
-    full[i] = Materialize(args[i]);
-    values[i] = full[i]->type->id == TypeId::kNullable ? full[i]->nested[0].get() : full[i].get();
+    const Column& c = *args[i];
+    const size_t step = c.is_const ? 0 : 1;
+    if (c.type->id == TypeId::kNullable) {
+      const uint8_t* nulls = c.nulls.data();
+      keep_if([&](size_t r) { return nulls[r * step] == 0; });
+      batch.args.push_back({c.nested[0].get(), step});
+    } else {
+      batch.args.push_back({&c, step});
+    }
   }
-  for (size_t r = 0; r < rows; ++r) {
-    if (has_condition_ && condition[r] == 0) continue;
-    bool null = false;
-    for (size_t i = 0; i < n; ++i) null = null || full[i]->IsNullAt(r);
-    if (null && !counts_rows_) continue;
-    AddRow(groups[r], values, r);
+  if (filtered) {
+    if (selected.empty()) return;
+    batch.selected = selected.data();
+    batch.size = selected.size();
   }
+  uint32_t highest = 0;
+  for (size_t r = 0; r < rows; ++r) highest = std::max(highest, groups[r]);
+  if (nullable_result_) {
+    GrowTo(seen_, size_t{highest} + 1);
+    batch.ForEach([&](size_t r) { seen_[groups[r]] = 1; });
+  }
+  AddBatch(batch, size_t{highest} + 1);
+}
+
+Result<ColumnPtr> Aggregate::Finalize(size_t count) const {
+  HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr values, FinalizeValues(count));
+  if (!nullable_result_) return values;
+  auto out = std::make_shared<Column>();
+  out->type = MakeNullable(values->type);
+  out->rows = count;
+  out->nulls.resize(count, 1);
+  for (size_t g = 0; g < count && g < seen_.size(); ++g) out->nulls[g] = seen_[g] == 0;
+  out->nested.push_back(std::move(values));
+  return ColumnPtr(std::move(out));
 }
 
 }  // namespace hedgerow::query

@@ -1,9 +1,17 @@
 #pragma once
 
-// Aggregate functions: per-group states updated a chunk at a time, then one result column.
-// count, sum, avg, min, max, any, uniq and uniqExact (uniq counts exactly for now), and the
-// -If combinator on each (sumIf(x, cond): rows where cond is 0 are skipped). NULL arguments
-// are skipped, as ClickHouse's aggregates skip them; count() counts rows.
+// Aggregate functions: per-group states updated a batch at a time, then one result column.
+// count, sum, avg, min, max, any, anyLast, anyHeavy, argMin, argMax, uniq (ClickHouse's
+// UniquesHashSet estimate), uniqExact, groupArray, groupUniqArray, quantile(s),
+// quantileExact(s), median, medianExact, varPop, varSamp, stddevPop, stddevSamp, covarPop,
+// covarSamp, corr, windowFunnel, retention, sequenceMatch and sequenceCount, each also with
+// the -If combinator (sumIf(x, cond): rows where cond is 0 or NULL are skipped).
+// As ClickHouse's aggregates do, rows with a NULL argument are skipped, and when an argument
+// is Nullable the result is Nullable too (NULL for a group without a non-NULL row), except
+// for count and the aggregates returning arrays or funnel levels.
+//
+// The protocol: Make, then Add for each batch of rows (groups numbered from 0 as they
+// appear), then Finalize once. Not thread-safe: callers serialize Add.
 
 #include <memory>
 #include <string>
@@ -16,30 +24,41 @@
 
 namespace hedgerow::query {
 
+struct AggregateBatch;
+struct AggregateCall;
+
 class Aggregate {
  public:
   virtual ~Aggregate() = default;
   // True when `name` is an aggregate (with or without -If).
   static bool IsAggregate(std::string_view name);
-  // InvalidArgument for wrong argument counts or types.
+  // InvalidArgument for unknown names, wrong argument counts, types or parameters.
   // `params` are the literals of quantile(0.9)(x) and windowFunnel(3600)(t, c1, c2).
   static Result<std::unique_ptr<Aggregate>> Make(std::string_view name, const std::vector<Literal>& params,
                                                  const std::vector<DataTypePtr>& args);
   // The literals of a call's parameter list; InvalidArgument when one is not a literal.
   static Result<std::vector<Literal>> Params(const Expr& call);
 
-  virtual DataTypePtr ResultType() const = 0;
-  // Adds rows [0, rows) of the arguments; row r belongs to group groups[r] (states grow as
-  // new groups appear).
+  DataTypePtr ResultType() const;
+  // Adds rows [0, rows) of the arguments (the -If condition last); row r belongs to group
+  // groups[r] (states grow as new groups appear).
   void Add(const std::vector<uint32_t>& groups, const std::vector<ColumnPtr>& args, size_t rows);
-  // One value per group, groups [0, count).
-  virtual ColumnPtr Finalize(size_t count) const = 0;
+  // One value per group, groups [0, count). InvalidArgument when the result cannot be
+  // computed (a sequenceMatch pattern that needs too many steps, as ClickHouse refuses it).
+  Result<ColumnPtr> Finalize(size_t count) const;
 
  protected:
-  // One argument row that passed the -If condition and is not NULL.
-  virtual void AddRow(uint32_t group, const std::vector<const Column*>& values, size_t row) = 0;
+  // The result's type before Nullable is added.
+  virtual DataTypePtr ValueType() const = 0;
+  // Adds the batch's rows; `groups` is one more than the highest group in the batch.
+  virtual void AddBatch(const AggregateBatch& batch, size_t groups) = 0;
+  // One value of ValueType per group [0, count), groups never added included.
+  virtual Result<ColumnPtr> FinalizeValues(size_t count) const = 0;
+
+ private:
   bool has_condition_ = false;
-  bool counts_rows_ = false;  // count(): no argument to check for NULL
+  bool nullable_result_ = false;
+  std::vector<uint8_t> seen_;  // nullable_result_: 1 for groups with a row added
 };
 
 }  // namespace hedgerow::query
