@@ -71,9 +71,15 @@ const char* kTexts[] = {"Sign up ✓", "Say \"hi\"", "tab\there", "line\nbreak",
 class Generator {
  public:
   explicit Generator(uint64_t seed) : rng_(seed) {}
-  uint64_t Next() { return rng_(); }
   uint64_t Below(uint64_t n) { return rng_() % n; }
   bool Chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
+  // A UUIDv7 of `unix_millis` whose random bits come from the seed (Uuid::V7At's do not).
+  std::string UuidV7(int64_t unix_millis) {
+    uint64_t r = rng_();
+    return fmt::format("{:08x}-{:04x}-7{:03x}-{:04x}-{:012x}", static_cast<uint64_t>(unix_millis) >> 16,
+                       static_cast<uint64_t>(unix_millis) & 0xffff, r & 0xfff, 0x8000 | ((r >> 12) & 0x3fff),
+                       (r >> 26) & 0xffffffffffffULL);
+  }
 
  private:
   std::mt19937_64 rng_;
@@ -175,7 +181,7 @@ std::vector<SqlDatasetInsert> Build() {
     size_t user = g.Chance(25) ? g.Below(10) : g.Below(ids.size());
     const std::string& distinct_id = ids[user];
     int64_t ts = kStart + static_cast<int64_t>(g.Below(kDays * 86400));
-    std::string uuid = Uuid::V7At(ts * 1000 + static_cast<int64_t>(g.Below(1000))).ToString();
+    std::string uuid = g.UuidV7(ts * 1000 + static_cast<int64_t>(g.Below(1000)));
     std::string event = kEvents[g.Below(std::size(kEvents))];
     std::string properties = EventProperties(g, event, user, distinct_id);
     std::string chain = event == "$autocapture" ? R"(button.btn.btn-primary:nth-child="2"text="Sign up";div.hero;body)" : "";
@@ -199,7 +205,7 @@ std::vector<SqlDatasetInsert> Build() {
   }
   for (size_t i = 0; i < std::size(kEdgeProperties); ++i) {
     int64_t ts = kStart + 86400 * 3 + static_cast<int64_t>(i) * 61;
-    events[1].rows.push_back({1, EventRow(1, Uuid::V7At(ts * 1000).ToString(), "edge_case", kEdgeProperties[i], ts,
+    events[1].rows.push_back({1, EventRow(1, g.UuidV7(ts * 1000), "edge_case", kEdgeProperties[i], ts,
                                           ids[i], "", PersonId(1, static_cast<int>(i)), "{}", "", ts + 1, offset++)});
   }
   // Team 2: the same distinct ids and event names as team 1, and a secret of its own.
@@ -208,7 +214,7 @@ std::vector<SqlDatasetInsert> Build() {
     std::string distinct_id = i % 2 ? ids[i % 20] : fmt::format("secret-{}", i);
     std::string event = i % 3 ? "$pageview" : "team2_secret";
     std::string props = fmt::format(R"({{"secret":"team2-secret","$browser":"Team2Browser","$pathname":"/team2/{}"}})", i);
-    events[i % 3].rows.push_back({2, EventRow(2, Uuid::V7At(ts * 1000 + i).ToString(), event, props, ts, distinct_id,
+    events[i % 3].rows.push_back({2, EventRow(2, g.UuidV7(ts * 1000 + i), event, props, ts, distinct_id,
                                               "", PersonId(2, i % 20), R"({"email":"secret@team2.example"})",
                                               "org-0", ts + 1, offset++)});
   }
