@@ -279,7 +279,7 @@ struct Spec {
 };
 
 constexpr Spec kSpecs[] = {
-    {"count", MakeCount, false, true},
+    {"count", MakeCount, false, true},  // Nullable only for a Nullable -If condition
     {"sum", MakeSum, true, true},
     {"avg", MakeSum, true, true},
     {"min", MakePick, true, true},
@@ -385,6 +385,9 @@ Result<std::unique_ptr<Aggregate>> Aggregate::Make(std::string_view name, const 
     any_nullable = any_nullable || nullable;
     call.values.push_back(nullable ? args[i]->nested[0] : args[i]);
   }
+  // count(x) of a Nullable x stays UInt64 (18.16's count of non-NULL values); a Nullable
+  // -If condition makes even count's result Nullable, as ClickHouse's NULL adaptor does.
+  const bool nullable_condition = with_if && !args.empty() && args.back()->id == TypeId::kNullable;
   if (with_if) {
     const DataTypePtr& cond = args.empty() ? nullptr : args.back();
     const DataTypePtr value = cond != nullptr && cond->id == TypeId::kNullable ? cond->nested[0] : cond;
@@ -394,7 +397,7 @@ Result<std::unique_ptr<Aggregate>> Aggregate::Make(std::string_view name, const 
   }
   HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> out, spec->make(call));
   out->has_condition_ = with_if;
-  out->nullable_result_ = any_nullable && spec->nullable_result;
+  out->nullable_result_ = (any_nullable && spec->nullable_result) || (nullable_condition && spec->make == MakeCount);
   return out;
 }
 
@@ -423,43 +426,44 @@ void Aggregate::Add(const std::vector<uint32_t>& groups, const std::vector<Colum
       std::erase_if(selected, [&](uint32_t r) { return !keep(r); });
     }
   };
-  if (has_condition_) {
-    const Column& c = *args.back();
-    const size_t step = c.is_const ? 0 : 1;
-    const Column& values = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
-    const uint8_t* nulls = c.type->id == TypeId::kNullable ? c.nulls.data() : nullptr;
-    DispatchNumber(values.type->id, [&](auto tag) {
-      using T = decltype(tag);
-      const T* data = values.Data<T>();
-      if (nulls != nullptr) {
-        keep_if([&](size_t r) { return data[r * step] != 0 && nulls[r * step] == 0; });
-      } else {
-        keep_if([&](size_t r) { return data[r * step] != 0; });
-      }
-      return 0;
-    });
-  }
-  for (size_t i = 0; i < n; ++i) {
+  // As ClickHouse's NULL adaptor wraps -If: rows with a NULL argument or condition are
+  // skipped, a group counts as seen (not NULL) once it has a row without NULLs, and only
+  // then is the condition's value checked.
+  for (size_t i = 0; i < args.size(); ++i) {
     const Column& c = *args[i];
     const size_t step = c.is_const ? 0 : 1;
-    if (c.type->id == TypeId::kNullable) {
+    const bool nullable = c.type->id == TypeId::kNullable;
+    if (nullable) {
       const uint8_t* nulls = c.nulls.data();
       keep_if([&](size_t r) { return nulls[r * step] == 0; });
-      batch.args.push_back({c.nested[0].get(), step});
-    } else {
-      batch.args.push_back({&c, step});
     }
-  }
-  if (filtered) {
-    if (selected.empty()) return;
-    batch.selected = selected.data();
-    batch.size = selected.size();
+    if (i < n) batch.args.push_back({nullable ? c.nested[0].get() : &c, step});
   }
   uint32_t highest = 0;
   for (size_t r = 0; r < rows; ++r) highest = std::max(highest, groups[r]);
   if (nullable_result_) {
     GrowTo(seen_, size_t{highest} + 1);
-    batch.ForEach([&](size_t r) { seen_[groups[r]] = 1; });
+    if (filtered) {
+      for (uint32_t r : selected) seen_[groups[r]] = 1;
+    } else {
+      for (size_t r = 0; r < rows; ++r) seen_[groups[r]] = 1;
+    }
+  }
+  if (has_condition_) {
+    const Column& c = *args.back();
+    const size_t step = c.is_const ? 0 : 1;
+    const Column& values = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
+    DispatchNumber(values.type->id, [&](auto tag) {
+      using T = decltype(tag);
+      const T* data = values.Data<T>();
+      keep_if([&](size_t r) { return data[r * step] != 0; });
+      return 0;
+    });
+  }
+  if (filtered) {
+    if (selected.empty()) return;
+    batch.selected = selected.data();
+    batch.size = selected.size();
   }
   AddBatch(batch, size_t{highest} + 1);
 }

@@ -385,7 +385,7 @@ Status CheckTimestamp(const AggregateCall& call, bool date_time_only) {
 Result<std::unique_ptr<Aggregate>> MakeFunnel(const AggregateCall& call) {
   if (call.base == "retention") {
     HEDGEROW_RETURN_IF_ERROR(NoParameters(call));
-    if (call.values.empty()) return ArgumentCount(call, "at least 1");
+    if (call.values.size() < 2) return ArgumentCount(call, "at least 2");
     HEDGEROW_RETURN_IF_ERROR(CheckConditions(call, 0));
     return std::unique_ptr<Aggregate>(std::make_unique<Retention>(call.values.size()));
   }

@@ -37,7 +37,10 @@ class QuantileSampled final : public Aggregate {
   QuantileSampled(DataTypePtr arg, std::vector<double> levels, bool many)
       : arg_(std::move(arg)), levels_(std::move(levels)), many_(many) {}
   DataTypePtr ValueType() const override {
-    DataTypePtr one = arg_->IsNumber() ? MakeType(TypeId::kFloat64) : arg_;
+    // 18.16 picks Date's and DateTime's implementation by their storage types, so UInt16
+    // and UInt32 arguments also get their own type back (the interpolation truncated).
+    const bool own_type = NumberLayout(arg_->id) == TypeId::kUInt16 || NumberLayout(arg_->id) == TypeId::kUInt32;
+    DataTypePtr one = own_type ? arg_ : MakeType(TypeId::kFloat64);
     return many_ ? MakeArray(one) : one;
   }
   void AddBatch(const AggregateBatch& batch, size_t groups) override {

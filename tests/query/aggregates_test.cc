@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <numeric>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -8,6 +11,9 @@
 #include <fmt/format.h>
 
 #include "hedgerow/query/column.h"
+#include "hedgerow/query/evaluate.h"
+#include "hedgerow/query/parser.h"
+#include "query/reference_file.h"
 #include "query/aggregate.h"
 
 using namespace hedgerow;
@@ -75,4 +81,110 @@ TEST_CASE("aggregates over 2M rows in 100k groups and in one group", "[.bench]")
                        FormatValue(*result, 0)));
     }
   }
+}
+
+namespace {
+
+// ClickHouse's answer to a reference query of the form
+//   SELECT <columns> FROM system.one ARRAY JOIN <array> AS a, <array> AS b ... [GROUP BY g ORDER BY g]
+// computed by evaluating each array, feeding its elements as columns to the aggregates and
+// formatting the results; a column is an aggregate call, a group key, or one function of an
+// aggregate call (toTypeName(sum(x)), arraySort(groupUniqArray(x))). Rows are joined by an
+// escaped newline, columns by an escaped tab, as in the reference file; "error" when
+// anything refuses.
+std::string Answer(const std::string& sql) {
+  auto statement = ParseStatement(sql);
+  if (!statement.ok()) return "parse error: " + statement.status().message();
+  const SelectQuery& select = *statement->select->selects[0];
+  Chunk one;
+  one.rows = 1;
+  Chunk rows;
+  for (const ExprPtr& e : select.array_join->exprs) {
+    auto array = Evaluate(*e, one);
+    if (!array.ok()) return "evaluating the rows: " + array.status().message();
+    ColumnPtr full = Materialize(*array);
+    rows.names.push_back(e->alias);
+    rows.columns.push_back(full->nested[0]);
+    rows.rows = full->nested[0]->rows;
+  }
+  // Groups numbered as they appear; their keys' order for ORDER BY.
+  std::vector<uint32_t> groups(rows.rows, 0);
+  size_t group_count = 1;
+  std::vector<size_t> first_row;  // of each group
+  if (!select.group_by.empty()) {
+    const ColumnPtr& key = rows.columns[rows.Find(select.group_by[0]->parts[0])];
+    std::map<std::string, uint32_t> ids;
+    for (size_t r = 0; r < rows.rows; ++r) {
+      auto [it, fresh] = ids.try_emplace(FormatValue(*key, r), static_cast<uint32_t>(ids.size()));
+      if (fresh) first_row.push_back(r);
+      groups[r] = it->second;
+    }
+    group_count = ids.size();
+  }
+  std::vector<size_t> order(group_count);
+  std::iota(order.begin(), order.end(), 0);
+  if (!select.group_by.empty()) {
+    const ColumnPtr& key = rows.columns[rows.Find(select.group_by[0]->parts[0])];
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return NumberAt(*key, first_row[a]) < NumberAt(*key, first_row[b]); });
+  }
+  std::vector<std::vector<std::string>> cells(group_count);
+  for (const ExprPtr& column : select.columns) {
+    if (column->kind == Expr::Kind::kIdentifier) {
+      const ColumnPtr& key = rows.columns[rows.Find(column->parts[0])];
+      for (size_t g = 0; g < group_count; ++g) cells[g].push_back(FormatValue(*key, first_row[g]));
+      continue;
+    }
+    const Expr* call = column.get();
+    const Expr* wrapper = nullptr;
+    if (!Aggregate::IsAggregate(call->name)) {
+      wrapper = call;
+      call = call->args[0].get();
+    }
+    std::vector<ColumnPtr> args;
+    std::vector<DataTypePtr> types;
+    for (const ExprPtr& a : call->args) {
+      auto c = Evaluate(*a, rows);
+      if (!c.ok()) return "error";
+      types.push_back((*c)->type);
+      args.push_back(*c);
+    }
+    auto params = Aggregate::Params(*call);
+    if (!params.ok()) return "error";
+    auto aggregate = Aggregate::Make(call->name, *params, types);
+    if (!aggregate.ok()) return "error";
+    (*aggregate)->Add(groups, args, rows.rows);
+    auto result = (*aggregate)->Finalize(group_count);
+    if (!result.ok()) return "error";
+    ColumnPtr out = *result;
+    if (wrapper != nullptr && wrapper->name == "toTypeName") {
+      for (size_t g = 0; g < group_count; ++g) cells[g].push_back((*aggregate)->ResultType()->Name());
+      continue;
+    }
+    if (wrapper != nullptr) {
+      Chunk grouped{.names = {"agg"}, .columns = {out}, .rows = group_count};
+      std::vector<ExprPtr> wrapped_args;
+      wrapped_args.push_back(std::make_unique<Expr>(Expr{.kind = Expr::Kind::kIdentifier, .parts = {"agg"}}));
+      auto value = Evaluate(*MakeFunction(wrapper->name, std::move(wrapped_args), {}), grouped);
+      if (!value.ok()) return "error";
+      out = *value;
+    }
+    for (size_t g = 0; g < group_count; ++g) cells[g].push_back(FormatValue(*out, g));
+  }
+  std::string answer;
+  for (size_t i = 0; i < group_count; ++i) {
+    if (i > 0) answer += "\\n";
+    for (size_t c = 0; c < cells[order[i]].size(); ++c) answer += (c > 0 ? "\\t" : "") + cells[order[i]][c];
+  }
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("aggregates agree with clickhouse-server 18.16 on every reference query", "[aggregates]") {
+  size_t checked = testing::ForEachReference("aggregates.tsv", [](const std::string& sql, const std::string& expected) {
+    INFO(sql);
+    CHECK(Answer(sql) == expected);
+  });
+  CHECK(checked >= 200);
 }
