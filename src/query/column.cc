@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dispatch.h"
+#include "functions_date.h"
 #include "hedgerow/common/uuid.h"
 
 namespace hedgerow::query {
@@ -144,12 +145,14 @@ void AppendValue(std::string& out, const Column& c, size_t row, bool quoted) {
       AppendEscaped(out, text, quoted);
       return;
     }
-    case TypeId::kDateTime: AppendEscaped(out, FormatDateTime(c.Get<uint32_t>(row)), quoted); return;
+    case TypeId::kDateTime:  // on the wall clock of the type's zone
+      AppendEscaped(out, FormatDateTime(dates::LocalSeconds(c.type->timezone, c.Get<uint32_t>(row))), quoted);
+      return;
     case TypeId::kDateTime64: {
       int64_t v = c.Get<int64_t>(row), unit = 1;
       for (uint32_t i = 0; i < c.type->scale; ++i) unit *= 10;
       int64_t seconds = v >= 0 ? v / unit : (v - unit + 1) / unit;
-      std::string text = FormatDateTime(seconds);
+      std::string text = FormatDateTime(dates::LocalSeconds(c.type->timezone, seconds));
       if (c.type->scale > 0) text += fmt::format(".{:0{}}", v - seconds * unit, c.type->scale);
       AppendEscaped(out, text, quoted);
       return;
@@ -171,6 +174,7 @@ void AppendValue(std::string& out, const Column& c, size_t row, bool quoted) {
       out += ']';
       return;
     }
+    case TypeId::kInterval: out += std::to_string(c.Get<int64_t>(row)); return;
     case TypeId::kTuple:
       out += '(';
       for (size_t i = 0; i < c.nested.size(); ++i) {

@@ -1,10 +1,12 @@
 // plus, minus, multiply, divide, intDiv, modulo, negate, abs: result types from
 // ArithmeticResultType; integer results wrap around as ClickHouse's (two's complement);
-// intDiv and modulo refuse division by zero as ClickHouse does.
+// intDiv and modulo refuse division by zero as ClickHouse does. plus and minus of dates, times
+// and intervals are functions_date_math.cc's.
 
 #include <cmath>
 #include <limits>
 
+#include "functions_date.h"
 #include "functions_impl.h"
 
 namespace hedgerow::query {
@@ -31,12 +33,14 @@ class Binary final : public Function {
 
   Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
     if (args.size() != 2) return WrongArgumentCount(name_, args.size(), "2");
+    if (dates::HandlesArithmetic(*args[0], *args[1])) return dates::ArithmeticType(name_, args);
     return ArithmeticResultType(name_, *args[0], *args[1]);
   }
 
   Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
     const Column& a = *args[0];
     const Column& b = *args[1];
+    if (dates::HandlesArithmetic(*a.type, *b.type)) return dates::Arithmetic(name_, args, result, rows);
     if (op_ == Op::kDivide) {
       std::vector<double> x = NumbersAs<double>(a, rows), y = NumbersAs<double>(b, rows);
       for (size_t i = 0; i < rows; ++i) x[i] /= y[i];

@@ -147,7 +147,8 @@ size_t DataType::NumberSize() const {
     case TypeId::kFloat32: return 4;
     case TypeId::kUInt64:
     case TypeId::kInt64:
-    case TypeId::kFloat64: return 8;
+    case TypeId::kFloat64:
+    case TypeId::kInterval: return 8;
     default: return 0;
   }
 }
@@ -165,6 +166,7 @@ std::string DataType::Name() const {
       }
       return out + ")";
     }
+    case TypeId::kInterval: return "Interval" + std::string(IntervalUnitName(interval_unit));
     case TypeId::kDateTime: return timezone.empty() ? "DateTime" : fmt::format("DateTime('{}')", timezone);
     case TypeId::kDateTime64:
       return timezone.empty() ? fmt::format("DateTime64({})", scale) : fmt::format("DateTime64({}, '{}')", scale, timezone);
@@ -203,6 +205,18 @@ DataTypePtr MakeTuple(std::vector<DataTypePtr> elements, std::vector<std::string
   t->nested = std::move(elements);
   t->element_names = std::move(names);
   return t;
+}
+
+DataTypePtr MakeInterval(IntervalUnit unit) {
+  auto t = std::make_shared<DataType>();
+  t->id = TypeId::kInterval;
+  t->interval_unit = unit;
+  return t;
+}
+
+std::string_view IntervalUnitName(IntervalUnit unit) {
+  static constexpr std::string_view kNames[] = {"Second", "Minute", "Hour", "Day", "Week", "Month", "Quarter", "Year"};
+  return kNames[static_cast<size_t>(unit)];
 }
 
 DataTypePtr MakeNumber(bool is_signed, bool is_float, size_t size) {

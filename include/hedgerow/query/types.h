@@ -36,7 +36,11 @@ enum class TypeId : uint8_t {
   kNullable,  // of nested[0]
   kArray,     // of nested[0]
   kTuple,     // of nested, with element_names when named
+  kInterval,  // INTERVAL n UNIT: an Int64 count of interval_unit
 };
+
+// The units of Interval types, smallest first (IntervalSecond ... IntervalYear).
+enum class IntervalUnit : uint8_t { kSecond, kMinute, kHour, kDay, kWeek, kMonth, kQuarter, kYear };
 
 struct DataType;
 using DataTypePtr = std::shared_ptr<const DataType>;
@@ -47,6 +51,7 @@ struct DataType {
   std::vector<std::string> element_names;  // Tuple(a UInt8, b String); empty when unnamed
   uint32_t scale = 0;                      // DateTime64(scale)
   std::string timezone;                    // DateTime('UTC'), DateTime64(6, 'UTC'); empty: the server's
+  IntervalUnit interval_unit = IntervalUnit::kSecond;  // of kInterval
 
   // ClickHouse's name: "UInt8", "Nullable(String)", "DateTime64(6, 'UTC')", "Array(Tuple(UInt8, String))".
   std::string Name() const;
@@ -55,7 +60,7 @@ struct DataType {
   bool IsFloat() const { return id == TypeId::kFloat32 || id == TypeId::kFloat64; }
   bool IsNumber() const { return IsInteger() || IsFloat(); }
   bool IsSigned() const { return (id >= TypeId::kInt8 && id <= TypeId::kInt64) || IsFloat(); }
-  // Bytes of a number's value (0 for other types).
+  // Bytes of a number's value (8 for an Interval's Int64, 0 for other types).
   size_t NumberSize() const;
 };
 
@@ -63,6 +68,9 @@ DataTypePtr MakeType(TypeId id);
 DataTypePtr MakeNullable(DataTypePtr nested);
 DataTypePtr MakeArray(DataTypePtr element);
 DataTypePtr MakeTuple(std::vector<DataTypePtr> elements, std::vector<std::string> names = {});
+DataTypePtr MakeInterval(IntervalUnit unit);
+// "Second" ... "Year": the unit as ClickHouse's type names spell it (IntervalDay).
+std::string_view IntervalUnitName(IntervalUnit unit);
 // The number type of that signedness, floatness and size (1, 2, 4 or 8 bytes).
 DataTypePtr MakeNumber(bool is_signed, bool is_float, size_t size);
 
