@@ -132,7 +132,9 @@ class ArrayDistinct final : public Function {
     for (const DataTypePtr& a : args) {
       if (a->id != TypeId::kArray) return IllegalTypes(name, args);
     }
-    return count_ ? MakeType(TypeId::kUInt32) : args[0];
+    if (count_) return MakeType(TypeId::kUInt32);
+    const DataTypePtr& element = args[0]->nested[0];  // NULLs are left out, and so is Nullable
+    return element->id == TypeId::kNullable ? MakeArray(element->nested[0]) : args[0];
   }
   Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
     std::vector<uint64_t> picks, offsets(rows);
@@ -157,7 +159,9 @@ class ArrayDistinct final : public Function {
       offsets[r] = picks.size();
     }
     if (count_) return NumberColumn(result, counts);
-    return MakeArrayColumn(result, std::move(offsets), TakeRows(*args[0]->nested[0], picks));
+    const Column& elements = *args[0]->nested[0];
+    if (elements.type->id != TypeId::kNullable) return MakeArrayColumn(result, std::move(offsets), TakeRows(elements, picks));
+    return MakeArrayColumn(result, std::move(offsets), TakeRows(*elements.nested[0], picks));
   }
 
  private:

@@ -28,32 +28,41 @@ T RoundFloat(T x, Rounding mode) {
   return x;
 }
 
-// Rounds x to a multiple of `scale` (10^-n as T: a big power wraps in a small type, as in
-// 18.16). The arithmetic runs in decltype(x + x), int for types under 32 bits, unsigned
-// arithmetic for the rest so that overflow wraps instead of being undefined.
+// Rounds x to a multiple of `scale` (10^-n as T: a big power wraps in a small type) as
+// 18.16 does: round in decltype(x + x) (int for types under 32 bits, so the result wraps
+// only when converted back: round(toUInt8(255), -1) is 4), a non-negative x through the
+// unsigned type (round(toInt64(9223372036854775807), -18) is 9e18); floor and ceil step
+// towards the multiple in T itself, which wraps there (ceil(toUInt8(255), -1) is 0).
 template <class T>
 T RoundInteger(T value, T scale_t, Rounding mode) {
   using P = decltype(value + value);
   using U = std::make_unsigned_t<P>;
-  P x = value, scale = scale_t;
-  if (scale == 0) return 0;
-  auto sub = [](P a, P b) { return static_cast<P>(static_cast<U>(a) - static_cast<U>(b)); };
-  auto add = [](P a, P b) { return static_cast<P>(static_cast<U>(a) + static_cast<U>(b)); };
+  if (scale_t == 0) return 0;
+  const P scale = scale_t;
+  auto multiple = [&](P x) {
+    if (x >= 0 && scale > 0) return static_cast<T>(static_cast<U>(x) / static_cast<U>(scale) * static_cast<U>(scale));
+    if (scale == -1) return static_cast<T>(x);  // x / -1 overflows for the minimum; x is a multiple anyway
+    return static_cast<T>(static_cast<P>(static_cast<U>(x / scale) * static_cast<U>(scale)));
+  };
   switch (mode) {
     case Rounding::kRound:
-      if (x < 0) x = sub(x, scale);
-      x = add(x, scale / 2);
-      break;
+      if (value < 0 || scale < 0) {
+        const U half = static_cast<U>(scale / 2);
+        const U moved = value < 0 ? static_cast<U>(static_cast<P>(value)) - half : static_cast<U>(static_cast<P>(value)) + half;
+        return multiple(static_cast<P>(moved));
+      }
+      return static_cast<T>(
+          static_cast<P>((static_cast<U>(static_cast<P>(value)) + static_cast<U>(scale / 2)) / static_cast<U>(scale) *
+                         static_cast<U>(scale)));
     case Rounding::kFloor:
-      if (x < 0) x = sub(x, scale - 1);
+      if (value < 0) value = static_cast<T>(static_cast<P>(value) - (scale - 1));
       break;
     case Rounding::kCeil:
-      if (x >= 0) x = add(x, scale - 1);
+      if (value >= 0) value = static_cast<T>(static_cast<P>(value) + (scale - 1));
       break;
     case Rounding::kTrunc: break;
   }
-  if (scale == -1 && x == std::numeric_limits<P>::min()) return static_cast<T>(x);
-  return static_cast<T>(static_cast<P>(static_cast<U>(x / scale) * static_cast<U>(scale)));
+  return multiple(value);
 }
 
 class RoundingFunction final : public Function {
@@ -89,7 +98,8 @@ class RoundingFunction final : public Function {
           if (scale > 0) {
             v = RoundFloat<T>(v * power, mode_) / power;
           } else if (scale < 0) {
-            v = RoundFloat<T>(v / power, mode_) * power;
+            // A power past the type's range rounds everything to 0 (not inf * 0 = nan).
+            v = std::isinf(power) ? T{0} : RoundFloat<T>(v / power, mode_) * power;
           } else {
             v = RoundFloat<T>(v, mode_);
           }
@@ -199,7 +209,8 @@ class Extreme final : public Function {
           out = std::move(v);
           continue;
         }
-        for (size_t i = 0; i < rows; ++i) out[i] = greatest_ ? std::max(out[i], v[i]) : std::min(out[i], v[i]);
+        // As ClickHouse: greatest(a, b) is a > b ? a : b, so a NaN wins only as b.
+        for (size_t i = 0; i < rows; ++i) out[i] = (greatest_ ? out[i] > v[i] : out[i] < v[i]) ? out[i] : v[i];
       }
       return NumberColumn(result, out);
     });

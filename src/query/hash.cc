@@ -128,6 +128,38 @@ uint64_t CityHash64(std::string_view bytes) {
 
 uint64_t CityHashCombine(uint64_t so_far, uint64_t next) { return Mix16(so_far, next); }
 
+uint64_t SipHash64(std::string_view bytes) {
+  uint64_t v0 = 0x736f6d6570736575ULL, v1 = 0x646f72616e646f6dULL, v2 = 0x6c7967656e657261ULL, v3 = 0x7465646279746573ULL;
+  auto rotl = [](uint64_t v, unsigned n) { return (v << n) | (v >> (64 - n)); };
+  auto round = [&] {
+    v0 += v1;
+    v1 = rotl(v1, 13) ^ v0;
+    v0 = rotl(v0, 32);
+    v2 += v3;
+    v3 = rotl(v3, 16) ^ v2;
+    v0 += v3;
+    v3 = rotl(v3, 21) ^ v0;
+    v2 += v1;
+    v1 = rotl(v1, 17) ^ v2;
+    v2 = rotl(v2, 32);
+  };
+  auto absorb = [&](uint64_t m) {
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  };
+  const size_t whole = bytes.size() / 8 * 8;
+  for (size_t i = 0; i < whole; i += 8) absorb(Load64(bytes.data() + i));
+  // The last word: the remaining bytes, little-endian, with the length's low byte on top.
+  uint64_t last = static_cast<uint64_t>(bytes.size() & 0xff) << 56;
+  for (size_t i = whole; i < bytes.size(); ++i) last |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * (i - whole));
+  absorb(last);
+  v2 ^= 0xff;
+  for (int i = 0; i < 4; ++i) round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
 namespace {
 // ClickHouse xors integers with this before hashing them, so that its integer hashes differ
 // from other uses of the same mixers.

@@ -1,8 +1,8 @@
 #pragma once
 
 // The hashes ClickHouse's functions and aggregates are built on, bit for bit: CityHash64 as
-// of CityHash v1.0.2 (the version ClickHouse froze, so that stored hashes never change) and
-// ClickHouse's intHash64. Pure functions: thread-safe.
+// of CityHash v1.0.2 (the version ClickHouse froze, so that stored hashes never change),
+// SipHash-2-4, and ClickHouse's intHash64 and intHash32. Pure functions: thread-safe.
 
 #include <cstdint>
 #include <string_view>
@@ -15,6 +15,10 @@ uint64_t CityHash64(std::string_view bytes);
 // CityHash's Hash128to64 of (low, high): how cityHash64 folds the hash of each further
 // argument (and of each array element) into the hash so far, as combine(so_far, next).
 uint64_t CityHashCombine(uint64_t so_far, uint64_t next);
+
+// SipHash-2-4 of the bytes with the all-zero key: what sipHash64('...') returns for one
+// String argument (ClickHouse's SipHash is the reference algorithm).
+uint64_t SipHash64(std::string_view bytes);
 
 // ClickHouse's intHash64(x): Murmur2's 64-bit finalizer of x xor a fixed seed. Also what
 // cityHash64 hashes a number with (its bits zero-extended to 64).
