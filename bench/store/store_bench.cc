@@ -7,11 +7,6 @@
 // rows as JSONEachRow over HTTP into an equivalent ReplacingMergeTree (DateTime for
 // timestamps, cityHash64(toString(uuid)): 18.16 cannot hash a UUID). Then both merge every
 // partition (our merge-all; OPTIMIZE ... FINAL) and report bytes on disk and peak RSS.
-#include <signal.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -20,40 +15,19 @@
 
 #include <fmt/format.h>
 
+#include "common/clickhouse_server.h"
 #include "hedgerow/store/json_rows.h"
 #include "hedgerow/store/table.h"
 #include "store/event_generator.h"
-#include "support/child_process.h"
-#include "support/http_client.h"
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
+using bench::StatusKb;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
-long StatusKb(const std::string& status_file, const char* field) {
-  std::ifstream status(status_file);
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
-  }
-  return -1;
-}
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct Figures {
   double insert_seconds = 0;
@@ -109,48 +83,10 @@ Figures RunHedgerow(const std::string& dir, size_t rows, size_t batch, uint32_t 
   return f;
 }
 
-// ClickHouse answers an INSERT or OPTIMIZE when it is done, which can take minutes.
-std::optional<testing::ClientResponse> Post(uint16_t port, const std::string& target, const std::string& body) {
-  testing::TestConnection connection(port, std::chrono::minutes(30));
-  return connection.Request("POST", target, body, {});
-}
-
-std::string Query(uint16_t port, const std::string& sql) {
-  auto r = Post(port, "/", sql);
-  if (!r || r->status != 200) throw std::runtime_error("clickhouse: " + sql + ": " + (r ? r->body : "no answer"));
-  return r->body;
-}
-
 Figures RunClickHouse(const std::string& binary, const std::string& dir, size_t rows, size_t batch) {
   Figures f;
-  uint16_t port = FreePort();
-  std::filesystem::create_directories(dir + "/data");
-  std::ofstream(dir + "/config.xml") << fmt::format(
-      R"(<?xml version="1.0"?><yandex><logger><level>warning</level><console>1</console></logger>)"
-      R"(<http_port>{}</http_port><listen_host>127.0.0.1</listen_host><path>{}/data/</path>)"
-      R"(<tmp_path>{}/data/tmp/</tmp_path><users_config>/etc/clickhouse-server/users.xml</users_config>)"
-      R"(<default_profile>default</default_profile><default_database>default</default_database>)"
-      R"(<mark_cache_size>1073741824</mark_cache_size></yandex>)",
-      port, dir, dir);
-  testing::ChildProcess server({binary, "--config-file=" + dir + "/config.xml"});
-  auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (true) {
-    try {
-      auto ping = testing::HttpRequest(port, "GET", "/ping");
-      if (ping && ping->status == 200) break;
-    } catch (const std::exception&) {
-      // not listening yet
-    }
-    if (Clock::now() > deadline) throw std::runtime_error("clickhouse-server did not start: " + server.stderr_text());
-    server.DrainFor(std::chrono::milliseconds(100));
-  }
-  Query(port,
-        "CREATE TABLE events (uuid UUID, event String, properties String, timestamp DateTime, team_id Int64, "
-        "distinct_id String, elements_chain String, created_at DateTime, person_id UUID, person_properties String, "
-        "person_created_at DateTime, person_mode String, `$group_0` String, `$group_1` String, `$group_2` String, "
-        "`$group_3` String, `$group_4` String, _timestamp DateTime, _offset UInt64) "
-        "ENGINE = ReplacingMergeTree(_timestamp) PARTITION BY toYYYYMM(timestamp) "
-        "ORDER BY (team_id, toDate(timestamp), event, cityHash64(distinct_id), cityHash64(toString(uuid)))");
+  bench::ClickHouseServer server(binary, dir);
+  server.Query(bench::kClickHouseEventsDdl);
   bench::EventGenerator gen(42, 100000);
   std::string body;
   double seconds = 0;
@@ -161,22 +97,20 @@ Figures RunClickHouse(const std::string& binary, const std::string& dir, size_t 
       body += '\n';
     }
     auto start = Clock::now();
-    auto r = Post(port, "/?query=INSERT%20INTO%20events%20FORMAT%20JSONEachRow", body);
+    auto r = server.Post("/?query=INSERT%20INTO%20events%20FORMAT%20JSONEachRow", body);
     if (!r || r->status != 200) throw std::runtime_error("clickhouse insert failed: " + (r ? r->body : "no answer"));
     seconds += Seconds(start);
   }
   f.insert_seconds = seconds;
   const std::string bytes_sql = "SELECT sum(bytes_on_disk), count() FROM system.parts WHERE table = 'events' AND active";
-  f.bytes_after_insert = std::stoull(Query(port, bytes_sql));
+  f.bytes_after_insert = std::stoull(server.Query(bytes_sql));
   auto start = Clock::now();
-  Query(port, "OPTIMIZE TABLE events FINAL");
+  server.Query("OPTIMIZE TABLE events FINAL");
   f.merge_seconds = Seconds(start);
-  std::string after = Query(port, bytes_sql);
+  std::string after = server.Query(bytes_sql);
   f.bytes_after_merge = std::stoull(after);
   f.parts_after_merge = std::stoull(after.substr(after.find('\t') + 1));
   f.peak_rss_kb = StatusKb(fmt::format("/proc/{}/status", server.pid()), "VmHWM:");
-  server.Signal(SIGTERM);
-  server.Wait(std::chrono::seconds(30));
   return f;
 }
 
