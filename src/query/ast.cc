@@ -137,6 +137,7 @@ std::string FormatExpr(const Expr& e) {
       break;
     case Expr::Kind::kSubquery: out = "(" + FormatSelect(*e.subquery) + ")"; break;
     case Expr::Kind::kParameter: out = "{" + e.parameter_name + ":" + e.type_name + "}"; break;
+    case Expr::Kind::kConstant: out = e.name; break;
   }
   if (!e.alias.empty()) out += " AS " + e.alias;
   return out;

@@ -34,6 +34,11 @@ Result<ColumnPtr> Evaluate(const Expr& expr, const Chunk& chunk) {
     case Expr::Kind::kAsterisk: return Status::InvalidArgument("* is not a value here");
     case Expr::Kind::kLambda: return Status::InvalidArgument("A lambda is only an argument of a higher-order function");
     case Expr::Kind::kSubquery: return Status::InvalidArgument("Subqueries are not supported here yet");
+    case Expr::Kind::kConstant: {
+      auto c = std::make_shared<Column>(*expr.constant);
+      c->rows = chunk.rows;
+      return ColumnPtr(std::move(c));
+    }
     case Expr::Kind::kParameter:
       return Status::InvalidArgument(fmt::format("Substitution {{{}:{}}} is not set", expr.parameter_name, expr.type_name));
   }

@@ -21,6 +21,7 @@ const FunctionMap& Functions() {
     RegisterTextFunctions(m);
     RegisterMathFunctions(m);
     RegisterHashFunctions(m);
+    RegisterSetFunctions(m);
     return m;
   }();
   return functions;
@@ -61,7 +62,15 @@ Result<DataTypePtr> FunctionReturnType(std::string_view name, const std::vector<
     // NULL's Nothing takes any type: typed as UInt8 to find the result, which is NULL anyway.
     inner.push_back(u->id == TypeId::kNothing ? MakeType(TypeId::kUInt8) : u);
   }
-  HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr result, f->ReturnType(inner));
+  auto typed = f->ReturnType(inner);
+  bool has_null = false;
+  for (size_t i = 0; i < args.size() && !typed.ok(); ++i) {
+    if (Unwrapped(args[i])->id != TypeId::kNothing) continue;
+    inner[i] = MakeType(TypeId::kString);  // a function of strings: NULL stands for a String
+    has_null = true;
+  }
+  if (has_null) typed = f->ReturnType(inner);
+  HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr result, std::move(typed));
   return nullable ? MakeNullable(std::move(result)) : result;
 }
 

@@ -30,6 +30,7 @@ void RegisterJsonFunctions(FunctionMap& functions);
 void RegisterTextFunctions(FunctionMap& functions);
 void RegisterMathFunctions(FunctionMap& functions);
 void RegisterHashFunctions(FunctionMap& functions);
+void RegisterSetFunctions(FunctionMap& functions);
 
 // ClickHouse's LIKE: % any run, _ one byte, a backslash escapes the next character; the
 // whole text must match. `fold_case` for ILIKE (ASCII letters).

@@ -13,7 +13,6 @@ namespace {
 // A copy of the node with its parameters but without its arguments: the rewrites below
 // fill those in as they transform them.
 Result<ExprPtr> CloneWithoutArgs(const Expr& e) {
-  if (e.subquery) return Status::InvalidArgument("Subqueries are not supported yet");
   auto out = std::make_unique<Expr>();
   out->kind = e.kind;
   out->position = e.position;
@@ -26,6 +25,8 @@ Result<ExprPtr> CloneWithoutArgs(const Expr& e) {
   out->parameter_name = e.parameter_name;
   out->type_name = e.type_name;
   out->alias = e.alias;
+  out->constant = e.constant;
+  out->subquery = e.subquery;
   for (const ExprPtr& p : e.params) {
     HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*p));
     out->params.push_back(std::move(copy));
@@ -120,6 +121,7 @@ Result<ExprPtr> ReplaceComputed(const Expr& e, const std::set<std::string>& comp
 Result<DataTypePtr> TypeOfExpr(const Expr& e, const std::map<std::string, DataTypePtr>& columns) {
   switch (e.kind) {
     case Expr::Kind::kLiteral: return LiteralType(e.literal);
+    case Expr::Kind::kConstant: return e.constant->type;
     case Expr::Kind::kIdentifier: {
       auto it = columns.find(IdentifierName(e));
       if (it == columns.end()) return Status::InvalidArgument(fmt::format("Missing columns: '{}'", IdentifierName(e)));

@@ -14,7 +14,7 @@
 
 namespace hedgerow::query {
 
-// A deep copy; InvalidArgument for subqueries (not supported in expressions yet).
+// A deep copy (a subquery's tree is shared, not copied: nothing changes it once parsed).
 Result<ExprPtr> CloneExpr(const Expr& e);
 
 // `e` with every identifier that names an alias in `aliases` (and no column of

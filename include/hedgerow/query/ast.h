@@ -23,6 +23,7 @@ struct Position {
 };
 
 struct SelectUnion;
+struct Column;  // column.h
 
 // A literal: NULL, a boolean, an integer (signed or unsigned, as ClickHouse's smallest fit
 // picks later), a float or a string.
@@ -43,6 +44,7 @@ struct Expr {
     kLambda,      // lambda_params -> args[0]
     kSubquery,    // (SELECT ...)
     kParameter,   // {name:Type}: parameter_name, type_name
+    kConstant,    // a value the planner computed (a subquery's result): constant, named by `name`
   };
   Kind kind = Kind::kLiteral;
   Position position;
@@ -54,9 +56,10 @@ struct Expr {
   bool has_params = false;              // quantile()(x) has empty params
   bool distinct = false;                // count(DISTINCT x)
   std::vector<std::string> lambda_params;
-  std::unique_ptr<SelectUnion> subquery;
+  std::shared_ptr<SelectUnion> subquery;  // shared by the copies alias expansion makes
   std::string parameter_name, type_name;
   std::string alias;                    // AS alias, or an implicit alias in a list
+  std::shared_ptr<const Column> constant;  // kConstant: one row, is_const
 };
 
 // FROM's table: a table (optionally db.table), a subquery or a table function.
