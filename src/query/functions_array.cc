@@ -215,12 +215,13 @@ class ArraySlice final : public Function {
       int64_t offset = 1, length = 0;
       if (!read(1, r, offset)) offset = 1;
       const bool has_length = args.size() == 3 && read(2, r, length);
-      int64_t from = offset > 0 ? offset - 1 : offset < 0 ? size + offset : size;
-      int64_t to = !has_length ? size : length >= 0 ? from + length : size + length;
+      // In 128 bits: an offset or length near the 64-bit limits must not overflow.
+      __int128 from = offset > 0 ? __int128{offset} - 1 : offset < 0 ? __int128{size} + offset : size;
+      __int128 to = !has_length ? size : length >= 0 ? from + length : __int128{size} + length;
       if (offset == 0) from = to = 0;
-      from = std::clamp<int64_t>(from, 0, size);
-      to = std::clamp<int64_t>(to, from, size);
-      for (int64_t i = from; i < to; ++i) picks.push_back(static_cast<uint64_t>(begin + i));
+      from = std::clamp<__int128>(from, 0, size);
+      to = std::clamp<__int128>(to, from, size);
+      for (__int128 i = from; i < to; ++i) picks.push_back(static_cast<uint64_t>(begin + i));
       offsets[r] = picks.size();
     }
     return MakeArrayColumn(result, std::move(offsets), TakeRows(*a.nested[0], picks));

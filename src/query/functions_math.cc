@@ -55,10 +55,10 @@ T RoundInteger(T value, T scale_t, Rounding mode) {
           static_cast<P>((static_cast<U>(static_cast<P>(value)) + static_cast<U>(scale / 2)) / static_cast<U>(scale) *
                          static_cast<U>(scale)));
     case Rounding::kFloor:
-      if (value < 0) value = static_cast<T>(static_cast<P>(value) - (scale - 1));
+      if (value < 0) value = static_cast<T>(static_cast<P>(static_cast<U>(static_cast<P>(value)) - (static_cast<U>(scale) - 1)));
       break;
     case Rounding::kCeil:
-      if (value >= 0) value = static_cast<T>(static_cast<P>(value) + (scale - 1));
+      if (value >= 0) value = static_cast<T>(static_cast<P>(static_cast<U>(static_cast<P>(value)) + (static_cast<U>(scale) - 1)));
       break;
     case Rounding::kTrunc: break;
   }
@@ -93,7 +93,7 @@ class RoundingFunction final : public Function {
       if constexpr (std::is_floating_point_v<T>) {
         // Past the type's precision there is nothing to round (18.16 leaves the value).
         if (scale > std::numeric_limits<T>::max_digits10) return NumberColumn(result, x);
-        const T power = static_cast<T>(std::pow(10.0L, static_cast<long double>(scale < 0 ? -scale : scale)));
+        const T power = static_cast<T>(std::pow(10.0L, std::fabs(static_cast<long double>(scale))));
         for (T& v : x) {
           if (scale > 0) {
             v = RoundFloat<T>(v * power, mode_) / power;
