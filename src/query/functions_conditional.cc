@@ -1,4 +1,4 @@
-// if, multiIf, isNull, isNotNull, coalesce, ifNull: functions that take NULL as a value.
+// if, multiIf, isNull, isNotNull, coalesce, ifNull, nullIf: functions that take NULL as a value.
 // A NULL condition counts as false; branches take their least supertype.
 
 #include "functions_impl.h"
@@ -149,6 +149,26 @@ class Coalesce final : public Function {
   const char* name_;
 };
 
+// nullIf(x, y): NULL where x = y (equals' answer, a NULL one counting as false), else x.
+class NullIf final : public Function {
+ public:
+  bool UseDefaultNulls() const override { return false; }
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (args.size() != 2) return WrongArgumentCount("nullIf", args.size(), "2");
+    HEDGEROW_RETURN_IF_ERROR(FunctionReturnType("equals", args).status());
+    return args[0]->id == TypeId::kNullable || args[0]->id == TypeId::kNothing ? args[0] : MakeNullable(args[0]);
+  }
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    if (result->id == TypeId::kNothing) return args[0];
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr equal, CallFunction("equals", args, rows));
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr x, CastColumn(args[0], result));
+    auto out = std::make_shared<Column>(*Materialize(x));
+    std::vector<uint8_t> same = Truths(*equal, rows);
+    for (size_t r = 0; r < rows; ++r) out->nulls[r] |= same[r];
+    return ColumnPtr(std::move(out));
+  }
+};
+
 }  // namespace
 
 void RegisterConditionalFunctions(FunctionMap& functions) {
@@ -158,6 +178,7 @@ void RegisterConditionalFunctions(FunctionMap& functions) {
   functions.emplace("isNotNull", std::make_unique<NullCheck>(false));
   functions.emplace("coalesce", std::make_unique<Coalesce>("coalesce"));
   functions.emplace("ifNull", std::make_unique<Coalesce>("ifNull"));
+  functions.emplace("nullIf", std::make_unique<NullIf>());
 }
 
 }  // namespace hedgerow::query
