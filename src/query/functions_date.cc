@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <type_traits>
 
 #include "functions_date.h"
 
@@ -103,13 +104,24 @@ class Convert final : public Function {
         return args[0];
       } else if (in.type->IsNumber()) {
         out = WrappedNumbers<uint16_t>(in, rows);
+      } else if (zone->fixed() && in.type->id == TypeId::kDateTime64 && in.type->scale == 6 && !in.is_const) {
+        // The store's timestamps in UTC, the hot case: one division by a constant per row.
+        const int64_t* micros = in.Data<int64_t>();
+        const int64_t offset = zone->Offset(0) * 1000000;
+        auto column = MakeColumn(type, rows);
+        auto* days = reinterpret_cast<uint16_t*>(column->fixed.data());
+        for (size_t i = 0; i < rows; ++i) days[i] = static_cast<uint16_t>(FloorDiv(micros[i] + offset, kSecondsPerDay * 1000000));
+        return ColumnPtr(std::move(column));
       } else {
         std::vector<int64_t> seconds = dates::ColumnSeconds(in, rows);
-        if (zone->fixed()) {  // the common case, UTC: plain division
+        if (zone->fixed()) {
           const int64_t offset = zone->Offset(0);
           for (size_t i = 0; i < rows; ++i) out[i] = static_cast<uint16_t>(FloorDiv(seconds[i] + offset, kSecondsPerDay));
         } else {
-          for (size_t i = 0; i < rows; ++i) out[i] = static_cast<uint16_t>(zone->LocalDay(seconds[i]));
+          dates::OffsetCursor cursor(*zone);
+          for (size_t i = 0; i < rows; ++i) {
+            out[i] = static_cast<uint16_t>(FloorDiv(cursor.ToLocal(seconds[i]), kSecondsPerDay));
+          }
         }
       }
       return NumberColumn(type, out);
@@ -200,30 +212,41 @@ class DatePart final : public Function {
     const DataTypePtr type = ResultWithZone(result, args, zone_at);
     const Column& in = *args[0];
     const bool is_date = in.type->id == TypeId::kDate;
-    // The instants (times only) and their wall clocks; a Date is its days.
-    std::vector<int64_t> seconds, local;
+    // The wall clock of every row (a Date's midnight); the starts of minutes to hours also
+    // need the instants, kept beside.
+    std::vector<int64_t> local, seconds;
     if (is_date) {
       local = dates::ColumnDays(in, rows);
       for (int64_t& v : local) v *= kSecondsPerDay;
     } else {
-      seconds = dates::ColumnSeconds(in, rows);
-      local.resize(rows);
+      local = dates::ColumnSeconds(in, rows);
+      if (part_ >= Part::kStartOfMinute && part_ != Part::kStartOfDay && !zone->fixed()) seconds = local;
       if (zone->fixed()) {
         const int64_t offset = zone->Offset(0);
-        for (size_t i = 0; i < rows; ++i) local[i] = seconds[i] + offset;
+        for (int64_t& v : local) v += offset;
       } else {
-        for (size_t i = 0; i < rows; ++i) local[i] = zone->ToLocal(seconds[i]);
+        dates::OffsetCursor cursor(*zone);
+        for (int64_t& v : local) v = cursor.ToLocal(v);
       }
     }
     auto day = [&](size_t i) { return FloorDiv(local[i], kSecondsPerDay); };
-    auto civil = [&](size_t i) { return dates::CivilFromDays(day(i)); };
+    // Rows of one day in a row (a part's timestamps): the calendar once per day.
+    int64_t civil_day = INT64_MIN;
+    dates::Civil civil_value{};
+    auto civil = [&](size_t i) {
+      const int64_t d = day(i);
+      if (d != civil_day) civil_day = d, civil_value = dates::CivilFromDays(d);
+      return civil_value;
+    };
     // Starts of weeks before 1970-01-05 (and of anything before 1970 in a DateTime64) would fall
     // before the Date range: day 0 instead, as current ClickHouse saturates.
     auto date = [](int64_t d) { return static_cast<uint16_t>(std::max<int64_t>(d, 0)); };
-    auto time_start = [&](int64_t unit) {
-      std::vector<uint32_t> out(rows);
-      for (size_t i = 0; i < rows; ++i) out[i] = static_cast<uint32_t>(seconds[i] - FloorMod(local[i], unit));
-      return NumberColumn(type, out);
+    auto time_start = [&](auto unit) {  // an integral_constant: FloorMod by a constant
+      if (zone->fixed()) {
+        const int64_t offset = zone->Offset(0);
+        return Map<uint32_t>(type, rows, [&](size_t i) { return local[i] - FloorMod(local[i], unit()) - offset; });
+      }
+      return Map<uint32_t>(type, rows, [&](size_t i) { return seconds[i] - FloorMod(local[i], unit()); });
     };
     switch (part_) {
       case Part::kYear: return Map<uint16_t>(type, rows, [&](size_t i) { return civil(i).year; });
@@ -262,26 +285,33 @@ class DatePart final : public Function {
         });
       case Part::kStartOfYear:
         return Map<uint16_t>(type, rows, [&](size_t i) { return date(dates::DaysFromCivil(civil(i).year, 1, 1)); });
-      case Part::kStartOfMinute: return time_start(60);
-      case Part::kStartOfFiveMinutes: return time_start(300);
-      case Part::kStartOfFifteenMinutes: return time_start(900);
-      case Part::kStartOfHour: return time_start(3600);
+      case Part::kStartOfMinute: return time_start(std::integral_constant<int64_t, 60>{});
+      case Part::kStartOfFiveMinutes: return time_start(std::integral_constant<int64_t, 300>{});
+      case Part::kStartOfFifteenMinutes: return time_start(std::integral_constant<int64_t, 900>{});
+      case Part::kStartOfHour: return time_start(std::integral_constant<int64_t, 3600>{});
       case Part::kStartOfDay:
         if (zone->fixed()) {
           const int64_t offset = zone->Offset(0);
           return Map<uint32_t>(type, rows, [&](size_t i) { return day(i) * kSecondsPerDay - offset; });
         }
-        return Map<uint32_t>(type, rows, [&](size_t i) { return zone->DayStart(day(i)); });
+        // Rows of one day in a row: look each day up once.
+        return Map<uint32_t>(type, rows, [&, last_day = INT64_MIN, last_start = int64_t{0}](size_t i) mutable {
+          const int64_t d = day(i);
+          if (d != last_day) last_day = d, last_start = zone->DayStart(d);
+          return last_start;
+        });
     }
     return Status::Internal("unknown date part");
   }
 
  private:
+  // A column of `type` (R its values' C++ type) holding f(row) for every row.
   template <class R, class F>
   static ColumnPtr Map(const DataTypePtr& type, size_t rows, F&& f) {
-    std::vector<R> out(rows);
+    auto column = MakeColumn(type, rows);
+    auto* out = reinterpret_cast<R*>(column->fixed.data());
     for (size_t i = 0; i < rows; ++i) out[i] = static_cast<R>(f(i));
-    return NumberColumn(type, out);
+    return column;
   }
 
   const char* name_;

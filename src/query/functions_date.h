@@ -72,6 +72,12 @@ class TimeZone {
   int64_t FromLocal(int64_t local) const;
 
  private:
+  friend class OffsetCursor;
+  struct Span {
+    int64_t begin, end;  // [begin, end): the instants that have `offset`
+    int64_t offset;
+  };
+  Span SpanAt(int64_t utc) const;
   int64_t TableOffset(int64_t utc) const;
   int64_t CctzDayStart(int64_t day) const;
 
@@ -84,6 +90,23 @@ class TimeZone {
   // transitions_[i] (or 2300). Outside, cctz is asked.
   std::vector<int64_t> transitions_;
   std::vector<int32_t> offsets_;
+};
+
+// The offsets of one zone over a run of instants that are mostly close together, as a part's
+// timestamps are: remembers the span of one offset that the last instant fell in, so that
+// most rows cost a comparison. Not thread-safe: one per loop. `zone` must outlive it.
+class OffsetCursor {
+ public:
+  explicit OffsetCursor(const TimeZone& zone) : zone_(zone) {}
+  int64_t Offset(int64_t utc) {
+    if (utc < span_.begin || utc >= span_.end) span_ = zone_.SpanAt(utc);
+    return span_.offset;
+  }
+  int64_t ToLocal(int64_t utc) { return utc + Offset(utc); }
+
+ private:
+  const TimeZone& zone_;
+  TimeZone::Span span_{0, 0, 0};
 };
 
 // The zone called `name` (IANA names as ClickHouse accepts them, case-sensitive; "" is the

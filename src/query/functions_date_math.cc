@@ -21,6 +21,15 @@ constexpr int64_t kUnitSeconds[] = {1, 60, 3600};  // second, minute, hour
 
 bool IsSubDay(IntervalUnit unit) { return unit <= IntervalUnit::kHour; }
 
+// Arithmetic that wraps around (a count of seconds from user input can be anything) instead
+// of overflowing.
+int64_t WrapMul(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)); }
+int64_t WrapAdd(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)); }
+
+// Days are kept within 2^31 of the epoch (millions of years, past every type's range) before
+// a zone reads them, so that its arithmetic cannot overflow.
+int64_t BoundedDay(int64_t day) { return std::clamp<int64_t>(day, -(int64_t{1} << 31), int64_t{1} << 31); }
+
 // Months, for the units counted in months; 0 for the others.
 int64_t UnitMonths(IntervalUnit unit) {
   switch (unit) {
@@ -49,8 +58,10 @@ DataTypePtr AddedType(const DataTypePtr& t, IntervalUnit unit) {
 
 // `time` (a Date, DateTime or DateTime64 column) moved by counts[i] units, row by row, into
 // a column of `result` (AddedType). Dates moved by hours start at midnight UTC, as 18.16.
+// One count stands for every row (t - INTERVAL 7 DAY).
 Result<ColumnPtr> AddUnits(const Column& time, IntervalUnit unit, const std::vector<int64_t>& counts,
                            const DataTypePtr& result, size_t rows) {
+  auto count = [&, one = counts.size() == 1](size_t i) { return counts[one ? 0 : i]; };
   const int64_t months = UnitMonths(unit);
   const int64_t days_per_unit = unit == IntervalUnit::kWeek ? 7 : 1;
   if (time.type->id == TypeId::kDate) {
@@ -58,26 +69,40 @@ Result<ColumnPtr> AddUnits(const Column& time, IntervalUnit unit, const std::vec
     if (IsSubDay(unit)) {
       std::vector<uint32_t> out(rows);
       const int64_t step = kUnitSeconds[static_cast<size_t>(unit)];
-      for (size_t i = 0; i < rows; ++i) out[i] = static_cast<uint32_t>(days[i] * kSecondsPerDay + counts[i] * step);
+      for (size_t i = 0; i < rows; ++i) out[i] = static_cast<uint32_t>(WrapAdd(days[i] * kSecondsPerDay, WrapMul(count(i), step)));
       return NumberColumn(result, out);
     }
     std::vector<uint16_t> out(rows);
     for (size_t i = 0; i < rows; ++i) {
-      out[i] = static_cast<uint16_t>(months ? AddMonths(days[i], counts[i] * months) : days[i] + counts[i] * days_per_unit);
+      out[i] = static_cast<uint16_t>(months ? AddMonths(days[i], WrapMul(count(i), months))
+                                            : WrapAdd(days[i], WrapMul(count(i), days_per_unit)));
     }
     return NumberColumn(result, out);
   }
   HEDGEROW_ASSIGN_OR_RETURN(const TimeZone* zone, ZoneOfType(*time.type));
+  if (!months && (IsSubDay(unit) || zone->fixed())) {
+    // A fixed step of seconds (days and weeks are too when the zone has no DST): the ticks
+    // move by it, whatever their scale.
+    const int64_t step = IsSubDay(unit) ? kUnitSeconds[static_cast<size_t>(unit)] : days_per_unit * kSecondsPerDay;
+    if (time.type->id == TypeId::kDateTime) {
+      std::vector<uint32_t> out(rows);
+      for (size_t i = 0; i < rows; ++i) out[i] = static_cast<uint32_t>(WrapAdd(time.Get<uint32_t>(i), WrapMul(count(i), step)));
+      return NumberColumn(result, out);
+    }
+    const int64_t tick_step = step * TicksPerSecond(time.type->scale);
+    std::vector<int64_t> out(rows);
+    for (size_t i = 0; i < rows; ++i) out[i] = WrapAdd(time.Get<int64_t>(i), WrapMul(count(i), tick_step));
+    return NumberColumn(result, out);
+  }
   std::vector<int64_t> seconds = ColumnSeconds(time, rows);
   std::vector<int64_t> moved(rows);
-  if (IsSubDay(unit)) {
-    const int64_t step = kUnitSeconds[static_cast<size_t>(unit)];
-    for (size_t i = 0; i < rows; ++i) moved[i] = seconds[i] + counts[i] * step;
-  } else {
+  {
+    OffsetCursor cursor(*zone);
     for (size_t i = 0; i < rows; ++i) {
-      const int64_t local = zone->ToLocal(seconds[i]);
+      const int64_t local = cursor.ToLocal(seconds[i]);
       const int64_t day = FloorDiv(local, kSecondsPerDay), time_of_day = local - day * kSecondsPerDay;
-      const int64_t to_day = months ? AddMonths(day, counts[i] * months) : day + counts[i] * days_per_unit;
+      const int64_t to_day =
+          BoundedDay(months ? AddMonths(day, WrapMul(count(i), months)) : WrapAdd(day, WrapMul(count(i), days_per_unit)));
       moved[i] = zone->FromLocal(to_day * kSecondsPerDay + time_of_day);
     }
   }
@@ -91,7 +116,7 @@ Result<ColumnPtr> AddUnits(const Column& time, IntervalUnit unit, const std::vec
   std::vector<int64_t> out(rows);
   for (size_t i = 0; i < rows; ++i) {
     const int64_t ticks = time.Get<int64_t>(i);
-    out[i] = moved[i] * per_second + (ticks - seconds[i] * per_second);
+    out[i] = WrapAdd(WrapMul(moved[i], per_second), ticks - seconds[i] * per_second);
   }
   return NumberColumn(result, out);
 }
@@ -139,7 +164,7 @@ class AddInterval final : public Function {
     return AddedType(args[0], unit_);
   }
   Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
-    std::vector<int64_t> counts = Counts(*args[1], rows);
+    std::vector<int64_t> counts = Counts(*args[1], args[1]->is_const ? 1 : rows);
     if (sign_ < 0) {
       for (int64_t& n : counts) n = static_cast<int64_t>(0 - static_cast<uint64_t>(n));
     }
@@ -176,7 +201,9 @@ std::optional<DiffUnit> ParseDiffUnit(std::string unit) {
   return std::nullopt;
 }
 
+// One number for a constant column (dateDiff('day', t, now())).
 std::vector<int64_t> RelativeNumbers(DiffUnit unit, const Column& c, const TimeZone& zone, size_t rows) {
+  if (c.is_const) rows = 1;
   std::vector<int64_t> seconds, out(rows);
   if (c.type->id == TypeId::kDate) {
     seconds = ColumnDays(c, rows);
@@ -185,8 +212,9 @@ std::vector<int64_t> RelativeNumbers(DiffUnit unit, const Column& c, const TimeZ
     seconds = ColumnSeconds(c, rows);
   }
   const int64_t epoch_offset = zone.Offset(0);
+  OffsetCursor cursor(zone);
   for (size_t i = 0; i < rows; ++i) {
-    const int64_t s = seconds[i], local = zone.ToLocal(s), day = FloorDiv(local, kSecondsPerDay);
+    const int64_t s = seconds[i], local = cursor.ToLocal(s), day = FloorDiv(local, kSecondsPerDay);
     switch (unit) {
       case DiffUnit::kSecond: out[i] = s; break;
       case DiffUnit::kMinute: out[i] = FloorDiv(s, 60); break;
@@ -234,8 +262,9 @@ class DateDiff final : public Function {
     }
     std::vector<int64_t> a = RelativeNumbers(*unit, *args[1], *zone_a, rows);
     std::vector<int64_t> b = RelativeNumbers(*unit, *args[2], *zone_b, rows);
-    for (size_t i = 0; i < rows; ++i) b[i] -= a[i];
-    return NumberColumn(result, b);
+    std::vector<int64_t> out(rows);
+    for (size_t i = 0; i < rows; ++i) out[i] = b[b.size() == 1 ? 0 : i] - a[a.size() == 1 ? 0 : i];
+    return NumberColumn(result, out);
   }
 };
 
@@ -317,7 +346,8 @@ class FormatDateTime final : public Function {
       for (int64_t& v : local) v *= kSecondsPerDay;
     } else {
       local = ColumnSeconds(*args[0], rows);
-      for (int64_t& v : local) v = zone->ToLocal(v);
+      OffsetCursor cursor(*zone);
+      for (int64_t& v : local) v = cursor.ToLocal(v);
     }
     auto out = MakeColumn(result, 0);
     out->rows = rows;
@@ -411,11 +441,12 @@ Result<ColumnPtr> Arithmetic(std::string_view function, const std::vector<Column
   IntervalUnit unit = other.type->id == TypeId::kInterval ? UnitOf(*other.type)
                       : time.type->id == TypeId::kDate    ? IntervalUnit::kDay
                                                           : IntervalUnit::kSecond;
-  std::vector<int64_t> counts(rows);
+  const size_t count_rows = other.is_const ? 1 : rows;  // one count for a constant
+  std::vector<int64_t> counts(count_rows);
   if (other.type->id == TypeId::kInterval) {
-    for (size_t i = 0; i < rows; ++i) counts[i] = other.Get<int64_t>(i);
+    for (size_t i = 0; i < count_rows; ++i) counts[i] = other.Get<int64_t>(i);
   } else {
-    counts = NumbersAs<int64_t>(other, rows);
+    counts = NumbersAs<int64_t>(other, count_rows);
   }
   if (function == "minus") {
     for (int64_t& n : counts) n = static_cast<int64_t>(0 - static_cast<uint64_t>(n));

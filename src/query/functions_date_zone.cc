@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include <cctz/civil_time.h>
 
@@ -115,6 +116,7 @@ unsigned DaysInMonth(int64_t y, unsigned m) {
 }
 
 int64_t AddMonths(int64_t day, int64_t months) {
+  months = std::clamp<int64_t>(months, -(int64_t{1} << 36), int64_t{1} << 36);  // past every type's range
   Civil c = CivilFromDays(day);
   int64_t index = c.year * 12 + (c.month - 1) + months;
   int64_t year = FloorDiv(index, 12);
@@ -143,6 +145,13 @@ int64_t TimeZone::TableOffset(int64_t utc) const {
   if (utc < kTableBegin || utc >= kTableEnd) return zone_.lookup(AsTimePoint(utc)).offset;
   size_t i = static_cast<size_t>(std::upper_bound(transitions_.begin(), transitions_.end(), utc) - transitions_.begin());
   return offsets_[i];
+}
+
+TimeZone::Span TimeZone::SpanAt(int64_t utc) const {
+  if (fixed_) return {INT64_MIN, INT64_MAX, fixed_offset_};
+  if (utc < kTableBegin || utc >= kTableEnd) return {utc, utc + 1, TableOffset(utc)};
+  size_t i = static_cast<size_t>(std::upper_bound(transitions_.begin(), transitions_.end(), utc) - transitions_.begin());
+  return {i == 0 ? kTableBegin : transitions_[i - 1], i == transitions_.size() ? kTableEnd : transitions_[i], offsets_[i]};
 }
 
 int64_t TimeZone::CctzDayStart(int64_t day) const {
@@ -201,8 +210,16 @@ const TimeZone& Utc() {
 
 int64_t LocalSeconds(const std::string& zone, int64_t utc) {
   if (zone.empty() || zone == "UTC") return utc;
-  auto found = FindTimeZone(zone);
-  return found.ok() ? (*found)->ToLocal(utc) : utc;
+  // Printing asks row by row, mostly of one zone: remember it without taking the lock.
+  thread_local std::string last_name;
+  thread_local const TimeZone* last = nullptr;
+  if (last == nullptr || zone != last_name) {
+    auto found = FindTimeZone(zone);
+    if (!found.ok()) return utc;
+    last = *found;
+    last_name = zone;
+  }
+  return last->ToLocal(utc);
 }
 
 std::optional<int64_t> ParseDate(std::string_view text) {
@@ -262,7 +279,18 @@ std::vector<int64_t> ColumnSeconds(const Column& c, size_t rows) {
     return out;
   }
   const int64_t* ticks = c.Data<int64_t>();
-  for (size_t i = 0; i < rows; ++i) out[i] = FloorDiv(ticks[i], unit);
+  // Division by a constant is a multiplication; by a variable, a slow divide per row.
+  auto floor_all = [&](auto per_second) {
+    for (size_t i = 0; i < rows; ++i) out[i] = FloorDiv(ticks[i], decltype(per_second)::value);
+  };
+  switch (c.type->scale) {
+    case 0: std::copy(ticks, ticks + rows, out.begin()); break;
+    case 3: floor_all(std::integral_constant<int64_t, 1000>{}); break;
+    case 6: floor_all(std::integral_constant<int64_t, 1000000>{}); break;
+    case 9: floor_all(std::integral_constant<int64_t, 1000000000>{}); break;
+    default:
+      for (size_t i = 0; i < rows; ++i) out[i] = FloorDiv(ticks[i], unit);
+  }
   return out;
 }
 
