@@ -1,4 +1,5 @@
-// toUInt8 ... toFloat64 from numbers and strings, toString, toNullable. Number to number
+// toUInt8 ... toFloat64 from numbers and strings (and their OrZero / OrNull forms), toUUID,
+// generateUUIDv4, toString, toNullable. Number to number
 // conversions behave as ClickHouse's on x86-64: integers wrap (toUInt8(300) = 44), floats
 // truncate toward zero, and a float outside Int64's range becomes Int64's minimum before
 // wrapping, as the CPU's conversion instruction makes it. Strings must hold the number whole.
@@ -9,6 +10,7 @@
 #include <cstdlib>
 
 #include "functions_impl.h"
+#include "hedgerow/common/uuid.h"
 
 namespace hedgerow::query {
 namespace {
@@ -128,6 +130,100 @@ class ToNullable final : public Function {
   }
 };
 
+// toInt64OrZero('x') ... toFloat64OrNull('x'): a string read as toInt64 reads it, 0 or NULL
+// where it does not hold a number (18.16 takes strings only).
+class ToNumberOr final : public Function {
+ public:
+  ToNumberOr(std::string name, TypeId id, bool or_null) : name_(std::move(name)), id_(id), or_null_(or_null) {}
+  // OrNull makes its own Nullable result, so NULL inputs are its to handle.
+  bool UseDefaultNulls() const override { return !or_null_; }
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (args.size() != 1) return WrongArgumentCount(name_, args.size(), "1");
+    const DataTypePtr& t = args[0]->id == TypeId::kNullable ? args[0]->nested[0] : args[0];
+    if (t->id != TypeId::kString && !(or_null_ && t->id == TypeId::kNothing)) {
+      return Status::InvalidArgument(fmt::format("Illegal type {} of first argument of function {}", args[0]->Name(), name_));
+    }
+    return or_null_ ? MakeNullable(MakeType(id_)) : MakeType(id_);
+  }
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    const Column& in = *args[0];
+    const Column* strings = in.type->id == TypeId::kNullable ? in.nested[0].get() : &in;
+    const DataTypePtr number = MakeType(id_);
+    std::vector<uint8_t> nulls(rows, 0);
+    ColumnPtr values = DispatchNumber(id_, [&](auto tag) {
+      using R = decltype(tag);
+      std::vector<R> out(rows, R{});
+      for (size_t i = 0; i < rows; ++i) {
+        if (in.type->id == TypeId::kNothing || in.IsNullAt(i)) {
+          nulls[i] = 1;
+          continue;
+        }
+        Result<R> v = FromString<R>(strings->StringAt(in.At(i)), *number);
+        if (v.ok()) {
+          out[i] = *v;
+        } else {
+          nulls[i] = 1;
+        }
+      }
+      return NumberColumn(number, out);
+    });
+    if (!or_null_) return values;
+    auto out = std::make_shared<Column>();
+    out->type = result;
+    out->rows = rows;
+    out->nulls = std::move(nulls);
+    out->nested.push_back(std::move(values));
+    return ColumnPtr(std::move(out));
+  }
+
+ private:
+  std::string name_;
+  TypeId id_;
+  bool or_null_;
+};
+
+// toUUID(s): the 8-4-4-4-12 hex form, either case; toUUIDOrZero gives the zero UUID where
+// toUUID fails (newer ClickHouse; 18.16 lacks it).
+class ToUuid final : public Function {
+ public:
+  explicit ToUuid(bool or_zero) : or_zero_(or_zero) {}
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    const char* name = or_zero_ ? "toUUIDOrZero" : "toUUID";
+    if (args.size() != 1) return WrongArgumentCount(name, args.size(), "1");
+    if (args[0]->id != TypeId::kString && args[0]->id != TypeId::kUuid) return IllegalTypes(name, args);
+    return MakeType(TypeId::kUuid);
+  }
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    if (args[0]->type->id == TypeId::kUuid) return args[0];
+    auto out = MakeColumn(result, rows);
+    for (size_t i = 0; i < rows; ++i) {
+      std::optional<Uuid> u = Uuid::Parse(args[0]->StringAt(i));
+      if (!u && !or_zero_) {
+        return Status::InvalidArgument(fmt::format("Cannot parse uuid {}: Cannot parse UUID from String", args[0]->StringAt(i)));
+      }
+      if (u) std::memcpy(out->fixed.data() + i * 16, u->bytes.data(), 16);
+    }
+    return ColumnPtr(std::move(out));
+  }
+
+ private:
+  bool or_zero_;
+};
+
+// generateUUIDv4(): a random UUID per row.
+class GenerateUuid final : public Function {
+ public:
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (!args.empty()) return WrongArgumentCount("generateUUIDv4", args.size(), "0");
+    return MakeType(TypeId::kUuid);
+  }
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>&, const DataTypePtr& result, size_t rows) const override {
+    auto out = MakeColumn(result, rows);
+    for (size_t i = 0; i < rows; ++i) std::memcpy(out->fixed.data() + i * 16, Uuid::V4().bytes.data(), 16);
+    return ColumnPtr(std::move(out));
+  }
+};
+
 }  // namespace
 
 void RegisterConversionFunctions(FunctionMap& functions) {
@@ -140,6 +236,13 @@ void RegisterConversionFunctions(FunctionMap& functions) {
   functions.emplace("toString", std::make_unique<ToString>());
   functions.emplace("toNullable", std::make_unique<ToNullable>());
   functions.emplace("toTypeName", std::make_unique<ToTypeName>());
+  for (const auto& [name, id] : kNumbers) {
+    functions.emplace(std::string(name) + "OrZero", std::make_unique<ToNumberOr>(std::string(name) + "OrZero", id, false));
+    functions.emplace(std::string(name) + "OrNull", std::make_unique<ToNumberOr>(std::string(name) + "OrNull", id, true));
+  }
+  functions.emplace("toUUID", std::make_unique<ToUuid>(false));
+  functions.emplace("toUUIDOrZero", std::make_unique<ToUuid>(true));
+  functions.emplace("generateUUIDv4", std::make_unique<GenerateUuid>());
 }
 
 }  // namespace hedgerow::query

@@ -114,6 +114,12 @@ TEST_CASE("functions newer than 18.16 answer as ClickHouse's documentation says"
   CHECK(Answer("SELECT range(number, 3) FROM numbers(4)") == "[0,1,2]\\n[1,2]\\n[2]\\n[]");
   CHECK(Answer("SELECT sign(-5), sign(0), sign(2.5), sign(toUInt8(3)), toTypeName(sign(1)), sign(0 / 0)") == "-1\\t0\\t1\\t1\\tInt8\\t0");
   CHECK(Answer("SELECT least(1, 5, -3), greatest(1, 5, -3)") == "-3\\t5");
+  CHECK(Answer("SELECT toUUIDOrZero('x'), toUUIDOrZero('61f0c404-5cb3-11e7-907b-a6006ad3dba0')") ==
+        "00000000-0000-0000-0000-000000000000\\t61f0c404-5cb3-11e7-907b-a6006ad3dba0");
+  // 18.16 folds identical expressions into one, so only rows show that each UUID is new.
+  std::string two = Answer("SELECT generateUUIDv4() FROM numbers(2)");
+  CHECK(two.substr(0, 36) != two.substr(38));
+  CHECK(two[14] == '4');  // the version digit
 }
 
 TEST_CASE("a lambda runs once over all elements of a chunk, outer columns repeated per element", "[math]") {
