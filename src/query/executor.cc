@@ -470,6 +470,11 @@ class SelectPlanner {
       step.left_types = std::move(kept_types);
     }
     plan_.column_types = scope_.Types();
+    // A RIGHT or FULL join keeps right rows whatever the left's time, so only without one.
+    bool keeps_right = std::any_of(plan_.joins.begin(), plan_.joins.end(), [](const auto& j) {
+      return j->kind == JoinClause::Kind::kRight || j->kind == JoinClause::Kind::kFull;
+    });
+    if (!keeps_right) PruneByTime(plan_.where.get(), plan_.input);
     return Status::Ok();
   }
 

@@ -46,12 +46,20 @@ class Comparison final : public Function {
     if (args.size() != 2) return WrongArgumentCount(name_, args.size(), "2");
     const DataType &a = *args[0], &b = *args[1];
     bool comparable = (a.IsNumber() && b.IsNumber()) || (a.id == TypeId::kString && b.id == TypeId::kString) ||
-                      (IsTime(a.id) && IsTime(b.id)) || (a.id == TypeId::kUuid && b.id == TypeId::kUuid);
+                      (IsTime(a.id) && IsTime(b.id)) || (a.id == TypeId::kUuid && b.id == TypeId::kUuid) ||
+                      (IsTime(a.id) && b.id == TypeId::kString) || (a.id == TypeId::kString && IsTime(b.id));
     if (!comparable) return IllegalTypes(name_, args);
     return MakeType(TypeId::kUInt8);
   }
 
   Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    if (IsTime(args[0]->type->id) != IsTime(args[1]->type->id)) {
+      // A time and a string: the string read as a time, as ClickHouse converts the literal.
+      const bool first = IsTime(args[0]->type->id);
+      const char* to = (first ? args[0] : args[1])->type->id == TypeId::kDate ? "toDate" : "toDateTime";
+      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr time, CallFunction(to, {first ? args[1] : args[0]}, rows));
+      return Execute(first ? std::vector<ColumnPtr>{args[0], time} : std::vector<ColumnPtr>{time, args[1]}, result, rows);
+    }
     const Column &a = *args[0], &b = *args[1];
     std::vector<uint8_t> out(rows);
     if (a.type->IsNumber()) {
@@ -116,6 +124,32 @@ class Logical final : public Function {
   Logic logic_;
 };
 
+// x BETWEEN a AND b (ours: the parser's between(x, a, b)): a <= x AND x <= b, x evaluated
+// once; notBetween its negation.
+class Between final : public Function {
+ public:
+  explicit Between(bool negated) : negated_(negated) {}
+
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    const char* name = negated_ ? "notBetween" : "between";
+    if (args.size() != 3) return WrongArgumentCount(name, args.size(), "3");
+    HEDGEROW_RETURN_IF_ERROR(FunctionReturnType("greaterOrEquals", {args[0], args[1]}).status());
+    HEDGEROW_RETURN_IF_ERROR(FunctionReturnType("lessOrEquals", {args[0], args[2]}).status());
+    return MakeType(TypeId::kUInt8);
+  }
+
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr low, CallFunction("greaterOrEquals", {args[0], args[1]}, rows));
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr high, CallFunction("lessOrEquals", {args[0], args[2]}, rows));
+    std::vector<uint8_t> out(rows);
+    for (size_t i = 0; i < rows; ++i) out[i] = (low->Get<uint8_t>(i) != 0 && high->Get<uint8_t>(i) != 0) != negated_;
+    return NumberColumn(result, out);
+  }
+
+ private:
+  bool negated_;
+};
+
 }  // namespace
 
 void RegisterComparisonFunctions(FunctionMap& functions) {
@@ -129,6 +163,8 @@ void RegisterComparisonFunctions(FunctionMap& functions) {
   functions.emplace("or", std::make_unique<Logical>("or", Logic::kOr));
   functions.emplace("xor", std::make_unique<Logical>("xor", Logic::kXor));
   functions.emplace("not", std::make_unique<Logical>("not", Logic::kNot));
+  functions.emplace("between", std::make_unique<Between>(false));
+  functions.emplace("notBetween", std::make_unique<Between>(true));
 }
 
 }  // namespace hedgerow::query

@@ -69,6 +69,10 @@ struct Plan {
 
 Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context);
 
+// pruning.cc: bounds `input`'s time range (partition and primary-key pruning) by the
+// conditions of `where` on its partition column.
+void PruneByTime(const Expr* where, Input& input);
+
 // The query type of a store column type.
 DataTypePtr QueryType(store::Type type);
 

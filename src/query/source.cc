@@ -63,6 +63,13 @@ Status ProduceTable(const Input& input, const std::vector<std::string>& columns,
       schema.order_by[0].function == store::KeyFunction::kIdentity) {
     request.key_min = {store::KeyValue(*input.team_id)};
     request.key_max = {store::KeyValue(*input.team_id)};
+    // (team_id, toDate(timestamp), ...): the time bounds narrow the range to their days.
+    constexpr int64_t kMicrosPerDay = 86'400'000'000;
+    if (schema.order_by.size() > 1 && schema.order_by[1].function == store::KeyFunction::kToDate && schema.partition_by &&
+        schema.order_by[1].column == schema.partition_by->column) {
+      if (input.time_min && *input.time_min >= 0) request.key_min.push_back(store::KeyValue(uint64_t(*input.time_min / kMicrosPerDay)));
+      if (input.time_max && *input.time_max >= 0) request.key_max.push_back(store::KeyValue(uint64_t(*input.time_max / kMicrosPerDay)));
+    }
   }
   if (request.columns.empty()) request.columns.push_back(schema.columns[0].name);  // to count rows
   return input.table->Scan(request, [&](uint32_t, store::Block&& block) -> Status {

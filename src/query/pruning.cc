@@ -1,0 +1,116 @@
+// Partition and primary-key pruning from WHERE: conditions on a table's partition column
+// (events.timestamp) bound the time range the scan reads. Parts whose time range misses it
+// are skipped, and, since the table's ORDER BY starts with (team_id, toDate(timestamp)),
+// so are granules of other days. Only top-level AND conditions of the form
+// `timestamp <op> constant` or `toDate(timestamp) <op> constant` (either side, BETWEEN
+// too) bound it; anything else leaves the range as wide as before, so pruning never drops a
+// row the WHERE would keep.
+
+#include <cmath>
+#include <limits>
+
+#include "hedgerow/query/evaluate.h"
+#include "hedgerow/query/functions.h"
+#include "hedgerow/store/table.h"
+#include "plan.h"
+#include "rewrite.h"
+
+namespace hedgerow::query {
+namespace {
+
+constexpr int64_t kMicrosPerDay = 86'400'000'000;
+
+// A constant expression's value as microseconds since the epoch (strings read as times).
+std::optional<int64_t> ConstantMicros(const Expr& e) {
+  if (e.kind != Expr::Kind::kLiteral && e.kind != Expr::Kind::kFunction && e.kind != Expr::Kind::kConstant) return std::nullopt;
+  Chunk one;
+  one.rows = 1;
+  Result<ColumnPtr> c = Evaluate(e, one);
+  if (!c.ok() || !(*c)->is_const) return std::nullopt;
+  ColumnPtr v = *c;
+  if (v->type->id == TypeId::kString) {
+    c = CallFunction("toDateTime", {v}, 1);
+    if (!c.ok()) return std::nullopt;
+    v = *c;
+  }
+  switch (v->type->id) {
+    case TypeId::kDate: return int64_t{v->Get<uint16_t>(0)} * kMicrosPerDay;
+    case TypeId::kDateTime: return int64_t{v->Get<uint32_t>(0)} * 1'000'000;
+    case TypeId::kDateTime64: {
+      long double x = static_cast<long double>(v->Get<int64_t>(0)) * std::pow(10.0L, 6 - static_cast<int>(v->type->scale));
+      return static_cast<int64_t>(std::floor(x));
+    }
+    default: return std::nullopt;
+  }
+}
+
+struct Bounds {
+  std::optional<int64_t> min, max;
+  void AtLeast(int64_t v) { min = min ? std::max(*min, v) : v; }
+  void AtMost(int64_t v) { max = max ? std::min(*max, v) : v; }
+};
+
+// 0: `e` is the column; 1: toDate(column); -1: neither.
+int ColumnForm(const Expr& e, const std::string& column) {
+  if (e.kind == Expr::Kind::kIdentifier && IdentifierName(e) == column) return 0;
+  if (e.kind == Expr::Kind::kFunction && e.name == "toDate" && e.args.size() == 1 && ColumnForm(*e.args[0], column) == 0) return 1;
+  return -1;
+}
+
+// Bounds from `column_side <op> value`; `op` with the column on the left.
+void Bound(Bounds& b, const std::string& op, int form, int64_t value) {
+  // toDate(t) compared with a day D: t within D's day; the value is D's first microsecond.
+  const int64_t day_end = form == 1 ? value - value % kMicrosPerDay + kMicrosPerDay - 1 : value;
+  const int64_t day_start = form == 1 ? value - value % kMicrosPerDay : value;
+  if (op == "equals") {
+    b.AtLeast(day_start);
+    b.AtMost(day_end);
+  } else if (op == "greater" || op == "greaterOrEquals") {
+    b.AtLeast(day_start);
+  } else if (op == "less" || op == "lessOrEquals") {
+    b.AtMost(day_end);
+  }
+}
+
+std::string Mirrored(const std::string& op) {
+  if (op == "greater") return "less";
+  if (op == "less") return "greater";
+  if (op == "greaterOrEquals") return "lessOrEquals";
+  if (op == "lessOrEquals") return "greaterOrEquals";
+  return op;
+}
+
+void Collect(const Expr& e, const std::string& column, Bounds& b) {
+  if (e.kind != Expr::Kind::kFunction) return;
+  if (e.name == "and") {
+    for (const ExprPtr& a : e.args) Collect(*a, column, b);
+    return;
+  }
+  if (e.name == "between" && e.args.size() == 3) {
+    int form = ColumnForm(*e.args[0], column);
+    if (form < 0) return;
+    if (auto low = ConstantMicros(*e.args[1])) Bound(b, "greaterOrEquals", form, *low);
+    if (auto high = ConstantMicros(*e.args[2])) Bound(b, "lessOrEquals", form, *high);
+    return;
+  }
+  if (e.args.size() != 2) return;
+  for (int side = 0; side < 2; ++side) {
+    int form = ColumnForm(*e.args[side], column);
+    if (form < 0) continue;
+    if (auto value = ConstantMicros(*e.args[1 - side])) Bound(b, side == 0 ? e.name : Mirrored(e.name), form, *value);
+  }
+}
+
+}  // namespace
+
+void PruneByTime(const Expr* where, Input& input) {
+  if (where == nullptr || input.table == nullptr) return;
+  const store::TableSchema& schema = input.table->schema();
+  if (!schema.partition_by) return;
+  Bounds b;
+  Collect(*where, schema.partition_by->column, b);
+  input.time_min = b.min;
+  input.time_max = b.max;
+}
+
+}  // namespace hedgerow::query
