@@ -27,6 +27,11 @@ inline constexpr ClickHouseCode kIllegalType{43, "ILLEGAL_TYPE_OF_ARGUMENT", 400
 inline constexpr ClickHouseCode kIllegalDivision{153, "ILLEGAL_DIVISION", 400};
 inline constexpr ClickHouseCode kBadArguments{36, "BAD_ARGUMENTS", 400};
 inline constexpr ClickHouseCode kInternalError{49, "LOGICAL_ERROR", 500};
+inline constexpr ClickHouseCode kTimeoutExceeded{159, "TIMEOUT_EXCEEDED", 500};
+inline constexpr ClickHouseCode kMemoryLimitExceeded{241, "MEMORY_LIMIT_EXCEEDED", 500};
+inline constexpr ClickHouseCode kQueryWasCancelled{394, "QUERY_WAS_CANCELLED", 500};
+inline constexpr ClickHouseCode kTooManyRows{158, "TOO_MANY_ROWS", 500};
+inline constexpr ClickHouseCode kNotAggregated{215, "NOT_AN_AGGREGATE", 400};
 
 // The code of an error from the parser or the executor, by what its message says.
 inline ClickHouseCode CodeOf(const Status& s) {
@@ -42,6 +47,11 @@ inline ClickHouseCode CodeOf(const Status& s) {
   if (m.rfind("Division", 0) == 0) return kIllegalDivision;
   if (m.rfind("Illegal type", 0) == 0) return kIllegalType;
   if (m.rfind("Unknown format", 0) == 0) return kUnknownFormat;
+  if (m.rfind("Timeout exceeded", 0) == 0) return kTimeoutExceeded;
+  if (m.rfind("Memory limit (for query) exceeded", 0) == 0) return kMemoryLimitExceeded;
+  if (m.rfind("Query was cancelled", 0) == 0) return kQueryWasCancelled;
+  if (m.rfind("Limit for result rows exceeded", 0) == 0) return kTooManyRows;
+  if (has("is not under aggregate function")) return kNotAggregated;
   return kBadArguments;
 }
 

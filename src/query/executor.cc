@@ -150,8 +150,10 @@ Result<Input> OpenTable(const TableExpr& t, const Env& env) {
     input = TableInput(*table, t.final, context.team_id);
     input.qualifiers = {t.table, "default." + t.table};
   }
-  if (t.final && input.table == nullptr) {
-    return Status::InvalidArgument("Storage doesn't support FINAL: only the store's tables do");
+  if (t.final && (input.table == nullptr || input.table->schema().engine != store::Engine::kReplacingMergeTree)) {
+    return Status::InvalidArgument(fmt::format(
+        "Storage {} doesn't support FINAL: only ReplacingMergeTree tables (events, person, ...) do",
+        input.table == nullptr ? "of a subquery" : "MergeTree"));
   }
   if (!t.alias.empty()) input.qualifiers.insert(input.qualifiers.begin(), t.alias);
   return input;
@@ -407,6 +409,32 @@ class SelectPlanner {
     for (const ExprPtr& e : plan_.order_by) CollectAggregates(*e, plan_.aggregate_calls);
     if (plan_.where && ContainsAggregate(*plan_.where)) return Status::InvalidArgument("Aggregate function found in WHERE");
     plan_.aggregating = !plan_.group_by.empty() || !plan_.aggregate_calls.empty() || plan_.having;
+    if (plan_.aggregating) HEDGEROW_RETURN_IF_ERROR(CheckAggregated());
+    return Status::Ok();
+  }
+
+  // After aggregation only the GROUP BY keys and the aggregates are left: a column used
+  // outside both is an error, as ClickHouse's.
+  Status CheckAggregated() const {
+    std::set<std::string> computed;
+    for (const ExprPtr& g : plan_.group_by) computed.insert(ExprText(*g));
+    for (const auto& [text, call] : plan_.aggregate_calls) computed.insert(text);
+    std::set<std::string> columns;
+    for (const ScopeColumn& c : scope_.columns()) columns.insert(c.internal);
+    for (const std::vector<ExprPtr>* list : {&plan_.outputs, &plan_.order_by, &plan_.limit_by}) {
+      for (const ExprPtr& e : *list) {
+        HEDGEROW_ASSIGN_OR_RETURN(ExprPtr left, ReplaceComputed(*e, computed));
+        std::set<std::string> used;
+        CollectColumns(*left, columns, used);
+        used.erase(std::string());
+        for (const std::string& name : used) {
+          if (computed.count(name) == 0) {
+            return Status::InvalidArgument(fmt::format(
+                "Column `{}` is not under aggregate function and not in GROUP BY: {}", name, FormatExpr(*e)));
+          }
+        }
+      }
+    }
     return Status::Ok();
   }
 
@@ -449,6 +477,9 @@ class SelectPlanner {
         }
       }
       HEDGEROW_ASSIGN_OR_RETURN(step.right, Collect(right_inputs_[j], columns));
+      uint64_t bytes = 0;
+      for (const ColumnPtr& c : step.right.columns) bytes += ColumnBytes(*c);
+      HEDGEROW_RETURN_IF_ERROR(CheckLimits(*env_.context, bytes));
       step.right.names = internal_names;
       HEDGEROW_RETURN_IF_ERROR(BuildJoinIndex(step, right_keys, join_left_types_[j]));
       // Only the columns the query reads travel on.

@@ -4,6 +4,7 @@
 // only merging a chunk into the shared result or aggregation states is serialized.
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <numeric>
 #include <unordered_map>
@@ -157,6 +158,28 @@ std::vector<uint32_t> LimitByRows(const Plan& plan, const std::vector<ColumnPtr>
 
 }  // namespace
 
+uint64_t ColumnBytes(const Column& c) {
+  uint64_t bytes = c.fixed.capacity() + c.offsets.capacity() * sizeof(uint64_t) + c.chars.capacity() + c.nulls.capacity();
+  for (const ColumnPtr& n : c.nested) bytes += ColumnBytes(*n);
+  return bytes;
+}
+
+Status CheckLimits(const QueryContext& context, uint64_t memory) {
+  if (context.cancelled != nullptr && context.cancelled->load(std::memory_order_relaxed)) {
+    return Status::InvalidArgument("Query was cancelled: the client went away");
+  }
+  if (context.deadline && std::chrono::steady_clock::now() > *context.deadline) {
+    return Status::InvalidArgument(fmt::format(
+        "Timeout exceeded: maximum: {} seconds (max_execution_time): add conditions or a LIMIT", context.max_execution_seconds));
+  }
+  if (context.max_memory_bytes != 0 && memory > context.max_memory_bytes) {
+    return Status::InvalidArgument(fmt::format(
+        "Memory limit (for query) exceeded: would use {:.2f} MiB, maximum: {:.2f} MiB (max_memory_usage)",
+        memory / 1048576.0, context.max_memory_bytes / 1048576.0));
+  }
+  return Status::Ok();
+}
+
 Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   Aggregation agg;
   HEDGEROW_RETURN_IF_ERROR(SetUpAggregation(plan, agg));
@@ -166,7 +189,14 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
                               plan.has_limit;
 
   // One chunk through the steps from join `first_join` on.
+  // What the query holds beyond the chunks in flight: the joins' right sides and the rows
+  // collected so far.
+  std::atomic<uint64_t> memory{0};
+  for (const auto& j : plan.joins) {
+    for (const ColumnPtr& c : j->right.columns) memory += ColumnBytes(*c);
+  }
   auto process = [&](Chunk chunk, size_t first_join) -> Status {
+    HEDGEROW_RETURN_IF_ERROR(CheckLimits(context, memory.load(std::memory_order_relaxed)));
     for (size_t j = first_join; j < plan.joins.size(); ++j) {
       HEDGEROW_ASSIGN_OR_RETURN(chunk, ApplyJoin(*plan.joins[j], chunk));
     }
@@ -189,6 +219,7 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
     rows.columns = std::move(values.values);
     rows.names.resize(rows.columns.size());
     AppendChunk(collected, rows);
+    for (const ColumnPtr& c : rows.columns) memory.fetch_add(ColumnBytes(*c), std::memory_order_relaxed);
     if (collected.rows > context.max_result_rows) {
       return Status::InvalidArgument(fmt::format("Limit for result rows exceeded: more than {}", context.max_result_rows));
     }

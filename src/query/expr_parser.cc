@@ -179,8 +179,14 @@ Result<ExprPtr> Parser::Ternary() {
 
 Result<ExprPtr> Parser::Binary(int min_precedence) {
   HEDGEROW_ASSIGN_OR_RETURN(ExprPtr left, Prefix(min_precedence));
+  // Each operator wrapped around `left` nests the tree a level deeper without recursing
+  // here (1+1+...+1): counted as a parenthesis is, so the passes that walk the tree later
+  // recurse at most kMaxParserDepth deep.
+  size_t levels = 0;
   while (true) {
     if (min_precedence <= kIsNull && IsKeyword("IS")) {
+      HEDGEROW_RETURN_IF_ERROR(Enter());
+      ++levels;
       Position p = Next().position;
       bool negated = AcceptKeyword("NOT");
       HEDGEROW_RETURN_IF_ERROR(ExpectKeyword("NULL"));
@@ -218,7 +224,10 @@ Result<ExprPtr> Parser::Binary(int min_precedence) {
         op = BinaryOperator{"globalNotIn", kComparison, 3};
       }
     }
-    if (!op || op->precedence < min_precedence) return left;
+    if (!op || op->precedence < min_precedence) {
+      depth_ -= levels;
+      return left;
+    }
     for (size_t i = 0; i < op->tokens; ++i) Next();
     std::string_view name = op->function;
     if (name == "between" || name == "notBetween") {
@@ -232,6 +241,8 @@ Result<ExprPtr> Parser::Binary(int min_precedence) {
       args.push_back(std::move(left));
       args.push_back(std::move(low));
       args.push_back(std::move(high));
+      HEDGEROW_RETURN_IF_ERROR(Enter());
+      ++levels;
       left = MakeFunction(op->function, std::move(args), p);
       continue;
     }
@@ -242,6 +253,8 @@ Result<ExprPtr> Parser::Binary(int min_precedence) {
       left->args.push_back(std::move(right));
       continue;
     }
+    HEDGEROW_RETURN_IF_ERROR(Enter());
+    ++levels;
     left = Binary2(op->function, std::move(left), std::move(right));
   }
 }
@@ -285,7 +298,12 @@ Result<ExprPtr> Parser::Prefix(int min_precedence) {
 
 Result<ExprPtr> Parser::Postfix() {
   HEDGEROW_ASSIGN_OR_RETURN(ExprPtr e, Primary());
+  size_t levels = 0;  // x[1][2]::T nests as Binary's chains do
   while (true) {
+    if (IsPunct("[") || IsPunct("::") || (IsPunct(".") && Peek(1).kind == TokenKind::kNumber)) {
+      HEDGEROW_RETURN_IF_ERROR(Enter());
+      ++levels;
+    }
     if (IsPunct("[")) {
       Next();
       HEDGEROW_RETURN_IF_ERROR(Enter());
@@ -302,6 +320,7 @@ Result<ExprPtr> Parser::Postfix() {
       HEDGEROW_ASSIGN_OR_RETURN(std::string type, TypeName());
       e = Binary2("CAST", std::move(e), MakeLiteral(std::move(type), p));
     } else {
+      depth_ -= levels;
       return e;
     }
   }

@@ -22,6 +22,7 @@ const FunctionMap& Functions() {
     RegisterMathFunctions(m);
     RegisterHashFunctions(m);
     RegisterSetFunctions(m);
+    RegisterSystemFunctions(m);
     return m;
   }();
   return functions;

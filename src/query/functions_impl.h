@@ -3,6 +3,7 @@
 // What the function files share: the registry they add to and helpers for reading
 // arguments.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,7 @@ void RegisterTextFunctions(FunctionMap& functions);
 void RegisterMathFunctions(FunctionMap& functions);
 void RegisterHashFunctions(FunctionMap& functions);
 void RegisterSetFunctions(FunctionMap& functions);
+void RegisterSystemFunctions(FunctionMap& functions);
 
 // ClickHouse's LIKE: % any run, _ one byte, a backslash escapes the next character; the
 // whole text must match. `fold_case` for ILIKE (ASCII letters).

@@ -69,6 +69,11 @@ struct Plan {
 
 Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context);
 
+// The query's deadline, cancellation and memory limit (`memory`: what the plan holds now).
+Status CheckLimits(const QueryContext& context, uint64_t memory);
+// Bytes a column's buffers take, nested columns included.
+uint64_t ColumnBytes(const Column& column);
+
 // pruning.cc: bounds `input`'s time range (partition and primary-key pruning) by the
 // conditions of `where` on its partition column.
 void PruneByTime(const Expr* where, Input& input);

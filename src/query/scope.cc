@@ -53,6 +53,9 @@ Result<ExprPtr> Resolve(const Expr& e, const Scope& scope, const SubqueryRunner&
     HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*p));
     out->params.push_back(std::move(copy));
   }
+  if ((e.name == "count" || e.name == "COUNT") && e.args.size() == 1 && e.args[0]->kind == Expr::Kind::kAsterisk) {
+    return ExprPtr(std::move(out));  // count(*) is count()
+  }
   std::vector<std::string> newly_bound;
   for (const std::string& p : e.lambda_params) {
     if (bound.insert(p).second) newly_bound.push_back(p);

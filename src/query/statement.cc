@@ -46,7 +46,39 @@ QueryResult TextResult(std::vector<std::string> names, const std::vector<std::ve
 
 }  // namespace
 
-Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryContext& context) {
+Result<QueryContext> ApplySettings(const QueryContext& context, const std::vector<std::pair<std::string, Literal>>& settings) {
+  QueryContext out = context;
+  for (const auto& [name, value] : settings) {
+    if (name != "max_execution_time" && name != "max_memory_usage" && name != "max_result_rows") continue;
+    double number = 0;
+    if (const auto* u = std::get_if<uint64_t>(&value)) number = static_cast<double>(*u);
+    else if (const auto* i = std::get_if<int64_t>(&value)) number = static_cast<double>(*i);
+    else if (const auto* d = std::get_if<double>(&value)) number = *d;
+    else return Status::InvalidArgument(fmt::format("Setting {} takes a number", name));
+    if (number <= 0) continue;  // 0: unlimited, which can only be the server's own limit
+    if (name == "max_execution_time") {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                             std::chrono::duration<double>(number));
+      if (!out.deadline || deadline < *out.deadline) {
+        out.deadline = deadline;
+        out.max_execution_seconds = number;
+      }
+    } else if (name == "max_memory_usage") {
+      uint64_t bytes = static_cast<uint64_t>(number);
+      if (out.max_memory_bytes == 0 || bytes < out.max_memory_bytes) out.max_memory_bytes = bytes;
+    } else {
+      out.max_result_rows = std::min<size_t>(out.max_result_rows, static_cast<size_t>(number));
+    }
+  }
+  return out;
+}
+
+Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryContext& given) {
+  std::vector<std::pair<std::string, Literal>> settings = statement.settings;
+  if (statement.select) {
+    for (const auto& q : statement.select->selects) settings.insert(settings.end(), q->settings.begin(), q->settings.end());
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(QueryContext context, ApplySettings(given, settings));
   switch (statement.kind) {
     case Statement::Kind::kSelect: return ExecuteSelect(*statement.select, context);
     case Statement::Kind::kShowDatabases: return TextResult({"name"}, {{"default"}, {"system"}});

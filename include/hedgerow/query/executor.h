@@ -5,6 +5,8 @@
 // aliases used anywhere in the query. Joins, subqueries, UNION ALL, ARRAY JOIN, DISTINCT,
 // LIMIT BY and WITH are refused with a clear error until they are built.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,7 +29,21 @@ struct QueryContext {
   std::optional<int64_t> team_id;
   // A result with more rows is refused (the HTTP surfaces cap it lower).
   size_t max_result_rows = 10'000'000;
+  // Past this the query stops with "Timeout exceeded" (ClickHouse's max_execution_time).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  double max_execution_seconds = 0;  // for the message
+  // Past this estimate of what the query holds (collected rows, groups, a join's right side)
+  // it stops with "Memory limit (for query) exceeded" (ClickHouse's max_memory_usage). 0: none.
+  uint64_t max_memory_bytes = 0;
+  // Set (by another thread: the client went away) to stop the query.
+  const std::atomic<bool>* cancelled = nullptr;
 };
+
+// The limits of `context` lowered by a query's SETTINGS max_execution_time (seconds),
+// max_memory_usage (bytes) and max_result_rows: a query may ask for less than the server
+// allows, never more. Other settings are accepted and ignored. InvalidArgument for a value
+// of the wrong type.
+Result<QueryContext> ApplySettings(const QueryContext& context, const std::vector<std::pair<std::string, Literal>>& settings);
 
 struct QueryResult {
   std::vector<std::string> names;
