@@ -1,6 +1,6 @@
 // Arrays: array(...) and tuple(...) (what [a, b] and (a, b) parse to), element access,
 // search (has, hasAny, hasAll, indexOf, countEqual), reshaping (arraySlice, arrayConcat,
-// push/pop, arrayReverse, arrayEnumerate), arrayStringConcat, range and emptyArray*. An
+// push/pop, arrayReverse, arrayResize, arrayEnumerate), arrayStringConcat, range and emptyArray*. An
 // array's elements take the least supertype of what goes into it. The higher-order functions
 // and the reductions over elements are in functions_lambda.cc and functions_array_reduce.cc.
 
@@ -312,6 +312,57 @@ class ArrayReshape final : public Function {
   Reshape kind_;
 };
 
+// arrayResize(a, n[, extender]): the first n elements, padded at the end with the extender
+// (the element type's default without one); a negative n keeps the last -n, padding at the
+// front. 18.16 sets no bound; ours is kMaxArrayElements per block.
+class ArrayResize final : public Function {
+ public:
+  bool UseDefaultNulls() const override { return false; }  // a NULL extender pads with NULLs
+  Result<DataTypePtr> ReturnType(const std::vector<DataTypePtr>& args) const override {
+    if (args.size() != 2 && args.size() != 3) return WrongArgumentCount("arrayResize", args.size(), "2 or 3");
+    if (args[0]->id != TypeId::kArray) return Status::InvalidArgument("First argument for function arrayResize must be an array");
+    if (!args[1]->IsInteger()) {
+      return Status::InvalidArgument(fmt::format("Argument 1 for function arrayResize must be integer but it has type {}.", args[1]->Name()));
+    }
+    if (args.size() == 2) return args[0];
+    HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr element, LeastSupertype({args[0]->nested[0], args[2]}));
+    return MakeArray(std::move(element));
+  }
+  Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
+    const DataTypePtr& element = result->nested[0];
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr array, CastArray(args[0], element));
+    ColumnPtr extender = DefaultColumn(element, 1);
+    if (args.size() == 3) {
+      HEDGEROW_ASSIGN_OR_RETURN(extender, CastColumn(args[2], element));
+    }
+    // The extenders go after the elements in one combined element column.
+    auto all = std::make_shared<Column>(*array->nested[0]);
+    const uint64_t extenders_from = all->rows;
+    const bool one_extender = extender->is_const || extender->rows == 1;
+    for (size_t r = 0; r < (one_extender ? 1 : rows); ++r) AppendRow(*all, *extender, r);
+    std::vector<int64_t> sizes = NumbersAs<int64_t>(*args[1], rows);
+    const bool unsigned_64 = args[1]->type->id == TypeId::kUInt64;
+    std::vector<uint64_t> picks, offsets(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      const uint64_t begin = ArrayBegin(*array, r), length = ArrayEnd(*array, r) - begin;
+      const uint64_t pad = extenders_from + (one_extender ? 0 : r);
+      const __int128 n = unsigned_64 ? __int128{static_cast<uint64_t>(sizes[r])} : __int128{sizes[r]};
+      const __int128 wanted = n < 0 ? -n : n;
+      if (picks.size() + wanted > kMaxArrayElements + __int128{length}) {
+        return TooManyElements("arrayResize", static_cast<uint64_t>(std::min<__int128>(picks.size() + wanted, UINT64_MAX)));
+      }
+      const uint64_t keep = static_cast<uint64_t>(std::min<__int128>(wanted, length));
+      const uint64_t padding = static_cast<uint64_t>(wanted) - keep;
+      if (n < 0) picks.insert(picks.end(), padding, pad);
+      for (uint64_t i = 0; i < keep; ++i) picks.push_back(n < 0 ? begin + length - keep + i : begin + i);
+      if (n >= 0) picks.insert(picks.end(), padding, pad);
+      offsets[r] = picks.size();
+    }
+    if (picks.size() > kMaxArrayElements) return TooManyElements("arrayResize", picks.size());
+    return MakeArrayColumn(result, std::move(offsets), TakeRows(*all, picks));
+  }
+};
+
 // arrayEnumerate(a): [1, 2, ..., length(a)] as UInt32.
 class ArrayEnumerate final : public Function {
  public:
@@ -456,6 +507,7 @@ void RegisterArrayFunctions(FunctionMap& functions) {
       {"arrayConcat", Reshape::kConcat},     {"arrayPushBack", Reshape::kPushBack}, {"arrayPushFront", Reshape::kPushFront},
       {"arrayPopBack", Reshape::kPopBack},   {"arrayPopFront", Reshape::kPopFront}, {"arrayReverse", Reshape::kReverse}};
   for (const auto& [name, kind] : kReshapes) functions.emplace(name, std::make_unique<ArrayReshape>(name, kind));
+  functions.emplace("arrayResize", std::make_unique<ArrayResize>());
   functions.emplace("arrayEnumerate", std::make_unique<ArrayEnumerate>());
   functions.emplace("arrayStringConcat", std::make_unique<ArrayStringConcat>());
   functions.emplace("range", std::make_unique<Range>());
