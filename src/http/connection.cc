@@ -67,6 +67,11 @@ void Connection::Deliver(uint64_t request_id, Response response) {
   server_->PostReply([&] {
     net::post(stream_.get_executor(), [self, request_id, r = std::move(response)]() mutable {
       if (self->state_ != State::kHandling || self->request_id_ != request_id) return;
+      if (self->watching_) {
+        // The disconnect watch is the only operation pending while handling: cancel it.
+        beast::error_code ignored;
+        self->stream_.socket().cancel(ignored);
+      }
       bool keep_alive = !self->shutdown_requested_ && !self->server_->draining();
       self->Send(std::move(r), keep_alive);
     });
@@ -219,6 +224,7 @@ void Connection::Handle() {
   route_ = match.pattern;
   request.path_params = std::move(match.params);
 
+  WatchForDisconnect(request.disconnected);
   auto pending = std::make_shared<PendingReply>(shared_from_this(), request.id);
   Reply reply = [pending](Response r) { pending->Answer(std::move(r)); };
   try {
@@ -227,6 +233,19 @@ void Connection::Handle() {
     LogError("http", "handler threw", {{"request_id", request_id_}, {"route", route_}, {"error", e.what()}});
     pending->Answer(Response::Error(500, "server_error", "internal", "http: internal error"));
   }
+}
+
+void Connection::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> disconnected) {
+  if (buffer_.size() > 0) return;  // a pipelined request is already here: the client is alive
+  watching_ = true;
+  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), disconnected](beast::error_code ec) {
+    self->watching_ = false;
+    if (ec) return;  // cancelled: the answer is going out
+    // Readable with nothing to read is the end of the stream; bytes are the next pipelined
+    // request, which waits for its turn.
+    beast::error_code available_ec;
+    if (self->stream_.socket().available(available_ec) == 0 || available_ec) disconnected->store(true);
+  });
 }
 
 void Connection::Send(Response response, bool keep_alive) {

@@ -119,6 +119,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the connection before the client read our error response.
   void Linger();
   void Close();
+  // While a handler runs: watches the socket, and sets `disconnected` when the client closes.
+  void WatchForDisconnect(std::shared_ptr<std::atomic<bool>> disconnected);
 
   const std::shared_ptr<Server::Impl> server_;
   const bool refused_;
@@ -130,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 4096> discard_{};
 
   State state_ = State::kReadingHeader;
+  bool watching_ = false;  // a WatchForDisconnect wait is pending
   bool shutdown_requested_ = false;
   uint64_t request_id_ = 0;
   std::string origin_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "dispatch.h"
+#include "output_pretty.h"
 #include "hedgerow/common/json.h"
 
 namespace hedgerow::query {
@@ -159,6 +160,11 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
       AppendJsonRow(body, result, r, compact);
     }
     body += fmt::format("],\"rows\":{}}}\n", result.rows);
+    return out;
+  }
+  if (format == "Pretty" || format == "PrettyCompact" || format == "PrettyNoEscapes" || format == "PrettyCompactNoEscapes") {
+    out.content_type = "text/plain; charset=UTF-8";
+    body = FormatPretty(result, format.find("Compact") != std::string_view::npos);
     return out;
   }
   return Status::InvalidArgument(fmt::format("Unknown format {}", format));

@@ -63,6 +63,13 @@ struct Fixture {
       }).detach();
     });
     router.Add("GET", "/parked/", [this](Request, Reply reply) { parked.Park(std::move(reply)); });
+    router.Add("GET", "/watched/", [this](Request req, Reply reply) {
+      {
+        std::lock_guard<std::mutex> lock(watched_mu);
+        watched.push_back(req.disconnected);
+      }
+      parked.Park(std::move(reply));
+    });
     router.Add("GET", "/forgets/", [](Request, Reply) {});
     router.Add("GET", "/throws/", [](Request, Reply) { throw std::runtime_error("boom"); });
     router.Add("GET", "/twice/", [](Request, Reply reply) {
@@ -73,8 +80,15 @@ struct Fixture {
     REQUIRE(server->Start().ok());
     port = server->port();
   }
+  // The disconnected flag of the newest /watched/ request, once it is being handled.
+  std::shared_ptr<std::atomic<bool>> LastWatched() {
+    std::lock_guard<std::mutex> lock(watched_mu);
+    return watched.empty() ? nullptr : watched.back();
+  }
   MetricsRegistry metrics;
   ParkedReplies parked;
+  std::mutex watched_mu;
+  std::vector<std::shared_ptr<std::atomic<bool>>> watched;
   std::unique_ptr<Server> server;
   uint16_t port = 0;
 };
@@ -359,4 +373,37 @@ TEST_CASE("binding a port in use is a clear error", "[http]") {
   Status s = second.Start();
   CHECK(s.code() == StatusCode::kUnavailable);
   CHECK(s.message().find("cannot listen on 127.0.0.1:" + std::to_string(f.port)) != std::string::npos);
+}
+
+// Polls `flag` until it is set or 10 s pass: the flag is set by the server's I/O thread.
+bool BecomesTrue(const std::atomic<bool>& flag) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!flag.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  return flag.load();
+}
+
+TEST_CASE("a handler learns that its client went away; a pipelined request is not a disconnect", "[http]") {
+  Fixture f;
+  {
+    TestConnection c(f.port);
+    c.SendRaw(BuildRequest("GET", "/watched/", "", {}));
+    f.parked.WaitFor(1);
+    REQUIRE(f.LastWatched() != nullptr);
+    CHECK_FALSE(f.LastWatched()->load());
+  }  // the client closes its socket while the handler still works
+  CHECK(BecomesTrue(*f.LastWatched()));
+  f.parked.AnswerAll(200, "late");  // answering a gone client is harmless
+
+  TestConnection c(f.port);
+  c.SendRaw(BuildRequest("GET", "/watched/", "", {}) + BuildRequest("GET", "/items/1", "", {}));
+  f.parked.WaitFor(1);
+  auto flag = f.LastWatched();
+  f.parked.AnswerAll(200, "done");
+  auto first = c.ReadResponse();
+  auto second = c.ReadResponse();
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->body == "done");
+  CHECK(second->body == "{\"id\":\"1\"}");
+  CHECK_FALSE(flag->load());
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
 #include "hedgerow/store/json_rows.h"
 #include "hedgerow/store/store.h"
@@ -114,4 +115,29 @@ TEST_CASE("FINAL keeps one row per key; what is not built or not allowed is refu
         Rows{"error: Table function file is not allowed: queries are read-only and see this server's tables only"});
   CHECK(f.Run("SELECT count() FROM events WHERE count() > 1") == Rows{"error: Aggregate function found in WHERE"});
   CHECK(f.Run("SELECT event FROM events LIMIT 'x'") == Rows{"error: The LIMIT must be a constant integer"});
+}
+
+TEST_CASE("Pretty and PrettyCompact draw the result as ClickHouse does", "[query]") {
+  auto statement = ParseStatement("SELECT 'héllo' AS word, 42 AS n UNION ALL SELECT 'a', 7");
+  REQUIRE(statement.ok());
+  QueryContext context;
+  auto result = ExecuteStatement(*statement, context);
+  REQUIRE(result.ok());
+  auto pretty = FormatResult(*result, "Pretty");
+  REQUIRE(pretty.ok());
+  CHECK(pretty->body ==
+        "┏━━━━━━━┳━━━━┓\n"
+        "┃ word  ┃ n  ┃\n"
+        "┡━━━━━━━╇━━━━┩\n"
+        "│ héllo │ 42 │\n"
+        "├───────┼────┤\n"
+        "│ a     │  7 │\n"
+        "└───────┴────┘\n");
+  auto compact = FormatResult(*result, "PrettyCompact");
+  REQUIRE(compact.ok());
+  CHECK(compact->body ==
+        "┌─word──┬─n──┐\n"
+        "│ héllo │ 42 │\n"
+        "│ a     │  7 │\n"
+        "└───────┴────┘\n");
 }

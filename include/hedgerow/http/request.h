@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,9 @@ struct Request {
   std::string body;
   std::string remote_address;  // peer IP of the socket
   std::map<std::string, std::string> path_params;  // ":id" segments, percent-decoded
+  // Becomes true when the client closes its connection before the answer is sent, so that
+  // a long handler (a query) can stop working for nobody. Never null for served requests.
+  std::shared_ptr<std::atomic<bool>> disconnected = std::make_shared<std::atomic<bool>>(false);
 
   // Value of the first header named `name` (case-insensitive), or "" when absent.
   std::string_view Header(std::string_view name) const;

@@ -14,7 +14,8 @@ struct FormattedResult {
 };
 
 // A result in one of ClickHouse's output formats: TabSeparated (TSV), TabSeparatedWithNames
-// (TSVWithNames), CSV, CSVWithNames, JSON, JSONCompact, JSONEachRow, JSONCompactEachRow.
+// (TSVWithNames), CSV, CSVWithNames, JSON, JSONCompact, JSONEachRow, JSONCompactEachRow,
+// Pretty and PrettyCompact.
 // As ClickHouse writes them: 64-bit integers quoted in JSON formats, nan and inf as null,
 // dates and times as strings, NULL as \N in text formats and null in JSON ones.
 // InvalidArgument "Unknown format X" for any other.
