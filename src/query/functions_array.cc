@@ -348,7 +348,7 @@ class ArrayResize final : public Function {
       const uint64_t pad = extenders_from + (one_extender ? 0 : r);
       const __int128 n = unsigned_64 ? __int128{static_cast<uint64_t>(sizes[r])} : __int128{sizes[r]};
       const __int128 wanted = n < 0 ? -n : n;
-      if (picks.size() + wanted > kMaxArrayElements + __int128{length}) {
+      if (picks.size() + wanted > kMaxArrayElements) {
         return TooManyElements("arrayResize", static_cast<uint64_t>(std::min<__int128>(picks.size() + wanted, UINT64_MAX)));
       }
       const uint64_t keep = static_cast<uint64_t>(std::min<__int128>(wanted, length));
@@ -358,7 +358,6 @@ class ArrayResize final : public Function {
       if (n >= 0) picks.insert(picks.end(), padding, pad);
       offsets[r] = picks.size();
     }
-    if (picks.size() > kMaxArrayElements) return TooManyElements("arrayResize", picks.size());
     return MakeArrayColumn(result, std::move(offsets), TakeRows(*all, picks));
   }
 };
