@@ -45,8 +45,9 @@ void AddClickHouseRoutes(http::Router& router, QueryApiOptions options) {
   router.Add("GET,HEAD", "/ping", [](http::Request, http::Reply reply) { reply(http::Response::Text(200, "Ok.\n")); });
   router.Add("GET,POST", "/", [options](http::Request request, http::Reply reply) {
     std::string password = Password(request);
-    Result<bool> known = password.empty() ? Result<bool>(false) : options.meta->IsPersonalApiKey(password);
-    if (!known.ok() || !*known) {
+    Result<std::optional<int64_t>> project =
+        password.empty() ? Result<std::optional<int64_t>>(std::nullopt) : options.meta->ProjectOfPersonalApiKey(password);
+    if (!project.ok() || !*project) {
       return reply(ClickHouseError(kAuthenticationFailed,
                                    "default: Authentication failed: password is incorrect, or there is no user with "
                                    "such name (the password is a personal API key, phx_...)"));
@@ -63,7 +64,8 @@ void AddClickHouseRoutes(http::Router& router, QueryApiOptions options) {
     if (Status bound = query::BindParameters(*statement, parameters); !bound.ok()) {
       return reply(ClickHouseError(kBadArguments, bound.message()));
     }
-    query::QueryContext context{.store = options.store, .team_id = options.clickhouse_project};
+    // The key's own project: ClickHouse has no notion of projects, the key stands for one.
+    query::QueryContext context{.store = options.store, .team_id = **project};
     Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
     if (!result.ok()) return reply(ClickHouseError(CodeOf(result.status()), result.status().message()));
     std::string format = !statement->format.empty() ? statement->format

@@ -10,6 +10,7 @@
 #include "hedgerow/api/query_api.h"
 #include "hedgerow/common/json.h"
 #include "hedgerow/query/executor.h"
+#include "hedgerow/query/hogql.h"
 #include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
 
@@ -29,8 +30,9 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
   router.Add("POST", "/api/projects/:id/query", [options](http::Request request, http::Reply reply) {
     std::string_view auth = request.Header("Authorization");
     std::string key = auth.substr(0, 7) == "Bearer " ? std::string(auth.substr(7)) : std::string();
-    Result<bool> known = key.empty() ? Result<bool>(false) : options.meta->IsPersonalApiKey(key);
-    if (!known.ok() || !*known) {
+    Result<std::optional<int64_t>> key_project =
+        key.empty() ? Result<std::optional<int64_t>>(std::nullopt) : options.meta->ProjectOfPersonalApiKey(key);
+    if (!key_project.ok() || !*key_project) {
       return reply(http::Response::Error(401, "authentication_error", "authentication_failed",
                                          "query: send a personal API key as Authorization: Bearer phx_..."));
     }
@@ -42,6 +44,10 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
                                                                         : Result<std::optional<meta::Project>>(std::nullopt);
     if (!project.ok() || !*project) {
       return reply(http::Response::Error(404, "invalid_request", "not_found", fmt::format("query: no project {}", id_text)));
+    }
+    if (**key_project != project_id) {
+      return reply(http::Response::Error(403, "authentication_error", "permission_denied",
+                                         fmt::format("query: this personal API key has no access to project {}", project_id)));
     }
     if (JsonNestsDeeperThan(request.body)) return reply(QueryError("query: the body nests too deeply"));
     rapidjson::Document body;
@@ -55,6 +61,9 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
     }
     Result<query::Statement> statement = query::ParseStatement((*q)["query"].GetString());
     if (!statement.ok()) return reply(QueryError(statement.status().message()));
+    if (statement->select) {
+      if (Status sugar = query::ApplyHogQLSugar(*statement->select); !sugar.ok()) return reply(QueryError(sugar.message()));
+    }
     // PostHog's limits: 100 rows unless the query says, never more than 50,000.
     if (statement->select) {
       for (auto& select : statement->select->selects) {

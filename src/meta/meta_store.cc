@@ -83,14 +83,15 @@ std::optional<Project> MetaStore::FindProjectByToken(std::string_view token) con
   return it->second;
 }
 
-Status MetaStore::InsertPersonalApiKey(std::string_view raw_key, bool& added) {
+Status MetaStore::InsertPersonalApiKey(std::string_view raw_key, int64_t project_id, bool& added) {
   HEDGEROW_ASSIGN_OR_RETURN(
       auto insert, db_->Prepare("INSERT OR IGNORE INTO personal_api_keys "
-                                "(label, secure_value, mask_value, created_at) VALUES (?, ?, ?, ?)"));
+                                "(label, secure_value, mask_value, created_at, project_id) VALUES (?, ?, ?, ?, ?)"));
   HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, "bootstrap")
                                .Bind(2, HashPersonalApiKey(raw_key))
                                .Bind(3, MaskKey(raw_key))
                                .Bind(4, NowMicros())
+                               .Bind(5, project_id)
                                .Run());
   HEDGEROW_ASSIGN_OR_RETURN(auto changes, db_->Prepare("SELECT changes()"));
   HEDGEROW_ASSIGN_OR_RETURN(bool row, changes.Step());
@@ -125,7 +126,7 @@ Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
     outcome.created_project = true;
   }
   if (!personal_api_key.empty()) {
-    HEDGEROW_RETURN_IF_ERROR(InsertPersonalApiKey(personal_api_key, outcome.added_personal_api_key));
+    HEDGEROW_RETURN_IF_ERROR(InsertPersonalApiKey(personal_api_key, 1, outcome.added_personal_api_key));
   }
   HEDGEROW_RETURN_IF_ERROR(tx.Commit());
   if (outcome.created_project) CacheProject(outcome.project);
@@ -222,6 +223,44 @@ Result<bool> MetaStore::IsPersonalApiKey(std::string_view raw_key) {
                             db_->Prepare("SELECT 1 FROM personal_api_keys WHERE secure_value = ?"));
   stmt.Bind(1, HashPersonalApiKey(raw_key));
   return stmt.Step();
+}
+
+Result<std::optional<int64_t>> MetaStore::ProjectOfPersonalApiKey(std::string_view raw_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto stmt,
+                            db_->Prepare("SELECT project_id FROM personal_api_keys WHERE secure_value = ?"));
+  stmt.Bind(1, HashPersonalApiKey(raw_key));
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt.ColumnInt64(0));
+}
+
+Status MetaStore::AddPersonalApiKey(std::string_view raw_key, int64_t project_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> project, QueryProject("id", {}, project_id));
+  if (!project) return Status::NotFound(fmt::format("meta: no project {}", project_id));
+  bool added = false;
+  HEDGEROW_RETURN_IF_ERROR(InsertPersonalApiKey(raw_key, project_id, added));
+  ++local_changes_;
+  return Status::Ok();
+}
+
+Result<Project> MetaStore::CreateProject(std::string_view name, std::string_view project_token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string token = project_token.empty() ? GenerateProjectToken() : std::string(project_token);
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> taken, QueryProject("api_token", token, 0));
+  if (taken) return Status::InvalidArgument(fmt::format("meta: project {} already has this token", taken->id));
+  HEDGEROW_ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO projects (name, api_token, anonymize_ips, created_at) "
+                                                      "VALUES (?, ?, 0, ?) RETURNING id"));
+  insert.Bind(1, name).Bind(2, token).Bind(3, NowMicros());
+  HEDGEROW_ASSIGN_OR_RETURN(bool row, insert.Step());
+  if (!row) return Status::Internal("meta: INSERT RETURNING gave no row");
+  Project project{insert.ColumnInt64(0), std::string(name), token, false, 0};
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> stored, QueryProject("id", {}, project.id));
+  if (stored) project = *stored;
+  ++local_changes_;
+  CacheProject(project);
+  return project;
 }
 
 }  // namespace hedgerow::meta

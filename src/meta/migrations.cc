@@ -25,6 +25,10 @@ std::span<const SqliteMigration> MetaMigrations() {
        "  position INTEGER NOT NULL,"
        "  kind TEXT NOT NULL,"
        "  config TEXT NOT NULL)"},
+      // A key reads one project's data (PostHog's scoped keys): keys made before this belong
+      // to project 1, the only project there was.
+      {4, "personal_api_keys.project_id",
+       "ALTER TABLE personal_api_keys ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1"},
   };
   return kMigrations;
 }

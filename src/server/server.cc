@@ -79,8 +79,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     http::ServerOptions clickhouse = *options.clickhouse;
     clickhouse.name = "clickhouse";
     http::Router router;
-    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(), .store = s->store_.get(),
-                                      .clickhouse_project = s->default_project_.id});
+    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(), .store = s->store_.get()});
     s->clickhouse_ = std::make_unique<http::Server>(clickhouse, std::move(router), &s->metrics_);
     HEDGEROW_RETURN_IF_ERROR(s->clickhouse_->Start());
   }

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "hedgerow/common/base64.h"
+#include "hedgerow/common/json.h"
+#include "hedgerow/meta/meta_store.h"
 #include "hedgerow/server/server.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -108,5 +110,207 @@ TEST_CASE("the query API runs HogQL for one project, with PostHog's limits", "[a
   CHECK(query("DROP TABLE events").body.find("queries are read-only") != std::string::npos);
   // LIMIT capped at 50,000 and 100 by default: both run (7 rows here).
   CHECK(query("SELECT event FROM events LIMIT 1000000").body.find(R"("results":[[)") != std::string::npos);
-  CHECK(query("SELECT count() FROM (SELECT 1)").body.find("is not supported yet") != std::string::npos);
+  CHECK(query("SELECT count() FROM (SELECT 1)").body.find(R"("results":[[1]])") != std::string::npos);
+  // HogQL's sugar, with the column named as written.
+  CHECK(query("SELECT properties.$lib AS lib, person_id FROM events LIMIT 1").status == 200);
+  CHECK(query("SELECT properties.$nope FROM events LIMIT 1").body ==
+        R"j({"columns":["properties.$nope"],"types":[["properties.$nope","Nullable(String)"]],"results":[[null]]})j");
+}
+
+namespace {
+
+constexpr const char* kKeyOne = "phx_project_one_key";
+constexpr const char* kKeyTwo = "phx_project_two_key";
+
+// Two projects, each with a key of its own, events and persons in both. Everything of
+// project 1 is marked "p1-secret"/"p1_secret" (event names, distinct ids, properties,
+// person properties) so that any leak to project 2 shows in a response body; both
+// projects share the distinct id "shared".
+struct TwoProjects {
+  TwoProjects() {
+    const std::string data = dir.File("data");
+    std::filesystem::create_directories(data);
+    {
+      auto meta = meta::MetaStore::Open(data + "/meta.sqlite");
+      REQUIRE(meta.ok());
+      REQUIRE((*meta)->Bootstrap("phc_one", kKeyOne).ok());
+      auto two = (*meta)->CreateProject("Second", "phc_two");
+      REQUIRE(two.ok());
+      REQUIRE(two->id == 2);
+      REQUIRE((*meta)->AddPersonalApiKey(kKeyTwo, 2).ok());
+    }
+    server::ServerOptions options;
+    options.data_dir = data;
+    options.project_token = "phc_one";
+    options.personal_api_key = kKeyOne;
+    options.api.listen = {"127.0.0.1", 0};
+    options.clickhouse = options.api;
+    options.store_batch_wait = std::chrono::milliseconds(20);
+    auto s = server::Server::Start(options);
+    REQUIRE(s.ok());
+    server = std::move(s).value();
+    Capture(R"({"api_key":"phc_one","batch":[)"
+            R"({"event":"p1_secret_event","distinct_id":"p1-secret-user","properties":{"secret":"p1-secret-prop"}},)"
+            R"({"event":"p1_secret_event","distinct_id":"p1-secret-user","properties":{"secret":"p1-secret-prop"}},)"
+            R"({"event":"p1_secret_event","distinct_id":"p1-secret-user","properties":{"secret":"p1-secret-prop"}},)"
+            R"({"event":"$identify","distinct_id":"shared","properties":{"$set":{"email":"p1-secret@one.example"}}},)"
+            R"({"event":"$pageview","distinct_id":"shared","properties":{"$browser":"p1-secret-browser"}}]})");
+    Capture(R"({"api_key":"phc_two","batch":[)"
+            R"({"event":"p2_event","distinct_id":"p2-user","properties":{"secret":"p2-visible"}},)"
+            R"({"event":"p2_event","distinct_id":"p2-user","properties":{"secret":"p2-visible"}},)"
+            R"({"event":"$identify","distinct_id":"shared","properties":{"$set":{"email":"p2@two.example"}}}]})");
+    // Until both projects' events, persons and distinct ids are in the store.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const std::string ready = "SELECT (SELECT count() FROM events), (SELECT count() FROM person) > 0, "
+                              "(SELECT count() FROM person_distinct_id2) > 0";
+    while (ClickHouse(ready, kKeyOne).body != "5\t1\t1\n" || ClickHouse(ready, kKeyTwo).body != "3\t1\t1\n") {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  void Capture(const std::string& batch) {
+    REQUIRE(HttpRequest(server->api_port(), "POST", "/batch/", batch)->status == 200);
+  }
+  testing::ClientResponse Query(const std::string& sql, const std::string& project = "2", const std::string& key = kKeyTwo) {
+    std::string body = R"({"query":{"kind":"HogQLQuery","query":)";
+    AppendJsonString(body, sql);
+    body += "}}";
+    auto r = HttpRequest(server->api_port(), "POST", "/api/projects/" + project + "/query/", body,
+                         {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+    REQUIRE(r);
+    return *r;
+  }
+  testing::ClientResponse ClickHouse(const std::string& sql, const std::string& key) {
+    auto r = HttpRequest(server->clickhouse_port(), "POST", "/?default_format=TabSeparated", sql,
+                         {{"Authorization", "Basic " + Base64Encode("default:" + key)}});
+    REQUIRE(r);
+    return *r;
+  }
+  testing::TempDir dir;
+  std::unique_ptr<server::Server> server;
+};
+
+bool Leaks(const std::string& body) {
+  return body.find("p1-secret") != std::string::npos || body.find("p1_secret") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("project 2's key never reads project 1's rows, whatever the SQL tries", "[api]") {
+  TwoProjects f;
+  // The secrets are there: project 1's own key reads them.
+  CHECK(Leaks(f.Query("SELECT event, properties, distinct_id FROM events", "1", kKeyOne).body));
+  CHECK(f.Query("SELECT person.properties.email FROM events WHERE distinct_id = 'shared' LIMIT 1", "1", kKeyOne).body ==
+        R"j({"columns":["person.properties.email"],"types":[["person.properties.email","Nullable(String)"]],)j"
+        R"("results":[["p1-secret@one.example"]]})");
+
+  // Queries whose answer is project 2's row count (3 events) or nothing of project 1's.
+  const std::vector<std::pair<std::string, std::string>> counts = {
+      {"SELECT count() FROM events WHERE team_id = 1", "0"},
+      {"SELECT count() FROM events WHERE team_id = 2 OR 1 = 1", "3"},
+      {"SELECT count() FROM events WHERE team_id IN (1, 2) OR team_id != 2", "3"},
+      {"SELECT count() FROM events WHERE toInt64(team_id) = 1 OR team_id = 1.0 OR toString(team_id) = '1'", "0"},
+      {"SELECT count() FROM events PREWHERE team_id = 1", "0"},
+      {"SELECT count() FROM (SELECT * FROM events WHERE team_id = 1)", "0"},
+      {"SELECT count() FROM (SELECT team_id FROM events) WHERE team_id = 1", "0"},
+      {"SELECT count() FROM (SELECT 1 AS team_id, * FROM events)", "3"},
+      {"SELECT sum(c) FROM (SELECT count() AS c FROM events UNION ALL SELECT count() FROM events WHERE team_id = 1)", "3"},
+      {"SELECT count() FROM (SELECT event FROM events WHERE team_id = 1 UNION ALL SELECT event FROM default.events "
+       "WHERE team_id != 2)", "0"},
+      {"SELECT count() FROM events AS a JOIN events AS b ON a.distinct_id = b.distinct_id WHERE b.team_id = 1", "0"},
+      {"SELECT count() FROM events AS a CROSS JOIN events AS b", "9"},
+      {"SELECT count() FROM events AS a JOIN events AS b ON a.distinct_id = b.distinct_id AND b.team_id = 1", "0"},
+      {"SELECT count() FROM events AS a FULL JOIN (SELECT * FROM events WHERE team_id = 1) AS b USING (uuid)", "3"},
+      {"SELECT count() FROM events WHERE distinct_id IN (SELECT distinct_id FROM events WHERE team_id = 1)", "0"},
+      {"SELECT count() FROM events WHERE distinct_id NOT IN (SELECT distinct_id FROM events WHERE team_id = 2)", "0"},
+      {"SELECT (SELECT count() FROM events WHERE team_id = 1)", "0"},
+      {"WITH t AS (SELECT * FROM events WHERE team_id = 1) SELECT count() FROM t", "0"},
+      {"WITH (SELECT count() FROM events) AS n SELECT n", "3"},
+      {"SELECT count() FROM events /* WHERE team_id = 2 */ WHERE team_id = 1 -- AND team_id = 2", "0"},
+      {"SELECT count() FROM events WHERE event = 'x\\' OR team_id = 1 OR event = \\'' OR team_id = 1", "0"},
+      {"SELECT count() FROM events WHERE event = 'x'' OR 1 = 1 --'", "0"},
+      {"SELECT count() FROM events FINAL WHERE team_id = 1", "0"},
+      {"SELECT count() FROM events FINAL", "3"},
+      {"SELECT count() FROM default.events", "3"},
+      {"SELECT count() FROM `events` WHERE `team_id` = 1", "0"},
+      {"SELECT count() FROM \"default\".\"events\"", "3"},
+      {"SELECT count() FROM events SETTINGS readonly = 0, additional_table_filters = ''", "3"},
+      {"SELECT count() FROM events ARRAY JOIN [1, 2] AS team_id WHERE team_id = 1", "3"},
+      {"SELECT count() FROM person WHERE team_id = 1", "0"},
+      {"SELECT count() FROM person_distinct_id2 FINAL WHERE team_id != 2", "0"},
+      {"SELECT count() FROM events WHERE person.properties.email != 'p2@two.example'", "0"},
+      {"SELECT count() FROM numbers(10)", "10"},
+  };
+  for (const auto& [sql, count] : counts) {
+    INFO(sql);
+    auto r = f.Query(sql);
+    CHECK(r.status == 200);
+    CHECK(r.body.find(R"("results":[[)" + count + "]]}") != std::string::npos);
+    CHECK_FALSE(Leaks(r.body));
+  }
+
+  // Whole rows of every table, and what each refused trick answers: never project 1's.
+  for (const char* sql : {
+           "SELECT * FROM events",
+           "SELECT * FROM events FINAL",
+           "SELECT * FROM person",
+           "SELECT * FROM person_distinct_id2",
+           "SELECT * FROM groups",
+           "SELECT * FROM ingestion_warnings",
+           "SELECT * FROM dead_letter_queue",
+           "SELECT event, properties.secret, person.properties.email, person_id FROM events",
+           "SELECT a.event, b.event FROM events AS a, events AS b",
+           "SELECT * FROM events UNION ALL SELECT * FROM events WHERE team_id = 1",
+           "SELECT groupArray(event), groupArray(properties) FROM events",
+           "SELECT * FROM events WHERE team_id = 1 OR event != ''",
+           "SELECT * FROM file('/etc/passwd', 'TSV', 'line String')",
+           "SELECT * FROM url('http://127.0.0.1:1/', 'TSV', 'line String')",
+           "SELECT * FROM remote('127.0.0.1', default.events)",
+           "SELECT * FROM cluster('default', default.events)",
+           "SELECT * FROM merge('default', '^events$')",
+           "SELECT * FROM system.parts",
+           "SELECT * FROM system.tables",
+           "SELECT * FROM system.columns",
+           "SELECT * FROM system.query_log",
+           "SELECT * FROM system.processes",
+           "SELECT * FROM sharded_events",
+           "SELECT * FROM writable_events",
+           "SELECT * FROM other_db.events",
+           "SELECT joinGet('events', 'event', 1)",
+           "SELECT 1; SELECT * FROM events",
+           "INSERT INTO events SELECT * FROM events",
+           "ALTER TABLE events DELETE WHERE team_id = 2",
+           "DROP TABLE events",
+           "CREATE TABLE x AS events",
+           "SELECT * FROM events WHERE team_id = {team:Int64}",
+       }) {
+    INFO(sql);
+    auto r = f.Query(sql);
+    CHECK((r.status == 200 || (r.status >= 400 && r.status < 500)));
+    CHECK_FALSE(Leaks(r.body));
+    CHECK(r.body.find("root:") == std::string::npos);  // /etc/passwd
+  }
+  CHECK(f.Query("INSERT INTO events SELECT * FROM events").status == 400);
+  CHECK(f.Query("SELECT * FROM file('/etc/passwd', 'TSV', 'line String')").status == 400);
+  // Project 2's person for the shared distinct id, not project 1's.
+  CHECK(f.Query("SELECT person.properties.email FROM events WHERE distinct_id = 'shared'").body.find("p2@two.example") !=
+        std::string::npos);
+
+  // Project 1's endpoint with project 2's key (and leading zeros, and no key) is refused.
+  for (const char* project : {"1", "01", "+1"}) {
+    auto r = f.Query("SELECT count() FROM events", project);
+    CHECK((r.status == 403 || r.status == 404));
+    CHECK(r.body.find("results") == std::string::npos);
+  }
+  CHECK(f.Query("SELECT count() FROM events", "1", "").status == 401);
+  CHECK(f.Query("SELECT count() FROM events", "1", "phx_project_two_ke").status == 401);
+  CHECK(f.Query("SELECT count() FROM events", "2", kKeyOne).status == 403);
+
+  // The ClickHouse listener reads the key's own project.
+  CHECK(f.ClickHouse("SELECT count() FROM events", kKeyTwo).body == "3\n");
+  CHECK(f.ClickHouse("SELECT count() FROM events", kKeyOne).body == "5\n");
+  CHECK(f.ClickHouse("SELECT count() FROM events WHERE team_id = 1 OR 1 = 1", kKeyTwo).body == "3\n");
+  CHECK_FALSE(Leaks(f.ClickHouse("SELECT * FROM events FORMAT JSONEachRow", kKeyTwo).body));
+  CHECK_FALSE(Leaks(f.ClickHouse("SELECT * FROM person FORMAT JSONEachRow", kKeyTwo).body));
+  CHECK(f.ClickHouse("SELECT count() FROM events", "phx_wrong").status == 403);
 }

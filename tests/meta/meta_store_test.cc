@@ -150,3 +150,23 @@ TEST_CASE("apps are kept per project in order, and changes move the change count
   AppConfig orphan{0, 9, 0, "user_agent", "{}"};
   CHECK((*store)->AddApp(orphan).code() == StatusCode::kNotFound);
 }
+
+TEST_CASE("a personal API key belongs to one project; keys from before belong to project 1", "[meta]") {
+  TempDir dir;
+  auto store = MetaStore::Open(dir.File("meta.sqlite"));
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Bootstrap("phc_one", "phx_one").ok());
+  auto two = (*store)->CreateProject("Second", "phc_two");
+  REQUIRE(two.ok());
+  CHECK(two->id == 2);
+  CHECK((*store)->FindProjectByToken("phc_two")->id == 2);  // capture sees it at once
+  CHECK((*store)->CreateProject("Again", "phc_two").status().code() == StatusCode::kInvalidArgument);
+  REQUIRE((*store)->AddPersonalApiKey("phx_two", 2).ok());
+  CHECK((*store)->AddPersonalApiKey("phx_three", 3).code() == StatusCode::kNotFound);
+  CHECK(**(*store)->ProjectOfPersonalApiKey("phx_one") == 1);
+  CHECK(**(*store)->ProjectOfPersonalApiKey("phx_two") == 2);
+  CHECK_FALSE((*store)->ProjectOfPersonalApiKey("phx_three")->has_value());
+  // Adding a known key again does not move it to another project.
+  REQUIRE((*store)->AddPersonalApiKey("phx_one", 2).ok());
+  CHECK(**(*store)->ProjectOfPersonalApiKey("phx_one") == 1);
+}

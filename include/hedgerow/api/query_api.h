@@ -18,20 +18,21 @@ namespace hedgerow::api {
 struct QueryApiOptions {
   meta::MetaStore* meta = nullptr;
   const store::Store* store = nullptr;
-  // The project the ClickHouse interface reads (it has no notion of projects).
-  int64_t clickhouse_project = 1;
 };
 
 // POST /api/projects/:id/query/ with "Authorization: Bearer phx_..." and
 // {"query":{"kind":"HogQLQuery","query":"SELECT ..."}} -> {"columns","types","results"}.
-// A query without LIMIT gets LIMIT 100; at most 50,000 rows, as PostHog's.
+// A query without LIMIT gets LIMIT 100; at most 50,000 rows, as PostHog's. 401 for an
+// unknown key, 404 for an unknown project, 403 for a project that is not the key's. HogQL's
+// sugar (properties.x, person.properties.x, person_id: query/hogql.h) is applied.
 void AddQueryApiRoutes(http::Router& router, QueryApiOptions options);
 
 // The ClickHouse HTTP interface: GET /ping; GET /?query=...; POST / with the query in the
 // body (or in ?query= with the body appended). User and password by basic auth,
 // X-ClickHouse-User/X-ClickHouse-Key or ?user=&password=; the password is a personal API
 // key. Output in the statement's FORMAT, else ?default_format=, else TabSeparated. Errors
-// in ClickHouse's text form, "Code: N. DB::Exception: ...", with its HTTP statuses.
+// in ClickHouse's text form, "Code: N. DB::Exception: ...", with its HTTP statuses. Queries
+// read the project the key belongs to.
 void AddClickHouseRoutes(http::Router& router, QueryApiOptions options);
 
 }  // namespace hedgerow::api

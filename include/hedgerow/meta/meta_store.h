@@ -85,6 +85,16 @@ class MetaStore {
 
   // True when `raw_key` is a stored personal API key.
   Result<bool> IsPersonalApiKey(std::string_view raw_key);
+  // The project a personal API key reads; nullopt for an unknown key. Each key belongs to
+  // exactly one project (the bootstrap key to project 1): queries it runs see that
+  // project's rows only.
+  Result<std::optional<int64_t>> ProjectOfPersonalApiKey(std::string_view raw_key);
+  // Adds a key for `project_id` (kNotFound for an unknown project); a key already stored is
+  // left as it is, for whichever project it was added.
+  Status AddPersonalApiKey(std::string_view raw_key, int64_t project_id);
+  // A new project with the next id and this token (a random phc_ token when empty).
+  // kInvalidArgument when another project has the token.
+  Result<Project> CreateProject(std::string_view name, std::string_view project_token);
 
   // The highest migration applied.
   Result<int> SchemaVersion();
@@ -95,7 +105,7 @@ class MetaStore {
   // Project whose `column` equals `text`, or `number` when `text` is empty. Holds mu_.
   Result<std::optional<Project>> QueryProject(std::string_view column, std::string_view text,
                                               int64_t number);
-  Status InsertPersonalApiKey(std::string_view raw_key, bool& added);
+  Status InsertPersonalApiKey(std::string_view raw_key, int64_t project_id, bool& added);
   Status LoadProjectCache();
   void CacheProject(const Project& project);
 
