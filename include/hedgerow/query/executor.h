@@ -37,6 +37,8 @@ struct QueryContext {
   uint64_t max_memory_bytes = 0;
   // Set (by another thread: the client went away) to stop the query.
   const std::atomic<bool>* cancelled = nullptr;
+  // Set when the server stops: the query ends early.
+  const std::atomic<bool>* stopping = nullptr;
 };
 
 // The limits of `context` lowered by a query's SETTINGS max_execution_time (seconds),
