@@ -277,6 +277,8 @@ TEST_CASE("project 2's key never reads project 1's rows, whatever the SQL tries"
            "SELECT * FROM writable_events",
            "SELECT * FROM other_db.events",
            "SELECT joinGet('events', 'event', 1)",
+           "SELECT count() FROM events WHERE distinct_id IN events",
+           "SELECT count() FROM events WHERE (distinct_id, event) IN (SELECT distinct_id, event FROM events WHERE team_id = 1)",
            "SELECT 1; SELECT * FROM events",
            "INSERT INTO events SELECT * FROM events",
            "ALTER TABLE events DELETE WHERE team_id = 2",
@@ -291,6 +293,11 @@ TEST_CASE("project 2's key never reads project 1's rows, whatever the SQL tries"
     CHECK(r.body.find("root:") == std::string::npos);  // /etc/passwd
   }
   CHECK(f.Query("INSERT INTO events SELECT * FROM events").status == 400);
+  // A tree too deep to walk is refused, not a crashed server (1+1+...+1 nests as deep as it is long).
+  std::string chain = "SELECT 1";
+  for (int i = 0; i < 100000; ++i) chain += "+1";
+  CHECK(f.Query(chain).status == 400);
+  CHECK(f.ClickHouse(chain, kKeyTwo).status == 400);
   CHECK(f.Query("SELECT * FROM file('/etc/passwd', 'TSV', 'line String')").status == 400);
   // Project 2's person for the shared distinct id, not project 1's.
   CHECK(f.Query("SELECT person.properties.email FROM events WHERE distinct_id = 'shared'").body.find("p2@two.example") !=

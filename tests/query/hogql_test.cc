@@ -253,6 +253,11 @@ TEST_CASE("the sugar refuses trees nested deeper than the parser allows, and sur
   }
   Status s = ApplyHogQLSugar(*statement->select);
   CHECK(s.message().find("nests deeper than") != std::string::npos);
+  // Operator chains nest the tree without nesting the text: the parser counts them, so a
+  // long one never reaches this pass (or any other) as a tree too deep to walk.
+  std::string chain = "SELECT properties.x";
+  for (int i = 0; i < 100000; ++i) chain += i % 2 ? " + 1" : "[1]";
+  CHECK(ParseStatement(chain + " FROM events").status().message().find("nests deeper than") != std::string::npos);
   // Text the parser accepts goes through without crashing, whatever its names.
   const std::vector<std::string> words = {"properties", "person", "person_id", "events", "e", ".", "$x", "[", "]", "'k'",
                                           "(", ")", "SELECT", "FROM", "JOIN", "ON", "=", ",", "AS", "->", "x", "*", "id"};
