@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "dispatch.h"
+#include "functions_impl.h"
 #include "hedgerow/query/functions.h"
 
 namespace hedgerow::query {
@@ -137,7 +137,27 @@ ColumnPtr TakeRows(const Column& c, const std::vector<uint64_t>& rows) {
     default: {
       const size_t width = FixedValueWidth(*c.type);
       out->fixed.resize(rows.size() * width);
-      for (size_t k = 0; k < rows.size(); ++k) std::memcpy(out->fixed.data() + k * width, c.fixed.data() + c.At(rows[k]) * width, width);
+      // One loop per width, so that each copy is a load and a store, not a memcpy call.
+      auto copy = [&](auto tag) {
+        using W = decltype(tag);
+        auto* to = reinterpret_cast<W*>(out->fixed.data());
+        const auto* from = reinterpret_cast<const W*>(c.fixed.data());
+        if (c.is_const) {
+          std::fill(to, to + rows.size(), from[0]);
+        } else {
+          for (size_t k = 0; k < rows.size(); ++k) to[k] = from[rows[k]];
+        }
+      };
+      switch (width) {
+        case 1: copy(uint8_t{}); break;
+        case 2: copy(uint16_t{}); break;
+        case 4: copy(uint32_t{}); break;
+        case 8: copy(uint64_t{}); break;
+        default:
+          for (size_t k = 0; k < rows.size(); ++k) {
+            std::memcpy(out->fixed.data() + k * width, c.fixed.data() + c.At(rows[k]) * width, width);
+          }
+      }
     }
   }
   return out;
@@ -164,6 +184,38 @@ ColumnPtr SortArrays(const Column& values, const Column* keys, bool descending) 
   const Column& order = keys != nullptr ? *keys->nested[0] : *values.nested[0];
   const Column& by = keys != nullptr ? *keys : values;
   std::vector<uint64_t> picks, offsets(values.rows);
+  if (order.type->IsNumber() && !order.is_const) {
+    // Numbers: compared in their own type, NaNs last in both directions.
+    DispatchNumber(order.type->id, [&](auto tag) {
+      using T = decltype(tag);
+      const T* key = order.Data<T>();
+      auto before = [&](T x, T y) {
+        if constexpr (std::is_floating_point_v<T>) {
+          if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);
+        }
+        return descending ? x > y : x < y;
+      };
+      std::vector<uint64_t> positions;
+      for (size_t r = 0; r < values.rows; ++r) {
+        const uint64_t begin = ArrayBegin(values, r), end = ArrayEnd(values, r), key_begin = ArrayBegin(by, r);
+        positions.resize(end - begin);
+        std::iota(positions.begin(), positions.end(), 0);
+        auto less = [&](uint64_t x, uint64_t y) { return before(key[key_begin + x], key[key_begin + y]); };
+        if (positions.size() <= 32) {
+          // Insertion sort: stable, and no buffer to allocate per row as stable_sort has.
+          for (size_t i = 1; i < positions.size(); ++i) {
+            for (size_t j = i; j > 0 && less(positions[j], positions[j - 1]); --j) std::swap(positions[j], positions[j - 1]);
+          }
+        } else {
+          std::stable_sort(positions.begin(), positions.end(), less);
+        }
+        for (uint64_t p : positions) picks.push_back(begin + p);
+        offsets[r] = picks.size();
+      }
+      return 0;
+    });
+    return MakeArrayColumn(values.type, std::move(offsets), TakeRows(*values.nested[0], picks));
+  }
   for (size_t r = 0; r < values.rows; ++r) {
     const uint64_t begin = ArrayBegin(values, r), end = ArrayEnd(values, r), key_begin = ArrayBegin(by, r);
     std::vector<uint64_t> positions(end - begin);

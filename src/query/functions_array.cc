@@ -136,10 +136,39 @@ class ArraySearch final : public Function {
     const Column& a = *args[0];
     const Column& elements = *a.nested[0];
     std::vector<uint64_t> out(rows, 0);
+    if (elements.type->IsNumber() && args[1]->type->IsNumber()) {
+      // Numbers of any two types: compared as long doubles (exact for 64-bit integers).
+      const std::vector<long double> wanted = NumbersAs<long double>(*args[1], rows);
+      DispatchNumber(elements.type->id, [&](auto tag) {
+        const auto* values = elements.Data<decltype(tag)>();
+        for (size_t r = 0; r < rows; ++r) {
+          const uint64_t begin = ArrayBegin(a, r), end = ArrayEnd(a, r);
+          for (uint64_t i = begin; i < end; ++i) {
+            if (static_cast<long double>(values[i]) != wanted[r]) continue;
+            if (kind_ == Search::kCountEqual) {
+              ++out[r];
+              continue;
+            }
+            out[r] = kind_ == Search::kHas ? 1 : i - begin + 1;
+            break;
+          }
+        }
+        return 0;
+      });
+    } else {
+      Generic(a, *args[1], rows, out);
+    }
+    if (kind_ != Search::kHas) return NumberColumn(result, out);
+    return NumberColumn(result, std::vector<uint8_t>(out.begin(), out.end()));
+  }
+
+ private:
+  void Generic(const Column& a, const Column& needle, size_t rows, std::vector<uint64_t>& out) const {
+    const Column& elements = *a.nested[0];
     for (size_t r = 0; r < rows; ++r) {
       const uint64_t begin = ArrayBegin(a, r), end = ArrayEnd(a, r);
       for (uint64_t i = begin; i < end; ++i) {
-        if (!ValuesEqual(elements, i, *args[1], r)) continue;
+        if (!ValuesEqual(elements, i, needle, r)) continue;
         if (kind_ == Search::kCountEqual) {
           ++out[r];
           continue;
@@ -148,11 +177,8 @@ class ArraySearch final : public Function {
         break;
       }
     }
-    if (kind_ != Search::kHas) return NumberColumn(result, out);
-    return NumberColumn(result, std::vector<uint8_t>(out.begin(), out.end()));
   }
 
- private:
   const char* name_;
   Search kind_;
 };

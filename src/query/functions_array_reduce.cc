@@ -3,7 +3,9 @@
 // arrayUniq. Each also takes a lambda first (arraySum(x -> x * 2, a)): functions_lambda.cc
 // maps the elements through it and calls these on the mapped arrays.
 
+#include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "array_values.h"
 #include "functions_impl.h"
@@ -139,6 +141,41 @@ class ArrayDistinct final : public Function {
   Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
     std::vector<uint64_t> picks, offsets(rows);
     std::vector<uint32_t> counts(rows);
+    if (args.size() == 1 && args[0]->nested[0]->type->IsNumber()) {
+      const Column& elements = *args[0]->nested[0];
+      // Each value's bits, zero-extended: as ClickHouse hashes them, so 0 and -0, and NaNs
+      // of either sign, count apart.
+      std::vector<uint64_t> keys(elements.rows);
+      DispatchNumber(elements.type->id, [&](auto tag) {
+        using T = decltype(tag);
+        const T* values = elements.Data<T>();
+        for (size_t i = 0; i < elements.rows; ++i) {
+          uint64_t bits = 0;
+          std::memcpy(&bits, &values[i], sizeof(T));
+          keys[i] = bits;
+        }
+        return 0;
+      });
+      // Short arrays (the usual) look back over what they kept; long ones use a hash set.
+      std::vector<uint64_t> kept;
+      std::unordered_set<uint64_t> seen;
+      for (size_t r = 0; r < rows; ++r) {
+        const uint64_t begin = ArrayBegin(*args[0], r), end = ArrayEnd(*args[0], r);
+        kept.clear();
+        seen.clear();
+        for (uint64_t i = begin; i < end; ++i) {
+          const uint64_t bits = keys[i];
+          const bool is_new = end - begin <= 32 ? std::find(kept.begin(), kept.end(), bits) == kept.end() : seen.insert(bits).second;
+          if (!is_new) continue;
+          kept.push_back(bits);
+          picks.push_back(i);
+        }
+        counts[r] = static_cast<uint32_t>(kept.size());
+        offsets[r] = picks.size();
+      }
+      if (count_) return NumberColumn(result, counts);
+      return MakeArrayColumn(result, std::move(offsets), TakeRows(elements, picks));
+    }
     for (size_t r = 0; r < rows; ++r) {
       const uint64_t begin = ArrayBegin(*args[0], r), size = ArrayEnd(*args[0], r) - begin;
       for (const ColumnPtr& a : args) {

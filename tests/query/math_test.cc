@@ -87,6 +87,11 @@ TEST_CASE("IntHash64 and IntHash32 are 18.16's intHash64 and intHash32", "[math]
   CHECK(IntHash32(UINT64_MAX) == 3545659993U);
 }
 
+// The queries are tests/query/reference/{math,arrays,hashes}_queries.txt. Left out on
+// purpose: nan and inf literals (written 0 / 0 and 1 / 0: the parser has none yet);
+// arraySort with equal keys in arrays over 16 elements (18.16's sort is not stable there,
+// ours is); rounding at the Int64 limits (18.16's answers come from signed overflow); and
+// generateUUIDv4() = generateUUIDv4() (18.16 evaluates identical expressions once).
 TEST_CASE("math, array, higher-order and hash functions agree with clickhouse-server 18.16", "[math]") {
   size_t checked = 0;
   for (const char* file : {"math.tsv", "arrays.tsv", "hashes.tsv"}) {
