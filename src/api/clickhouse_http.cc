@@ -1,5 +1,6 @@
 // The ClickHouse HTTP interface over hedgerow's query engine.
 
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
 #include "query_errors.h"
+#include "query_run.h"
 
 namespace hedgerow::api {
 namespace {
@@ -64,22 +66,39 @@ void AddClickHouseRoutes(http::Router& router, QueryApiOptions options) {
     if (Status bound = query::BindParameters(*statement, parameters); !bound.ok()) {
       return reply(ClickHouseError(kBadArguments, bound.message()));
     }
+    // Settings in the URL, as ClickHouse's HTTP interface takes them, after the query's own.
+    for (const char* name : {"max_execution_time", "max_memory_usage", "max_result_rows"}) {
+      std::optional<std::string> value = request.QueryParam(name);
+      if (!value) continue;
+      char* end = nullptr;
+      double number = std::strtod(value->c_str(), &end);
+      if (end == value->c_str() || *end != '\0') {
+        return reply(ClickHouseError(kBadArguments, fmt::format("Setting {} takes a number, got '{}'", name, *value)));
+      }
+      statement->settings.emplace_back(name, query::Literal(number));
+    }
     // The key's own project: ClickHouse has no notion of projects, the key stands for one.
-    query::QueryContext context{.store = options.store, .team_id = **project};
-    Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
-    if (!result.ok()) return reply(ClickHouseError(CodeOf(result.status()), result.status().message()));
+    query::QueryContext context = LimitedContext(options, request, **project);
     std::string format = !statement->format.empty() ? statement->format
                                                     : request.QueryParam("default_format").value_or("TabSeparated");
-    Result<query::FormattedResult> body = query::FormatResult(*result, format);
-    if (!body.ok()) return reply(ClickHouseError(kUnknownFormat, body.status().message()));
-    http::Response r = http::Response::Text(200, std::move(body->body), body->content_type);
-    r.SetHeader("X-ClickHouse-Format", format);
-    r.SetHeader("X-ClickHouse-Query-Id", request.QueryParam("query_id").value_or(Uuid::V4().ToString()));
-    r.SetHeader("X-ClickHouse-Timezone", "UTC");
-    r.SetHeader("X-ClickHouse-Summary",
-                fmt::format(R"({{"read_rows":"{}","read_bytes":"0","written_rows":"0","written_bytes":"0","total_rows_to_read":"0","result_rows":"{}","result_bytes":"0"}})",
-                            result->rows, result->rows));
-    reply(std::move(r));
+    std::string query_id = request.QueryParam("query_id").value_or(Uuid::V4().ToString());
+    auto run = [request = std::move(request), context, format, query_id,
+                statement = std::make_shared<query::Statement>(std::move(*statement))]() {
+      Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
+      if (!result.ok()) return ClickHouseError(CodeOf(result.status()), result.status().message());
+      Result<query::FormattedResult> body = query::FormatResult(*result, format);
+      if (!body.ok()) return ClickHouseError(kUnknownFormat, body.status().message());
+      http::Response r = http::Response::Text(200, std::move(body->body), body->content_type);
+      r.SetHeader("X-ClickHouse-Format", format);
+      r.SetHeader("X-ClickHouse-Query-Id", query_id);
+      r.SetHeader("X-ClickHouse-Timezone", "UTC");
+      r.SetHeader("X-ClickHouse-Summary",
+                  fmt::format(R"({{"read_rows":"{}","read_bytes":"0","written_rows":"0","written_bytes":"0","total_rows_to_read":"0","result_rows":"{}","result_bytes":"0"}})",
+                              result->rows, result->rows));
+      return r;
+    };
+    RunQuery(options, std::move(reply), std::move(run),
+             ClickHouseError(kTooManySimultaneousQueries, "Too many simultaneous queries: retry later"));
   });
 }
 

@@ -13,6 +13,7 @@
 #include "hedgerow/query/hogql.h"
 #include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
+#include "query_run.h"
 
 namespace hedgerow::api {
 namespace {
@@ -22,6 +23,35 @@ constexpr uint64_t kMaxLimit = 50000;
 
 http::Response QueryError(std::string_view detail) {
   return http::Response::Error(400, "validation_error", "query_error", detail);
+}
+
+// PostHog's answer: {"columns": [...], "types": [[name, type], ...], "results": [[...], ...]}.
+http::Response ResultJson(const query::QueryResult& result) {
+  std::string out = R"({"columns":[)";
+  for (size_t i = 0; i < result.names.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(out, result.names[i]);
+  }
+  out += R"(],"types":[)";
+  for (size_t i = 0; i < result.names.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '[';
+    AppendJsonString(out, result.names[i]);
+    out += ',';
+    AppendJsonString(out, result.columns[i]->type->Name());
+    out += ']';
+  }
+  out += R"(],"results":[)";
+  for (size_t r = 0; r < result.rows; ++r) {
+    out += r > 0 ? ",[" : "[";
+    for (size_t i = 0; i < result.columns.size(); ++i) {
+      if (i > 0) out += ',';
+      query::AppendJsonValue(out, *result.columns[i], r, false);
+    }
+    out += ']';
+  }
+  out += "]}";
+  return http::Response::Json(200, std::move(out));
 }
 
 }  // namespace
@@ -72,41 +102,25 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
           continue;
         }
         if (select->limit->kind == query::Expr::Kind::kLiteral) {
-          const auto* n = std::get_if<int64_t>(&select->limit->literal);
-          if (n == nullptr || *n < 0 || static_cast<uint64_t>(*n) > kMaxLimit) {
+          const auto* u = std::get_if<uint64_t>(&select->limit->literal);
+          const auto* i = std::get_if<int64_t>(&select->limit->literal);
+          bool within = (u != nullptr && *u <= kMaxLimit) || (i != nullptr && *i >= 0 && static_cast<uint64_t>(*i) <= kMaxLimit);
+          if (!within) {
             select->limit = query::MakeLiteral(static_cast<int64_t>(kMaxLimit), {});
           }
         }
       }
     }
-    query::QueryContext context{.store = options.store, .team_id = project_id, .max_result_rows = 10 * kMaxLimit};
-    Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
-    if (!result.ok()) return reply(QueryError(result.status().message()));
-    std::string out = R"({"columns":[)";
-    for (size_t i = 0; i < result->names.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(out, result->names[i]);
-    }
-    out += R"(],"types":[)";
-    for (size_t i = 0; i < result->names.size(); ++i) {
-      if (i > 0) out += ',';
-      out += '[';
-      AppendJsonString(out, result->names[i]);
-      out += ',';
-      AppendJsonString(out, result->columns[i]->type->Name());
-      out += ']';
-    }
-    out += R"(],"results":[)";
-    for (size_t r = 0; r < result->rows; ++r) {
-      out += r > 0 ? ",[" : "[";
-      for (size_t i = 0; i < result->columns.size(); ++i) {
-        if (i > 0) out += ',';
-        query::AppendJsonValue(out, *result->columns[i], r, false);
-      }
-      out += ']';
-    }
-    out += "]}";
-    reply(http::Response::Json(200, std::move(out)));
+    query::QueryContext context = LimitedContext(options, request, project_id);
+    context.max_result_rows = 10 * kMaxLimit;
+    auto run = [request = std::move(request), context, statement = std::make_shared<query::Statement>(std::move(*statement))]() {
+      Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
+      if (!result.ok()) return QueryError(result.status().message());
+      return ResultJson(*result);
+    };
+    RunQuery(options, std::move(reply), std::move(run),
+             http::Response::Error(503, "server_error", "too_many_queries",
+                                   "query: too many queries are running or waiting; retry later"));
   });
 }
 

@@ -31,6 +31,7 @@ inline constexpr ClickHouseCode kTimeoutExceeded{159, "TIMEOUT_EXCEEDED", 500};
 inline constexpr ClickHouseCode kMemoryLimitExceeded{241, "MEMORY_LIMIT_EXCEEDED", 500};
 inline constexpr ClickHouseCode kQueryWasCancelled{394, "QUERY_WAS_CANCELLED", 500};
 inline constexpr ClickHouseCode kTooManyRows{158, "TOO_MANY_ROWS", 500};
+inline constexpr ClickHouseCode kTooManySimultaneousQueries{202, "TOO_MANY_SIMULTANEOUS_QUERIES", 503};
 inline constexpr ClickHouseCode kNotAggregated{215, "NOT_AN_AGGREGATE", 400};
 
 // The code of an error from the parser or the executor, by what its message says.

@@ -39,6 +39,9 @@ std::vector<OptionSpec> ServeOptions() {
        .type = OptionType::kHostPort, .value_name = "HOST:PORT"},
       {.name = "io-threads", .section = "server", .default_value = "2",
        .help = "threads serving HTTP", .type = OptionType::kInt, .min = 1, .max = 64, .value_name = "N"},
+      {.name = "query-threads", .section = "server", .default_value = "2",
+       .help = "threads running queries (apart from the HTTP threads)", .type = OptionType::kInt, .min = 1, .max = 64,
+       .value_name = "N"},
       {.name = "log-level", .section = "server", .default_value = "info", .help = "least severe level logged",
        .choices = {"debug", "info", "warn", "error"}, .value_name = "LEVEL"},
       {.name = "project-token", .section = "bootstrap", .default_value = "",
@@ -101,6 +104,7 @@ int RunServe(const std::vector<std::string>& args) {
   options.clickhouse = options.api;
   options.clickhouse->listen = config->GetHostPort("clickhouse-listen");
   options.api.io_threads = static_cast<size_t>(config->GetInt("io-threads"));
+  options.query_threads = static_cast<size_t>(config->GetInt("query-threads"));
   options.api.max_body_bytes = static_cast<size_t>(config->GetInt("max-body-bytes"));
   options.api.max_header_bytes = static_cast<size_t>(config->GetInt("max-header-bytes"));
   options.api.read_timeout = std::chrono::milliseconds(config->GetInt("read-timeout-ms"));

@@ -73,13 +73,15 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
 
   s->metrics_.GetGauge("hedgerow_build_info", "Build of this process", {{"version", HEDGEROW_VERSION}}).Set(1);
+  // At most 16 queries wait per query thread; past that a query is answered 503.
+  s->query_pool_ = std::make_unique<api::QueryPool>(options.query_threads, 16 * std::max<size_t>(1, options.query_threads));
   s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->api_->Start());
   if (options.clickhouse) {
     http::ServerOptions clickhouse = *options.clickhouse;
     clickhouse.name = "clickhouse";
     http::Router router;
-    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(), .store = s->store_.get()});
+    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(), .store = s->store_.get(), .pool = s->query_pool_.get()});
     s->clickhouse_ = std::make_unique<http::Server>(clickhouse, std::move(router), &s->metrics_);
     HEDGEROW_RETURN_IF_ERROR(s->clickhouse_->Start());
   }
@@ -89,11 +91,14 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 Server::~Server() { Stop(); }
 
 void Server::Stop(std::chrono::milliseconds drain) {
-  // Reverse order of Start: no new requests, then the stores they used.
+  // Reverse order of Start: no new requests, then the stores they used. Running queries
+  // stop first (they see the pool stopping), so that their answers go out in the drain.
+  if (query_pool_) query_pool_->Stop();
   if (clickhouse_) clickhouse_->Stop(drain);
   clickhouse_.reset();
   if (api_) api_->Stop(drain);
   api_.reset();
+  query_pool_.reset();
   capture_.reset();
   if (pipeline_) pipeline_->Stop();
   if (overflow_pipeline_) overflow_pipeline_->Stop();
@@ -132,7 +137,7 @@ http::Router Server::BuildApiRouter() {
                                fmt::format(R"({{"status":"{}"{}}})", ready ? "ready" : "not_ready", body)));
   });
   capture_->AddRoutes(router);
-  api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get()});
+  api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
         .Set(static_cast<double>(ResidentMemoryBytes()));

@@ -15,15 +15,18 @@
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
+using hedgerow::testing::BuildRequest;
 using hedgerow::testing::HttpRequest;
+using hedgerow::testing::TestConnection;
 
 namespace {
 
 constexpr const char* kKey = "phx_query_test_key";
 
 struct Fixture {
-  Fixture() {
+  explicit Fixture(size_t query_threads = 2) {
     server::ServerOptions options;
+    options.query_threads = query_threads;
     options.data_dir = dir.File("data");
     options.project_token = "phc_query";
     options.personal_api_key = kKey;
@@ -320,4 +323,28 @@ TEST_CASE("project 2's key never reads project 1's rows, whatever the SQL tries"
   CHECK_FALSE(Leaks(f.ClickHouse("SELECT * FROM events FORMAT JSONEachRow", kKeyTwo).body));
   CHECK_FALSE(Leaks(f.ClickHouse("SELECT * FROM person FORMAT JSONEachRow", kKeyTwo).body));
   CHECK(f.ClickHouse("SELECT count() FROM events", "phx_wrong").status == 403);
+}
+
+TEST_CASE("a query stops at its time and memory limits, and when its client goes away", "[api]") {
+  Fixture f(1);  // one query thread: a query left running would hold up the next one
+  auto timeout = f.ClickHouse("SELECT count() FROM system.numbers SETTINGS max_execution_time = 0.2");
+  CHECK(timeout.status == 500);
+  CHECK(timeout.body.rfind("Code: 159. DB::Exception: Timeout exceeded", 0) == 0);
+  auto by_url = HttpRequest(f.server->clickhouse_port(), "POST", "/?max_execution_time=0.2", "SELECT count() FROM system.numbers",
+                            {{"X-ClickHouse-Key", kKey}});
+  REQUIRE(by_url);
+  CHECK(by_url->body.find("(TIMEOUT_EXCEEDED)") != std::string::npos);
+  auto memory = f.ClickHouse("SELECT number FROM numbers(5000000) SETTINGS max_memory_usage = 1000000");
+  CHECK(memory.status == 500);
+  CHECK(memory.body.rfind("Code: 241. DB::Exception: Memory limit (for query) exceeded", 0) == 0);
+  // A query may lower the server's limits, not raise them past 60 s.
+  CHECK(f.ClickHouse("SELECT count() FROM numbers(1000) SETTINGS max_execution_time = 100000").body == "1000\n");
+
+  {
+    // Without its client, a query that would run for the server's whole 60 s stops at once:
+    // the next query, on the only query thread, is answered within the client's timeout.
+    TestConnection gone(f.server->clickhouse_port());
+    gone.SendRaw(BuildRequest("POST", "/", "SELECT count() FROM system.numbers", {{"X-ClickHouse-Key", kKey}}));
+  }
+  CHECK(f.ClickHouse("SELECT 1").body == "1\n");
 }

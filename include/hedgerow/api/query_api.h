@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "hedgerow/api/query_pool.h"
 #include "hedgerow/http/router.h"
 #include "hedgerow/meta/meta_store.h"
 
@@ -18,6 +19,11 @@ namespace hedgerow::api {
 struct QueryApiOptions {
   meta::MetaStore* meta = nullptr;
   const store::Store* store = nullptr;
+  // Where queries run (never on the HTTP threads); inline when null (tests of one surface).
+  QueryPool* pool = nullptr;
+  // The server's limits; a query's SETTINGS may lower them.
+  double max_execution_seconds = 60;
+  uint64_t max_memory_bytes = 2ull << 30;
 };
 
 // POST /api/projects/:id/query/ with "Authorization: Bearer phx_..." and

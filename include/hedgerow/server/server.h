@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "hedgerow/api/query_pool.h"
 #include "hedgerow/capture/capture_service.h"
 #include "hedgerow/common/config.h"
 #include "hedgerow/common/metrics.h"
@@ -34,6 +35,8 @@ struct ServerOptions {
   uint32_t shards = 2;  // events shards; fixed for a data dir once it has parts
   // How long a store consumer gathers rows before inserting a part.
   std::chrono::milliseconds store_batch_wait{5000};
+  // Threads that run queries (both query surfaces), apart from the HTTP threads.
+  size_t query_threads = 2;
 };
 
 class DataDirLock;
@@ -79,6 +82,7 @@ class Server {
   std::unique_ptr<ingest::Pipeline> overflow_pipeline_;
   std::unique_ptr<store::Store> store_;
   meta::Project default_project_;
+  std::unique_ptr<api::QueryPool> query_pool_;
   std::unique_ptr<http::Server> api_;
   std::unique_ptr<http::Server> clickhouse_;
 };
