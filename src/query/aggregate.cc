@@ -21,6 +21,11 @@ class Count final : public Aggregate {
     const uint32_t* g = batch.groups;
     batch.ForEach([&](size_t r) { ++counts_[g[r]]; });
   }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(counts_, groups);
+    const auto& o = static_cast<Count&>(other);
+    for (size_t g = 0; g < o.counts_.size(); ++g) counts_[mapping[g]] += o.counts_[g];
+  }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint64_t> out(count, 0);
     std::copy_n(counts_.begin(), std::min(count, counts_.size()), out.begin());
@@ -53,6 +58,13 @@ class Sum final : public Aggregate {
     } else {
       batch.ForEach([&](size_t r) { sums_[g[r]] += static_cast<A>(data[r * step]); });
     }
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(sums_, groups);
+    GrowTo(counts_, average_ ? groups : 0);
+    const auto& o = static_cast<Sum&>(other);
+    for (size_t g = 0; g < o.sums_.size(); ++g) sums_[mapping[g]] += o.sums_[g];
+    for (size_t g = 0; g < o.counts_.size(); ++g) counts_[mapping[g]] += o.counts_[g];
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     if (average_) {
@@ -104,6 +116,19 @@ class MinMax final : public Aggregate {
       update([](T a, T b) { return a > b; });
     } else {
       update([](T a, T b) { return a < b; });
+    }
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(best_, groups);
+    GrowTo(has_, groups);
+    const auto& o = static_cast<MinMax&>(other);
+    for (size_t g = 0; g < o.has_.size(); ++g) {
+      if (!o.has_[g]) continue;
+      const uint32_t k = mapping[g];
+      if (!has_[k] || (is_max_ ? o.best_[g] > best_[k] : o.best_[g] < best_[k])) {
+        best_[k] = o.best_[g];
+        has_[k] = 1;
+      }
     }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
@@ -168,6 +193,42 @@ class Pick final : public Aggregate {
       }
     }
   }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    slots_.Grow(groups);
+    GrowTo(counters_, groups);
+    const auto& o = static_cast<Pick&>(other);
+    for (size_t g = 0; g < o.counters_.size(); ++g) {
+      if (!o.slots_.Has(static_cast<uint32_t>(g))) continue;
+      const uint32_t k = mapping[g], from = static_cast<uint32_t>(g);
+      switch (kind_) {
+        case Kind::kAny:
+          if (!slots_.Has(k)) slots_.Copy(k, o.slots_, from);
+          break;
+        case Kind::kAnyLast: slots_.Copy(k, o.slots_, from); break;
+        case Kind::kAnyHeavy:
+          // ClickHouse's AggregateFunctionAnyHeavyData::changeIfBetter, where a replaced
+          // value keeps its own votes.
+          if (slots_.Has(k) && slots_.SameValue(k, o.slots_, from)) {
+            counters_[k] += o.counters_[g];
+          } else if (!slots_.Has(k) || counters_[k] < o.counters_[g]) {
+            slots_.Copy(k, o.slots_, from);
+          } else {
+            counters_[k] -= o.counters_[g];
+          }
+          break;
+        case Kind::kMin:
+        case Kind::kMax: {
+          if (!slots_.Has(k)) {
+            slots_.Copy(k, o.slots_, from);
+            break;
+          }
+          const int order = o.slots_.StringAt(from).compare(slots_.StringAt(k));
+          if (kind_ == Kind::kMax ? order > 0 : order < 0) slots_.Copy(k, o.slots_, from);
+          break;
+        }
+      }
+    }
+  }
   Result<ColumnPtr> FinalizeValues(size_t count) const override { return slots_.ToColumn(count); }
 
  private:
@@ -196,6 +257,18 @@ class ArgMinMax final : public Aggregate {
       best_[k] = Stored(v);
       slots_.Set(k, arg, r);
     });
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    slots_.Grow(groups);
+    GrowTo(best_, groups);
+    auto& o = static_cast<ArgMinMax&>(other);
+    for (size_t g = 0; g < o.best_.size(); ++g) {
+      const uint32_t from = static_cast<uint32_t>(g), k = mapping[g];
+      if (!o.slots_.Has(from)) continue;
+      if (slots_.Has(k) && !(is_max_ ? V(o.best_[g]) > V(best_[k]) : V(o.best_[g]) < V(best_[k]))) continue;
+      best_[k] = std::move(o.best_[g]);
+      slots_.Copy(k, o.slots_, from);
+    }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override { return slots_.ToColumn(count); }
 
@@ -466,6 +539,17 @@ void Aggregate::Add(const std::vector<uint32_t>& groups, const std::vector<Colum
     batch.size = selected.size();
   }
   AddBatch(batch, size_t{highest} + 1);
+}
+
+void Aggregate::Merge(Aggregate& other, const std::vector<uint32_t>& mapping) {
+  uint32_t highest = 0;
+  for (uint32_t g : mapping) highest = std::max(highest, g);
+  const size_t groups = mapping.empty() ? 0 : size_t{highest} + 1;
+  if (nullable_result_) {
+    GrowTo(seen_, groups);
+    for (size_t g = 0; g < other.seen_.size(); ++g) seen_[mapping[g]] |= other.seen_[g];
+  }
+  MergeStates(other, mapping, groups);
 }
 
 Result<ColumnPtr> Aggregate::Finalize(size_t count) const {

@@ -11,7 +11,9 @@
 // for count and the aggregates returning arrays or funnel levels.
 //
 // The protocol: Make, then Add for each batch of rows (groups numbered from 0 as they
-// appear), then Finalize once. Not thread-safe: callers serialize Add.
+// appear), then Finalize once. Rows may also be split among several aggregates made by the
+// same Make call (one per thread, each with its own groups), then Merged into one of them
+// before Finalize. Not thread-safe: callers serialize the calls on one aggregate.
 
 #include <memory>
 #include <string>
@@ -43,6 +45,9 @@ class Aggregate {
   // Adds rows [0, rows) of the arguments (the -If condition last); row r belongs to group
   // groups[r] (states grow as new groups appear).
   void Add(const std::vector<uint32_t>& groups, const std::vector<ColumnPtr>& args, size_t rows);
+  // Adds the states of `other` (made by the same Make call, fed other rows): other's group
+  // g goes into group mapping[g] here. `other` is left emptied, fit only for destruction.
+  void Merge(Aggregate& other, const std::vector<uint32_t>& mapping);
   // One value per group, groups [0, count). InvalidArgument when the result cannot be
   // computed (a sequenceMatch pattern that needs too many steps, as ClickHouse refuses it).
   Result<ColumnPtr> Finalize(size_t count) const;
@@ -52,6 +57,8 @@ class Aggregate {
   virtual DataTypePtr ValueType() const = 0;
   // Adds the batch's rows; `groups` is one more than the highest group in the batch.
   virtual void AddBatch(const AggregateBatch& batch, size_t groups) = 0;
+  // Merge's work: `other` is of this class; `groups` is one more than the highest mapping.
+  virtual void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) = 0;
   // One value of ValueType per group [0, count), groups never added included.
   virtual Result<ColumnPtr> FinalizeValues(size_t count) const = 0;
 

@@ -40,6 +40,19 @@ class GroupArray final : public Aggregate {
       if (list->rows < max_) AppendRow(*list, *a.column, r * a.step);
     });
   }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(lists_, groups);
+    auto& o = static_cast<GroupArray&>(other);
+    for (size_t g = 0; g < o.lists_.size(); ++g) {
+      if (o.lists_[g] == nullptr) continue;
+      std::shared_ptr<Column>& list = lists_[mapping[g]];
+      if (list == nullptr) {
+        list = std::move(o.lists_[g]);
+        continue;
+      }
+      for (size_t i = 0; i < o.lists_[g]->rows && list->rows < max_; ++i) AppendRow(*list, *o.lists_[g], i);
+    }
+  }
   Result<ColumnPtr> FinalizeValues(size_t count) const override { return ToArrays(element_, lists_, count); }
 
  private:
@@ -147,6 +160,31 @@ class GroupUniqArray final : public Aggregate {
       if (list == nullptr) list = MakeEmpty(element_);
       AppendRow(*list, *a.column, r * a.step);
     });
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    auto& o = static_cast<GroupUniqArray&>(other);
+    if (NumberLayout(element_->id) != TypeId::kNothing) {
+      GrowTo(numbers_, groups);
+      for (size_t g = 0; g < o.numbers_.size(); ++g) {
+        NumberHashSet& set = numbers_[mapping[g]];
+        for (uint64_t bits : o.numbers_[g].Keys()) {
+          if (set.Size() < max_) set.Insert(bits);
+        }
+      }
+      return;
+    }
+    GrowTo(seen_, groups);
+    GrowTo(lists_, groups);
+    for (size_t g = 0; g < o.lists_.size(); ++g) {
+      if (o.lists_[g] == nullptr) continue;
+      auto& seen = seen_[mapping[g]];
+      std::shared_ptr<Column>& list = lists_[mapping[g]];
+      for (size_t i = 0; i < o.lists_[g]->rows; ++i) {
+        if (seen.size() >= max_ || !seen.insert(FormatValue(*o.lists_[g], i)).second) continue;
+        if (list == nullptr) list = MakeEmpty(element_);
+        AppendRow(*list, *o.lists_[g], i);
+      }
+    }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     if (NumberLayout(element_->id) == TypeId::kNothing) return ToArrays(element_, lists_, count);

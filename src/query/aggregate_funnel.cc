@@ -55,6 +55,14 @@ class WindowFunnel final : public Aggregate {
       }
     });
   }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(events_, groups);
+    auto& o = static_cast<WindowFunnel&>(other);
+    for (size_t g = 0; g < o.events_.size(); ++g) {
+      auto& to = events_[mapping[g]];
+      to.insert(to.end(), o.events_[g].begin(), o.events_[g].end());
+    }
+  }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint8_t> out(count, 0);
     std::vector<std::pair<uint64_t, uint8_t>> list;
@@ -105,6 +113,11 @@ class Retention final : public Aggregate {
     GrowTo(seen_, groups);
     batch.ForEach([&](size_t r) { seen_[batch.groups[r]] |= EventsAt(batch, 0, r); });
   }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(seen_, groups);
+    const auto& o = static_cast<Retention&>(other);
+    for (size_t g = 0; g < o.seen_.size(); ++g) seen_[mapping[g]] |= o.seen_[g];
+  }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint8_t> flags;
     flags.reserve(count * conditions_);
@@ -154,6 +167,14 @@ class Sequence final : public Aggregate {
       const uint32_t events = EventsAt(batch, 1, r);
       if (events != 0) events_[batch.groups[r]].emplace_back(static_cast<uint32_t>(t), events);
     });
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(events_, groups);
+    auto& o = static_cast<Sequence&>(other);
+    for (size_t g = 0; g < o.events_.size(); ++g) {
+      auto& to = events_[mapping[g]];
+      to.insert(to.end(), o.events_[g].begin(), o.events_[g].end());
+    }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint64_t> counts(count, 0);

@@ -52,17 +52,34 @@ class QuantileSampled final : public Aggregate {
       const T* data = a.Data<T>();
       batch.ForEach([&](size_t r) {
         const double v = static_cast<double>(data[r * a.step]);
-        if (std::isnan(v)) return;
-        State& s = states_[g[r]];
-        ++s.total;
-        if (s.samples.size() < kSamples) {
-          s.samples.push_back(v);
-        } else if (uint64_t k = Random(s, s.total); k < kSamples) {
-          s.samples[k] = v;
-        }
+        if (!std::isnan(v)) Insert(states_[g[r]], v);
       });
       return 0;
     });
+  }
+  // ReservoirSampler::merge: a small side's samples are inserted into the other; two full
+  // reservoirs keep each slot from one side or the other in proportion to their totals.
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(states_, groups);
+    auto& o = static_cast<QuantileSampled&>(other);
+    for (size_t g = 0; g < o.states_.size(); ++g) {
+      State& b = o.states_[g];
+      State& s = states_[mapping[g]];
+      if (b.total <= kSamples) {
+        for (double v : b.samples) Insert(s, v);
+      } else if (s.total <= kSamples) {
+        std::vector<double> from = std::move(s.samples);
+        s.samples = std::move(b.samples);
+        s.total = b.total;
+        for (double v : from) Insert(s, v);
+      } else {
+        for (size_t i = 1; i < s.samples.size(); ++i) std::swap(s.samples[i], s.samples[Random(s, i + 1)]);
+        s.total += b.total;
+        for (size_t i = 0; i < kSamples; ++i) {
+          if (Random(s, s.total) < b.total) s.samples[i] = b.samples[i];
+        }
+      }
+    }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     const DataTypePtr one = many_ ? ValueType()->nested[0] : ValueType();
@@ -99,6 +116,14 @@ class QuantileSampled final : public Aggregate {
     uint64_t total = 0;
     Pcg32Fast rng;
   };
+  static void Insert(State& s, double v) {
+    ++s.total;
+    if (s.samples.size() < kSamples) {
+      s.samples.push_back(v);
+    } else if (uint64_t k = Random(s, s.total); k < kSamples) {
+      s.samples[k] = v;
+    }
+  }
   // ReservoirSampler::genRandom: uniform in [0, limit).
   static uint64_t Random(State& s, uint64_t limit) {
     if (limit <= 0xFFFFFFFFull) return s.rng.Next() % static_cast<uint32_t>(limit);
@@ -133,6 +158,14 @@ class QuantileExact final : public Aggregate {
     const size_t step = batch.args[0].step;
     const uint32_t* g = batch.groups;
     batch.ForEach([&](size_t r) { values_[g[r]].push_back(data[r * step]); });
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(values_, groups);
+    auto& o = static_cast<QuantileExact&>(other);
+    for (size_t g = 0; g < o.values_.size(); ++g) {
+      std::vector<T>& to = values_[mapping[g]];
+      to.insert(to.end(), o.values_[g].begin(), o.values_[g].end());
+    }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<T> out;
@@ -200,6 +233,20 @@ class Moments final : public Aggregate {
         return 0;
       });
     });
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(sums_, groups);
+    const auto& o = static_cast<Moments&>(other);
+    for (size_t g = 0; g < o.sums_.size(); ++g) {
+      Sums& s = sums_[mapping[g]];
+      const Sums& b = o.sums_[g];
+      s.m0 += b.m0;
+      s.x1 += b.x1;
+      s.y1 += b.y1;
+      s.xy += b.xy;
+      s.x2 += b.x2;
+      s.y2 += b.y2;
+    }
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<R> out(count);

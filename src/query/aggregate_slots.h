@@ -41,6 +41,23 @@ class ValueSlots {
       others_[g] = std::move(one);
     }
   }
+  // Group `from` of `other` (same type, has a value) becomes group g's value.
+  void Copy(uint32_t g, const ValueSlots& other, uint32_t from) {
+    has_[g] = 1;
+    if (width_ > 0) {
+      std::memcpy(fixed_.data() + g * width_, other.fixed_.data() + from * width_, width_);
+    } else if (type_->id == TypeId::kString) {
+      strings_[g] = other.strings_[from];
+    } else {
+      others_[g] = other.others_[from];  // immutable once set: shared
+    }
+  }
+  // Whether group g and group `from` of `other` (both with values) hold the same value.
+  bool SameValue(uint32_t g, const ValueSlots& other, uint32_t from) const {
+    if (width_ > 0) return std::memcmp(fixed_.data() + g * width_, other.fixed_.data() + from * width_, width_) == 0;
+    if (type_->id == TypeId::kString) return strings_[g] == other.strings_[from];
+    return FormatValue(*others_[g], 0) == FormatValue(*other.others_[from], 0);
+  }
   std::string_view StringAt(uint32_t g) const { return strings_[g]; }
   // Whether group g (which has a value) holds the value of row `row` of `a`.
   bool Equals(uint32_t g, const ArgValues& a, size_t row) const {

@@ -1,6 +1,7 @@
 // uniq and uniqExact: per-group hash sets filled a batch at a time, one hash per row, no
 // per-row allocation.
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -71,6 +72,18 @@ class UniquesHashSet {
       } else {
         Rebuild(cells_.size() * 2);
       }
+    }
+  }
+  // UniquesHashSet::merge: the kept hashes of both, at the larger skip_degree (the set
+  // kept depends only on the hashes seen, so this is what one set fed both sides keeps).
+  void Merge(const UniquesHashSet& other) {
+    while (skip_degree_ < other.skip_degree_) {
+      ++skip_degree_;
+      if (!cells_.empty()) Rebuild(cells_.size());
+    }
+    if (other.has_zero_) Insert(0);
+    for (uint32_t h : other.cells_) {
+      if (h != 0) Insert(h);
     }
   }
   uint64_t Size() const {
@@ -160,6 +173,11 @@ class Uniq final : public Aggregate {
       return 0;
     });
   }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t groups) override {
+    GrowTo(sets_, groups);
+    const auto& o = static_cast<Uniq&>(other);
+    for (size_t g = 0; g < o.sets_.size(); ++g) sets_[mapping[g]].Merge(o.sets_[g]);
+  }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint64_t> out(count, 0);
     for (size_t g = 0; g < count && g < sets_.size(); ++g) out[g] = sets_[g].Size();
@@ -170,54 +188,87 @@ class Uniq final : public Aggregate {
   std::vector<UniquesHashSet> sets_;
 };
 
-// An exact set of keys K (uint64_t value bits, or 128-bit hashes as two words), open
-// addressing; the all-zero key is kept apart. Starts empty (no allocation) since most
-// groups of a GROUP BY hold few values.
-template <class K>
-class FlatSet {
+// uniqExact's values of every group in one open-addressing table keyed by (group, value),
+// with linear probing, at most half full: many small groups cost no allocation each, and a
+// count per group is kept as values are added. V: uint64_t value bits, or a 128-bit hash.
+// Values come in blocks whose cells are prefetched a few rows ahead: past a few hundred
+// thousand values the table outgrows the caches and a miss per row would dominate.
+template <class V>
+class GroupedSet {
  public:
-  void Insert(const K& key, uint64_t hash) {
-    if (key == K{}) {
-      size_ += !has_zero_;
-      has_zero_ = true;
-      return;
-    }
-    if ((size_ + 1) * 2 > cells_.size()) Grow();
+  static constexpr size_t kBlock = 256;
+
+  // Adds values[i] to group groups[i] for i in [0, n), n <= kBlock.
+  void InsertBlock(const uint32_t* groups, const V* values, size_t n) {
+    while ((size_ + n) * 2 > cells_.size()) Grow();
+    uint64_t hashes[kBlock];
+    for (size_t i = 0; i < n; ++i) hashes[i] = HashOf(groups[i], values[i]);
     const size_t mask = cells_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      if (cells_[i] == key) return;
-      if (cells_[i] == K{}) {
-        cells_[i] = key;
-        ++size_;
-        return;
-      }
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) __builtin_prefetch(&cells_[hashes[i + kAhead] & mask]);
+      Insert(groups[i], values[i], hashes[i] & mask);
     }
   }
-  size_t size() const { return size_; }
+  uint64_t CountOf(size_t group) const { return group < counts_.size() ? counts_[group] : 0; }
+  // Adds other's values, other's group g as group mapping[g].
+  void Merge(const GroupedSet& other, const std::vector<uint32_t>& mapping) {
+    uint32_t groups[kBlock];
+    V values[kBlock];
+    size_t n = 0;
+    for (const Cell& cell : other.cells_) {
+      if (cell.group == 0) continue;
+      groups[n] = mapping[cell.group - 1];
+      values[n++] = cell.value;
+      if (n == kBlock) {
+        InsertBlock(groups, values, n);
+        n = 0;
+      }
+    }
+    InsertBlock(groups, values, n);
+  }
 
  private:
-  static uint64_t HashOf(const K& key) {
-    if constexpr (std::is_same_v<K, uint64_t>) {
-      return MurmurFinalizer(key);
+  static constexpr size_t kAhead = 8;
+  struct Cell {
+    V value{};
+    uint32_t group = 0;  // group + 1; 0 for an empty cell
+  };
+  static uint64_t HashOf(uint32_t group, const V& value) {
+    if constexpr (std::is_same_v<V, uint64_t>) {
+      return MurmurFinalizer(value + group * 0x9E3779B97F4A7C15ULL);
     } else {
-      return key.first;
+      return value.first + group * 0x9E3779B97F4A7C15ULL;  // value.first is a hash already
+    }
+  }
+  void Insert(uint32_t group, const V& value, size_t i) {
+    const size_t mask = cells_.size() - 1;
+    for (;; i = (i + 1) & mask) {
+      Cell& cell = cells_[i];
+      if (cell.group == 0) {
+        cell = {value, group + 1};
+        ++size_;
+        if (counts_.size() <= group) counts_.resize(std::max<size_t>(size_t{group} + 1, counts_.size() * 2), 0);
+        ++counts_[group];
+        return;
+      }
+      if (cell.group == group + 1 && cell.value == value) return;
     }
   }
   void Grow() {
-    std::vector<K> old(cells_.empty() ? 8 : cells_.size() * 2);
+    std::vector<Cell> old(cells_.empty() ? 1024 : cells_.size() * 2);
     old.swap(cells_);
     const size_t mask = cells_.size() - 1;
-    for (const K& key : old) {
-      if (key == K{}) continue;
-      size_t i = HashOf(key) & mask;
-      while (cells_[i] != K{}) i = (i + 1) & mask;
-      cells_[i] = key;
+    for (const Cell& cell : old) {
+      if (cell.group == 0) continue;
+      size_t i = HashOf(cell.group - 1, cell.value) & mask;
+      while (cells_[i].group != 0) i = (i + 1) & mask;
+      cells_[i] = cell;
     }
   }
 
-  std::vector<K> cells_;
+  std::vector<Cell> cells_;
   size_t size_ = 0;
-  bool has_zero_ = false;
+  std::vector<uint64_t> counts_;  // per group
 };
 
 // uniqExact: numbers, dates and single fixed-width values by their bits; strings, UUIDs and
@@ -226,57 +277,70 @@ class FlatSet {
 class UniqExact final : public Aggregate {
  public:
   DataTypePtr ValueType() const override { return MakeType(TypeId::kUInt64); }
-  void AddBatch(const AggregateBatch& batch, size_t groups) override {
-    const uint32_t* g = batch.groups;
+  void AddBatch(const AggregateBatch& batch, size_t) override {
     const ArgValues& a = batch.args[0];
     const TypeId layout = NumberLayout(a.column->type->id);
     if (batch.args.size() == 1 && layout != TypeId::kNothing) {
-      GrowTo(numbers_, groups);
       DispatchNumber(layout, [&](auto tag) {
         using T = decltype(tag);
         const T* data = a.Data<T>();
-        batch.ForEach([&](size_t r) {
+        InBlocks(batch, numbers_, [&](size_t r) {
           uint64_t bits = 0;
           std::memcpy(&bits, &data[r * a.step], sizeof(T));
-          numbers_[g[r]].Insert(bits, MurmurFinalizer(bits));
+          return bits;
         });
         return 0;
       });
-      return;
-    }
-    GrowTo(hashes_, groups);
-    if (batch.args.size() == 1) {
-      batch.ForEach([&](size_t r) {
+    } else if (batch.args.size() == 1) {
+      InBlocks(batch, hashes_, [&](size_t r) {
         std::string_view bytes = BytesAt(a, r);
-        std::pair<uint64_t, uint64_t> key{CityHash64(bytes), SecondHash(bytes)};
-        hashes_[g[r]].Insert(key, key.first);
+        return std::pair<uint64_t, uint64_t>{CityHash64(bytes), SecondHash(bytes)};
       });
-      return;
+    } else {
+      std::string joined;
+      InBlocks(batch, hashes_, [&](size_t r) {
+        joined.clear();
+        for (const ArgValues& arg : batch.args) {
+          std::string_view bytes = BytesAt(arg, r);
+          uint64_t n = bytes.size();
+          joined.append(reinterpret_cast<const char*>(&n), sizeof n).append(bytes);
+        }
+        return std::pair<uint64_t, uint64_t>{CityHash64(joined), SecondHash(joined)};
+      });
     }
-    std::string joined;
-    batch.ForEach([&](size_t r) {
-      joined.clear();
-      for (const ArgValues& arg : batch.args) {
-        std::string_view bytes = BytesAt(arg, r);
-        uint64_t n = bytes.size();
-        joined.append(reinterpret_cast<const char*>(&n), sizeof n).append(bytes);
-      }
-      std::pair<uint64_t, uint64_t> key{CityHash64(joined), SecondHash(joined)};
-      hashes_[g[r]].Insert(key, key.first);
-    });
+  }
+  void MergeStates(Aggregate& other, const std::vector<uint32_t>& mapping, size_t) override {
+    const auto& o = static_cast<UniqExact&>(other);
+    numbers_.Merge(o.numbers_, mapping);
+    hashes_.Merge(o.hashes_, mapping);
   }
   Result<ColumnPtr> FinalizeValues(size_t count) const override {
     std::vector<uint64_t> out(count, 0);
-    for (size_t g = 0; g < count; ++g) {
-      if (g < numbers_.size()) out[g] += numbers_[g].size();
-      if (g < hashes_.size()) out[g] += hashes_[g].size();
-    }
+    for (size_t g = 0; g < count; ++g) out[g] = numbers_.CountOf(g) + hashes_.CountOf(g);
     return NumberColumn(ValueType(), out);
   }
 
  private:
-  std::vector<FlatSet<uint64_t>> numbers_;
-  std::vector<FlatSet<std::pair<uint64_t, uint64_t>>> hashes_;
+  // Feeds the batch's rows to `set` a block at a time, each row's value from value_of(row).
+  template <class V, class F>
+  static void InBlocks(const AggregateBatch& batch, GroupedSet<V>& set, F&& value_of) {
+    constexpr size_t kBlock = GroupedSet<V>::kBlock;
+    uint32_t groups[kBlock];
+    V values[kBlock];
+    size_t n = 0;
+    batch.ForEach([&](size_t r) {
+      groups[n] = batch.groups[r];
+      values[n++] = value_of(r);
+      if (n == kBlock) {
+        set.InsertBlock(groups, values, n);
+        n = 0;
+      }
+    });
+    set.InsertBlock(groups, values, n);
+  }
+
+  GroupedSet<uint64_t> numbers_;
+  GroupedSet<std::pair<uint64_t, uint64_t>> hashes_;
 };
 
 Status CheckUniqArgs(const AggregateCall& call) {

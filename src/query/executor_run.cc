@@ -1,12 +1,14 @@
 // Runs a Plan: streams the input's chunks (from several shard threads at once) through the
 // joins, ARRAY JOINs and WHERE, then projects or aggregates each; then HAVING, DISTINCT,
 // ORDER BY, LIMIT BY and LIMIT on the result. Expressions are evaluated outside the lock;
-// only merging a chunk into the shared result or aggregation states is serialized.
+// only merging a chunk into the shared result is serialized. Aggregation needs no lock: each
+// thread adds its chunks to its own groups and states, merged when the input ends.
 
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +17,7 @@
 #include "aggregate.h"
 #include "chunk_ops.h"
 #include "functions_impl.h"
+#include "group_by.h"
 #include "hedgerow/query/evaluate.h"
 #include "plan.h"
 #include "rewrite.h"
@@ -22,13 +25,33 @@
 namespace hedgerow::query {
 namespace {
 
+// One thread's share of an aggregation: the groups of the chunks it added and their states.
+struct PartialAggregation {
+  std::thread::id owner;                   // the thread that adds to it
+  std::unique_ptr<GroupIndex> index;       // made for the first chunk's key types
+  std::vector<std::unique_ptr<Aggregate>> states;  // per aggregate call
+  std::vector<uint32_t> groups;            // scratch: the group of each row of a chunk
+};
+
+// Thread-safe through `mu`, which guards the list of partials; each partial is used by its
+// owner thread only, until the input ends and they are merged.
 struct Aggregation {
   std::vector<std::string> texts;  // of the aggregate calls
   std::vector<const Expr*> calls;
-  std::vector<std::unique_ptr<Aggregate>> states;
-  std::unordered_map<std::string, uint32_t> groups;
-  std::vector<std::shared_ptr<Column>> keys;  // one row per group
+  std::vector<std::vector<Literal>> params;      // per call
+  std::vector<std::vector<DataTypePtr>> types;   // per call: of its arguments
+  std::mutex mu;
+  std::vector<std::unique_ptr<PartialAggregation>> partials;  // the first made before any chunk
 };
+
+Result<std::unique_ptr<PartialAggregation>> MakePartial(const Aggregation& agg) {
+  auto partial = std::make_unique<PartialAggregation>();
+  for (size_t i = 0; i < agg.calls.size(); ++i) {
+    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> state, Aggregate::Make(agg.calls[i]->name, agg.params[i], agg.types[i]));
+    partial->states.push_back(std::move(state));
+  }
+  return partial;
+}
 
 Status SetUpAggregation(const Plan& plan, Aggregation& agg) {
   for (const auto& [text, call] : plan.aggregate_calls) {
@@ -38,19 +61,21 @@ Status SetUpAggregation(const Plan& plan, Aggregation& agg) {
       args.push_back(std::move(t));
     }
     HEDGEROW_ASSIGN_OR_RETURN(std::vector<Literal> params, Aggregate::Params(*call));
-    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<Aggregate> state, Aggregate::Make(call->name, params, args));
     agg.texts.push_back(text);
     agg.calls.push_back(call);
-    agg.states.push_back(std::move(state));
+    agg.params.push_back(std::move(params));
+    agg.types.push_back(std::move(args));
   }
+  // Made now, so that a wrong call is refused before any row is read.
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartialAggregation> first, MakePartial(agg));
+  agg.partials.push_back(std::move(first));
   return Status::Ok();
 }
 
 // The values one chunk adds: its group keys and aggregate arguments, or its output rows.
 struct ChunkValues {
   size_t rows = 0;
-  std::vector<ColumnPtr> keys;
-  std::vector<std::string> key_bytes;  // per row
+  std::vector<ColumnPtr> keys;  // constants stay constant: GroupIndex reads them in place
   std::vector<std::vector<ColumnPtr>> args;  // per aggregate call
   std::vector<ColumnPtr> values;             // not aggregating: outputs, then ORDER BY and LIMIT BY keys
 };
@@ -69,13 +94,7 @@ Result<ChunkValues> Evaluate(const Plan& plan, const Aggregation& agg, const Chu
   }
   for (const ExprPtr& e : plan.group_by) {
     HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr c, query::Evaluate(*e, chunk));
-    out.keys.push_back(Materialize(c));
-  }
-  if (!out.keys.empty()) {
-    out.key_bytes.resize(chunk.rows);
-    for (size_t r = 0; r < chunk.rows; ++r) {
-      for (const ColumnPtr& k : out.keys) AppendKey(out.key_bytes[r], *k, r);
-    }
+    out.keys.push_back(std::move(c));
   }
   for (const Expr* call : agg.calls) {
     std::vector<ColumnPtr> args;
@@ -88,20 +107,54 @@ Result<ChunkValues> Evaluate(const Plan& plan, const Aggregation& agg, const Chu
   return out;
 }
 
-void AddToAggregation(Aggregation& agg, ChunkValues& v) {
-  if (agg.keys.empty()) {
-    for (const ColumnPtr& k : v.keys) agg.keys.push_back(MakeEmpty(k->type));
+// The calling thread's partial aggregation: the first free one, or a new one.
+Result<PartialAggregation*> PartialOfThisThread(Aggregation& agg) {
+  const std::thread::id self = std::this_thread::get_id();
+  std::lock_guard<std::mutex> lock(agg.mu);
+  for (const auto& p : agg.partials) {
+    if (p->owner == self) return p.get();
   }
-  std::vector<uint32_t> group_of(v.rows, 0);
-  for (size_t r = 0; r < v.key_bytes.size(); ++r) {
-    auto [it, fresh] = agg.groups.try_emplace(std::move(v.key_bytes[r]), static_cast<uint32_t>(agg.groups.size()));
-    if (fresh) {
-      for (size_t i = 0; i < v.keys.size(); ++i) AppendRow(*agg.keys[i], *v.keys[i], r);
+  if (agg.partials[0]->owner == std::thread::id()) {
+    agg.partials[0]->owner = self;
+    return agg.partials[0].get();
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartialAggregation> partial, MakePartial(agg));
+  partial->owner = self;
+  agg.partials.push_back(std::move(partial));
+  return agg.partials.back().get();
+}
+
+std::vector<DataTypePtr> TypesOf(const std::vector<ColumnPtr>& columns) {
+  std::vector<DataTypePtr> types;
+  for (const ColumnPtr& c : columns) types.push_back(c->type);
+  return types;
+}
+
+// Adds a chunk to the calling thread's partial aggregation; may run in several threads at once.
+Status AddToAggregation(Aggregation& agg, const ChunkValues& v) {
+  HEDGEROW_ASSIGN_OR_RETURN(PartialAggregation* partial, PartialOfThisThread(agg));
+  if (partial->index == nullptr) partial->index = std::make_unique<GroupIndex>(TypesOf(v.keys));
+  partial->index->Map(v.keys, v.rows, partial->groups);
+  for (size_t i = 0; i < partial->states.size(); ++i) partial->states[i]->Add(partial->groups, v.args[i], v.rows);
+  return Status::Ok();
+}
+
+// Merges every partial aggregation into the first (the partials of one plan have the same
+// key types and aggregate calls) and returns it.
+PartialAggregation& MergePartials(Aggregation& agg) {
+  PartialAggregation& into = *agg.partials[0];
+  std::vector<uint32_t> mapping;
+  for (size_t p = 1; p < agg.partials.size(); ++p) {
+    PartialAggregation& from = *agg.partials[p];
+    if (into.index == nullptr) {
+      std::swap(into.index, from.index);
+      std::swap(into.states, from.states);
+      continue;
     }
-    group_of[r] = it->second;
+    into.index->Merge(*from.index, mapping);
+    for (size_t i = 0; i < into.states.size(); ++i) into.states[i]->Merge(*from.states[i], mapping);
   }
-  if (v.keys.empty() && agg.groups.empty()) agg.groups.emplace("", 0);
-  for (size_t i = 0; i < agg.states.size(); ++i) agg.states[i]->Add(group_of, v.args[i], v.rows);
+  return into;
 }
 
 // The rows in result order: ORDER BY's keys sit in `columns` from `first_key` on.
@@ -209,11 +262,8 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
     }
     if (chunk.rows == 0) return Status::Ok();
     HEDGEROW_ASSIGN_OR_RETURN(ChunkValues values, Evaluate(plan, agg, chunk));
+    if (plan.aggregating) return AddToAggregation(agg, values);
     std::lock_guard<std::mutex> lock(mu);
-    if (plan.aggregating) {
-      AddToAggregation(agg, values);
-      return Status::Ok();
-    }
     Chunk rows;
     rows.rows = values.rows;
     rows.columns = std::move(values.values);
@@ -238,7 +288,9 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   size_t rows = 0;
   if (plan.aggregating) {
     // A chunk of one row per group: the keys and the aggregates, named by their text.
-    size_t groups = plan.group_by.empty() ? 1 : agg.groups.size();
+    PartialAggregation& merged = MergePartials(agg);
+    size_t groups = plan.group_by.empty() ? 1 : merged.index != nullptr ? merged.index->size() : 0;
+    std::vector<ColumnPtr> keys = merged.index != nullptr ? merged.index->KeyColumns() : std::vector<ColumnPtr>{};
     Chunk grouped;
     grouped.rows = groups;
     std::set<std::string> computed;
@@ -246,17 +298,17 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
       std::string text = ExprText(*plan.group_by[i]);
       grouped.names.push_back(text);
       computed.insert(text);
-      if (i < agg.keys.size()) {
-        grouped.columns.push_back(agg.keys[i]);
+      if (i < keys.size()) {
+        grouped.columns.push_back(keys[i]);
       } else {  // no rows at all: empty keys of the right type
         HEDGEROW_ASSIGN_OR_RETURN(DataTypePtr t, TypeOfExpr(*plan.group_by[i], plan.column_types));
         grouped.columns.push_back(MakeEmpty(t));
       }
     }
-    for (size_t i = 0; i < agg.states.size(); ++i) {
+    for (size_t i = 0; i < merged.states.size(); ++i) {
       grouped.names.push_back(agg.texts[i]);
       computed.insert(agg.texts[i]);
-      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr values, agg.states[i]->Finalize(groups));
+      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr values, merged.states[i]->Finalize(groups));
       grouped.columns.push_back(std::move(values));
     }
     if (plan.having) {
