@@ -3,7 +3,9 @@
 // integer with a float), strings byte by byte, dates and times as instants, UUIDs by bytes.
 
 #include <cstring>
+#include <type_traits>
 
+#include "dispatch.h"
 #include "functions_impl.h"
 
 namespace hedgerow::query {
@@ -62,10 +64,31 @@ class Comparison final : public Function {
     }
     const Column &a = *args[0], &b = *args[1];
     std::vector<uint8_t> out(rows);
-    if (a.type->IsNumber()) {
+    if (a.type->IsNumber() && a.type->id == b.type->id) {
+      // One type: compared as it is, a constant side read once.
+      DispatchNumber(a.type->id, [&](auto tag) {
+        using T = decltype(tag);
+        const T* x = a.Data<T>();
+        const T* y = b.Data<T>();
+        const size_t xs = a.is_const ? 0 : 1, ys = b.is_const ? 0 : 1;
+        for (size_t i = 0; i < rows; ++i) {
+          T l = x[i * xs], r = y[i * ys];
+          if constexpr (std::is_floating_point_v<T>) {
+            if (l != l || r != r) {  // nan is unordered: only != holds
+              out[i] = cmp_ == Cmp::kNotEquals;
+              continue;
+            }
+          }
+          out[i] = Holds(cmp_, l < r ? -1 : l > r ? 1 : 0);
+        }
+        return 0;
+      });
+    } else if (a.type->IsNumber()) {
       // long double holds every Int64, UInt64 and double exactly (x86-64's 64-bit mantissa).
       std::vector<long double> x = NumbersAs<long double>(a, rows), y = NumbersAs<long double>(b, rows);
-      for (size_t i = 0; i < rows; ++i) out[i] = Holds(cmp_, x[i] < y[i] ? -1 : x[i] > y[i] ? 1 : 0);
+      for (size_t i = 0; i < rows; ++i) {
+        out[i] = x[i] != x[i] || y[i] != y[i] ? cmp_ == Cmp::kNotEquals : Holds(cmp_, x[i] < y[i] ? -1 : x[i] > y[i] ? 1 : 0);
+      }
     } else if (a.type->id == TypeId::kString) {
       for (size_t i = 0; i < rows; ++i) out[i] = Holds(cmp_, a.StringAt(i).compare(b.StringAt(i)));
     } else if (IsTime(a.type->id)) {
