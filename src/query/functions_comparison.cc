@@ -26,6 +26,15 @@ bool Holds(Cmp cmp, int order) {  // order: <0, 0, >0 as a against b
 
 bool IsTime(TypeId id) { return id == TypeId::kDate || id == TypeId::kDateTime || id == TypeId::kDateTime64; }
 
+// A type whose values a string is read as when they are compared (besides dates and times).
+// Numbers are not: clickhouse-server 18.16 refuses toInt64(1) = '1'.
+bool ReadsString(const DataType& t) { return t.id == TypeId::kUuid; }
+
+// The function that reads a string as a value comparable with `t`'s (a date, time or UUID).
+const char* ConversionTo(const DataType& t) {
+  return t.id == TypeId::kDate ? "toDate" : t.id == TypeId::kUuid ? "toUUID" : "toDateTime";
+}
+
 // A date or time as microseconds since the epoch, for comparing across the three types.
 int64_t Micros(const Column& c, size_t row) {
   switch (c.type->id) {
@@ -49,18 +58,22 @@ class Comparison final : public Function {
     const DataType &a = *args[0], &b = *args[1];
     bool comparable = (a.IsNumber() && b.IsNumber()) || (a.id == TypeId::kString && b.id == TypeId::kString) ||
                       (IsTime(a.id) && IsTime(b.id)) || (a.id == TypeId::kUuid && b.id == TypeId::kUuid) ||
-                      (IsTime(a.id) && b.id == TypeId::kString) || (a.id == TypeId::kString && IsTime(b.id));
+                      (IsTime(a.id) && b.id == TypeId::kString) || (a.id == TypeId::kString && IsTime(b.id)) ||
+                      (ReadsString(a) && b.id == TypeId::kString) || (a.id == TypeId::kString && ReadsString(b));
     if (!comparable) return IllegalTypes(name_, args);
     return MakeType(TypeId::kUInt8);
   }
 
   Result<ColumnPtr> Execute(const std::vector<ColumnPtr>& args, const DataTypePtr& result, size_t rows) const override {
-    if (IsTime(args[0]->type->id) != IsTime(args[1]->type->id)) {
-      // A time and a string: the string read as a time, as ClickHouse converts the literal.
-      const bool first = IsTime(args[0]->type->id);
-      const char* to = (first ? args[0] : args[1])->type->id == TypeId::kDate ? "toDate" : "toDateTime";
-      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr time, CallFunction(to, {first ? args[1] : args[0]}, rows));
-      return Execute(first ? std::vector<ColumnPtr>{args[0], time} : std::vector<ColumnPtr>{time, args[1]}, result, rows);
+    const bool a_string = args[0]->type->id == TypeId::kString, b_string = args[1]->type->id == TypeId::kString;
+    if (a_string != b_string) {
+      // A string and a time or UUID: the string read as the other side's type, as ClickHouse
+      // converts the literal (timestamp > '2024-01-01', id = '0188...').
+      const bool first = b_string;
+      const DataType& other = *(first ? args[0] : args[1])->type;
+      const char* to = ConversionTo(other);
+      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr converted, CallFunction(to, {first ? args[1] : args[0]}, rows));
+      return Execute(first ? std::vector<ColumnPtr>{args[0], converted} : std::vector<ColumnPtr>{converted, args[1]}, result, rows);
     }
     const Column &a = *args[0], &b = *args[1];
     std::vector<uint8_t> out(rows);
