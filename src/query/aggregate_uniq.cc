@@ -23,8 +23,8 @@ uint64_t MurmurFinalizer(uint64_t x) {
   return x;
 }
 
-// A second 64-bit hash of bytes (Murmur3-style lanes), independent of CityHash64, so that
-// together they name a string by 128 bits.
+// A second 64-bit hash of bytes (Murmur3-style lanes), independent of CityHash64: 32 bits of
+// it beside CityHash64 name a string by 96 bits.
 uint64_t SecondHash(std::string_view s) {
   auto mix = [](uint64_t k) { return std::rotl(k * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL; };
   uint64_t h = 0x9E3779B97F4A7C15ULL ^ (s.size() * 0xc2b2ae3d27d4eb4fULL);
@@ -188,37 +188,43 @@ class Uniq final : public Aggregate {
   std::vector<UniquesHashSet> sets_;
 };
 
+// A value uniqExact keeps: a number's bits, or 96 bits of hashes of a string's bytes.
+struct ExactKey {
+  uint64_t bits = 0;
+  uint32_t check = 0;
+  bool operator==(const ExactKey&) const = default;
+};
+
 // uniqExact's values of every group in one open-addressing table keyed by (group, value),
 // with linear probing, at most half full: many small groups cost no allocation each, and a
-// count per group is kept as values are added. V: uint64_t value bits, or a 128-bit hash.
-// Values come in blocks whose cells are prefetched a few rows ahead: past a few hundred
-// thousand values the table outgrows the caches and a miss per row would dominate.
-template <class V>
+// count per group is kept as values are added. Values come in blocks whose cells are
+// prefetched a few rows ahead: past a few hundred thousand values the table outgrows the
+// caches and a miss per row would dominate.
 class GroupedSet {
  public:
   static constexpr size_t kBlock = 256;
 
   // Adds values[i] to group groups[i] for i in [0, n), n <= kBlock.
-  void InsertBlock(const uint32_t* groups, const V* values, size_t n) {
+  void InsertBlock(const uint32_t* groups, const ExactKey* values, size_t n) {
     while ((size_ + n) * 2 > cells_.size()) Grow();
     uint64_t hashes[kBlock];
-    for (size_t i = 0; i < n; ++i) hashes[i] = HashOf(groups[i], values[i]);
+    for (size_t i = 0; i < n; ++i) hashes[i] = HashOf(groups[i], values[i].bits);
     const size_t mask = cells_.size() - 1;
     for (size_t i = 0; i < n; ++i) {
       if (i + kAhead < n) __builtin_prefetch(&cells_[hashes[i + kAhead] & mask]);
-      Insert(groups[i], values[i], hashes[i] & mask);
+      Insert({values[i].bits, values[i].check, groups[i] + 1}, hashes[i] & mask);
     }
   }
   uint64_t CountOf(size_t group) const { return group < counts_.size() ? counts_[group] : 0; }
   // Adds other's values, other's group g as group mapping[g].
   void Merge(const GroupedSet& other, const std::vector<uint32_t>& mapping) {
     uint32_t groups[kBlock];
-    V values[kBlock];
+    ExactKey values[kBlock];
     size_t n = 0;
     for (const Cell& cell : other.cells_) {
       if (cell.group == 0) continue;
       groups[n] = mapping[cell.group - 1];
-      values[n++] = cell.value;
+      values[n++] = {cell.bits, cell.check};
       if (n == kBlock) {
         InsertBlock(groups, values, n);
         n = 0;
@@ -230,40 +236,48 @@ class GroupedSet {
  private:
   static constexpr size_t kAhead = 8;
   struct Cell {
-    V value{};
+    uint64_t bits = 0;
+    uint32_t check = 0;
     uint32_t group = 0;  // group + 1; 0 for an empty cell
   };
-  static uint64_t HashOf(uint32_t group, const V& value) {
-    if constexpr (std::is_same_v<V, uint64_t>) {
-      return MurmurFinalizer(value + group * 0x9E3779B97F4A7C15ULL);
-    } else {
-      return value.first + group * 0x9E3779B97F4A7C15ULL;  // value.first is a hash already
-    }
-  }
-  void Insert(uint32_t group, const V& value, size_t i) {
+  static uint64_t HashOf(uint32_t group, uint64_t bits) { return MurmurFinalizer(bits + group * 0x9E3779B97F4A7C15ULL); }
+  void Insert(const Cell& value, size_t i) {
     const size_t mask = cells_.size() - 1;
     for (;; i = (i + 1) & mask) {
       Cell& cell = cells_[i];
       if (cell.group == 0) {
-        cell = {value, group + 1};
+        cell = value;
         ++size_;
+        const uint32_t group = value.group - 1;
         if (counts_.size() <= group) counts_.resize(std::max<size_t>(size_t{group} + 1, counts_.size() * 2), 0);
         ++counts_[group];
         return;
       }
-      if (cell.group == group + 1 && cell.value == value) return;
+      if (cell.group == value.group && cell.bits == value.bits && cell.check == value.check) return;
     }
   }
+  // Doubles the table, moving the cells with their new places prefetched a few cells ahead.
   void Grow() {
     std::vector<Cell> old(cells_.empty() ? 1024 : cells_.size() * 2);
     old.swap(cells_);
     const size_t mask = cells_.size() - 1;
+    size_t places[kAhead];
+    const Cell* moving[kAhead];
+    size_t n = 0;
+    auto place = [&](const Cell* cell, size_t i) {
+      while (cells_[i].group != 0) i = (i + 1) & mask;
+      cells_[i] = *cell;
+    };
     for (const Cell& cell : old) {
       if (cell.group == 0) continue;
-      size_t i = HashOf(cell.group - 1, cell.value) & mask;
-      while (cells_[i].group != 0) i = (i + 1) & mask;
-      cells_[i] = cell;
+      const size_t slot = n % kAhead;
+      if (n >= kAhead) place(moving[slot], places[slot]);
+      places[slot] = HashOf(cell.group - 1, cell.bits) & mask;
+      moving[slot] = &cell;
+      __builtin_prefetch(&cells_[places[slot]]);
+      ++n;
     }
+    for (size_t k = n > kAhead ? n - kAhead : 0; k < n; ++k) place(moving[k % kAhead], places[k % kAhead]);
   }
 
   std::vector<Cell> cells_;
@@ -272,8 +286,9 @@ class GroupedSet {
 };
 
 // uniqExact: numbers, dates and single fixed-width values by their bits; strings, UUIDs and
-// several arguments by a 128-bit hash of their bytes (as ClickHouse keys strings by
-// SipHash128), each argument's bytes length-prefixed.
+// several arguments by 96 bits of two independent hashes of their bytes (ClickHouse keys
+// strings by SipHash128; two of 10^9 distinct values collide with a chance below 10^-11),
+// each argument's bytes length-prefixed.
 class UniqExact final : public Aggregate {
  public:
   DataTypePtr ValueType() const override { return MakeType(TypeId::kUInt64); }
@@ -287,14 +302,14 @@ class UniqExact final : public Aggregate {
         InBlocks(batch, numbers_, [&](size_t r) {
           uint64_t bits = 0;
           std::memcpy(&bits, &data[r * a.step], sizeof(T));
-          return bits;
+          return ExactKey{bits, 0};
         });
         return 0;
       });
     } else if (batch.args.size() == 1) {
       InBlocks(batch, hashes_, [&](size_t r) {
         std::string_view bytes = BytesAt(a, r);
-        return std::pair<uint64_t, uint64_t>{CityHash64(bytes), SecondHash(bytes)};
+        return ExactKey{CityHash64(bytes), static_cast<uint32_t>(SecondHash(bytes))};
       });
     } else {
       std::string joined;
@@ -305,7 +320,7 @@ class UniqExact final : public Aggregate {
           uint64_t n = bytes.size();
           joined.append(reinterpret_cast<const char*>(&n), sizeof n).append(bytes);
         }
-        return std::pair<uint64_t, uint64_t>{CityHash64(joined), SecondHash(joined)};
+        return ExactKey{CityHash64(joined), static_cast<uint32_t>(SecondHash(joined))};
       });
     }
   }
@@ -322,11 +337,11 @@ class UniqExact final : public Aggregate {
 
  private:
   // Feeds the batch's rows to `set` a block at a time, each row's value from value_of(row).
-  template <class V, class F>
-  static void InBlocks(const AggregateBatch& batch, GroupedSet<V>& set, F&& value_of) {
-    constexpr size_t kBlock = GroupedSet<V>::kBlock;
+  template <class F>
+  static void InBlocks(const AggregateBatch& batch, GroupedSet& set, F&& value_of) {
+    constexpr size_t kBlock = GroupedSet::kBlock;
     uint32_t groups[kBlock];
-    V values[kBlock];
+    ExactKey values[kBlock];
     size_t n = 0;
     batch.ForEach([&](size_t r) {
       groups[n] = batch.groups[r];
@@ -339,8 +354,8 @@ class UniqExact final : public Aggregate {
     set.InsertBlock(groups, values, n);
   }
 
-  GroupedSet<uint64_t> numbers_;
-  GroupedSet<std::pair<uint64_t, uint64_t>> hashes_;
+  GroupedSet numbers_;  // number bits
+  GroupedSet hashes_;   // hashes of strings' bytes
 };
 
 Status CheckUniqArgs(const AggregateCall& call) {
