@@ -37,6 +37,9 @@ Result<uint64_t> ConstantNumber(const ExprPtr& e, const char* clause) {
   if (!c->is_const || !c->type->IsInteger()) {
     return Status::InvalidArgument(fmt::format("The {} must be a constant integer", clause));
   }
+  if (c->type->IsSigned() && NumbersAs<int64_t>(*c, 1)[0] < 0) {
+    return Status::InvalidArgument(fmt::format("The {} must not be negative", clause));
+  }
   return NumbersAs<uint64_t>(*c, 1)[0];
 }
 
@@ -223,7 +226,7 @@ class SelectPlanner {
 
   // A clause's expression: aliases expanded, names resolved, subqueries run.
   Result<ExprPtr> Prepare(const Expr& e) {
-    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr expanded, ExpandAliases(e, aliases_, scope_.PlainNames()));
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr expanded, ExpandAliases(e, aliases_));
     SubqueryRunner run = [this](const SelectUnion& s, bool as_set) -> Result<ExprPtr> {
       Env inner = env_;
       if (++inner.depth > kMaxSubqueryDepth) return Status::InvalidArgument("Subqueries are nested too deep");
@@ -482,6 +485,14 @@ class SelectPlanner {
       HEDGEROW_RETURN_IF_ERROR(CheckLimits(*env_.context, bytes));
       step.right.names = internal_names;
       HEDGEROW_RETURN_IF_ERROR(BuildJoinIndex(step, right_keys, join_left_types_[j]));
+      // RIGHT and FULL: a right row without a match shows its own USING key values.
+      std::map<std::string, ColumnPtr> using_values;
+      for (size_t k = 0; k < right_keys.size() && step.matched; ++k) {
+        if (right_keys[k]->kind != Expr::Kind::kIdentifier || right_keys[k]->parts[0][0] != '\x01') continue;
+        int at = step.right.Find(right_keys[k]->parts[0]);
+        Result<ColumnPtr> cast = CastColumn(step.right.columns[static_cast<size_t>(at)], join_left_types_[j][k]);
+        if (cast.ok()) using_values[step.left_keys[k]->parts[0]] = *cast;
+      }
       // Only the columns the query reads travel on.
       for (size_t i = step.right.names.size(); i-- > 0;) {
         if (step.right.names[i][0] == '\x01') {
@@ -499,13 +510,21 @@ class SelectPlanner {
       }
       step.left_names = std::move(kept_left);
       step.left_types = std::move(kept_types);
+      for (size_t i = 0; i < step.left_names.size(); ++i) {
+        if (auto it = using_values.find(step.left_names[i]); it != using_values.end()) step.using_keys[i] = it->second;
+      }
     }
     plan_.column_types = scope_.Types();
     // A RIGHT or FULL join keeps right rows whatever the left's time, so only without one.
     bool keeps_right = std::any_of(plan_.joins.begin(), plan_.joins.end(), [](const auto& j) {
       return j->kind == JoinClause::Kind::kRight || j->kind == JoinClause::Kind::kFull;
     });
-    if (!keeps_right) PruneByTime(plan_.where.get(), plan_.input);
+    // An ARRAY JOIN name may shadow the table's column: conditions on it are not the column's.
+    bool shadowed = false;
+    for (const ArrayJoinStep& step : plan_.array_joins) {
+      for (const std::string& name : step.names) shadowed = shadowed || plan_.input.Find(name) >= 0;
+    }
+    if (!keeps_right && !shadowed) PruneByTime(plan_.where.get(), plan_.input);
     return Status::Ok();
   }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -157,6 +158,14 @@ PartialAggregation& MergePartials(Aggregation& agg) {
   return into;
 }
 
+bool IsNullOrNan(const Column& c, size_t row) {
+  if (c.IsNullAt(row)) return true;
+  const Column& v = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
+  if (v.type->id == TypeId::kFloat32) return std::isnan(v.Get<float>(row));
+  if (v.type->id == TypeId::kFloat64) return std::isnan(v.Get<double>(row));
+  return false;
+}
+
 // The rows in result order: ORDER BY's keys sit in `columns` from `first_key` on.
 std::vector<uint32_t> SortedRows(const Plan& plan, const std::vector<ColumnPtr>& columns, size_t first_key, size_t rows) {
   std::vector<uint32_t> order(rows);
@@ -166,8 +175,8 @@ std::vector<uint32_t> SortedRows(const Plan& plan, const std::vector<ColumnPtr>&
     for (size_t k = 0; k < plan.order.size(); ++k) {
       const OrderItem& item = plan.order[k];
       const Column& key = *columns[first_key + k];
-      // NULLs go last in either direction unless NULLS FIRST, as ClickHouse's.
-      bool na = key.IsNullAt(a), nb = key.IsNullAt(b);
+      // NULLs (and nan) go last in either direction unless NULLS FIRST, as ClickHouse's.
+      bool na = IsNullOrNan(key, a), nb = IsNullOrNan(key, b);
       if (na || nb) {
         if (na == nb) continue;
         return na == item.nulls_first.value_or(false);
@@ -221,6 +230,9 @@ Status CheckLimits(const QueryContext& context, uint64_t memory) {
   if (context.cancelled != nullptr && context.cancelled->load(std::memory_order_relaxed)) {
     return Status::InvalidArgument("Query was cancelled: the client went away");
   }
+  if (context.stopping != nullptr && context.stopping->load(std::memory_order_relaxed)) {
+    return Status::InvalidArgument("Query was cancelled: the server is stopping");
+  }
   if (context.deadline && std::chrono::steady_clock::now() > *context.deadline) {
     return Status::InvalidArgument(fmt::format(
         "Timeout exceeded: maximum: {} seconds (max_execution_time): add conditions or a LIMIT", context.max_execution_seconds));
@@ -270,10 +282,10 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
     rows.names.resize(rows.columns.size());
     AppendChunk(collected, rows);
     for (const ColumnPtr& c : rows.columns) memory.fetch_add(ColumnBytes(*c), std::memory_order_relaxed);
-    if (collected.rows > context.max_result_rows) {
-      return Status::InvalidArgument(fmt::format("Limit for result rows exceeded: more than {}", context.max_result_rows));
+    // Rows kept for ORDER BY are bounded by the memory limit; max_result_rows is the result's.
+    if (can_stop_early && collected.rows >= plan.offset && collected.rows - plan.offset >= plan.limit) {
+      return Status::Unavailable(std::string(kEnoughRows));
     }
-    if (can_stop_early && collected.rows >= plan.limit + plan.offset) return Status::Unavailable(std::string(kEnoughRows));
     return Status::Ok();
   };
   HEDGEROW_RETURN_IF_ERROR(Produce(plan.input, plan.scan_columns, [&](Chunk&& chunk) { return process(std::move(chunk), 0); }));
@@ -342,7 +354,10 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   if (plan.distinct) order = DistinctRows(result, outputs, order);
   if (!plan.limit_by.empty()) order = LimitByRows(plan, result, outputs + plan.order_by.size(), order);
   size_t begin = std::min<size_t>(plan.offset, order.size());
-  size_t end = plan.has_limit ? std::min<size_t>(order.size(), begin + plan.limit) : order.size();
+  size_t end = plan.has_limit ? begin + std::min<size_t>(order.size() - begin, plan.limit) : order.size();
+  if (end - begin > context.max_result_rows) {
+    return Status::InvalidArgument(fmt::format("Limit for result rows exceeded: more than {}", context.max_result_rows));
+  }
   std::vector<uint32_t> kept(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end));
   QueryResult out;
   out.names = plan.names;

@@ -48,6 +48,21 @@ bool ValueKey(const Column& c, size_t row, std::string& key) {
       return true;
     }
     case TypeId::kNothing: return false;
+    case TypeId::kDate:
+    case TypeId::kDateTime:
+    case TypeId::kDateTime64: {
+      // Times as instants in microseconds: a DateTime64 matches the same DateTime.
+      int64_t micros = 0;
+      if (v.type->id == TypeId::kDate) micros = int64_t{v.Get<uint16_t>(row)} * 86'400'000'000;
+      if (v.type->id == TypeId::kDateTime) micros = int64_t{v.Get<uint32_t>(row)} * 1'000'000;
+      if (v.type->id == TypeId::kDateTime64) {
+        micros = v.Get<int64_t>(row);
+        for (uint32_t s = v.type->scale; s < 6; ++s) micros *= 10;
+        for (uint32_t s = v.type->scale; s > 6; --s) micros /= 10;
+      }
+      key.append("t").append(reinterpret_cast<const char*>(&micros), sizeof micros);
+      return true;
+    }
     default: break;
   }
   long double x = NumberAt(v, row);

@@ -60,8 +60,8 @@ Status BuildJoinIndex(JoinStep& join, const std::vector<ExprPtr>& right_keys, co
   HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> bytes, KeyBytes(keys, join.right.rows, has_null));
   for (size_t r = 0; r < join.right.rows; ++r) {
     if (has_null[r]) continue;
-    std::vector<uint32_t>& rows = join.index[std::move(bytes[r])];
-    if (!join.any || rows.empty()) rows.push_back(static_cast<uint32_t>(r));
+    // Every row, even for ANY (which joins the first): RIGHT and FULL mark them all matched.
+    join.index[std::move(bytes[r])].push_back(static_cast<uint32_t>(r));
   }
   if (join.kind == JoinClause::Kind::kRight || join.kind == JoinClause::Kind::kFull) {
     join.matched.reset(new std::atomic<uint8_t>[join.right.rows]());
@@ -99,10 +99,13 @@ Result<Chunk> ApplyJoin(const JoinStep& join, const Chunk& left) {
         }
         continue;
       }
-      for (uint32_t r : it->second) {
+      const size_t joined = join.any ? 1 : it->second.size();
+      for (size_t k = 0; k < joined; ++k) {
         left_rows.push_back(static_cast<uint32_t>(l));
-        right_rows.push_back(r);
-        if (join.matched) join.matched[r].store(1, std::memory_order_relaxed);
+        right_rows.push_back(it->second[k]);
+      }
+      if (join.matched) {
+        for (uint32_t r : it->second) join.matched[r].store(1, std::memory_order_relaxed);
       }
       if (left_rows.size() > kMaxRowsPerStep) return TooManyRows("JOIN");
     }
@@ -125,7 +128,10 @@ Chunk UnmatchedRight(const JoinStep& join) {
   const std::vector<uint32_t> defaults(right_rows.size(), kDefaultRow);
   for (size_t i = 0; i < join.left_names.size(); ++i) {
     out.names.push_back(join.left_names[i]);
-    out.columns.push_back(Gather(MakeEmpty(join.left_types[i]), defaults));
+    auto key = join.using_keys.find(i);
+    // A USING key takes the right row's value; other left columns their defaults.
+    out.columns.push_back(key != join.using_keys.end() ? Gather(key->second, right_rows)
+                                                       : Gather(MakeEmpty(join.left_types[i]), defaults));
   }
   for (size_t i = 0; i < join.right.columns.size(); ++i) {
     out.names.push_back(join.right.names[i]);

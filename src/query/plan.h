@@ -35,6 +35,8 @@ struct JoinStep {
   std::unique_ptr<std::atomic<uint8_t>[]> matched;  // RIGHT and FULL: right rows that found a match
   std::vector<std::string> left_names;              // the columns left of the join (RIGHT/FULL's tail)
   std::vector<DataTypePtr> left_types;
+  // USING keys among left_names (by index): the right side's values, as the left's type.
+  std::map<size_t, ColumnPtr> using_keys;
 };
 
 // ARRAY JOIN (or arrayJoin()): each row repeated once per element of the arrays, which are

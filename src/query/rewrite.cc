@@ -58,24 +58,43 @@ std::string ExprText(const Expr& e) {
   return text.substr(0, text.size() - e.alias.size() - 4);
 }
 
-Result<ExprPtr> ExpandAliases(const Expr& e, const std::map<std::string, const Expr*>& aliases,
-                              const std::set<std::string>& columns, int depth) {
-  if (depth > 64) return Status::InvalidArgument("Cyclic aliases");
+namespace {
+
+Result<ExprPtr> Expand(const Expr& e, const std::map<std::string, const Expr*>& aliases, std::set<std::string>& expanding,
+                       int depth) {
+  if (depth > 256) return Status::InvalidArgument("Aliases nest too deep");
   if (e.kind == Expr::Kind::kIdentifier) {
     std::string name = IdentifierName(e);
     auto it = aliases.find(name);
-    if (it != aliases.end() && columns.count(name) == 0 && it->second != &e) {
-      HEDGEROW_ASSIGN_OR_RETURN(ExprPtr expanded, ExpandAliases(*it->second, aliases, columns, depth + 1));
-      expanded->alias.clear();
-      return expanded;
+    if (it != aliases.end() && expanding.count(name) == 0 && it->second != &e) {
+      // Inside its own expression a name is the column again: SELECT x + 1 AS x ... WHERE x.
+      expanding.insert(name);
+      Result<ExprPtr> expanded = Expand(*it->second, aliases, expanding, depth + 1);
+      expanding.erase(name);
+      HEDGEROW_RETURN_IF_ERROR(expanded.status());
+      (*expanded)->alias.clear();
+      return std::move(*expanded);
     }
   }
-  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneWithoutArgs(e));
-  for (const ExprPtr& a : e.args) {
-    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr expanded, ExpandAliases(*a, aliases, columns, depth + 1));
-    out->args.push_back(std::move(expanded));
+  const bool own = !e.alias.empty() && expanding.insert(e.alias).second;
+  Result<ExprPtr> out = CloneWithoutArgs(e);
+  for (size_t i = 0; out.ok() && i < e.args.size(); ++i) {
+    Result<ExprPtr> expanded = Expand(*e.args[i], aliases, expanding, depth + 1);
+    if (!expanded.ok()) {
+      out = expanded.status();
+      break;
+    }
+    (*out)->args.push_back(std::move(*expanded));
   }
+  if (own) expanding.erase(e.alias);
   return out;
+}
+
+}  // namespace
+
+Result<ExprPtr> ExpandAliases(const Expr& e, const std::map<std::string, const Expr*>& aliases) {
+  std::set<std::string> expanding;
+  return Expand(e, aliases, expanding, 0);
 }
 
 void CollectColumns(const Expr& e, const std::set<std::string>& columns, std::set<std::string>& out) {

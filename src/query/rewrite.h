@@ -17,10 +17,10 @@ namespace hedgerow::query {
 // A deep copy (a subquery's tree is shared, not copied: nothing changes it once parsed).
 Result<ExprPtr> CloneExpr(const Expr& e);
 
-// `e` with every identifier that names an alias in `aliases` (and no column of
-// `columns`) replaced by a copy of the aliased expression, recursively (a cycle is an error).
-Result<ExprPtr> ExpandAliases(const Expr& e, const std::map<std::string, const Expr*>& aliases,
-                              const std::set<std::string>& columns, int depth = 0);
+// `e` with every identifier that names an alias in `aliases` replaced by a copy of the
+// aliased expression, recursively, as ClickHouse's: an alias wins over a column of its name,
+// except inside its own expression (SELECT x + 1 AS x ... WHERE x = 1 compares x + 1).
+Result<ExprPtr> ExpandAliases(const Expr& e, const std::map<std::string, const Expr*>& aliases);
 
 // The dotted name of an identifier ("a", "t.a").
 std::string IdentifierName(const Expr& e);

@@ -142,15 +142,6 @@ std::string Scope::Resolve(const std::vector<std::string>& parts) const {
   return "";
 }
 
-std::set<std::string> Scope::PlainNames() const {
-  std::set<std::string> out;
-  for (const ScopeColumn& c : columns_) {
-    out.insert(c.name);
-    out.insert(c.internal);
-  }
-  return out;
-}
-
 std::map<std::string, DataTypePtr> Scope::Types() const {
   std::map<std::string, DataTypePtr> out;
   for (const ScopeColumn& c : columns_) out[c.internal] = c.type;

@@ -34,8 +34,6 @@ class Scope {
 
   // The chunk column `parts` names ("x", "t.x", "db.t.x"), or "" when none.
   std::string Resolve(const std::vector<std::string>& parts) const;
-  // Every name an unqualified identifier may use (for alias expansion: columns win).
-  std::set<std::string> PlainNames() const;
   const std::vector<ScopeColumn>& columns() const { return columns_; }
   size_t inputs() const { return qualifiers_.size(); }
   // True when `qualifier` names input `input`.

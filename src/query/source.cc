@@ -63,10 +63,18 @@ Status ProduceTable(const Input& input, const std::vector<std::string>& columns,
       schema.order_by[0].function == store::KeyFunction::kIdentity) {
     request.key_min = {store::KeyValue(*input.team_id)};
     request.key_max = {store::KeyValue(*input.team_id)};
-    // (team_id, toDate(timestamp), ...): the time bounds narrow the range to their days.
+    // (team_id, toDate(timestamp), ...): the time bounds narrow the range to their days,
+    // when every part's rows have days a Date holds (1970 to 2149): the key of a row outside
+    // wraps, and sorts where no day range would find it.
     constexpr int64_t kMicrosPerDay = 86'400'000'000;
+    auto dates_hold = [&] {
+      for (const auto& part : input.table->AllParts()) {
+        if (part->meta().min_time < 0 || part->meta().max_time >= 65536 * kMicrosPerDay) return false;
+      }
+      return true;
+    };
     if (schema.order_by.size() > 1 && schema.order_by[1].function == store::KeyFunction::kToDate && schema.partition_by &&
-        schema.order_by[1].column == schema.partition_by->column) {
+        schema.order_by[1].column == schema.partition_by->column && (input.time_min || input.time_max) && dates_hold()) {
       if (input.time_min && *input.time_min >= 0) request.key_min.push_back(store::KeyValue(uint64_t(*input.time_min / kMicrosPerDay)));
       if (input.time_max && *input.time_max >= 0) request.key_max.push_back(store::KeyValue(uint64_t(*input.time_max / kMicrosPerDay)));
     }

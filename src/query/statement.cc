@@ -55,7 +55,8 @@ Result<QueryContext> ApplySettings(const QueryContext& context, const std::vecto
     else if (const auto* i = std::get_if<int64_t>(&value)) number = static_cast<double>(*i);
     else if (const auto* d = std::get_if<double>(&value)) number = *d;
     else return Status::InvalidArgument(fmt::format("Setting {} takes a number", name));
-    if (number <= 0) continue;  // 0: unlimited, which can only be the server's own limit
+    // 0 (unlimited), nan and values past any server limit cannot raise the server's limits.
+    if (!(number > 0) || number >= 9e18 || (name == "max_execution_time" && number > 1e9)) continue;
     if (name == "max_execution_time") {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                              std::chrono::duration<double>(number));

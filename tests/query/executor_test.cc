@@ -141,3 +141,18 @@ TEST_CASE("Pretty and PrettyCompact draw the result as ClickHouse does", "[query
         "│ a     │  7 │\n"
         "└───────┴────┘\n");
 }
+
+TEST_CASE("time pruning never drops a row the WHERE keeps", "[query]") {
+  Fixture f;
+  f.Insert({f.Row(1, "old", "$pageview", -3600000000)});  // 1969-12-31 23:00:00: its day key wraps
+  CHECK(f.Run("SELECT distinct_id FROM events WHERE timestamp < '1970-01-02 00:00:00'") == Rows{"old"});
+  CHECK(f.Run("SELECT count() FROM events WHERE timestamp > '2026-11-29 00:00:00'") == Rows{"4"});
+  CHECK(f.Run("SELECT count() FROM events WHERE toDate(timestamp) = '2026-11-29' AND timestamp < now()") == Rows{"4"});
+  // An ARRAY JOIN name that shadows the column is not the column.
+  CHECK(f.Run("SELECT count() FROM events ARRAY JOIN [toDateTime('2100-01-01 00:00:00')] AS timestamp "
+              "WHERE timestamp > '2099-01-01 00:00:00'") == Rows{"5"});
+  // IN compares instants: a DateTime64 column with strings and with DateTimes.
+  CHECK(f.Run("SELECT count() FROM events WHERE timestamp IN ('2026-11-29 12:34:56', '2026-11-29 12:34:57')") == Rows{"2"});
+  // (the 1969 row's DateTime wraps, as a UInt32 of seconds does, so it finds no match)
+  CHECK(f.Run("SELECT count() FROM events WHERE timestamp IN (SELECT toDateTime(timestamp) FROM events)") == Rows{"4"});
+}
