@@ -157,6 +157,11 @@ class DirectKeys final : public GroupIndex::Impl {
   std::vector<uint16_t> packed_;  // per row of the chunk being mapped
 };
 
+// Cells from which a table outgrows the L2 cache, and how many rows ahead a lookup's cell is
+// prefetched in a table that large.
+constexpr size_t kPrefetchFrom = size_t{1} << 16;
+constexpr size_t kAhead = 8;
+
 // Packed keys of up to 8 (K = uint64_t) or 16 bytes (Key16) in an open-addressing table
 // with linear probing, at most half full; each cell holds its key beside the group.
 template <class K>
@@ -169,8 +174,18 @@ class FixedKeys final : public GroupIndex::Impl {
   void Map(const std::vector<ColumnPtr>& keys, size_t rows, std::vector<uint32_t>& groups) override {
     PackKeys(slots_, keys, rows, packed_);
     groups.resize(rows);
+    if (cells_.size() < kPrefetchFrom) {
+      for (size_t r = 0; r < rows; ++r) {
+        groups[r] = r > 0 && packed_[r] == packed_[r - 1] ? groups[r - 1] : FindOrAdd(packed_[r], HashKey(packed_[r]));
+      }
+      return;
+    }
+    // A table past the caches: the hashes first, then each row's cell prefetched ahead.
+    hashes_.resize(rows);
+    for (size_t r = 0; r < rows; ++r) hashes_[r] = HashKey(packed_[r]);
     for (size_t r = 0; r < rows; ++r) {
-      groups[r] = r > 0 && packed_[r] == packed_[r - 1] ? groups[r - 1] : FindOrAdd(packed_[r]);
+      if (r + kAhead < rows) __builtin_prefetch(&cells_[hashes_[r + kAhead] & (cells_.size() - 1)]);
+      groups[r] = r > 0 && packed_[r] == packed_[r - 1] ? groups[r - 1] : FindOrAdd(packed_[r], hashes_[r]);
     }
   }
   size_t size() const override { return keys_.size(); }
@@ -183,9 +198,9 @@ class FixedKeys final : public GroupIndex::Impl {
     uint32_t id = 0;  // group + 1; 0 for an empty cell
   };
 
-  uint32_t FindOrAdd(const K& key) {
+  uint32_t FindOrAdd(const K& key, uint64_t hash) {
     const size_t mask = cells_.size() - 1;
-    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
       Cell& cell = cells_[i];
       if (cell.id == 0) {
         keys_.push_back(key);
@@ -211,7 +226,8 @@ class FixedKeys final : public GroupIndex::Impl {
   std::vector<PackedSlot> slots_;
   std::vector<Cell> cells_;
   std::vector<K> keys_;    // per group
-  std::vector<K> packed_;  // per row of the chunk being mapped
+  std::vector<K> packed_;         // per row of the chunk being mapped
+  std::vector<uint64_t> hashes_;  // per row of the chunk being mapped
 };
 
 // Byte-string keys, each stored once: cells of (hash, group) with linear probing, at most
@@ -239,6 +255,8 @@ class StringTable {
     ends_.push_back(chars_.size());
     return static_cast<uint32_t>(ends_.size() - 1);
   }
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&cells_[hash & (cells_.size() - 1)]); }
+  size_t cells() const { return cells_.size(); }
   std::string_view KeyAt(uint32_t g) const {
     const uint64_t begin = g == 0 ? 0 : ends_[g - 1];
     return {chars_.data() + begin, static_cast<size_t>(ends_[g] - begin)};
@@ -284,23 +302,34 @@ class StringKeys final : public GroupIndex::Impl {
     const uint64_t* ends = c.offsets.data();
     const char* chars = c.chars.data();
     groups.resize(rows);
+    auto string_at = [&](size_t r) {
+      const size_t at = r * step;
+      const uint64_t begin = at == 0 ? 0 : ends[at - 1];
+      return std::string_view(chars + begin, static_cast<size_t>(ends[at] - begin));
+    };
+    auto is_null = [&](size_t r) { return nulls != nullptr && nulls[r * step] != 0; };
+    // A table past the caches: the hashes first, then each row's cell prefetched ahead.
+    const bool prefetch = table_.cells() >= kPrefetchFrom;
+    if (prefetch) {
+      hashes_.resize(rows);
+      for (size_t r = 0; r < rows; ++r) hashes_[r] = is_null(r) ? 0 : CityHash64(string_at(r));
+    }
     std::string_view previous;
     bool has_previous = false;  // the row before is not NULL
     for (size_t r = 0; r < rows; ++r) {
-      const size_t at = r * step;
-      if (nulls != nullptr && nulls[at] != 0) {
+      if (prefetch && r + kAhead < rows) table_.Prefetch(hashes_[r + kAhead]);
+      if (is_null(r)) {
         if (null_group_ == kNone) null_group_ = table_.Append({});
         groups[r] = null_group_;
         has_previous = false;
         continue;
       }
-      const uint64_t begin = at == 0 ? 0 : ends[at - 1];
-      const std::string_view s(chars + begin, static_cast<size_t>(ends[at] - begin));
+      const std::string_view s = string_at(r);
       if (has_previous && s == previous) {
         groups[r] = groups[r - 1];
         continue;
       }
-      groups[r] = table_.FindOrAdd(s, CityHash64(s));
+      groups[r] = table_.FindOrAdd(s, prefetch ? hashes_[r] : CityHash64(s));
       previous = s;
       has_previous = true;
     }
@@ -325,6 +354,7 @@ class StringKeys final : public GroupIndex::Impl {
   bool nullable_;
   StringTable table_;
   uint32_t null_group_ = kNone;
+  std::vector<uint64_t> hashes_;  // per row of the chunk being mapped, for large tables
 };
 
 // Any keys: each row's keys serialized as AppendKey writes them, looked up as byte strings;
