@@ -112,7 +112,7 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
       }
     }
     query::QueryContext context = LimitedContext(options, request, project_id);
-    context.max_result_rows = 10 * kMaxLimit;
+    context.max_result_rows = kMaxLimit;  // a LIMIT that is not a literal cannot exceed it either
     auto run = [request = std::move(request), context, statement = std::make_shared<query::Statement>(std::move(*statement))]() {
       Result<query::QueryResult> result = query::ExecuteStatement(*statement, context);
       if (!result.ok()) return QueryError(result.status().message());

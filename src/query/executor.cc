@@ -568,9 +568,6 @@ Result<QueryResult> RunUnion(const SelectUnion& select, const Env& env) {
     out.columns.push_back(std::move(column));
   }
   for (const QueryResult& r : results) out.rows += r.rows;
-  if (out.rows > env.context->max_result_rows) {
-    return Status::InvalidArgument(fmt::format("Limit for result rows exceeded: more than {}", env.context->max_result_rows));
-  }
   return out;
 }
 
@@ -579,7 +576,12 @@ Result<QueryResult> RunUnion(const SelectUnion& select, const Env& env) {
 Result<QueryResult> ExecuteSelect(const SelectUnion& select, const QueryContext& context) {
   Env env;
   env.context = &context;
-  return RunUnion(select, env);
+  HEDGEROW_ASSIGN_OR_RETURN(QueryResult result, RunUnion(select, env));
+  // The final result's rows only, as ClickHouse's: subqueries are bounded by memory.
+  if (result.rows > context.max_result_rows) {
+    return Status::InvalidArgument(fmt::format("Limit for result rows exceeded: more than {}", context.max_result_rows));
+  }
+  return result;
 }
 
 }  // namespace hedgerow::query

@@ -355,9 +355,6 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   if (!plan.limit_by.empty()) order = LimitByRows(plan, result, outputs + plan.order_by.size(), order);
   size_t begin = std::min<size_t>(plan.offset, order.size());
   size_t end = plan.has_limit ? begin + std::min<size_t>(order.size() - begin, plan.limit) : order.size();
-  if (end - begin > context.max_result_rows) {
-    return Status::InvalidArgument(fmt::format("Limit for result rows exceeded: more than {}", context.max_result_rows));
-  }
   std::vector<uint32_t> kept(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end));
   QueryResult out;
   out.names = plan.names;

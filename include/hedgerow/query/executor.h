@@ -27,7 +27,7 @@ struct QueryContext {
   // Set for every query from outside: each scan of a table with a team_id column sees that
   // team's rows only (the planner adds the condition; no SQL can take it away).
   std::optional<int64_t> team_id;
-  // A result with more rows is refused (the HTTP surfaces cap it lower).
+  // A final result with more rows is refused (the query API caps it at 50,000).
   size_t max_result_rows = 10'000'000;
   // Past this the query stops with "Timeout exceeded" (ClickHouse's max_execution_time).
   std::optional<std::chrono::steady_clock::time_point> deadline;
