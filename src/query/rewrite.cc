@@ -8,10 +8,6 @@
 
 namespace hedgerow::query {
 
-namespace {
-
-// A copy of the node with its parameters but without its arguments: the rewrites below
-// fill those in as they transform them.
 Result<ExprPtr> CloneWithoutArgs(const Expr& e) {
   auto out = std::make_unique<Expr>();
   out->kind = e.kind;
@@ -33,8 +29,6 @@ Result<ExprPtr> CloneWithoutArgs(const Expr& e) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<ExprPtr> CloneExpr(const Expr& e) {
   HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneWithoutArgs(e));

@@ -14,6 +14,10 @@
 
 namespace hedgerow::query {
 
+// A copy of the node with its parameters but without its arguments: rewrites fill those
+// in as they transform them.
+Result<ExprPtr> CloneWithoutArgs(const Expr& e);
+
 // A deep copy (a subquery's tree is shared, not copied: nothing changes it once parsed).
 Result<ExprPtr> CloneExpr(const Expr& e);
 

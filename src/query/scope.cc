@@ -29,14 +29,7 @@ Result<ExprPtr> Resolve(const Expr& e, const Scope& scope, const SubqueryRunner&
     value->alias = e.alias;
     return value;
   }
-  std::unique_ptr<Expr> out = std::make_unique<Expr>();
-  out->kind = e.kind;
-  out->position = e.position;
-  out->literal = e.literal;
-  out->parts = e.parts;
-  out->name = e.name;
-  out->has_params = e.has_params;
-  out->distinct = e.distinct;
+  HEDGEROW_ASSIGN_OR_RETURN(ExprPtr out, CloneWithoutArgs(e));
   if (e.distinct && (e.name == "count" || e.name == "COUNT")) {
     // count(DISTINCT x) is uniqExact(x), as ClickHouse's count_distinct_implementation.
     out->name = "uniqExact";
@@ -44,17 +37,8 @@ Result<ExprPtr> Resolve(const Expr& e, const Scope& scope, const SubqueryRunner&
   } else if (e.distinct) {
     return Status::InvalidArgument(fmt::format("{}(DISTINCT ...) is not supported: only count(DISTINCT ...) is", e.name));
   }
-  out->lambda_params = e.lambda_params;
-  out->parameter_name = e.parameter_name;
-  out->type_name = e.type_name;
-  out->alias = e.alias;
-  out->constant = e.constant;
-  for (const ExprPtr& p : e.params) {
-    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr copy, CloneExpr(*p));
-    out->params.push_back(std::move(copy));
-  }
   if ((e.name == "count" || e.name == "COUNT") && e.args.size() == 1 && e.args[0]->kind == Expr::Kind::kAsterisk) {
-    return ExprPtr(std::move(out));  // count(*) is count()
+    return out;  // count(*) is count()
   }
   std::vector<std::string> newly_bound;
   for (const std::string& p : e.lambda_params) {
@@ -71,7 +55,7 @@ Result<ExprPtr> Resolve(const Expr& e, const Scope& scope, const SubqueryRunner&
     out->args.push_back(std::move(r));
   }
   for (const std::string& p : newly_bound) bound.erase(p);
-  return ExprPtr(std::move(out));
+  return out;
 }
 
 void CollectInputs(const Expr& e, const Scope& scope, std::set<size_t>& out) {
