@@ -14,6 +14,7 @@
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/functions.h"
 #include "hedgerow/query/parser.h"
+#include "query/answer.h"
 #include "query/functions_date.h"
 #include "query/reference_file.h"
 
@@ -22,26 +23,7 @@ using namespace hedgerow::query;
 
 namespace {
 
-// What ClickHouse's TabSeparated answer to `sql` (a SELECT of expressions over `chunk`'s
-// columns) would be, columns joined by an escaped tab as in the reference file, or "error".
-std::string Answer(const std::string& sql, const Chunk& chunk) {
-  auto statement = ParseStatement(sql);
-  if (!statement.ok()) return "error";
-  std::string out;
-  for (const ExprPtr& column : statement->select->selects[0]->columns) {
-    auto value = Evaluate(*column, chunk);
-    if (!value.ok()) return "error";
-    if (!out.empty()) out += "\\t";
-    out += FormatValue(**value, 0);
-  }
-  return out;
-}
-
-std::string Answer(const std::string& sql) {
-  Chunk one;
-  one.rows = 1;
-  return Answer(sql, one);
-}
+using hedgerow::query::testing::Answer;
 
 // Where hedgerow answers as current ClickHouse does and 18.16 does not, the answer expected
 // instead of 18.16's, written by hand from ClickHouse's documentation and behaviour.

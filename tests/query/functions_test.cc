@@ -6,31 +6,13 @@
 
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/parser.h"
+#include "query/answer.h"
 #include "query/reference_file.h"
 
 using namespace hedgerow;
 using namespace hedgerow::query;
 
-namespace {
-
-// What ClickHouse's TabSeparated answer to `sql` (a SELECT of expressions, no FROM) would
-// be, columns joined by an escaped tab as in the reference file, or "error".
-std::string Answer(const std::string& sql) {
-  auto statement = ParseStatement(sql);
-  if (!statement.ok()) return "error";
-  Chunk one;
-  one.rows = 1;
-  std::string out;
-  for (const ExprPtr& column : statement->select->selects[0]->columns) {
-    auto value = Evaluate(*column, one);
-    if (!value.ok()) return "error";
-    if (!out.empty()) out += "\\t";
-    out += FormatValue(**value, 0);
-  }
-  return out;
-}
-
-}  // namespace
+using hedgerow::query::testing::Answer;
 
 TEST_CASE("functions agree with clickhouse-server 18.16 on every reference query", "[query]") {
   // SELECTs of expressions and their answers, arithmetic on every pair of number types apart.

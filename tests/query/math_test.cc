@@ -10,6 +10,7 @@
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/parser.h"
 #include "query/hash.h"
+#include "query/answer.h"
 #include "query/reference_file.h"
 #include "query/rewrite.h"
 
@@ -17,39 +18,7 @@ using namespace hedgerow::query;
 
 namespace {
 
-// ClickHouse's TabSeparated answer to `sql`: a SELECT of expressions with no FROM or FROM
-// numbers(n) (evaluated over a chunk of one UInt64 column `number`, so that these tests
-// exercise the functions, not the executor), rows joined by an escaped newline and columns
-// by an escaped tab as in the reference files; or "error".
-std::string Answer(const std::string& sql) {
-  auto statement = ParseStatement(sql);
-  if (!statement.ok()) return "error";
-  const SelectQuery& select = *statement->select->selects[0];
-  Chunk chunk;
-  chunk.rows = 1;
-  if (select.from) {
-    const Expr* numbers = select.from->function.get();
-    if (numbers == nullptr || numbers->name != "numbers" || numbers->args.size() != 1) return "unsupported FROM";
-    const Literal& n = numbers->args[0]->literal;
-    chunk.rows = std::holds_alternative<int64_t>(n) ? static_cast<size_t>(std::get<int64_t>(n)) : std::get<uint64_t>(n);
-    auto column = MakeColumn(MakeType(TypeId::kUInt64), chunk.rows);
-    for (uint64_t i = 0; i < chunk.rows; ++i) std::memcpy(column->fixed.data() + i * 8, &i, 8);
-    chunk.names = {"number"};
-    chunk.columns = {column};
-  }
-  std::vector<ColumnPtr> columns;
-  for (const ExprPtr& column : select.columns) {
-    auto value = Evaluate(*column, chunk);
-    if (!value.ok()) return "error";
-    columns.push_back(*value);
-  }
-  std::string out;
-  for (size_t r = 0; r < chunk.rows; ++r) {
-    if (r > 0) out += "\\n";
-    for (size_t c = 0; c < columns.size(); ++c) out += (c > 0 ? "\\t" : "") + FormatValue(*columns[c], r);
-  }
-  return out;
-}
+using hedgerow::query::testing::Answer;
 
 // The first n bytes of "abcdefghijklmnopqrstuvwxyz0123456789" repeated.
 std::string Pattern(size_t n) {

@@ -12,6 +12,7 @@
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/functions.h"
 #include "hedgerow/query/parser.h"
+#include "query/answer.h"
 #include "query/reference_file.h"
 
 using namespace hedgerow;
@@ -19,22 +20,7 @@ using namespace hedgerow::query;
 
 namespace {
 
-// The TabSeparated answer to a SELECT of expressions (columns joined by "\t"), or "error".
-std::string Answer(const std::string& sql) {
-  auto statement = ParseStatement(sql);
-  if (!statement.ok()) return "error";
-  Chunk one;
-  one.rows = 1;
-  std::string out;
-  bool first = true;
-  for (const ExprPtr& column : statement->select->selects[0]->columns) {
-    auto value = Evaluate(*column, one);
-    if (!value.ok()) return "error";
-    if (!std::exchange(first, false)) out += "\\t";
-    out += FormatValue(**value, 0);
-  }
-  return out;
-}
+using hedgerow::query::testing::Answer;
 
 std::string Eval(const std::string& expression) { return Answer("SELECT " + expression); }
 
