@@ -2,7 +2,7 @@
 # Regenerates the expected rows of tests/query/sql/*.test from clickhouse-server 18.16
 # (apt-get install clickhouse-server), over the same team-1 rows the SQL tests load:
 #   tests/query/reference/sql_answers.sh [BUILD_DIR]     (default: build)
-# 1. starts a throwaway server (temporary directory, free port, as clickhouse_answers.sh);
+# 1. starts a throwaway server (clickhouse_server.sh);
 # 2. creates PostHog's tables with the store's names and column types (DateTime for
 #    DateTime64: 18.16 has no DateTime64; the dataset's times are whole seconds), the
 #    replacing ones as ReplacingMergeTree with the same ORDER BY keys, and stops merges so
@@ -16,25 +16,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 build="${1:-$root/build}"
 binary="$build/tests/hedgerow_query_test"
-server="${CLICKHOUSE_SERVER:-/usr/sbin/clickhouse-server}"
-dir="$(mktemp -d)"
-port=$((20000 + RANDOM % 20000))
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-mkdir -p "$dir/data/tmp" "$dir/rows"
-cat > "$dir/config.xml" <<XML
-<?xml version="1.0"?><yandex><logger><level>warning</level><console>1</console></logger>
-<http_port>$port</http_port><listen_host>127.0.0.1</listen_host><path>$dir/data/</path>
-<tmp_path>$dir/data/tmp/</tmp_path><users_config>/etc/clickhouse-server/users.xml</users_config>
-<default_profile>default</default_profile><default_database>default</default_database>
-<mark_cache_size>1073741824</mark_cache_size><timezone>UTC</timezone></yandex>
-XML
-"$server" --config-file="$dir/config.xml" > "$dir/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$port/ping" > /dev/null && break
-  sleep 0.1
-done
+source "$(dirname "$0")/clickhouse_server.sh"
+mkdir -p "$dir/rows"
 run() { curl -sSf --data-binary "$1" "http://127.0.0.1:$port/" || { echo "clickhouse refused: $1" >&2; exit 1; }; }
 
 run "CREATE TABLE events (uuid UUID, event String, properties String, timestamp DateTime, team_id Int64,
