@@ -73,7 +73,7 @@ class ValueSlots {
       auto out = MakeColumn(type_, count);
       out->rows = count;
       out->fixed.assign(count * width_, 0);
-      std::memcpy(out->fixed.data(), fixed_.data(), std::min(fixed_.size(), count * width_));
+      if (!fixed_.empty()) std::memcpy(out->fixed.data(), fixed_.data(), std::min(fixed_.size(), count * width_));
       return out;
     }
     auto out = MakeEmpty(type_);

@@ -287,6 +287,7 @@ class Rewriter {
 
   // The expression a meaning stands for; nullptr when the name stays as written.
   ExprPtr Build(const Meaning& m, Position p) {
+    if (m.kind == Meaning::Kind::kNone) return nullptr;
     SugarInput& in = *m.input;
     auto distinct_ids = [&]() -> const std::string& {
       if (in.distinct_ids_alias.empty()) in.distinct_ids_alias = FreshName("__hogql_distinct_ids");
