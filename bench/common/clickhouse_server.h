@@ -111,6 +111,11 @@ class ClickHouseServer {
     if (!r || r->status != 200) throw std::runtime_error("clickhouse: " + sql + ": " + (r ? r->body : "no answer"));
     return r->body;
   }
+  // Inserts newline-separated JSON rows into `table`; throws when the server refuses.
+  void InsertJsonEachRow(const std::string& table, const std::string& rows) const {
+    auto r = Post("/?query=INSERT%20INTO%20" + table + "%20FORMAT%20JSONEachRow", rows);
+    if (!r || r->status != 200) throw std::runtime_error("clickhouse insert into " + table + ": " + (r ? r->body : "no answer"));
+  }
 
  private:
   uint16_t port_;

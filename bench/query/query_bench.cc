@@ -15,13 +15,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "common/clickhouse_server.h"
+#include "common/side_by_side_options.h"
 #include "hedgerow/common/uuid.h"
 #include "hedgerow/query/executor.h"
 #include "hedgerow/query/parser.h"
@@ -171,43 +171,29 @@ Run RunClickHouse(const bench::ClickHouseServer& server, const std::string& sql,
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t events = 2000000, batch = 100000;
-  uint32_t shards = 2;
+  size_t events = 2000000;
   int runs = 5;
-  std::string clickhouse = "/usr/sbin/clickhouse-server";
-  bool skip_clickhouse = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--skip-clickhouse") {
-      skip_clickhouse = true;
-      continue;
-    }
-    if (i + 1 >= argc) break;
-    std::string v = argv[++i];
-    if (k == "--events") events = std::stoull(v);
-    else if (k == "--batch") batch = std::stoull(v);
-    else if (k == "--shards") shards = static_cast<uint32_t>(std::stoul(v));
-    else if (k == "--runs") runs = std::max(1, std::stoi(v));
-    else if (k == "--clickhouse") clickhouse = v;
-  }
+  const bench::SideBySideOptions options =
+      bench::ParseSideBySideOptions(argc, argv, [&](const std::string& k, const std::string& v) {
+        if (k == "--events") events = std::stoull(v);
+        else if (k == "--runs") runs = std::max(1, std::stoi(v));
+      });
+  const size_t batch = options.batch;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  if (!skip_clickhouse && !std::filesystem::exists(clickhouse)) {
-    std::printf("clickhouse: skipped (%s not found; apt-get install clickhouse-server)\n", clickhouse.c_str());
-    skip_clickhouse = true;
-  }
+  const bool use_clickhouse = bench::UseClickHouse(options);
   testing::TempDir dir;
   std::printf("query_bench: %zu synthetic PostHog events (%u distinct ids), %u shards, median of %d runs\n", events,
-              kDistinctIds, shards, runs);
+              kDistinctIds, options.shards, runs);
 
-  auto opened = store::Store::Open({.dir = dir.File("hedgerow"), .shards = shards, .merge_threads = 0}, nullptr);
+  auto opened = store::Store::Open({.dir = dir.File("hedgerow"), .shards = options.shards, .merge_threads = 0}, nullptr);
   if (!opened.ok()) {
     std::fprintf(stderr, "%s\n", opened.status().ToString().c_str());
     return 1;
   }
   std::unique_ptr<store::Store> store = std::move(opened).value();
   std::optional<bench::ClickHouseServer> server;
-  if (!skip_clickhouse) {
-    server.emplace(clickhouse, dir.File("clickhouse"));
+  if (use_clickhouse) {
+    server.emplace(options.clickhouse, dir.File("clickhouse"));
     server->Query(bench::kClickHouseEventsDdl);
     server->Query("CREATE TABLE person_distinct_id2 (team_id Int64, distinct_id String, person_id UUID, "
                   "is_deleted UInt8, version Int64) ENGINE = ReplacingMergeTree(version) ORDER BY (team_id, distinct_id)");
@@ -227,13 +213,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "hedgerow insert: %s\n", s.ToString().c_str());
       return 1;
     }
-    if (server) {
-      auto r = server->Post("/?query=INSERT%20INTO%20events%20FORMAT%20JSONEachRow", body);
-      if (!r || r->status != 200) {
-        std::fprintf(stderr, "clickhouse insert: %s\n", r ? r->body.c_str() : "no answer");
-        return 1;
-      }
-    }
+    if (server) server->InsertJsonEachRow("events", body);
   }
   std::string pdi = PersonDistinctIds();
   Status s = Insert(*store->table("person_distinct_id2"), Lines(pdi), 0);
@@ -243,7 +223,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (server) {
-    server->Post("/?query=INSERT%20INTO%20person_distinct_id2%20FORMAT%20JSONEachRow", pdi);
+    server->InsertJsonEachRow("person_distinct_id2", pdi);
     server->Query("OPTIMIZE TABLE events FINAL");
     server->Query("OPTIMIZE TABLE person_distinct_id2 FINAL");
   }

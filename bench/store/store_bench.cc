@@ -9,13 +9,13 @@
 // partition (our merge-all; OPTIMIZE ... FINAL) and report bytes on disk and peak RSS.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "common/clickhouse_server.h"
+#include "common/side_by_side_options.h"
 #include "hedgerow/store/json_rows.h"
 #include "hedgerow/store/table.h"
 #include "store/event_generator.h"
@@ -97,8 +97,7 @@ Figures RunClickHouse(const std::string& binary, const std::string& dir, size_t 
       body += '\n';
     }
     auto start = Clock::now();
-    auto r = server.Post("/?query=INSERT%20INTO%20events%20FORMAT%20JSONEachRow", body);
-    if (!r || r->status != 200) throw std::runtime_error("clickhouse insert failed: " + (r ? r->body : "no answer"));
+    server.InsertJsonEachRow("events", body);
     seconds += Seconds(start);
   }
   f.insert_seconds = seconds;
@@ -125,34 +124,19 @@ void Print(const char* name, const Figures& f, size_t rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t rows = 2000000, batch = 100000;
-  uint32_t shards = 2;
-  std::string clickhouse = "/usr/sbin/clickhouse-server";
-  bool skip_clickhouse = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--skip-clickhouse") {
-      skip_clickhouse = true;
-      continue;
-    }
-    if (i + 1 >= argc) break;
-    std::string v = argv[++i];
-    if (k == "--rows") rows = std::stoull(v);
-    else if (k == "--batch") batch = std::stoull(v);
-    else if (k == "--shards") shards = static_cast<uint32_t>(std::stoul(v));
-    else if (k == "--clickhouse") clickhouse = v;
-  }
+  size_t rows = 2000000;
+  const bench::SideBySideOptions options =
+      bench::ParseSideBySideOptions(argc, argv, [&](const std::string& k, const std::string& v) {
+        if (k == "--rows") rows = std::stoull(v);
+      });
+  const size_t batch = options.batch;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   testing::TempDir dir;
-  std::printf("store_bench: %zu synthetic PostHog events, batches of %zu, %u shards\n", rows, batch, shards);
-  Figures ours = RunHedgerow(dir.File("hedgerow"), rows, batch, shards);
+  std::printf("store_bench: %zu synthetic PostHog events, batches of %zu, %u shards\n", rows, batch, options.shards);
+  Figures ours = RunHedgerow(dir.File("hedgerow"), rows, batch, options.shards);
   Print("hedgerow", ours, rows);
-  if (skip_clickhouse) return 0;
-  if (!std::filesystem::exists(clickhouse)) {
-    std::printf("clickhouse: skipped (%s not found; apt-get install clickhouse-server)\n", clickhouse.c_str());
-    return 0;
-  }
-  Figures ch = RunClickHouse(clickhouse, dir.File("clickhouse"), rows, batch);
+  if (!bench::UseClickHouse(options)) return 0;
+  Figures ch = RunClickHouse(options.clickhouse, dir.File("clickhouse"), rows, batch);
   Print("clickhouse", ch, rows);
   std::printf("ratios (hedgerow / clickhouse): insert rate %.2fx, bytes on disk after insert %.2fx, after merge %.2fx, "
               "merge rate %.2fx\n",
