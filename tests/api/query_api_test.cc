@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <thread>
 
 #include "hedgerow/common/base64.h"
@@ -23,37 +24,54 @@ namespace {
 
 constexpr const char* kKey = "phx_query_test_key";
 
+// A server on `data_dir` whose first project has `token` and the personal API key `key`,
+// the query API and the ClickHouse HTTP interface on one free loopback port, the store
+// consumer writing every 20 ms so that captured events are soon queryable.
+std::unique_ptr<server::Server> StartServer(const std::string& data_dir, const std::string& token,
+                                            const std::string& key, size_t query_threads = 2) {
+  server::ServerOptions options;
+  options.query_threads = query_threads;
+  options.data_dir = data_dir;
+  options.project_token = token;
+  options.personal_api_key = key;
+  options.api.listen = {"127.0.0.1", 0};
+  options.clickhouse = options.api;
+  options.store_batch_wait = std::chrono::milliseconds(20);
+  auto s = server::Server::Start(options);
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+// The ClickHouse HTTP interface's TabSeparated answer to `sql`, signed in with `key`.
+testing::ClientResponse ClickHouseQuery(const server::Server& server, const std::string& sql, const std::string& key) {
+  auto r = HttpRequest(server.clickhouse_port(), "POST", "/?default_format=TabSeparated", sql,
+                       {{"Authorization", "Basic " + Base64Encode("default:" + key)}});
+  REQUIRE(r);
+  return *r;
+}
+
+// Waits until `ready()` (the pipeline and the store consumer have caught up); fails after 30 s.
+void WaitUntil(const std::function<bool()>& ready) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ready()) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 struct Fixture {
   explicit Fixture(size_t query_threads = 2) {
-    server::ServerOptions options;
-    options.query_threads = query_threads;
-    options.data_dir = dir.File("data");
-    options.project_token = "phc_query";
-    options.personal_api_key = kKey;
-    options.api.listen = {"127.0.0.1", 0};
-    options.clickhouse = options.api;
-    options.store_batch_wait = std::chrono::milliseconds(20);
-    auto s = server::Server::Start(options);
-    REQUIRE(s.ok());
-    server = std::move(s).value();
+    server = StartServer(dir.File("data"), "phc_query", kKey, query_threads);
     std::string batch = R"({"api_key":"phc_query","batch":[)";
     for (int i = 0; i < 7; ++i) {
       batch += fmt::format(R"({}{{"event":"{}","distinct_id":"u{}"}})", i ? "," : "", i % 3 ? "$pageview" : "signup", i % 2);
     }
     batch += "]}";
     REQUIRE(HttpRequest(server->api_port(), "POST", "/batch/", batch)->status == 200);
-    // Until the pipeline and the store consumer have them all.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (ClickHouse("SELECT count() FROM events").body != "7\n") {
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    WaitUntil([&] { return ClickHouse("SELECT count() FROM events").body == "7\n"; });
   }
   testing::ClientResponse ClickHouse(const std::string& sql, const std::string& password = kKey) {
-    auto r = HttpRequest(server->clickhouse_port(), "POST", "/?default_format=TabSeparated", sql,
-                         {{"Authorization", "Basic " + Base64Encode("default:" + password)}});
-    REQUIRE(r);
-    return *r;
+    return ClickHouseQuery(*server, sql, password);
   }
   testing::TempDir dir;
   std::unique_ptr<server::Server> server;
@@ -142,16 +160,7 @@ struct TwoProjects {
       REQUIRE(two->id == 2);
       REQUIRE((*meta)->AddPersonalApiKey(kKeyTwo, 2).ok());
     }
-    server::ServerOptions options;
-    options.data_dir = data;
-    options.project_token = "phc_one";
-    options.personal_api_key = kKeyOne;
-    options.api.listen = {"127.0.0.1", 0};
-    options.clickhouse = options.api;
-    options.store_batch_wait = std::chrono::milliseconds(20);
-    auto s = server::Server::Start(options);
-    REQUIRE(s.ok());
-    server = std::move(s).value();
+    server = StartServer(data, "phc_one", kKeyOne);
     Capture(R"({"api_key":"phc_one","batch":[)"
             R"({"event":"p1_secret_event","distinct_id":"p1-secret-user","properties":{"secret":"p1-secret-prop"}},)"
             R"({"event":"p1_secret_event","distinct_id":"p1-secret-user","properties":{"secret":"p1-secret-prop"}},)"
@@ -163,13 +172,11 @@ struct TwoProjects {
             R"({"event":"p2_event","distinct_id":"p2-user","properties":{"secret":"p2-visible"}},)"
             R"({"event":"$identify","distinct_id":"shared","properties":{"$set":{"email":"p2@two.example"}}}]})");
     // Until both projects' events, persons and distinct ids are in the store.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     const std::string ready = "SELECT (SELECT count() FROM events), (SELECT count() FROM person) > 0, "
                               "(SELECT count() FROM person_distinct_id2) > 0";
-    while (ClickHouse(ready, kKeyOne).body != "5\t1\t1\n" || ClickHouse(ready, kKeyTwo).body != "3\t1\t1\n") {
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    WaitUntil([&] {
+      return ClickHouse(ready, kKeyOne).body == "5\t1\t1\n" && ClickHouse(ready, kKeyTwo).body == "3\t1\t1\n";
+    });
   }
   void Capture(const std::string& batch) {
     REQUIRE(HttpRequest(server->api_port(), "POST", "/batch/", batch)->status == 200);
@@ -184,10 +191,7 @@ struct TwoProjects {
     return *r;
   }
   testing::ClientResponse ClickHouse(const std::string& sql, const std::string& key) {
-    auto r = HttpRequest(server->clickhouse_port(), "POST", "/?default_format=TabSeparated", sql,
-                         {{"Authorization", "Basic " + Base64Encode("default:" + key)}});
-    REQUIRE(r);
-    return *r;
+    return ClickHouseQuery(*server, sql, key);
   }
   testing::TempDir dir;
   std::unique_ptr<server::Server> server;
