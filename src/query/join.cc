@@ -43,6 +43,34 @@ Result<std::vector<ColumnPtr>> CastKeys(std::vector<ColumnPtr> keys, const std::
 
 }  // namespace
 
+namespace {
+
+// One String key (not Nullable): looked up by its bytes in place.
+bool SingleStringKey(const std::vector<DataTypePtr>& types) { return types.size() == 1 && types[0]->id == TypeId::kString; }
+
+// The group of each row's key (-1: no right row has it, or the key has a NULL).
+Result<std::vector<int64_t>> Groups(const JoinStep& join, const std::vector<ColumnPtr>& keys, size_t rows) {
+  std::vector<int64_t> out(rows, -1);
+  if (SingleStringKey(join.key_types)) {
+    const Column& k = *keys[0];
+    for (size_t r = 0; r < rows; ++r) {
+      auto it = join.string_groups.find(k.StringAt(r));
+      if (it != join.string_groups.end()) out[r] = it->second;
+    }
+    return out;
+  }
+  std::vector<uint8_t> has_null;
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> bytes, KeyBytes(keys, rows, has_null));
+  for (size_t r = 0; r < rows; ++r) {
+    if (has_null[r]) continue;
+    auto it = join.key_groups.find(bytes[r]);
+    if (it != join.key_groups.end()) out[r] = it->second;
+  }
+  return out;
+}
+
+}  // namespace
+
 Status BuildJoinIndex(JoinStep& join, const std::vector<ExprPtr>& right_keys, const std::vector<DataTypePtr>& left_types) {
   std::vector<ColumnPtr> keys;
   for (size_t i = 0; i < right_keys.size(); ++i) {
@@ -56,12 +84,34 @@ Status BuildJoinIndex(JoinStep& join, const std::vector<ExprPtr>& right_keys, co
     keys.push_back(Materialize(k));
   }
   HEDGEROW_ASSIGN_OR_RETURN(keys, CastKeys(std::move(keys), join.key_types));
-  std::vector<uint8_t> has_null;
-  HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> bytes, KeyBytes(keys, join.right.rows, has_null));
+  // Each right row's group (a new one per distinct key), then the rows of each group.
+  std::vector<int64_t> group_of(join.right.rows, -1);
+  uint32_t groups = 0;
+  if (SingleStringKey(join.key_types)) {
+    join.right_key = keys[0];
+    for (size_t r = 0; r < join.right.rows; ++r) {
+      group_of[r] = join.string_groups.try_emplace(join.right_key->StringAt(r), groups).first->second;
+      if (group_of[r] == groups) ++groups;
+    }
+  } else {
+    std::vector<uint8_t> has_null;
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> bytes, KeyBytes(keys, join.right.rows, has_null));
+    for (size_t r = 0; r < join.right.rows; ++r) {
+      if (has_null[r]) continue;  // a NULL key matches nothing
+      group_of[r] = join.key_groups.try_emplace(std::move(bytes[r]), groups).first->second;
+      if (group_of[r] == groups) ++groups;
+    }
+  }
+  join.group_starts.assign(groups + 1, 0);
+  for (int64_t g : group_of) {
+    if (g >= 0) ++join.group_starts[static_cast<size_t>(g) + 1];
+  }
+  for (size_t g = 0; g < groups; ++g) join.group_starts[g + 1] += join.group_starts[g];
+  join.group_rows.resize(join.group_starts[groups]);
+  std::vector<uint32_t> filled(join.group_starts.begin(), join.group_starts.end() - 1);
+  // Every row, even for ANY (which joins the first): RIGHT and FULL mark them all matched.
   for (size_t r = 0; r < join.right.rows; ++r) {
-    if (has_null[r]) continue;
-    // Every row, even for ANY (which joins the first): RIGHT and FULL mark them all matched.
-    join.index[std::move(bytes[r])].push_back(static_cast<uint32_t>(r));
+    if (group_of[r] >= 0) join.group_rows[filled[static_cast<size_t>(group_of[r])]++] = static_cast<uint32_t>(r);
   }
   if (join.kind == JoinClause::Kind::kRight || join.kind == JoinClause::Kind::kFull) {
     join.matched.reset(new std::atomic<uint8_t>[join.right.rows]());
@@ -87,25 +137,27 @@ Result<Chunk> ApplyJoin(const JoinStep& join, const Chunk& left) {
       keys.push_back(Materialize(k));
     }
     HEDGEROW_ASSIGN_OR_RETURN(keys, CastKeys(std::move(keys), join.key_types));
-    std::vector<uint8_t> has_null;
-    HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> bytes, KeyBytes(keys, left.rows, has_null));
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<int64_t> groups, Groups(join, keys, left.rows));
     const bool keep_unmatched = join.kind == JoinClause::Kind::kLeft || join.kind == JoinClause::Kind::kFull;
+    left_rows.reserve(left.rows);
+    right_rows.reserve(left.rows);
     for (size_t l = 0; l < left.rows; ++l) {
-      auto it = has_null[l] ? join.index.end() : join.index.find(bytes[l]);
-      if (it == join.index.end()) {
+      if (groups[l] < 0) {
         if (keep_unmatched) {
           left_rows.push_back(static_cast<uint32_t>(l));
           right_rows.push_back(kDefaultRow);
         }
         continue;
       }
-      const size_t joined = join.any ? 1 : it->second.size();
-      for (size_t k = 0; k < joined; ++k) {
+      const size_t g = static_cast<size_t>(groups[l]);
+      const uint32_t begin = join.group_starts[g], end = join.group_starts[g + 1];
+      const uint32_t joined_end = join.any ? begin + 1 : end;
+      for (uint32_t k = begin; k < joined_end; ++k) {
         left_rows.push_back(static_cast<uint32_t>(l));
-        right_rows.push_back(it->second[k]);
+        right_rows.push_back(join.group_rows[k]);
       }
       if (join.matched) {
-        for (uint32_t r : it->second) join.matched[r].store(1, std::memory_order_relaxed);
+        for (uint32_t k = begin; k < end; ++k) join.matched[join.group_rows[k]].store(1, std::memory_order_relaxed);
       }
       if (left_rows.size() > kMaxRowsPerStep) return TooManyRows("JOIN");
     }

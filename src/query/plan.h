@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -31,7 +32,14 @@ struct JoinStep {
   Chunk right;                        // the right side's columns, named as the query resolves them
   std::vector<ExprPtr> left_keys;     // over the left chunk
   std::vector<DataTypePtr> key_types;  // both sides' keys are cast to these
-  std::unordered_map<std::string, std::vector<uint32_t>> index;  // key bytes -> right rows
+  // The right rows of each distinct key, as groups: group g's rows are
+  // group_rows[group_starts[g], group_starts[g + 1]).
+  std::vector<uint32_t> group_starts, group_rows;
+  // Key -> group. One String key (the common distinct_id join) is looked up by the bytes
+  // of the right key column itself, kept in `right_key`; other keys by AppendKey's bytes.
+  ColumnPtr right_key;
+  std::unordered_map<std::string_view, uint32_t> string_groups;
+  std::unordered_map<std::string, uint32_t> key_groups;
   std::unique_ptr<std::atomic<uint8_t>[]> matched;  // RIGHT and FULL: right rows that found a match
   std::vector<std::string> left_names;              // the columns left of the join (RIGHT/FULL's tail)
   std::vector<DataTypePtr> left_types;
