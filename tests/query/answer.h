@@ -4,6 +4,8 @@
 // by evaluating the expressions directly (not through the executor), so that the function
 // tests exercise the functions alone; compared with the reference files (reference_file.h).
 
+#include <catch2/catch.hpp>
+
 #include <cstring>
 #include <string>
 #include <variant>
@@ -12,6 +14,7 @@
 #include "hedgerow/query/column.h"
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/parser.h"
+#include "query/reference_file.h"
 
 namespace hedgerow::query::testing {
 
@@ -49,6 +52,18 @@ inline std::string Answer(const std::string& sql) {
     for (size_t c = 0; c < columns.size(); ++c) out += (c > 0 ? "\\t" : "") + FormatValue(*columns[c], r);
   }
   return out;
+}
+
+// Answer() to "SELECT <expression>".
+inline std::string Eval(const std::string& expression) { return Answer("SELECT " + expression); }
+
+// Checks Answer() to every query of a reference file against clickhouse-server's answer;
+// returns how many queries there were.
+inline size_t CheckAnswers(const std::string& file) {
+  return ForEachReference(file, [](const std::string& sql, const std::string& expected) {
+    INFO(sql);
+    CHECK(Answer(sql) == expected);
+  });
 }
 
 }  // namespace hedgerow::query::testing
