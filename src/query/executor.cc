@@ -524,7 +524,10 @@ class SelectPlanner {
     for (const ArrayJoinStep& step : plan_.array_joins) {
       for (const std::string& name : step.names) shadowed = shadowed || plan_.input.Find(name) >= 0;
     }
-    if (!keeps_right && !shadowed) PruneByTime(plan_.where.get(), plan_.input);
+    if (!keeps_right && !shadowed) {
+      PruneByTime(plan_.where.get(), plan_.input);
+      PruneByKey(plan_.where.get(), plan_.input);
+    }
     return Status::Ok();
   }
 

@@ -87,6 +87,9 @@ uint64_t ColumnBytes(const Column& column);
 // pruning.cc: bounds `input`'s time range (partition and primary-key pruning) by the
 // conditions of `where` on its partition column.
 void PruneByTime(const Expr* where, Input& input);
+// Narrows `input`'s granules by `column = constant` / `column IN (...)` conditions of
+// `where` on a later ORDER BY column (events' `event`).
+void PruneByKey(const Expr* where, Input& input);
 
 // The query type of a store column type.
 DataTypePtr QueryType(store::Type type);

@@ -1,10 +1,11 @@
-// Partition and primary-key pruning from WHERE: conditions on a table's partition column
+// Partition and primary-key pruning from WHERE. Conditions on a table's partition column
 // (events.timestamp) bound the time range the scan reads. Parts whose time range misses it
 // are skipped, and, since the table's ORDER BY starts with (team_id, toDate(timestamp)),
 // so are granules of other days. Only top-level AND conditions of the form
 // `timestamp <op> constant` or `toDate(timestamp) <op> constant` (either side, BETWEEN
 // too) bound it; anything else leaves the range as wide as before, so pruning never drops a
-// row the WHERE would keep.
+// row the WHERE would keep. And `column = constant` or `column IN (constants)` on a later
+// ORDER BY column (events' `event`) skips the granules that cannot hold those values.
 
 #include <cmath>
 #include <limits>
@@ -101,7 +102,68 @@ void Collect(const Expr& e, const std::string& column, Bounds& b) {
   }
 }
 
+// The constants of `column = c` or `column IN (c1, c2, ...)` as key values of the column's
+// kind; empty when `e` is neither or a constant is of another kind.
+std::vector<store::KeyValue> KeyValues(const Expr& e, const std::string& column, bool string_column) {
+  if (e.kind != Expr::Kind::kFunction || e.args.size() != 2) return {};
+  if (e.name != "equals" && e.name != "in") return {};
+  int side = e.args[0]->kind == Expr::Kind::kIdentifier && IdentifierName(*e.args[0]) == column ? 0
+             : e.name == "equals" && e.args[1]->kind == Expr::Kind::kIdentifier && IdentifierName(*e.args[1]) == column ? 1
+                                                                                                                     : -1;
+  if (side < 0) return {};
+  const Expr& set = *e.args[1 - side];
+  std::vector<const Expr*> constants;
+  if (set.kind == Expr::Kind::kFunction && set.name == "tuple" && e.name == "in") {
+    for (const ExprPtr& a : set.args) constants.push_back(a.get());
+  } else {
+    constants.push_back(&set);
+  }
+  std::vector<store::KeyValue> out;
+  for (const Expr* c : constants) {
+    if (c->kind != Expr::Kind::kLiteral) return {};
+    if (const auto* s = std::get_if<std::string>(&c->literal); s != nullptr && string_column) {
+      out.emplace_back(*s);
+    } else if (const auto* i = std::get_if<int64_t>(&c->literal); i != nullptr && !string_column) {
+      out.emplace_back(*i);
+    } else if (const auto* u = std::get_if<uint64_t>(&c->literal); u != nullptr && !string_column) {
+      out.emplace_back(*u);
+    } else {
+      return {};
+    }
+  }
+  return out;
+}
+
+void CollectConjuncts(const Expr& e, std::vector<const Expr*>& out) {
+  if (e.kind == Expr::Kind::kFunction && e.name == "and") {
+    for (const ExprPtr& a : e.args) CollectConjuncts(*a, out);
+    return;
+  }
+  out.push_back(&e);
+}
+
 }  // namespace
+
+void PruneByKey(const Expr* where, Input& input) {
+  if (where == nullptr || input.table == nullptr) return;
+  const store::TableSchema& schema = input.table->schema();
+  std::vector<const Expr*> conjuncts;
+  CollectConjuncts(*where, conjuncts);
+  for (size_t k = 1; k < schema.order_by.size(); ++k) {
+    const store::KeyExpr& key = schema.order_by[k];
+    int at = schema.Find(key.column);
+    if (key.function != store::KeyFunction::kIdentity || at < 0) continue;
+    const store::Type type = schema.columns[static_cast<size_t>(at)].type;
+    if (type == store::Type::kFloat64 || type == store::Type::kUuid) continue;
+    for (const Expr* c : conjuncts) {
+      std::vector<store::KeyValue> values = KeyValues(*c, key.column, type == store::Type::kString);
+      if (values.empty()) continue;
+      input.key_in_column = k;
+      input.key_in_values = std::move(values);
+      return;
+    }
+  }
+}
 
 void PruneByTime(const Expr* where, Input& input) {
   if (where == nullptr || input.table == nullptr) return;

@@ -56,6 +56,8 @@ Status ProduceTable(const Input& input, const std::vector<std::string>& columns,
   store::ScanRequest request{.columns = columns, .final = input.final};
   request.time_min = input.time_min;
   request.time_max = input.time_max;
+  request.key_in_column = input.key_in_column;
+  request.key_in_values = input.key_in_values;
   const bool by_team = input.team_id && schema.Find("team_id") >= 0;
   const bool add_team = by_team && std::find(columns.begin(), columns.end(), "team_id") == columns.end();
   if (add_team) request.columns.push_back("team_id");

@@ -16,6 +16,8 @@
 #include "hedgerow/query/executor.h"
 #include "hedgerow/query/types.h"
 
+#include "hedgerow/store/schema.h"
+
 namespace hedgerow::store {
 class Table;
 }
@@ -32,6 +34,9 @@ struct Input {
   bool final = false;
   std::optional<int64_t> team_id;       // only this team's rows (tables with a team_id column)
   std::optional<int64_t> time_min, time_max;  // partition pruning (microseconds)
+  // Granule pruning on a later ORDER BY column (store::ScanRequest::key_in_column).
+  std::optional<size_t> key_in_column;
+  std::vector<store::KeyValue> key_in_values;
 
   std::shared_ptr<const QueryResult> rows;  // computed rows
 

@@ -136,8 +136,6 @@ int CompareCells(const Column& x, size_t a, const Column& y, size_t b) {
   return 0;
 }
 
-namespace {
-
 int CompareCellToValue(const Column& c, size_t row, const KeyValue& v) {
   if (const auto* s = std::get_if<std::string>(&v)) {
     if (c.type() == Type::kUuid) {
@@ -171,8 +169,6 @@ int CompareCellToValue(const Column& c, size_t row, const KeyValue& v) {
                                                          : __int128(std::get<double>(v));
   return Compare3(cell, value);
 }
-
-}  // namespace
 
 int TableSchema::Find(std::string_view column) const {
   for (size_t i = 0; i < columns.size(); ++i) {

@@ -463,6 +463,23 @@ Status Table::MergeAll() {
   return Status::Ok();
 }
 
+namespace {
+
+// Whether granule g (between index rows g and g + 1) may hold a row whose key column
+// `column` is one of `values`: when the columns before it are equal at both ends, that
+// column is sorted within the granule and bounded by its values at the two ends.
+bool MayHoldKeyValue(const Block& index, size_t g, size_t column, const std::vector<KeyValue>& values) {
+  if (column >= index.columns.size() || g + 1 >= index.rows()) return true;
+  if (CompareKeyRows(index, g, index, g + 1, column) != 0) return true;
+  const Column& k = index.columns[column];
+  for (const KeyValue& v : values) {
+    if (CompareCellToValue(k, g, v) <= 0 && CompareCellToValue(k, g + 1, v) >= 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Status Table::Scan(const ScanRequest& request, const BlockSink& sink) const {
   return ParallelFor(options_.shards, [&](size_t shard) { return ScanShard(static_cast<uint32_t>(shard), request, sink); });
 }
@@ -512,6 +529,7 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
     auto selected = [&](size_t g) {
       if (!request.key_min.empty() && CompareKeyToValues(index, g + 1, request.key_min) < 0) return false;
       if (!request.key_max.empty() && CompareKeyToValues(index, g, request.key_max) > 0) return false;
+      if (request.key_in_column && !MayHoldKeyValue(index, g, *request.key_in_column, request.key_in_values)) return false;
       return true;
     };
     if (final) {

@@ -69,6 +69,8 @@ int CompareCells(const Column& x, size_t a, const Column& y, size_t b);
 // Three-way comparison of row a of `x` and row b of `y` on their first `prefix` columns
 // (both key blocks of the same schema).
 int CompareKeyRows(const Block& x, size_t a, const Block& y, size_t b, size_t prefix);
+// Three-way comparison of row `row` of a key column with a key value.
+int CompareCellToValue(const Column& c, size_t row, const KeyValue& v);
 // Compares a key row with key values (a prefix of the key).
 int CompareKeyToValues(const Block& key, size_t row, const std::vector<KeyValue>& values);
 

@@ -40,6 +40,12 @@ struct ScanRequest {
   std::optional<int64_t> time_min;
   std::optional<int64_t> time_max;
   bool final = false;  // merge on read: one row per ORDER BY key, the highest version
+  // Granule pruning on a later ORDER BY column (events' `event`, after team_id and day):
+  // only granules that may hold a row whose key column `key_in_column` is one of
+  // `key_in_values`. A granule whose first and next keys share every earlier column has
+  // that column sorted within it, so a value outside their range is not there.
+  std::optional<size_t> key_in_column;
+  std::vector<KeyValue> key_in_values;
 };
 
 // Called with each block a scan produces: serially for one shard, concurrently for
