@@ -176,7 +176,6 @@ class SelectPlanner {
   SelectPlanner(const SelectQuery& q, Env env) : q_(q), env_(std::move(env)) {}
 
   Result<QueryResult> Run() {
-    if (q_.with_totals) return NotSupported("WITH TOTALS");
     HEDGEROW_RETURN_IF_ERROR(CollectWith());
     HEDGEROW_RETURN_IF_ERROR(OpenInputs());
     HEDGEROW_RETURN_IF_ERROR(PlanColumns());
@@ -387,6 +386,7 @@ class SelectPlanner {
       HEDGEROW_ASSIGN_OR_RETURN(plan_.limit_by_offset, ConstantNumber(q_.limit_by->offset, "LIMIT BY's OFFSET"));
     }
     plan_.distinct = q_.distinct;
+    plan_.with_totals = q_.with_totals;
     HEDGEROW_ASSIGN_OR_RETURN(plan_.limit, ConstantNumber(q_.limit, "LIMIT"));
     HEDGEROW_ASSIGN_OR_RETURN(plan_.offset, ConstantNumber(q_.offset, "OFFSET"));
     plan_.has_limit = q_.limit != nullptr;

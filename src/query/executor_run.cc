@@ -218,6 +218,34 @@ std::vector<uint32_t> LimitByRows(const Plan& plan, const std::vector<ColumnPtr>
   return out;
 }
 
+// WITH TOTALS: the outputs over one row whose aggregates take every group (before HAVING,
+// as ClickHouse's totals_mode = 'before_having') and whose keys are their types' defaults.
+// `merged`'s states are merged away: call after the groups are finalized.
+Result<std::vector<ColumnPtr>> Totals(const Plan& plan, const Aggregation& agg, PartialAggregation& merged,
+                                      const Chunk& grouped, const std::set<std::string>& computed, size_t groups) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartialAggregation> all, MakePartial(agg));
+  Chunk one;
+  one.rows = 1;
+  for (size_t i = 0; i < plan.group_by.size(); ++i) {
+    one.names.push_back(grouped.names[i]);
+    one.columns.push_back(DefaultColumn(grouped.columns[i]->type, 1));
+  }
+  const std::vector<uint32_t> into_one(groups, 0);
+  for (size_t i = 0; i < all->states.size(); ++i) {
+    if (groups > 0) all->states[i]->Merge(*merged.states[i], into_one);
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr value, all->states[i]->Finalize(1));
+    one.names.push_back(agg.texts[i]);
+    one.columns.push_back(std::move(value));
+  }
+  std::vector<ColumnPtr> out;
+  for (const ExprPtr& e : plan.outputs) {
+    HEDGEROW_ASSIGN_OR_RETURN(ExprPtr replaced, ReplaceComputed(*e, computed));
+    HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr c, query::Evaluate(*replaced, one));
+    out.push_back(Materialize(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 uint64_t ColumnBytes(const Column& c) {
@@ -296,6 +324,7 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   }
 
   // The result's columns, then ORDER BY's and LIMIT BY's keys, all of `rows` rows.
+  std::vector<ColumnPtr> totals;
   std::vector<ColumnPtr> result;
   size_t rows = 0;
   if (plan.aggregating) {
@@ -322,6 +351,9 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
       computed.insert(agg.texts[i]);
       HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr values, merged.states[i]->Finalize(groups));
       grouped.columns.push_back(std::move(values));
+    }
+    if (plan.with_totals) {
+      HEDGEROW_ASSIGN_OR_RETURN(totals, Totals(plan, agg, merged, grouped, computed, groups));
     }
     if (plan.having) {
       HEDGEROW_ASSIGN_OR_RETURN(ExprPtr having, ReplaceComputed(*plan.having, computed));
@@ -359,6 +391,7 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   QueryResult out;
   out.names = plan.names;
   out.rows = kept.size();
+  out.totals = std::move(totals);
   for (size_t i = 0; i < outputs; ++i) out.columns.push_back(Gather(result[i], kept));
   return out;
 }

@@ -123,6 +123,11 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
       for (size_t i = 0; i < n; ++i) body += (i ? "\t" : "") + FormatValue(*result.columns[i], r);
       body += '\n';
     }
+    if (!result.totals.empty()) {  // after a blank line, as ClickHouse writes them
+      body += '\n';
+      for (size_t i = 0; i < n; ++i) body += (i ? "\t" : "") + FormatValue(*result.totals[i], 0);
+      body += '\n';
+    }
     return out;
   }
   if (format == "CSV" || format == "CSVWithNames") {
@@ -138,6 +143,14 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
       for (size_t i = 0; i < n; ++i) {
         if (i > 0) body += ',';
         AppendCsvValue(body, *result.columns[i], r);
+      }
+      body += '\n';
+    }
+    if (!result.totals.empty()) {
+      body += '\n';
+      for (size_t i = 0; i < n; ++i) {
+        if (i > 0) body += ',';
+        AppendCsvValue(body, *result.totals[i], 0);
       }
       body += '\n';
     }
@@ -159,7 +172,13 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
       if (r > 0) body += ',';
       AppendJsonRow(body, result, r, compact);
     }
-    body += fmt::format("],\"rows\":{}}}\n", result.rows);
+    body += ']';
+    if (!result.totals.empty()) {
+      QueryResult totals{.names = result.names, .columns = result.totals, .rows = 1};
+      body += ",\"totals\":";
+      AppendJsonRow(body, totals, 0, compact);
+    }
+    body += fmt::format(",\"rows\":{}}}\n", result.rows);
     return out;
   }
   if (format == "Pretty" || format == "PrettyCompact" || format == "PrettyNoEscapes" || format == "PrettyCompactNoEscapes") {

@@ -67,6 +67,7 @@ struct Plan {
   std::vector<ExprPtr> group_by;
   std::map<std::string, const Expr*> aggregate_calls;  // by text; point into outputs/having/order_by
   bool aggregating = false;
+  bool with_totals = false;
   ExprPtr having;
   bool distinct = false;
   std::vector<ExprPtr> order_by;

@@ -110,7 +110,6 @@ TEST_CASE("FINAL keeps one row per key; what is not built or not allowed is refu
   CHECK(f.Run("SELECT count() FROM events FINAL") == Rows{"5"});
   CHECK(f.Run("SELECT x FROM nowhere") == Rows{"error: Table default.nowhere doesn't exist."});
   CHECK(f.Run("SELECT nope FROM events") == Rows{"error: Missing columns: 'nope'"});
-  CHECK(f.Run("SELECT 1 GROUP BY 1 WITH TOTALS") == Rows{"error: WITH TOTALS is not supported yet"});
   CHECK(f.Run("SELECT * FROM file('/etc/passwd')") ==
         Rows{"error: Table function file is not allowed: queries are read-only and see this server's tables only"});
   CHECK(f.Run("SELECT count() FROM events WHERE count() > 1") == Rows{"error: Aggregate function found in WHERE"});
@@ -175,4 +174,18 @@ TEST_CASE("granule pruning on event keeps every row the condition keeps", "[quer
           f.Run("SELECT count() FROM events WHERE " + unpruned));
   }
   CHECK(f.Run("SELECT count() FROM events WHERE event = 'b'") == Rows{"10000"});
+}
+
+TEST_CASE("WITH TOTALS adds a row of the aggregates over every group, in each format", "[query]") {
+  Fixture f;
+  auto statement = ParseStatement("SELECT event, count() AS c FROM events GROUP BY event WITH TOTALS ORDER BY event");
+  REQUIRE(statement.ok());
+  auto result = ExecuteStatement(*statement, {.store = f.store.get(), .team_id = 1});
+  REQUIRE(result.ok());
+  auto tsv = FormatResult(*result, "TabSeparated");
+  REQUIRE(tsv.ok());
+  CHECK(tsv->body == "$pageview\t3\nsignup\t1\n\n\t4\n");
+  auto json = FormatResult(*result, "JSONCompact");
+  REQUIRE(json.ok());
+  CHECK(json->body.find(R"("totals":["","4"])") != std::string::npos);
 }

@@ -165,6 +165,13 @@ Result<std::vector<std::string>> RunHedgerow(const std::string& sql, std::option
     }
     rows.push_back(std::move(line));
   }
+  // WITH TOTALS: the totals row follows the rows (TabSeparated's blank line between them
+  // cannot stand in a .test block).
+  if (!result->totals.empty()) {
+    std::string line;
+    for (size_t c = 0; c < result->totals.size(); ++c) line += (c ? "\t" : "") + FormatValue(*result->totals[c], 0);
+    rows.push_back(std::move(line));
+  }
   return rows;
 }
 

@@ -51,6 +51,9 @@ struct QueryResult {
   std::vector<std::string> names;
   std::vector<ColumnPtr> columns;  // non-constant, `rows` long each
   size_t rows = 0;
+  // GROUP BY ... WITH TOTALS: one row, the aggregates over every group (keys at their
+  // defaults); empty otherwise.
+  std::vector<ColumnPtr> totals;
 };
 
 // InvalidArgument in ClickHouse's words for what the query gets wrong (unknown table,
