@@ -12,17 +12,6 @@
 namespace hedgerow::query {
 namespace {
 
-// Hash.h's intHash64 of ClickHouse: Murmur3's finalizer, without the seed that the SQL
-// function intHash64 adds (hash.h's IntHash64); what uniq hashes numbers with.
-uint64_t MurmurFinalizer(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // A second 64-bit hash of bytes (Murmur3-style lanes), independent of CityHash64: 32 bits of
 // it beside CityHash64 name a string by 96 bits.
 uint64_t SecondHash(std::string_view s) {

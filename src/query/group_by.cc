@@ -9,16 +9,8 @@
 namespace hedgerow::query {
 namespace {
 
-// Murmur3's 64-bit finalizer: spreads every bit of a packed key over the low bits that
-// pick a cell.
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
+// Spreads every bit of a packed key over the low bits that pick a cell.
+inline uint64_t Mix(uint64_t x) { return MurmurFinalizer(x); }
 
 struct Key16 {
   uint64_t lo = 0, hi = 0;

@@ -166,15 +166,7 @@ namespace {
 constexpr uint64_t kIntHashSeed = 0x4CF2D2BAAE6DA887ULL;
 }  // namespace
 
-uint64_t IntHash64(uint64_t x) {
-  x ^= kIntHashSeed;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
+uint64_t IntHash64(uint64_t x) { return MurmurFinalizer(x ^ kIntHashSeed); }
 
 uint32_t IntHash32(uint64_t x) {
   x ^= 0x75D9543DE018BF45ULL;  // intHash32's own seed

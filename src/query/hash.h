@@ -20,6 +20,17 @@ uint64_t CityHashCombine(uint64_t so_far, uint64_t next);
 // String argument (ClickHouse's SipHash is the reference algorithm).
 uint64_t SipHash64(std::string_view bytes);
 
+// Murmur3's 64-bit finalizer: what ClickHouse's intHash64 applies (after its seed), and what
+// hash tables here spread packed keys with.
+inline uint64_t MurmurFinalizer(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
 // ClickHouse's intHash64(x): Murmur2's 64-bit finalizer of x xor a fixed seed. Also what
 // cityHash64 hashes a number with (its bits zero-extended to 64).
 uint64_t IntHash64(uint64_t x);
