@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: deps build test test-sanitize serve bench clean
+.PHONY: deps build test test-sanitize test-sanitize-query serve bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -19,8 +19,16 @@ test: build
 # AddressSanitizer and UBSan, in a build of their own.
 test-sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_SANITIZE=ON
-	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test hedgerow_store_test hedgerow_query_test
-	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest|store|query)$$'
+	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test hedgerow_store_test
+	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest|store)$$'
+
+# The query engine under the sanitizers: its ~60 files take ~10 minutes to build with them
+# on 2 cores, which CI's 30 minutes cannot hold beside the rest, so it runs on demand (and
+# before every submission touching src/query).
+test-sanitize-query: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_SANITIZE=ON
+	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_query_test
+	cd $(BUILD)-asan && ctest --output-on-failure -R '^query$$'
 
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf
