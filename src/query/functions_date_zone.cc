@@ -9,6 +9,7 @@
 #include <cctz/civil_time.h>
 
 #include "functions_date.h"
+#include "hedgerow/common/clock.h"
 
 namespace hedgerow::query::dates {
 namespace {
@@ -100,14 +101,7 @@ Civil CivilFromDays(int64_t z) {
   return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
 }
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) { return hedgerow::DaysFromCivil(y, m, d); }
 
 unsigned DaysInMonth(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

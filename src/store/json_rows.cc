@@ -1,5 +1,7 @@
 #include "hedgerow/store/json_rows.h"
 
+#include "hedgerow/common/clock.h"
+
 #include <rapidjson/document.h>
 
 #include <charconv>
@@ -9,15 +11,6 @@
 
 namespace hedgerow::store {
 namespace {
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool Digits(std::string_view s, size_t at, size_t n, int& out) {
   out = 0;

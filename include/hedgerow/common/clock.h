@@ -7,6 +7,9 @@
 
 namespace hedgerow {
 
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+
 // Microseconds since the Unix epoch, UTC, from the system (wall) clock.
 int64_t NowMicros();
 
