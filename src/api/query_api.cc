@@ -2,7 +2,6 @@
 
 #include <rapidjson/document.h>
 
-#include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -13,6 +12,7 @@
 #include "hedgerow/query/hogql.h"
 #include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
+#include "project_auth.h"
 #include "query_run.h"
 
 namespace hedgerow::api {
@@ -58,27 +58,10 @@ http::Response ResultJson(const query::QueryResult& result) {
 
 void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
   router.Add("POST", "/api/projects/:id/query", [options](http::Request request, http::Reply reply) {
-    std::string_view auth = request.Header("Authorization");
-    std::string key = auth.substr(0, 7) == "Bearer " ? std::string(auth.substr(7)) : std::string();
-    Result<std::optional<int64_t>> key_project =
-        key.empty() ? Result<std::optional<int64_t>>(std::nullopt) : options.meta->ProjectOfPersonalApiKey(key);
-    if (!key_project.ok() || !*key_project) {
-      return reply(http::Response::Error(401, "authentication_error", "authentication_failed",
-                                         "query: send a personal API key as Authorization: Bearer phx_..."));
-    }
-    int64_t project_id = 0;
-    const std::string& id_text = request.path_params.at("id");
-    auto [end, error] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), project_id);
-    Result<std::optional<meta::Project>> project =
-        error == std::errc() && end == id_text.data() + id_text.size() ? options.meta->FindProjectById(project_id)
-                                                                        : Result<std::optional<meta::Project>>(std::nullopt);
-    if (!project.ok() || !*project) {
-      return reply(http::Response::Error(404, "invalid_request", "not_found", fmt::format("query: no project {}", id_text)));
-    }
-    if (**key_project != project_id) {
-      return reply(http::Response::Error(403, "authentication_error", "permission_denied",
-                                         fmt::format("query: this personal API key has no access to project {}", project_id)));
-    }
+    http::Response refusal;
+    std::optional<int64_t> project = AuthorizedProject(request, *options.meta, request.path_params.at("id"), "query", refusal);
+    if (!project) return reply(std::move(refusal));
+    const int64_t project_id = *project;
     if (JsonNestsDeeperThan(request.body)) return reply(QueryError("query: the body nests too deeply"));
     rapidjson::Document body;
     body.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());

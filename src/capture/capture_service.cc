@@ -288,11 +288,13 @@ void CaptureService::HandleRemoteConfig(const http::Request& request, http::Repl
     return reply(http::Response::Error(400, "validation_error", "invalid_api_key",
                                        "capture: the token in the path is malformed"));
   }
-  if (!meta_->FindProjectByToken(token)) {
+  std::optional<meta::Project> project = meta_->FindProjectByToken(token);
+  if (!project) {
     return reply(http::Response::Error(404, "invalid_request", "not_found",
                                        fmt::format("capture: no project has token \"{}...\"", token.substr(0, 8))));
   }
-  std::string config = RemoteConfigJson(token);
+  bool has_flags = options_.has_feature_flags && options_.has_feature_flags(project->id);
+  std::string config = RemoteConfigJson(token, has_flags);
   http::Response r = javascript ? http::Response::Text(200, RemoteConfigScript(token, config), "application/javascript")
                                 : http::Response::Json(200, std::move(config));
   r.SetHeader("Cache-Control", "public, max-age=300");

@@ -6,14 +6,14 @@
 
 namespace hedgerow::capture {
 
-std::string RemoteConfigJson(std::string_view token) {
+std::string RemoteConfigJson(std::string_view token, bool has_feature_flags) {
   return fmt::format(
-      R"({{"token":{},"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":false,)"
+      R"({{"token":{},"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":{},)"
       R"("captureDeadClicks":false,"capturePerformance":false,"autocapture_opt_out":false,)"
       R"("autocaptureExceptions":false,"analytics":{{"endpoint":"/i/v0/e/"}},"elementsChainAsString":true,)"
       R"("errorTracking":{{"autocaptureExceptions":false,"suppressionRules":[]}},"sessionRecording":false,)"
       R"("heatmaps":false,"surveys":false,"productTours":false,"defaultIdentifiedOnly":true,"siteApps":[]}})",
-      http::JsonQuote(token));
+      http::JsonQuote(token), has_feature_flags);
 }
 
 std::string RemoteConfigScript(std::string_view token, std::string_view config_json) {

@@ -17,8 +17,7 @@ namespace hedgerow::cli {
 std::vector<OptionSpec> AppsOptions() {
   return {
       DataDirOption(),
-      {.name = "project", .section = "apps", .default_value = "1", .help = "project whose apps to manage",
-       .type = OptionType::kInt, .min = 1, .value_name = "ID"},
+      ProjectOption(),
       {.name = "app-config", .section = "apps", .default_value = "{}", .help = "add: the app's JSON settings",
        .value_name = "JSON"},
   };

@@ -23,6 +23,12 @@ const std::vector<Command>& Commands() {
        "Manages a project's transformation apps: property_filter, property_remover, property_renamer, taxonomy, "
        "user_agent, first_time_event.",
        &AppsOptions, &RunApps},
+      {"flags",
+       "hedgerow flags list | create KEY | set KEY | delete KEY [--rollout PCT] [--filters JSON] [--name NAME] "
+       "[--active true|false] [--project ID] [--data-dir DIR]",
+       "Manages a project's feature flags (as /api/projects/:id/feature_flags/ does); a running server serves "
+       "the change within a second. create without --filters or --rollout makes a flag on for everyone.",
+       &FlagsOptions, &RunFlags},
       {"query", "hedgerow query [--url http://HOST:PORT] [--api-key phx_...] [--format pretty|json|jsonl|csv|tsv] \"SQL\"",
        "Runs a query on a running server (its query API) and prints the result; exit 1 naming the error.",
        &QueryOptions, &RunQuery},
@@ -49,6 +55,11 @@ std::vector<OptionSpec> AllOptions() {
     }
   }
   return all;
+}
+
+OptionSpec ProjectOption() {
+  return {.name = "project", .section = "apps", .default_value = "1", .help = "project to manage",
+          .type = OptionType::kInt, .min = 1, .value_name = "ID"};
 }
 
 OptionSpec DataDirOption() {

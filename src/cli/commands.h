@@ -37,6 +37,8 @@ std::optional<Config> LoadConfigOrReport(const Command& command, const std::vect
 
 // --data-dir for the commands that inspect or manage a server's data directory.
 OptionSpec DataDirOption();
+// --project ID: the project a management command works on (default 1).
+OptionSpec ProjectOption();
 
 // Prints "hedgerow: <message>" to stderr.
 void ReportError(const std::string& message);
@@ -47,6 +49,8 @@ int RunVersion(const std::vector<std::string>& args);
 std::vector<OptionSpec> LogOptions();
 std::vector<OptionSpec> AppsOptions();
 int RunApps(const std::vector<std::string>& args);
+std::vector<OptionSpec> FlagsOptions();
+int RunFlags(const std::vector<std::string>& args);
 std::vector<OptionSpec> QueryOptions();
 int RunQuery(const std::vector<std::string>& args);
 int RunLog(const std::vector<std::string>& args);

@@ -18,14 +18,7 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-namespace {
-
-struct Civil {
-  int64_t year;
-  unsigned month, day, hour, minute, second, micros;
-};
-
-Civil ToCivil(int64_t micros) {
+CivilTime ToCivil(int64_t micros) {
   int64_t secs = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   unsigned us = static_cast<unsigned>(micros - secs * 1000000);
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
@@ -40,15 +33,21 @@ Civil ToCivil(int64_t micros) {
   const unsigned mp = (5 * doy + 2) / 153;
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return Civil{y + (m <= 2), m, d, sod / 3600, (sod / 60) % 60, sod % 60, us};
+  return CivilTime{y + (m <= 2), m, d, sod / 3600, (sod / 60) % 60, sod % 60, us};
 }
 
+namespace {
+
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
 
 unsigned DaysInMonth(int64_t y, unsigned m) {
   static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
+
+namespace {
 
 // Reads exactly `n` digits at `pos`.
 bool ReadDigits(std::string_view s, size_t& pos, size_t n, unsigned& out) {
@@ -107,7 +106,7 @@ static size_t FormatMicros(int64_t micros, char separator, char* out) {
   int64_t second = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   Cached& cached = cache[static_cast<uint64_t>(second) % 4];
   if (second != cached.second || separator != cached.separator) {
-    Civil c = ToCivil(micros);
+    CivilTime c = ToCivil(micros);
     if (c.year < 0 || c.year > 9999) {
       auto r = fmt::format_to_n(out, kMaxDateTimeChars, "{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}.{:06d}", c.year, c.month,
                                 c.day, separator, c.hour, c.minute, c.second, c.micros);

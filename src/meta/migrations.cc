@@ -29,6 +29,39 @@ std::span<const SqliteMigration> MetaMigrations() {
       // to project 1, the only project there was.
       {4, "personal_api_keys.project_id",
        "ALTER TABLE personal_api_keys ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1"},
+      // PostHog's posthog_featureflag, posthog_cohort, posthog_cohortpeople and
+      // posthog_featureflaghashkeyoverride (keyed here by distinct id, not person).
+      {5, "feature_flags",
+       "CREATE TABLE feature_flags ("
+       "  id INTEGER PRIMARY KEY,"
+       "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+       "  key TEXT NOT NULL,"
+       "  name TEXT NOT NULL,"
+       "  filters TEXT NOT NULL,"
+       "  active INTEGER NOT NULL,"
+       "  deleted INTEGER NOT NULL,"
+       "  ensure_experience_continuity INTEGER NOT NULL,"
+       "  version INTEGER NOT NULL,"
+       "  created_at INTEGER NOT NULL,"
+       "  updated_at INTEGER NOT NULL);"
+       "CREATE UNIQUE INDEX feature_flags_live_key ON feature_flags (project_id, key) WHERE deleted = 0;"
+       "CREATE TABLE cohorts ("
+       "  id INTEGER PRIMARY KEY,"
+       "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+       "  name TEXT NOT NULL,"
+       "  filters TEXT NOT NULL,"
+       "  is_static INTEGER NOT NULL,"
+       "  created_at INTEGER NOT NULL);"
+       "CREATE TABLE cohort_people ("
+       "  cohort_id INTEGER NOT NULL REFERENCES cohorts(id),"
+       "  person_uuid TEXT NOT NULL,"
+       "  PRIMARY KEY (person_uuid, cohort_id)) WITHOUT ROWID;"
+       "CREATE TABLE flag_hash_key_overrides ("
+       "  project_id INTEGER NOT NULL,"
+       "  distinct_id TEXT NOT NULL,"
+       "  flag_key TEXT NOT NULL,"
+       "  hash_key TEXT NOT NULL,"
+       "  PRIMARY KEY (project_id, distinct_id, flag_key)) WITHOUT ROWID;"},
   };
   return kMigrations;
 }

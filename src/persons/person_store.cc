@@ -92,19 +92,24 @@ Result<std::unique_ptr<PersonStore>> PersonStore::Open(const std::string& path, 
   // Batches read what is not cached: keep the hot pages in SQLite's cache and read the rest
   // through mmap instead of one pread per page.
   HEDGEROW_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;"));
-  std::unique_ptr<PersonStore> store(new PersonStore(std::move(db), std::move(writer_db), options));
+  HEDGEROW_ASSIGN_OR_RETURN(auto reader_db, SqliteDb::Open(path));
+  HEDGEROW_RETURN_IF_ERROR(reader_db->Exec("PRAGMA mmap_size = 268435456;"));
+  std::unique_ptr<PersonStore> store(
+      new PersonStore(std::move(db), std::move(writer_db), std::move(reader_db), options));
   HEDGEROW_RETURN_IF_ERROR(store->LoadPersisted());
   return store;
 }
 
-PersonStore::PersonStore(std::unique_ptr<SqliteDb> db, std::unique_ptr<SqliteDb> writer_db, PersonStoreOptions options)
+PersonStore::PersonStore(std::unique_ptr<SqliteDb> db, std::unique_ptr<SqliteDb> writer_db,
+                         std::unique_ptr<SqliteDb> reader_db, PersonStoreOptions options)
     : options_(options),
       persist_seconds_(options.metrics == nullptr
                            ? nullptr
                            : &options.metrics->GetHistogram("hedgerow_persons_persist_seconds",
                                                            "Time to make applied batches durable in persons.sqlite")),
       writer_db_(std::move(writer_db)),
-      db_(std::move(db)) {}
+      db_(std::move(db)),
+      reader_db_(std::move(reader_db)) {}
 
 PersonStore::~PersonStore() = default;
 
@@ -114,13 +119,17 @@ Status PersonStore::LoadPersisted() {
   HEDGEROW_ASSIGN_OR_RETURN(bool row, max_id->Step());
   next_person_id_ = row ? max_id->ColumnInt64(0) : 1;
   // Group types are few (five a team at most): all of them stay in memory.
-  group_types_.clear();
+  FlatMap<int64_t, std::vector<std::string>> group_types;
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * types, db_->Cached("SELECT team_id, group_type FROM group_type_mapping "
                                                                 "ORDER BY team_id, group_type_index"));
   while (true) {
     HEDGEROW_ASSIGN_OR_RETURN(bool more, types->Step());
     if (!more) break;
-    group_types_[types->ColumnInt64(0)].push_back(types->ColumnText(1));
+    group_types[types->ColumnInt64(0)].push_back(types->ColumnText(1));
+  }
+  {
+    std::unique_lock<std::shared_mutex> cache(cache_mu_);
+    group_types_ = std::move(group_types);
   }
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied;
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * offsets, db_->Cached("SELECT topic, partition, next_offset FROM applied_offsets"));
@@ -144,10 +153,13 @@ Status PersonStore::Reset() {
     std::lock_guard<std::mutex> lock(delivery_mu_);
     poisoned_ = true;
   }
-  person_of_.clear();
-  persons_.clear();
-  changes_ = Changes();
-  persisting_.reset();
+  {
+    std::unique_lock<std::shared_mutex> cache(cache_mu_);
+    person_of_.clear();
+    persons_.clear();
+    changes_ = Changes();
+    persisting_.reset();
+  }
   return LoadPersisted();
 }
 
@@ -255,6 +267,7 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
     for (int64_t id : SortedIds(changes_.new_persons)) inserted.push_back(persons_.at(id));
     updated.reserve(changes_.changed_persons.size());
     for (int64_t id : SortedIds(changes_.changed_persons)) updated.push_back(persons_.at(id));
+    std::unique_lock<std::shared_mutex> cache(cache_mu_);
     changes = persisting_ = std::make_shared<const Changes>(std::exchange(changes_, Changes()));
     last_persist_ = std::chrono::steady_clock::now();
   }
@@ -263,6 +276,7 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
   Status status = WriteChanges(*changes, inserted, updated, applied);
   auto end = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(batch_mu_);
+  std::unique_lock<std::shared_mutex> cache(cache_mu_);
   persisting_.reset();  // in SQLite now, or to be dropped by Reset()
   if (!status.ok()) {
     // Nothing is lost: the batches since the last persist are still in the log.

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "hedgerow/persons/person_store.h"
+#include "person_rows.h"
 
 namespace hedgerow::persons {
 namespace {
@@ -21,7 +22,7 @@ PersonTxn::~PersonTxn() {
   db_.ResetCached();
 }
 
-Result<std::optional<Person>> PersonTxn::ReadPerson(SqliteStatement& stmt) {
+Result<std::optional<Person>> ReadPersonRow(SqliteStatement& stmt) {
   HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<Person>();
   Person p;
@@ -48,6 +49,7 @@ Result<std::optional<int64_t>> PersonTxn::PersonIdOf(int64_t team_id, std::strin
   HEDGEROW_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<int64_t>();
   int64_t id = stmt->ColumnInt64(0);
+  std::unique_lock<std::shared_mutex> cache(store_.cache_mu_);
   store_.person_of_.emplace(std::move(key), id);  // committed state: safe to cache now
   return std::optional<int64_t>(id);
 }
@@ -66,8 +68,11 @@ Result<std::optional<Person>> PersonTxn::LoadPerson(int64_t person_id) {
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt, db_.Cached("SELECT id, uuid, team_id, created_at, properties, "
                                                               "is_identified, version FROM person WHERE id = ?"));
   stmt->Bind(1, person_id);
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Person> p, ReadPerson(*stmt));
-  if (p) store_.persons_.emplace(person_id, *p);
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<Person> p, ReadPersonRow(*stmt));
+  if (p) {
+    std::unique_lock<std::shared_mutex> cache(store_.cache_mu_);
+    store_.persons_.emplace(person_id, *p);
+  }
   return p;
 }
 
@@ -142,6 +147,7 @@ Result<std::vector<DistinctIdRow>> PersonTxn::DistinctIdsOf(int64_t person_id) {
 Status PersonTxn::Commit() {
   db_.ResetCached();
   // The store learns this batch's writes, and which of them to persist.
+  std::unique_lock<std::shared_mutex> cache(store_.cache_mu_);
   PersonStore::Changes& changes = store_.changes_;
   for (int64_t id : deleted_) {
     store_.persons_.erase(id);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "apps_config.h"
+#include "hedgerow/api/flags_api.h"
 #include "hedgerow/api/query_api.h"
 #include "hedgerow/server/data_dir_lock.h"
 #include "hedgerow/common/log.h"
@@ -69,13 +70,18 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   HEDGEROW_ASSIGN_OR_RETURN(s->store_, store::Store::Open(store_options, &s->metrics_));
   HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
 
+  s->flags_ = std::make_unique<flags::FlagService>(s->meta_.get(), s->persons_.get());
   options.capture.max_payload_bytes = options.api.max_body_bytes;
+  options.capture.has_feature_flags = [flags = s->flags_.get()](int64_t project_id) {
+    Result<std::shared_ptr<const flags::ProjectFlags>> project = flags->Flags(project_id);
+    return project.ok() && (*project)->any_active;
+  };
   s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
 
   s->metrics_.GetGauge("hedgerow_build_info", "Build of this process", {{"version", HEDGEROW_VERSION}}).Set(1);
   // At most 16 queries wait per query thread; past that a query is answered 503.
   s->query_pool_ = std::make_unique<api::QueryPool>(options.query_threads, 16 * std::max<size_t>(1, options.query_threads));
-  s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(), &s->metrics_);
+  s->api_ = std::make_unique<http::Server>(options.api, s->BuildApiRouter(options.api.max_body_bytes), &s->metrics_);
   HEDGEROW_RETURN_IF_ERROR(s->api_->Start());
   if (options.clickhouse) {
     http::ServerOptions clickhouse = *options.clickhouse;
@@ -100,6 +106,7 @@ void Server::Stop(std::chrono::milliseconds drain) {
   api_.reset();
   query_pool_.reset();
   capture_.reset();
+  flags_.reset();
   if (pipeline_) pipeline_->Stop();
   if (overflow_pipeline_) overflow_pipeline_->Stop();
   pipeline_.reset();
@@ -114,7 +121,7 @@ void Server::Stop(std::chrono::milliseconds drain) {
   lock_.reset();
 }
 
-http::Router Server::BuildApiRouter() {
+http::Router Server::BuildApiRouter(size_t max_body_bytes) {
   http::Router router;
   router.Add("GET,HEAD", "/_health", [](http::Request, http::Reply reply) {
     reply(http::Response::Json(200, R"({"status":"ok"})"));
@@ -138,6 +145,9 @@ http::Router Server::BuildApiRouter() {
   });
   capture_->AddRoutes(router);
   api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
+  api::FlagsApiOptions flags{.meta = meta_.get(), .flags = flags_.get(), .max_body_bytes = max_body_bytes};
+  api::AddFlagsRoutes(router, flags);
+  api::AddFlagManagementRoutes(router, flags);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
         .Set(static_cast<double>(ResidentMemoryBytes()));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct CaptureOptions {
   // queueing: when the disk falls behind, memory stays bounded and SDKs retry later. One
   // request is always let through when nothing waits, however large, so none starves.
   size_t max_inflight_bytes = 128u << 20;
+  // Whether a project has active feature flags, for the remote config's hasFeatureFlags
+  // (the flags module answers; capture does not depend on it). False when unset.
+  std::function<bool(int64_t project_id)> has_feature_flags;
 };
 
 // The capture API: every SDK-facing event endpoint and the remote config posthog-js loads.

@@ -10,6 +10,14 @@ namespace hedgerow {
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
+// A UTC instant as calendar fields.
+struct CivilTime {
+  int64_t year;
+  unsigned month, day, hour, minute, second, micros;
+};
+CivilTime ToCivil(int64_t micros);  // µs since epoch
+unsigned DaysInMonth(int64_t year, unsigned month);
+
 // Microseconds since the Unix epoch, UTC, from the system (wall) clock.
 int64_t NowMicros();
 

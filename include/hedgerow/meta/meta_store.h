@@ -34,6 +34,33 @@ struct AppConfig {
   std::string config = "{}";
 };
 
+// A feature flag as stored (PostHog's posthog_featureflag). `filters` is its JSON (condition
+// groups, variants, payloads), checked by the flags module before it is written.
+struct FeatureFlagRow {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string key;
+  std::string name;
+  std::string filters = "{}";
+  bool active = true;
+  bool deleted = false;  // soft delete, as PostHog's: the key is free again
+  bool ensure_experience_continuity = false;
+  int64_t version = 1;  // bumped by every update
+  int64_t created_at = 0;  // µs since epoch
+  int64_t updated_at = 0;
+};
+
+// A cohort (posthog_cohort): dynamic ones are a property group (`filters`, JSON, as flags'
+// local evaluation ships it); static ones a list of person uuids (cohort_people).
+struct CohortRow {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string name;
+  std::string filters;  // empty for a static cohort
+  bool is_static = false;
+  int64_t created_at = 0;
+};
+
 // What Bootstrap did, so the caller can say it once in the startup log.
 struct BootstrapOutcome {
   Project project;                  // project 1
@@ -96,6 +123,32 @@ class MetaStore {
   // kInvalidArgument when another project has the token.
   Result<Project> CreateProject(std::string_view name, std::string_view project_token);
 
+  // Feature flags of a project that are not deleted, by id.
+  Result<std::vector<FeatureFlagRow>> FeatureFlags(int64_t project_id);
+  // A project's flag by id, deleted or not; nullopt when it has none with this id.
+  Result<std::optional<FeatureFlagRow>> FeatureFlag(int64_t project_id, int64_t flag_id);
+  // Adds a flag (fills id, version, created_at, updated_at). kNotFound for an unknown
+  // project; kInvalidArgument when a flag that is not deleted has the key.
+  Status InsertFeatureFlag(FeatureFlagRow& flag);
+  // Writes every field but id, project_id and created_at; bumps version and updated_at (both
+  // filled in). kNotFound when the project has no such flag; kInvalidArgument for a key taken.
+  Status UpdateFeatureFlag(FeatureFlagRow& flag);
+
+  Result<std::vector<CohortRow>> Cohorts(int64_t project_id);
+  // Adds a cohort (fills id, created_at). kNotFound for an unknown project.
+  Status InsertCohort(CohortRow& cohort);
+  // Adds people (person uuids) to a static cohort. kNotFound when it is not a static cohort.
+  Status AddCohortPeople(int64_t cohort_id, const std::vector<std::string>& person_uuids);
+  // The static cohorts of `cohort_ids` that hold the person.
+  Result<std::vector<int64_t>> StaticCohortsOf(std::string_view person_uuid, const std::vector<int64_t>& cohort_ids);
+
+  // Experience continuity (posthog_featureflaghashkeyoverride): the hash key each flag of
+  // `flag_keys` uses for a distinct id, when one was pinned.
+  Result<std::unordered_map<std::string, std::string>> HashKeyOverrides(int64_t project_id, std::string_view distinct_id);
+  // Pins `hash_key` for the flags of `flag_keys` that have none for the distinct id yet.
+  Status AddHashKeyOverrides(int64_t project_id, std::string_view distinct_id, std::string_view hash_key,
+                             const std::vector<std::string>& flag_keys);
+
   // The highest migration applied.
   Result<int> SchemaVersion();
 
@@ -107,6 +160,8 @@ class MetaStore {
                                               int64_t number);
   Status InsertPersonalApiKey(std::string_view raw_key, int64_t project_id, bool& added);
   Status LoadProjectCache();
+  // Holds mu_. kInvalidArgument when a flag other than `except_id` that is not deleted has `key`.
+  Status CheckFlagKeyFree(int64_t project_id, std::string_view key, int64_t except_id);
   void CacheProject(const Project& project);
 
   std::mutex mu_;

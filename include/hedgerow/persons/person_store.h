@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,15 @@ class PersonStore {
   // SQLite instead, as the next Begin() would (Persist() reports kUnavailable then).
   Status PersistIfDue();
 
+  // Reads for other modules (feature flags), safe beside batches and persists, and never
+  // waiting for a batch: the committed state later batches see (a batch's uncommitted writes
+  // are not), from the cache when it holds the key, else one primary-key read of
+  // persons.sqlite. nullopt when there is no such person or group.
+  Result<std::optional<Person>> ReadPerson(int64_t team_id, std::string_view distinct_id);
+  Result<std::optional<Group>> ReadGroup(int64_t team_id, int group_type_index, std::string_view group_key);
+  // A team's group types by index (PostHog's group_type_mapping; at most five).
+  std::vector<std::string> GroupTypes(int64_t team_id);
+
   // For readiness: Ok when persons.sqlite answers a read (or a batch is using it) and the
   // last persist (if any) succeeded; kUnavailable naming the problem otherwise. Never waits
   // for a batch.
@@ -147,7 +157,8 @@ class PersonStore {
     FlatSet<std::string> first_event_names;         // FirstEventKey(team, event)
   };
 
-  PersonStore(std::unique_ptr<SqliteDb> db, std::unique_ptr<SqliteDb> writer_db, PersonStoreOptions options);
+  PersonStore(std::unique_ptr<SqliteDb> db, std::unique_ptr<SqliteDb> writer_db, std::unique_ptr<SqliteDb> reader_db,
+              PersonStoreOptions options);
   static std::string DistinctIdKey(int64_t team_id, std::string_view distinct_id);
   static std::string GroupKey(int64_t team_id, int group_type_index, std::string_view group_key);
   static std::string FirstEventKey(int64_t team_id, std::string_view event);
@@ -178,6 +189,10 @@ class PersonStore {
   std::chrono::steady_clock::time_point last_persist_ = std::chrono::steady_clock::now();
   // Cache of persons and distinct ids, including every change not yet persisted. Open
   // addressing (Boost's flat maps): a lookup of 100k+ keys costs one cache miss, not three.
+  // Every change to the cache (person_of_, persons_, group_types_, changes_, persisting_)
+  // happens under batch_mu_ and, exclusively, under cache_mu_; Read*() take it shared, so
+  // they never wait for a batch, only for a batch's Commit (or a persist's hand-over).
+  std::shared_mutex cache_mu_;
   FlatMap<std::string, int64_t> person_of_;  // DistinctIdKey -> person id
   FlatMap<int64_t, Person> persons_;
   int64_t next_person_id_ = 1;
@@ -193,6 +208,11 @@ class PersonStore {
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied_;  // (topic, partition) -> next offset, delivered
   std::map<std::pair<std::string, uint32_t>, uint64_t> persisted_;  // the same, in SQLite
   Status last_persist_error_;  // Ok unless the last persist failed
+
+  // Read*()'s connection for what the cache lacks; taken under cache_mu_ (shared), so that
+  // the cache cannot drop what SQLite has yet to show.
+  std::mutex reader_mu_;
+  std::unique_ptr<SqliteDb> reader_db_;  // guarded by reader_mu_
 };
 
 // One batch. Reads see its own writes. Nothing is visible to other batches until Commit();
@@ -235,7 +255,6 @@ class PersonTxn {
   friend class PersonStore;
   PersonTxn(PersonStore& store, std::unique_lock<std::mutex> lock)
       : store_(store), db_(*store.db_), lock_(std::move(lock)) {}
-  Result<std::optional<Person>> ReadPerson(SqliteStatement& stmt);
   Result<std::optional<int64_t>> PersonIdOf(int64_t team_id, std::string_view distinct_id);
   Result<std::optional<Person>> LoadPerson(int64_t person_id);
   bool Deleted(int64_t person_id) const;

@@ -12,6 +12,7 @@
 #include "hedgerow/common/config.h"
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
+#include "hedgerow/flags/flag_service.h"
 #include "hedgerow/http/server.h"
 #include "hedgerow/ingest/pipeline.h"
 #include "hedgerow/log/log.h"
@@ -69,12 +70,13 @@ class Server {
 
  private:
   Server() = default;
-  http::Router BuildApiRouter();
+  http::Router BuildApiRouter(size_t max_body_bytes);
 
   MetricsRegistry metrics_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<meta::MetaStore> meta_;
   std::unique_ptr<log::Log> log_;
+  std::unique_ptr<flags::FlagService> flags_;
   std::unique_ptr<capture::CaptureService> capture_;
   std::unique_ptr<persons::PersonStore> persons_;
   std::unique_ptr<TeamResolver> teams_;
