@@ -89,9 +89,9 @@ std::optional<http::Response> ApplyFlagFields(const rapidjson::Value& body, meta
     if (!filters->value.IsObject()) return Invalid("invalid_input", "filters must be an object", "filters");
     row.filters = WriteJson(filters->value);
   }
-  if (Result<flags::FlagDefinition> compiled = flags::CompileFlag(row); !compiled.ok()) {
-    return Invalid("invalid_input", compiled.status().message(), "filters");
-  }
+  Result<flags::FlagDefinition> compiled = flags::CompileFlag(row);
+  Status valid = compiled.ok() ? flags::CheckFlagForWrite(*compiled) : compiled.status();
+  if (!valid.ok()) return Invalid("invalid_input", valid.message(), "filters");
   return std::nullopt;
 }
 

@@ -41,7 +41,8 @@ std::optional<std::string> ApplyOptions(const Config& config, meta::FeatureFlagR
     row.active = active == "true";
   }
   Result<flags::FlagDefinition> compiled = flags::CompileFlag(row);
-  if (!compiled.ok()) return fmt::format("flag \"{}\": {}", row.key, compiled.status().message());
+  Status valid = compiled.ok() ? flags::CheckFlagForWrite(*compiled) : compiled.status();
+  if (!valid.ok()) return fmt::format("flag \"{}\": {}", row.key, valid.message());
   return std::nullopt;
 }
 
@@ -103,8 +104,10 @@ int RunFlags(const std::vector<std::string>& args) {
       ReportError(fmt::format("flags: \"{}\": {}", key, s.message()));
       return kExitUsage;
     }
-    row = meta::FeatureFlagRow{.project_id = project, .key = key,
-                               .filters = R"({"groups":[{"properties":[],"rollout_percentage":null}]})"};
+    row = meta::FeatureFlagRow();
+    row.project_id = project;
+    row.key = key;
+    row.filters = R"({"groups":[{"properties":[],"rollout_percentage":null}]})";
     if (std::optional<std::string> bad = ApplyOptions(*config, row)) {
       ReportError("flags: " + *bad);
       return kExitUsage;

@@ -180,7 +180,6 @@ Status CompileVariants(const rapidjson::Value& filters, FlagDefinition& flag) {
     return Invalid("multivariate must be an object with a \"variants\" array");
   }
   if (variants->value.Size() > kMaxVariants) return Invalid(fmt::format("more than {} variants", kMaxVariants));
-  double sum = 0;
   for (const rapidjson::Value& v : variants->value.GetArray()) {
     auto key = v.IsObject() ? v.FindMember("key") : v.MemberEnd();
     if (!v.IsObject() || key == v.MemberEnd() || !key->value.IsString()) return Invalid("every variant needs a string \"key\"");
@@ -190,14 +189,10 @@ Status CompileVariants(const rapidjson::Value& filters, FlagDefinition& flag) {
     std::optional<double> p = pct == v.MemberEnd() ? std::nullopt : NumberOf(pct->value);
     if (!p || *p < 0 || *p > 100) return Invalid(fmt::format("variant \"{}\": rollout_percentage must be 0 to 100", variant.key));
     variant.rollout_percentage = *p;
-    sum += *p;
     for (const Variant& seen : flag.variants) {
       if (seen.key == variant.key) return Invalid(fmt::format("variant \"{}\" is defined twice", variant.key));
     }
     flag.variants.push_back(std::move(variant));
-  }
-  if (!flag.variants.empty() && std::fabs(sum - 100) > 1e-9) {
-    return Invalid("Invalid variant definitions: Variant rollout percentages must sum to 100.");
   }
   return Status::Ok();
 }
@@ -291,10 +286,7 @@ Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row) {
       c.has_own_aggregation = g.HasMember("aggregation_group_type_index");
       HEDGEROW_ASSIGN_OR_RETURN(c.aggregation_group_type_index, GroupTypeIndexOf(g, "aggregation_group_type_index", where));
       if (auto v = g.FindMember("variant"); v != g.MemberEnd() && !v->value.IsNull()) {
-        if (!v->value.IsString() || !HasVariant(flag, v->value.GetString())) {
-          return Invalid(fmt::format("{}: variant override \"{}\" is not one of the flag's variants", where,
-                                     ToScalar(v->value).text));
-        }
+        if (!v->value.IsString()) return Invalid(fmt::format("{}: a variant override must be a string", where));
         c.variant = v->value.GetString();
       }
       NoteDependencies(c.properties, flag);
@@ -315,6 +307,21 @@ Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row) {
     }
   }
   return flag;
+}
+
+Status CheckFlagForWrite(const FlagDefinition& flag) {
+  for (size_t i = 0; i < flag.conditions.size(); ++i) {
+    const std::optional<std::string>& v = flag.conditions[i].variant;
+    if (v && !HasVariant(flag, *v)) {
+      return Invalid(fmt::format("condition set {}: variant override \"{}\" is not one of the flag's variants", i + 1, *v));
+    }
+  }
+  double sum = 0;
+  for (const Variant& v : flag.variants) sum += v.rollout_percentage;
+  if (!flag.variants.empty() && std::fabs(sum - 100) > 1e-9) {
+    return Invalid("Invalid variant definitions: Variant rollout percentages must sum to 100.");
+  }
+  return Status::Ok();
 }
 
 Result<PropertyGroup> CompileCohort(std::string_view filters_json) {

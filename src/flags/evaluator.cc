@@ -75,13 +75,16 @@ class Evaluation {
       Outcome outcome = group && !in_.groups[*group].present ? Outcome::kNoGroupType
                                                               : MatchCondition(flag, c, group, bucket, depth);
       if (std::optional<Reason> failure = FailureOf(outcome)) {
-        return FlagResult{.enabled = false, .reason = *failure, .failed = outcome != Outcome::kMissingDependency};
+        FlagResult failed;
+        failed.reason = *failure;
+        failed.failed = outcome != Outcome::kMissingDependency;
+        return failed;
       }
       if (outcome == Outcome::kMatch) {
         r.enabled = true;
         r.reason = Reason::kConditionMatch;
         r.condition_index = static_cast<int>(i);
-        r.variant = c.variant ? c.variant : PickVariant(flag, bucket);
+        r.variant = c.variant && IsVariant(flag, *c.variant) ? c.variant : PickVariant(flag, bucket);
         auto payload = flag.payloads.find(r.variant ? *r.variant : std::string("true"));
         if (payload != flag.payloads.end()) r.payload = &payload->second;
         return r;
@@ -199,6 +202,13 @@ class Evaluation {
       if (matched == g.any) return g.any;
     }
     return !g.any;  // nothing decided: an empty OR is false, an empty AND true
+  }
+
+  static bool IsVariant(const FlagDefinition& flag, const std::string& key) {
+    for (const Variant& v : flag.variants) {
+      if (v.key == key) return true;
+    }
+    return false;
   }
 
   static std::optional<std::string> PickVariant(const FlagDefinition& flag, std::string_view bucket) {

@@ -179,7 +179,9 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
     FlagResult r = std::move(all[i]);
     if (lookup_failed && flag.row.active) {
       // What the flag would need could not be read: say so rather than guess (client-api.md §3.7).
-      r = FlagResult{.enabled = false, .reason = Reason::kDatabaseError, .failed = true};
+      r = FlagResult();
+      r.reason = Reason::kDatabaseError;
+      r.failed = true;
     }
     response.errors = response.errors || r.failed;
     response.flags.push_back(&flag);

@@ -31,36 +31,55 @@ std::string AsciiLower(std::string_view s) {
 
 bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b) { return AsciiLower(a) == AsciiLower(b); }
 
-// Full Unicode lower case (Rust's str::to_lowercase for exact/is_not), through glibc's
-// C.UTF-8 tables; bytes that are not UTF-8 are kept.
+// The code point of the UTF-8 sequence at `s[i]` and its length; nullopt when it is not one.
+std::optional<std::pair<char32_t, size_t>> DecodeUtf8(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return std::nullopt;
+  char32_t cp = c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  return std::make_pair(cp, n);
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Full Unicode lower case (Rust's str::to_lowercase, which exact/is_not use), through
+// glibc's C.UTF-8 case tables; bytes that are not UTF-8 are kept.
 std::string UnicodeLower(std::string_view s) {
   static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
   std::string out;
   out.reserve(s.size());
-  std::mbstate_t state{};
-  size_t i = 0;
-  while (i < s.size()) {
+  for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80 || utf8 == static_cast<locale_t>(0)) {
+    std::optional<std::pair<char32_t, size_t>> decoded;
+    if (c >= 0x80 && utf8 != static_cast<locale_t>(0)) decoded = DecodeUtf8(s, i);
+    if (!decoded) {
       out += static_cast<char>(std::tolower(c));
       ++i;
       continue;
     }
-    wchar_t wc = 0;
-    size_t n = mbrtowc_l(&wc, s.data() + i, s.size() - i, &state, utf8);
-    if (n == static_cast<size_t>(-1) || n == static_cast<size_t>(-2) || n == 0) {
-      out += s[i++];
-      state = {};
-      continue;
-    }
-    char buffer[8];
-    size_t written = wcrtomb_l(buffer, towlower_l(static_cast<wint_t>(wc), utf8), &state, utf8);
-    if (written == static_cast<size_t>(-1)) {
-      out.append(s.data() + i, n);
-    } else {
-      out.append(buffer, written);
-    }
-    i += n;
+    AppendUtf8(out, static_cast<char32_t>(towlower_l(static_cast<wint_t>(decoded->first), utf8)));
+    i += decoded->second;
   }
   return out;
 }

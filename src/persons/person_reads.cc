@@ -22,7 +22,8 @@ Result<std::optional<Person>> PersonStore::ReadPerson(int64_t team_id, std::stri
     reader_db_->ResetCached();
     if (!person_id) return std::optional<Person>();
   }
-  for (const Changes* layer : {&changes_, persisting_.get()}) {
+  const Changes* layers[] = {&changes_, persisting_.get()};
+  for (const Changes* layer : layers) {
     if (layer != nullptr && layer->deleted_persons.count(*person_id) != 0) return std::optional<Person>();
   }
   if (auto it = persons_.find(*person_id); it != persons_.end()) return std::optional<Person>(it->second);
@@ -38,7 +39,8 @@ Result<std::optional<Person>> PersonStore::ReadPerson(int64_t team_id, std::stri
 Result<std::optional<Group>> PersonStore::ReadGroup(int64_t team_id, int group_type_index, std::string_view group_key) {
   std::shared_lock<std::shared_mutex> cache(cache_mu_);
   const std::string key = GroupKey(team_id, group_type_index, group_key);
-  for (const Changes* layer : {&changes_, persisting_.get()}) {  // newest first
+  const Changes* layers[] = {&changes_, persisting_.get()};  // newest first
+  for (const Changes* layer : layers) {
     if (layer == nullptr) continue;
     if (auto it = layer->groups.find(key); it != layer->groups.end()) return std::optional<Group>(it->second);
   }

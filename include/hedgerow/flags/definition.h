@@ -76,7 +76,7 @@ struct PropertyGroup {
 struct Condition {
   std::vector<PropertyFilter> properties;
   std::optional<double> rollout_percentage;  // null: everyone who matches
-  std::optional<std::string> variant;  // override
+  std::optional<std::string> variant;  // override; one that names no variant is ignored
   // The condition's own group type when it names one (null: a person condition inside a
   // group flag); otherwise the flag's.
   bool has_own_aggregation = false;
@@ -101,10 +101,12 @@ struct FlagDefinition {
 };
 
 // Parses and checks a flag's filters (kInvalidArgument naming the problem): the shape of
-// every condition, operator names, rollout percentages in 0..100, variants summing to 100,
-// payload keys, condition variants that exist. An invalid regex is kept (PostHog accepts
-// it): it just never matches.
+// every condition, operator names, rollout percentages in 0..100, payload keys, condition
+// variants that exist. An invalid regex is kept (PostHog accepts it): it just never matches.
 Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row);
+// What PostHog's API also refuses on a write, though it evaluates such flags: variant
+// rollouts that do not sum to 100, variant overrides that name no variant.
+Status CheckFlagForWrite(const FlagDefinition& flag);
 // A cohort's property group (client-api.md §4.6).
 Result<PropertyGroup> CompileCohort(std::string_view filters_json);
 
