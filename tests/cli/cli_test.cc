@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <tuple>
@@ -348,6 +349,59 @@ TEST_CASE("apps add, list and remove change what a running server does to events
   CHECK(remove.Wait() == 0);
   ChildProcess again({kBinary, "apps", "remove", "1", "--data-dir", data});
   CHECK(again.Wait() == 2);
+  server.Signal(SIGTERM);
+  CHECK(server.Wait() == 0);
+}
+
+TEST_CASE("flags create, set, list and delete change what a running server's /flags answers", "[cli]") {
+  TempDir dir;
+  ChildProcess server(ServeArgs(dir, {"--project-token", "phc_cliflags"}));
+  uint16_t port = StartServe(server);
+  std::string data = dir.File("data");
+  auto enabled = [&](const std::string& key) {
+    auto r = HttpRequest(port, "POST", "/flags/?v=1", R"({"token":"phc_cliflags","distinct_id":"someone"})");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return r->body.find("\"" + key + "\":true") != std::string::npos;
+  };
+  // The server rereads meta.sqlite within its 100 ms recheck; wait for what we expect.
+  auto await = [&](const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return condition();
+  };
+
+  auto [bad, bad_err] = Run({kBinary, "flags", "create", "has space", "--data-dir", data});
+  CHECK(bad == 2);
+  CHECK(bad_err.find("Only letters, numbers") != std::string::npos);
+  auto [bad_rollout, rollout_err] = Run({kBinary, "flags", "create", "x", "--rollout", "150", "--data-dir", data});
+  CHECK(bad_rollout == 2);
+  CHECK(rollout_err == "hedgerow: flags: --rollout must be a percentage from 0 to 100, not \"150\"\n");
+
+  ChildProcess create({kBinary, "flags", "create", "beta", "--name", "Beta", "--data-dir", data});
+  REQUIRE(create.Wait() == 0);
+  CHECK(create.stdout_text().find("\"key\":\"beta\",\"name\":\"Beta\",\"active\":true,\"version\":1") != std::string::npos);
+  CHECK(await([&] { return enabled("beta"); }));
+  ChildProcess off({kBinary, "flags", "set", "beta", "--rollout", "0", "--data-dir", data});
+  REQUIRE(off.Wait() == 0);
+  CHECK(await([&] { return !enabled("beta"); }));
+  ChildProcess list({kBinary, "flags", "list", "--data-dir", data});
+  REQUIRE(list.Wait() == 0);
+  CHECK(list.stdout_text().find("\"version\":2,\"filters\":{\"groups\":[{\"properties\":[],\"rollout_percentage\":0}]}") !=
+        std::string::npos);
+  ChildProcess dup({kBinary, "flags", "create", "beta", "--data-dir", data});
+  CHECK(dup.Wait() == 2);
+  ChildProcess del({kBinary, "flags", "delete", "beta", "--data-dir", data});
+  REQUIRE(del.Wait() == 0);
+  CHECK(await([&] {
+    auto r = HttpRequest(port, "POST", "/flags/?v=1", R"({"token":"phc_cliflags","distinct_id":"someone"})");
+    return r && r->body.find("beta") == std::string::npos;
+  }));
+  auto [missing, missing_err] = Run({kBinary, "flags", "set", "beta", "--data-dir", data});
+  CHECK(missing == 2);
+  CHECK(missing_err.find("has no flag \"beta\"") != std::string::npos);
   server.Signal(SIGTERM);
   CHECK(server.Wait() == 0);
 }
