@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
                        "--project-token", "phc_bench", "--log-level", "info"});
   auto ready = server.WaitForLine("msg=ready");
   std::smatch m;
-  if (!ready || !std::regex_search(*ready, m, std::regex(":(\\d+) data_dir"))) {
+  if (!ready || !std::regex_search(*ready, m, std::regex("api=127.0.0.1:(\\d+)"))) {
     std::fprintf(stderr, "server did not start:\n%s\n", server.stderr_text().c_str());
     return 1;
   }

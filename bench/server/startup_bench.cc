@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     ChildProcess child({binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0"});
     auto line = child.WaitForLine("msg=ready");
     std::smatch m;
-    if (!line || !std::regex_search(*line, m, std::regex(":(\\d+) data_dir"))) {
+    if (!line || !std::regex_search(*line, m, std::regex("api=127.0.0.1:(\\d+)"))) {
       std::fprintf(stderr, "run %d: server did not become ready:\n%s\n", i, child.stderr_text().c_str());
       return 1;
     }

@@ -61,7 +61,7 @@ void AppendConfig(std::string& out, std::string_view token, bool has_flags) {
 void AppendDetailedFlag(std::string& out, const flags::FlagDefinition& flag, const flags::FlagResult& r) {
   out += "{\"key\":";
   AppendJsonString(out, flag.row.key);
-  out += fmt::format(",\"enabled\":{},\"variant\":", r.enabled);
+  out += r.enabled ? ",\"enabled\":true,\"variant\":" : ",\"enabled\":false,\"variant\":";
   if (r.variant) {
     AppendJsonString(out, *r.variant);
   } else {
@@ -72,10 +72,16 @@ void AppendDetailedFlag(std::string& out, const flags::FlagDefinition& flag, con
   AppendJsonString(out, flags::ReasonCode(r.reason));
   out += ",\"condition_index\":";
   out += r.condition_index ? std::to_string(*r.condition_index) : "null";
-  out += ",\"description\":";
-  AppendJsonString(out, flags::ReasonDescription(r.reason, r.condition_index));
-  out += fmt::format("}},\"metadata\":{{\"id\":{},\"version\":{},\"description\":null,\"payload\":", flag.row.id,
-                     flag.row.version);
+  out += ",\"description\":\"";
+  out += flags::ReasonDescription(r.reason);  // plain ASCII: no escaping needed
+  if (r.reason == flags::Reason::kConditionMatch) out += std::to_string(r.condition_index.value_or(0) + 1);
+  out += '"';
+  // Appended by hand: fmt's parsing was a tenth of a 50-flag answer's cost.
+  out += "},\"metadata\":{\"id\":";
+  out += std::to_string(flag.row.id);
+  out += ",\"version\":";
+  out += std::to_string(flag.row.version);
+  out += ",\"description\":null,\"payload\":";
   if (r.enabled && r.payload != nullptr) {
     AppendJsonString(out, *r.payload);
   } else {
@@ -92,9 +98,9 @@ void AppendValue(std::string& out, const flags::FlagResult& r) {
   }
 }
 
-std::string RenderFlags(Shape shape, const flags::FlagsResponse& response) {
-  std::string out;
+void AppendFlags(std::string& out, Shape shape, const flags::FlagsResponse& response) {
   const size_t n = response.flags.size();
+  out.reserve(out.size() + 64 + 320 * n);
   auto name = [&](size_t i) -> const std::string& { return response.flags[i]->row.key; };
   switch (shape) {
     case Shape::kDetailed:
@@ -149,7 +155,6 @@ std::string RenderFlags(Shape shape, const flags::FlagsResponse& response) {
       break;
     }
   }
-  return out;
 }
 
 class FlagsHandler {
@@ -248,7 +253,7 @@ class FlagsHandler {
                                const flags::FlagsResponse& response, std::string_view token, bool has_flags) {
     std::string out = "{";
     if (with_config) AppendConfig(out, token, has_flags || request.method == "GET");
-    out += RenderFlags(shape, response);
+    AppendFlags(out, shape, response);
     out += fmt::format(R"(,"errorsWhileComputingFlags":{},"requestId":"{}","evaluatedAt":{}}})", response.errors,
                        Uuid::V4().ToString(), NowMicros() / 1000);
     return http::Response::Json(200, std::move(out));

@@ -1,6 +1,8 @@
 #include "hedgerow/flags/definition.h"
 
 #include <cmath>
+#include <cwctype>
+#include <locale.h>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -34,6 +36,38 @@ constexpr std::pair<std::string_view, Operator> kOperators[] = {
     {"not_in", Operator::kNotIn},
     {"flag_evaluates_to", Operator::kFlagEvaluatesTo},
 };
+
+// The code point of the UTF-8 sequence at `s[i]` and its length; nullopt when it is not one.
+std::optional<std::pair<char32_t, size_t>> DecodeUtf8(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return std::nullopt;
+  char32_t cp = c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  return std::make_pair(cp, n);
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
 
 Status Invalid(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
@@ -113,6 +147,9 @@ Result<PropertyFilter> CompileFilter(const rapidjson::Value& v, std::string_view
     return Invalid(fmt::format("{}: operator \"{}\" cannot be used on a {} filter", where, OperatorName(f.op), type));
   }
   if (auto value = v.FindMember("value"); value != v.MemberEnd()) f.value = ToScalar(value->value);
+  f.ascii_folded = AsciiLower(f.value.text);
+  f.unicode_folded = UnicodeLower(f.value.text);
+  for (const JsonScalar& item : f.value.items) f.unicode_folded_items.push_back(UnicodeLower(item.text));
   if (auto neg = v.FindMember("negation"); neg != v.MemberEnd() && neg->value.IsBool()) f.negation = neg->value.GetBool();
   if (f.type == FilterType::kCohort) {
     auto value = v.FindMember("value");
@@ -212,6 +249,34 @@ void NoteDependencies(const std::vector<PropertyFilter>& filters, FlagDefinition
 }
 
 }  // namespace
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+
+// Full Unicode lower case (Rust's str::to_lowercase, which exact/is_not use), through
+// glibc's C.UTF-8 case tables; bytes that are not UTF-8 are kept.
+std::string UnicodeLower(std::string_view s) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::optional<std::pair<char32_t, size_t>> decoded;
+    if (c >= 0x80 && utf8 != static_cast<locale_t>(0)) decoded = DecodeUtf8(s, i);
+    if (!decoded) {
+      out += static_cast<char>(std::tolower(c));
+      ++i;
+      continue;
+    }
+    AppendUtf8(out, static_cast<char32_t>(towlower_l(static_cast<wint_t>(decoded->first), utf8)));
+    i += decoded->second;
+  }
+  return out;
+}
 
 std::optional<Operator> ParseOperator(std::string_view name) {
   for (const auto& [n, op] : kOperators) {

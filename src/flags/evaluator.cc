@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
 
 #include "hedgerow/common/digest.h"
 
@@ -42,12 +41,7 @@ std::optional<Reason> FailureOf(Outcome o) {
 class Evaluation {
  public:
   Evaluation(const std::vector<FlagDefinition>& flags, const EvaluationInput& in)
-      : flags_(flags), in_(in), results_(flags.size()), in_progress_(flags.size(), false) {
-    for (size_t i = 0; i < flags.size(); ++i) {
-      by_key_.emplace(flags[i].row.key, i);
-      by_key_.emplace(std::to_string(flags[i].row.id), i);  // newer PostHog names dependencies by id
-    }
-  }
+      : flags_(flags), in_(in), results_(flags.size()), in_progress_(flags.size(), false) {}
 
   const FlagResult& Result(size_t i, int depth) {
     if (!results_[i]) {
@@ -140,6 +134,12 @@ class Evaluation {
         break;
       }
       case FilterType::kFlag: {
+        if (by_key_.empty()) {  // built on first need: few flags depend on others
+          for (size_t i = 0; i < flags_.size(); ++i) {
+            by_key_.emplace(flags_[i].row.key, i);
+            by_key_.emplace(std::to_string(flags_[i].row.id), i);  // newer PostHog names dependencies by id
+          }
+        }
         auto it = by_key_.find(f.key);
         if (it == by_key_.end()) return Outcome::kMissingDependency;
         if (in_progress_[it->second] || depth >= kMaxDependencyDepth) return Outcome::kCycle;
@@ -251,9 +251,9 @@ std::string_view ReasonCode(Reason reason) {
   return "unknown";
 }
 
-std::string ReasonDescription(Reason reason, std::optional<int> condition_index) {
+std::string_view ReasonDescription(Reason reason) {
   switch (reason) {
-    case Reason::kConditionMatch: return fmt::format("Matched condition set {}", condition_index.value_or(0) + 1);
+    case Reason::kConditionMatch: return "Matched condition set ";
     case Reason::kNoConditionMatch: return "No matching condition set";
     case Reason::kOutOfRolloutBound: return "Out of rollout bound";
     case Reason::kNoGroupType: return "No group type";

@@ -81,6 +81,11 @@ Result<std::shared_ptr<const ProjectFlags>> FlagService::Load(int64_t project_id
     project->cohort_filters.emplace(row.id, row.filters);
   }
   for (const FlagDefinition& flag : project->flags) {
+    for (const Condition& c : flag.conditions) {
+      for (const PropertyFilter& f : c.properties) {
+        project->uses_group_properties = project->uses_group_properties || f.type == FilterType::kGroup;
+      }
+    }
     for (int64_t id : flag.cohort_ids) {
       const auto& ids = project->static_cohort_ids;
       if (std::find(ids.begin(), ids.end(), id) != ids.end()) project->uses_static_cohorts = true;
@@ -123,7 +128,8 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
   input.person = PropertySource(ObjectOrNull(request.person_properties), &stored_person, &base, true);
 
   std::vector<std::string> types = persons_->GroupTypes(request.project_id);
-  std::array<rapidjson::Document, 5> stored_groups;
+  std::vector<rapidjson::Document> stored_groups;  // only when a flag reads group properties
+  stored_groups.reserve(project.uses_group_properties ? request.groups.size() : 0);
   for (const auto& [type, key] : request.groups) {
     if (key.empty()) continue;  // an empty key names no group
     auto found = std::find(types.begin(), types.end(), type);
@@ -132,19 +138,18 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
     GroupInput& g = input.groups[index];
     g.present = true;
     g.key = key;
-    stored_groups[index].SetObject();
-    Result<std::optional<persons::Group>> group = persons_->ReadGroup(request.project_id, static_cast<int>(index), key);
-    if (!group.ok()) {
-      lookup_failed = true;
-    } else if (*group) {
-      stored_groups[index] = ParseProperties((*group)->properties);
+    const rapidjson::Value* stored = nullptr;
+    if (project.uses_group_properties) {  // otherwise only the key matters: no read
+      Result<std::optional<persons::Group>> group = persons_->ReadGroup(request.project_id, static_cast<int>(index), key);
+      lookup_failed = lookup_failed || !group.ok();
+      if (group.ok() && *group) stored = &stored_groups.emplace_back(ParseProperties((*group)->properties));
     }
     const rapidjson::Value* overrides = nullptr;
     if (ObjectOrNull(request.group_properties) != nullptr) {
       auto it = request.group_properties->FindMember(rapidjson::StringRef(type.data(), type.size()));
       if (it != request.group_properties->MemberEnd()) overrides = ObjectOrNull(&it->value);
     }
-    g.properties = PropertySource(overrides, &stored_groups[index]);
+    g.properties = PropertySource(overrides, stored);
   }
 
   std::unordered_map<std::string, std::string> hash_keys;

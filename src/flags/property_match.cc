@@ -23,65 +23,48 @@ constexpr std::string_view kInitialPropertySources[] = {
     "fbclid", "msclkid", "twclid", "li_fat_id", "mc_cid", "igshid", "ttclid", "rdt_cid", "epik", "qclid", "sccid",
     "irclid", "_kx"};
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b) { return AsciiLower(a) == AsciiLower(b); }
-
-// The code point of the UTF-8 sequence at `s[i]` and its length; nullopt when it is not one.
-std::optional<std::pair<char32_t, size_t>> DecodeUtf8(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return std::nullopt;
-  char32_t cp = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
+bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
-  return std::make_pair(cp, n);
+  return true;
 }
 
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+bool IsAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
   }
+  return true;
 }
 
-// Full Unicode lower case (Rust's str::to_lowercase, which exact/is_not use), through
-// glibc's C.UTF-8 case tables; bytes that are not UTF-8 are kept.
-std::string UnicodeLower(std::string_view s) {
-  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::optional<std::pair<char32_t, size_t>> decoded;
-    if (c >= 0x80 && utf8 != static_cast<locale_t>(0)) decoded = DecodeUtf8(s, i);
-    if (!decoded) {
-      out += static_cast<char>(std::tolower(c));
-      ++i;
-      continue;
+// lower(text) == folded, where `folded` is already lower-cased (Unicode): without building
+// lower(text) when it is ASCII.
+bool FoldedEquals(std::string_view text, std::string_view folded) {
+  if (IsAscii(text)) {
+    if (text.size() != folded.size()) return false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))) != folded[i]) return false;
     }
-    AppendUtf8(out, static_cast<char32_t>(towlower_l(static_cast<wint_t>(decoded->first), utf8)));
-    i += decoded->second;
+    return true;
   }
-  return out;
+  return UnicodeLower(text) == folded;
+}
+
+// Where ASCII-lower(text) holds `folded` (already lower-cased) at `at`.
+bool AsciiFoldedAt(std::string_view text, size_t at, std::string_view folded) {
+  for (size_t i = 0; i < folded.size(); ++i) {
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(text[at + i]))) != folded[i]) return false;
+  }
+  return true;
+}
+
+bool AsciiFoldedContains(std::string_view text, std::string_view folded) {
+  if (folded.size() > text.size()) return false;
+  for (size_t at = 0; at + folded.size() <= text.size(); ++at) {
+    if (AsciiFoldedAt(text, at, folded)) return true;
+  }
+  return false;
 }
 
 // A filter value PostHog treats as a boolean: true/false, "true"/"false" in any case, or an
@@ -109,16 +92,15 @@ bool Truthy(const JsonScalar& v) {
                                            : v.kind == JsonScalar::Kind::kString && AsciiEqualsIgnoreCase(v.text, "true");
 }
 
-bool ExactMatch(const JsonScalar& value, const JsonScalar& property) {
-  if (IsBoolLike(value)) return Truthy(value) == Truthy(property);
-  const std::string p = UnicodeLower(property.text);
-  if (value.kind == JsonScalar::Kind::kArray) {
-    for (const JsonScalar& item : value.items) {
-      if (UnicodeLower(item.text) == p) return true;
+bool ExactMatch(const PropertyFilter& f, const JsonScalar& property) {
+  if (IsBoolLike(f.value)) return Truthy(f.value) == Truthy(property);
+  if (f.value.kind == JsonScalar::Kind::kArray) {
+    for (const std::string& item : f.unicode_folded_items) {
+      if (FoldedEquals(property.text, item)) return true;
     }
     return false;
   }
-  return UnicodeLower(value.text) == p;
+  return FoldedEquals(property.text, f.unicode_folded);
 }
 
 // As Rust's f64::from_str: an optional sign, decimal or exponent forms, inf/infinity/nan;
@@ -240,18 +222,24 @@ bool MatchProperty(const PropertyFilter& f, const PropertySource& properties, in
   if (found == nullptr) return WhenMissing(f.op);
   const JsonScalar property = ToScalar(*found);  // a null property compares as "null"
   switch (f.op) {
-    case Operator::kExact: return ExactMatch(f.value, property);
-    case Operator::kIsNot: return !ExactMatch(f.value, property);
+    case Operator::kExact: return ExactMatch(f, property);
+    case Operator::kIsNot: return !ExactMatch(f, property);
     case Operator::kIcontains:
     case Operator::kNotIcontains:
-      return (AsciiLower(property.text).find(AsciiLower(f.value.text)) != std::string::npos) ==
-             (f.op == Operator::kIcontains);
+      return AsciiFoldedContains(property.text, f.ascii_folded) == (f.op == Operator::kIcontains);
     case Operator::kStartsWith:
-    case Operator::kNotStartsWith:
-      return AsciiLower(property.text).starts_with(AsciiLower(f.value.text)) == (f.op == Operator::kStartsWith);
+    case Operator::kNotStartsWith: {
+      const std::string& prefix = f.ascii_folded;
+      bool starts = property.text.size() >= prefix.size() && AsciiFoldedAt(property.text, 0, prefix);
+      return starts == (f.op == Operator::kStartsWith);
+    }
     case Operator::kEndsWith:
-    case Operator::kNotEndsWith:
-      return AsciiLower(property.text).ends_with(AsciiLower(f.value.text)) == (f.op == Operator::kEndsWith);
+    case Operator::kNotEndsWith: {
+      const std::string& suffix = f.ascii_folded;
+      bool ends = property.text.size() >= suffix.size() &&
+                  AsciiFoldedAt(property.text, property.text.size() - suffix.size(), suffix);
+      return ends == (f.op == Operator::kEndsWith);
+    }
     case Operator::kRegex:
     case Operator::kNotRegex:
       if (f.regex == nullptr) return false;  // an invalid pattern matches nothing either way

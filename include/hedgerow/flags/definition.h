@@ -59,6 +59,11 @@ struct PropertyFilter {
   int group_type_index = -1;  // kGroup; -1: the condition's group type (older filters)
   Operator op = Operator::kExact;
   JsonScalar value;
+  // The value lower-cased once: ASCII-only for the contains/starts/ends family, Unicode for
+  // exact and is_not (and each item of a list), as PostHog's service folds them.
+  std::string ascii_folded;
+  std::string unicode_folded;
+  std::vector<std::string> unicode_folded_items;
   bool negation = false;  // inside cohort property groups
   int64_t cohort_id = 0;  // kCohort
   // kRegex / kNotRegex: null when the pattern does not compile (the filter never matches).
@@ -109,6 +114,11 @@ Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row);
 Status CheckFlagForWrite(const FlagDefinition& flag);
 // A cohort's property group (client-api.md §4.6).
 Result<PropertyGroup> CompileCohort(std::string_view filters_json);
+
+// Lower case as PostHog's flags service folds: ASCII letters only, or all of Unicode (glibc's
+// C.UTF-8 tables; bytes that are not UTF-8 are kept).
+std::string AsciiLower(std::string_view s);
+std::string UnicodeLower(std::string_view s);
 
 // PostHog's rules for a flag key: letters, digits, '-' and '_', 1..400 characters.
 Status CheckFlagKey(std::string_view key);

@@ -70,8 +70,9 @@ enum class Reason {
   kCohortCycle,
 };
 std::string_view ReasonCode(Reason reason);
-// "Matched condition set 2" and the like, as PostHog words them.
-std::string ReasonDescription(Reason reason, std::optional<int> condition_index);
+// How PostHog words a reason; "Matched condition set " is followed by the set's number
+// (condition_index + 1).
+std::string_view ReasonDescription(Reason reason);
 
 struct FlagResult {
   bool enabled = false;

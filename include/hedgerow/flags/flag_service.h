@@ -32,6 +32,7 @@ struct ProjectFlags {
   std::vector<int64_t> static_cohort_ids;
   bool uses_static_cohorts = false;
   bool uses_continuity = false;
+  bool uses_group_properties = false;  // a condition filters on group properties
   bool any_active = false;
   std::string etag;  // changes whenever a flag or cohort does
 };
