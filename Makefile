@@ -15,12 +15,13 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) test-sanitize
 
-# The decoders of untrusted input (capture, http) and the ingestion steps under
+# The decoders of untrusted input (capture, http, flag filters) and the ingestion steps under
 # AddressSanitizer and UBSan, in a build of their own.
 test-sanitize: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_SANITIZE=ON
-	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test hedgerow_store_test
-	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest|store)$$'
+	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_capture_test hedgerow_http_test hedgerow_ingest_test hedgerow_store_test \
+	  hedgerow_flags_test
+	cd $(BUILD)-asan && ctest --output-on-failure -R '^(capture|http|ingest|store|flags)$$'
 
 # The query engine under the sanitizers: its ~60 files take ~10 minutes to build with them
 # on 2 cores, which CI's 30 minutes cannot hold beside the rest, so it runs on demand (and

@@ -21,6 +21,7 @@
 
 #include "hedgerow/common/compression.h"
 #include "hedgerow/common/uuid.h"
+#include "common/process_cpu.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -29,6 +30,9 @@ using namespace hedgerow;
 using hedgerow::testing::ChildProcess;
 using hedgerow::testing::TestConnection;
 using Clock = std::chrono::steady_clock;
+
+using hedgerow::bench::ProcessCpuSeconds;
+using hedgerow::bench::SelfCpuSeconds;
 
 namespace {
 
@@ -52,25 +56,6 @@ std::string Event(std::mt19937_64& rng) {
   return "{\"event\":\"" + std::string(kNames[rng() % 5]) + "\",\"distinct_id\":\"user_" + std::to_string(rng() % 100000) +
          "\",\"properties\":" + props + ",\"timestamp\":\"2026-11-29T12:00:00.000Z\",\"uuid\":\"" + Uuid::V7().ToString() +
          "\",\"type\":\"capture\"}";
-}
-
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  std::istringstream in(line.substr(line.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / sysconf(_SC_CLK_TCK);
-}
-
-double SelfCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 struct Body {

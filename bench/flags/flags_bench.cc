@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "common/process_cpu.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -29,6 +30,9 @@ using hedgerow::testing::ChildProcess;
 using hedgerow::testing::HttpRequest;
 using hedgerow::testing::TestConnection;
 using Clock = std::chrono::steady_clock;
+
+using hedgerow::bench::ProcessCpuSeconds;
+using hedgerow::bench::SelfCpuSeconds;
 
 namespace {
 
@@ -42,25 +46,6 @@ struct Args {
   int flags = 50;
   int persons = 1000;
 };
-
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  std::istringstream in(line.substr(line.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / sysconf(_SC_CLK_TCK);
-}
-
-double SelfCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 // The i-th flag: a mix of what PostHog projects hold.
 std::string FlagJson(int i, int cohort_id) {

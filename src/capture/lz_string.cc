@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/common/json.h"
+
 namespace hedgerow::capture {
 namespace {
 
@@ -53,24 +55,6 @@ struct Entry {
 
 Status Corrupt(std::string_view why) {
   return Status::InvalidArgument(fmt::format("lz64: corrupt input: {}", why));
-}
-
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
 }
 
 Result<std::string> Utf16ToUtf8(const std::vector<uint16_t>& units) {

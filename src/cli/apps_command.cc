@@ -33,19 +33,11 @@ int RunApps(const std::vector<std::string>& args) {
     ReportError("apps: expected \"list\", \"add KIND\" or \"remove ID\"; see hedgerow apps --help");
     return kExitUsage;
   }
-  std::string path = (std::filesystem::path(config->GetString("data-dir")) / "meta.sqlite").string();
-  if (!std::filesystem::exists(path)) {
-    ReportError(fmt::format("apps: no meta.sqlite in \"{}\" (is --data-dir right?)", config->GetString("data-dir")));
-    return kExitFailure;
-  }
-  auto meta = meta::MetaStore::Open(path);
-  if (!meta.ok()) {
-    ReportError(meta.status().message());
-    return kExitFailure;
-  }
+  std::unique_ptr<meta::MetaStore> meta = OpenMetaOrReport(*config, "apps");
+  if (!meta) return kExitFailure;
   const int64_t project = config->GetInt("project");
   if (pos[0] == "list") {
-    auto apps = (*meta)->Apps(project);
+    auto apps = meta->Apps(project);
     if (!apps.ok()) {
       ReportError(apps.status().message());
       return kExitFailure;
@@ -65,7 +57,7 @@ int RunApps(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     meta::AppConfig app{0, project, 0, pos[1], config->GetString("app-config")};
-    Status s = (*meta)->AddApp(app);
+    Status s = meta->AddApp(app);
     if (!s.ok()) {
       ReportError(s.message());
       return s.code() == StatusCode::kNotFound ? kExitUsage : kExitFailure;
@@ -79,7 +71,7 @@ int RunApps(const std::vector<std::string>& args) {
     ReportError(fmt::format("apps: \"{}\" is not an app id", pos[1]));
     return kExitUsage;
   }
-  Status s = (*meta)->RemoveApp(id);
+  Status s = meta->RemoveApp(id);
   if (!s.ok()) {
     ReportError(s.message());
     return s.code() == StatusCode::kNotFound ? kExitUsage : kExitFailure;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -60,6 +61,20 @@ std::vector<OptionSpec> AllOptions() {
 OptionSpec ProjectOption() {
   return {.name = "project", .section = "apps", .default_value = "1", .help = "project to manage",
           .type = OptionType::kInt, .min = 1, .value_name = "ID"};
+}
+
+std::unique_ptr<meta::MetaStore> OpenMetaOrReport(const Config& config, std::string_view command) {
+  std::string path = (std::filesystem::path(config.GetString("data-dir")) / "meta.sqlite").string();
+  if (!std::filesystem::exists(path)) {
+    ReportError(fmt::format("{}: no meta.sqlite in \"{}\" (is --data-dir right?)", command, config.GetString("data-dir")));
+    return nullptr;
+  }
+  auto meta = meta::MetaStore::Open(path);
+  if (!meta.ok()) {
+    ReportError(meta.status().message());
+    return nullptr;
+  }
+  return std::move(*meta);
 }
 
 OptionSpec DataDirOption() {

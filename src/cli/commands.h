@@ -1,10 +1,12 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hedgerow/common/config.h"
+#include "hedgerow/meta/meta_store.h"
 
 namespace hedgerow::cli {
 
@@ -39,6 +41,9 @@ std::optional<Config> LoadConfigOrReport(const Command& command, const std::vect
 OptionSpec DataDirOption();
 // --project ID: the project a management command works on (default 1).
 OptionSpec ProjectOption();
+// meta.sqlite of --data-dir, for the management commands; null (the error reported, naming
+// `command`) when there is none or it cannot be opened.
+std::unique_ptr<meta::MetaStore> OpenMetaOrReport(const Config& config, std::string_view command);
 
 // Prints "hedgerow: <message>" to stderr.
 void ReportError(const std::string& message);

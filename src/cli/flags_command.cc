@@ -72,18 +72,10 @@ int RunFlags(const std::vector<std::string>& args) {
     ReportError("flags: expected \"list\", \"create KEY\", \"set KEY\" or \"delete KEY\"; see hedgerow flags --help");
     return kExitUsage;
   }
-  std::string path = (std::filesystem::path(config->GetString("data-dir")) / "meta.sqlite").string();
-  if (!std::filesystem::exists(path)) {
-    ReportError(fmt::format("flags: no meta.sqlite in \"{}\" (is --data-dir right?)", config->GetString("data-dir")));
-    return kExitFailure;
-  }
-  auto meta = meta::MetaStore::Open(path);
-  if (!meta.ok()) {
-    ReportError(meta.status().message());
-    return kExitFailure;
-  }
+  std::unique_ptr<meta::MetaStore> meta = OpenMetaOrReport(*config, "flags");
+  if (!meta) return kExitFailure;
   const int64_t project = config->GetInt("project");
-  auto flags = (*meta)->FeatureFlags(project);
+  auto flags = meta->FeatureFlags(project);
   if (!flags.ok()) {
     ReportError(flags.status().message());
     return kExitFailure;
@@ -112,7 +104,7 @@ int RunFlags(const std::vector<std::string>& args) {
       ReportError("flags: " + *bad);
       return kExitUsage;
     }
-    written = (*meta)->InsertFeatureFlag(row);
+    written = meta->InsertFeatureFlag(row);
   } else if (!found) {
     ReportError(fmt::format("flags: project {} has no flag \"{}\" (see hedgerow flags list)", project, key));
     return kExitUsage;
@@ -121,10 +113,10 @@ int RunFlags(const std::vector<std::string>& args) {
       ReportError("flags: " + *bad);
       return kExitUsage;
     }
-    written = (*meta)->UpdateFeatureFlag(row);
+    written = meta->UpdateFeatureFlag(row);
   } else {
     row.deleted = true;
-    written = (*meta)->UpdateFeatureFlag(row);
+    written = meta->UpdateFeatureFlag(row);
   }
   if (!written.ok()) {
     ReportError("flags: " + written.message());

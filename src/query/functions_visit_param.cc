@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "hedgerow/common/json.h"
 #include "functions_impl.h"
 #include "json_reader.h"
 
@@ -45,24 +46,6 @@ double ReadFloat(std::string_view v) {
   double d = 0;
   auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), d);
   return error == std::errc() ? d : 0;
-}
-
-void AppendUtf8(uint32_t code_point, std::string& out) {
-  if (code_point <= 0x7F) {
-    out += static_cast<char>(code_point);
-  } else if (code_point <= 0x7FF) {
-    out += static_cast<char>(0xC0 | (code_point >> 6));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else if (code_point <= 0xFFFF) {
-    out += static_cast<char>(0xE0 | (code_point >> 12));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code_point >> 18));
-    out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  }
 }
 
 // Four hex digits at v[at], as ClickHouse's unhex4 reads them (no check that they are hex).
@@ -109,7 +92,7 @@ bool ReadJsonString(std::string_view v, std::string& out) {
           }
           code = 0x10000 + (code - 0xD800) * 1024 + (low - 0xDC00);
         }
-        AppendUtf8(code, out);
+        AppendUtf8(out, code);
         break;
       }
       default: out += e;  // \" \\ \/ and unknown escapes
@@ -169,7 +152,9 @@ class VisitParamFunction final : public Function {
     if (!args[1]->is_const) {
       return Status::InvalidArgument(fmt::format("Illegal column of second argument of function {}: must be constant", name_));
     }
-    const std::string needle = "\"" + std::string(args[1]->StringAt(0)) + "\":";
+    std::string needle = "\"";
+    needle += args[1]->StringAt(0);
+    needle += "\":";
     const Column& json = *args[0];
     // The text after the first `"name":` in row r, or nullopt-like {nullptr, 0} when absent.
     auto value_at = [&](size_t r, bool& found) {

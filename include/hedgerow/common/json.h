@@ -54,6 +54,10 @@ inline constexpr size_t kMaxJsonDepth = 128;
 // text that is not JSON is judged by its brackets alone (the parser rejects the rest).
 bool JsonNestsDeeperThan(std::string_view text, size_t max_depth = kMaxJsonDepth);
 
+// Appends the UTF-8 encoding of a code point (up to U+10FFFF; surrogates are encoded as
+// they are, as lz-string's and ClickHouse's decoders do).
+void AppendUtf8(std::string& out, uint32_t code_point);
+
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
 // above U+10FFFF). ASCII runs are checked 8 bytes at a time.
 bool IsValidUtf8(std::string_view text);
