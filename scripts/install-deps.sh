@@ -18,6 +18,7 @@ packages=(
   libcctz-dev                 # time zones in queries (toTimeZone, toStartOfDay(t, tz)), as ClickHouse's
   libsimdjson-dev             # JSONExtract*/visitParam* over many rows
   nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)
+  chromium                    # posthog-js in a real browser (driven by playwright-core from npm)
   curl
 )
 
