@@ -92,6 +92,8 @@ std::string FormatLogLine(LogLevel level, std::string_view module, std::string_v
   return line;
 }
 
+bool LogEnabled(LogLevel level) { return level >= g_level.load(std::memory_order_relaxed); }
+
 void Log(LogLevel level, std::string_view module, std::string_view msg,
          std::initializer_list<LogField> fields) {
   if (level < g_level.load(std::memory_order_relaxed)) return;

@@ -30,6 +30,10 @@ class PendingReply {
   std::atomic<bool> answered_{false};
 };
 
+// The connection whose handler is running on this thread (set around the call in Handle()):
+// a reply made from inside the handler is sent straight from there.
+thread_local Connection* t_handling = nullptr;
+
 void SplitTarget(const std::string& target, std::string& path, std::string& query) {
   size_t q = target.find('?');
   path = target.substr(0, q);
@@ -39,7 +43,11 @@ void SplitTarget(const std::string& target, std::string& path, std::string& quer
 }  // namespace
 
 Connection::Connection(tcp::socket&& socket, std::shared_ptr<Server::Impl> server, bool refused)
-    : server_(std::move(server)), refused_(refused), stream_(std::move(socket)) {}
+    : server_(std::move(server)), refused_(refused), stream_(std::move(socket)) {
+  beast::error_code ec;
+  auto remote = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_address_ = remote.address().to_string();
+}
 
 Connection::~Connection() { server_->Unregister(this, refused_); }
 
@@ -63,6 +71,10 @@ void Connection::ForceClose() {
 }
 
 void Connection::Deliver(uint64_t request_id, Response response) {
+  if (t_handling == this && request_id == request_id_) {
+    inline_reply_ = std::move(response);  // answered inside the handler: Handle() sends it
+    return;
+  }
   auto self = shared_from_this();
   server_->PostReply([&] {
     net::post(stream_.get_executor(), [self, request_id, r = std::move(response)]() mutable {
@@ -84,6 +96,9 @@ void Connection::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
   parser_->body_limit(server_->options().max_body_bytes);
+  // A small POST arrives with its header: parse the body in the same pass, so that the
+  // request is handled without another trip through the io_context.
+  parser_->eager(true);
   stream_.expires_after(server_->options().read_timeout);
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -162,9 +177,7 @@ void Connection::Handle() {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   request.body = std::move(msg.body());
-  beast::error_code ec;
-  auto remote = stream_.socket().remote_endpoint(ec);
-  if (!ec) request.remote_address = remote.address().to_string();
+  request.remote_address = remote_address_;
 
   request_id_ = request.id;
   origin_ = std::string(request.Header("Origin"));
@@ -224,15 +237,25 @@ void Connection::Handle() {
   route_ = match.pattern;
   request.path_params = std::move(match.params);
 
-  WatchForDisconnect(request.disconnected);
+  std::shared_ptr<std::atomic<bool>> disconnected = request.disconnected;
   auto pending = std::make_shared<PendingReply>(shared_from_this(), request.id);
   Reply reply = [pending](Response r) { pending->Answer(std::move(r)); };
+  t_handling = this;
   try {
     (*match.handler)(std::move(request), std::move(reply));
   } catch (const std::exception& e) {
     LogError("http", "handler threw", {{"request_id", request_id_}, {"route", route_}, {"error", e.what()}});
     pending->Answer(Response::Error(500, "server_error", "internal", "http: internal error"));
   }
+  t_handling = nullptr;
+  pending.reset();  // a handler that kept no copy of its Reply has answered by now (or gets 500)
+  if (inline_reply_) {
+    Response r = std::move(*inline_reply_);
+    inline_reply_.reset();
+    return Send(std::move(r), !shutdown_requested_ && !server_->draining());
+  }
+  // The answer comes later, from another thread: meanwhile, notice if the client leaves.
+  WatchForDisconnect(std::move(disconnected));
 }
 
 void Connection::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> disconnected) {
@@ -260,18 +283,24 @@ void Connection::Send(Response response, bool keep_alive) {
     response_.set(bhttp::field::access_control_allow_credentials, "true");
     response_.set(bhttp::field::vary, "Origin");
   }
-  response_.body() = std::move(response.body);
   response_.keep_alive(keep_alive);
-  response_.prepare_payload();
+  if (method_ == "HEAD") {
+    // The length a GET would have, and no body: bytes after the header would be read as the
+    // start of the next response.
+    response_.content_length(response.body.size());
+  } else {
+    response_.body() = std::move(response.body);
+    response_.prepare_payload();
+  }
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  server_->RecordRequest(route_, method_, response.status, seconds);
+  server_->RecordRequest(series_, route_, method_, response.status, seconds);
   // 503s are load shedding (refused connections, a busy log): counted in the metrics, not
   // logged one by one when the server is busiest.
   if (response.status >= 500 && response.status != 503) {
     LogWarn("http", "request failed",
             {{"request_id", request_id_}, {"route", route_}, {"status", response.status}});
-  } else {
+  } else if (LogEnabled(LogLevel::kDebug)) {
     LogDebug("http", "request", {{"request_id", request_id_}, {"route", route_},
                                  {"method", method_}, {"status", response.status}});
   }

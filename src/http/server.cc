@@ -16,12 +16,17 @@ Server::Impl::Impl(ServerOptions options, Router router, MetricsRegistry* metric
       refused_connections_(metrics->GetCounter("hedgerow_http_connections_refused_total",
                                                "Connections refused for being over max_connections",
                                                {{"server", options_.name}})),
-      acceptor_(net::make_strand(ioc_)) {}
+      contexts_([n = std::max<size_t>(1, options_.io_threads)] {
+        std::vector<std::unique_ptr<net::io_context>> contexts;
+        for (size_t i = 0; i < n; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
+        return contexts;
+      }()),
+      acceptor_(contexts_[0]->get_executor()) {}
 
 Status Server::Impl::Start() {
   const HostPort& listen = options_.listen;
   beast::error_code ec;
-  tcp::resolver resolver(ioc_);
+  tcp::resolver resolver(*contexts_[0]);
   auto endpoints = resolver.resolve(listen.host, std::to_string(listen.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   auto fail = [&](std::string_view what) {
@@ -40,10 +45,10 @@ Status Server::Impl::Start() {
   if (ec) return fail("listen");
   port_ = acceptor_.local_endpoint(ec).port();
 
-  work_.emplace(ioc_.get_executor());
+  for (auto& context : contexts_) work_.push_back(net::make_work_guard(*context));
   DoAccept();
-  size_t n = std::max<size_t>(1, options_.io_threads);
-  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  const size_t n = contexts_.size();
+  for (auto& context : contexts_) threads_.emplace_back([c = context.get()] { c->run(); });
   running_ = true;
   LogInfo("http", "listening",
           {{"server", options_.name}, {"addr", HostPort{listen.host, port_}.ToString()},
@@ -52,7 +57,8 @@ Status Server::Impl::Start() {
 }
 
 void Server::Impl::DoAccept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
+  net::io_context& context = *contexts_[next_context_++ % contexts_.size()];
+  acceptor_.async_accept(context,
                          beast::bind_front_handler(&Impl::OnAccept, shared_from_this()));
 }
 
@@ -74,6 +80,9 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
       socket.close(ignored);
     } else {
       ++(refused ? refusing_ : serving_);
+      // Answers go out in one write, and no small write may wait for a delayed ACK.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), refused);
       connections_.emplace(connection.get(), connection);
       lock.unlock();
@@ -109,18 +118,22 @@ std::vector<std::shared_ptr<Connection>> Server::Impl::LiveConnections() {
   return out;
 }
 
-void Server::Impl::RecordRequest(const std::string& route, const std::string& method, int status,
-                                 double seconds) {
-  metrics_
-      ->GetCounter("hedgerow_http_requests_total", "HTTP requests answered",
-                   {{"server", options_.name}, {"route", route}, {"method", method},
-                    {"status", std::to_string(status)}})
-      .Inc();
-  metrics_
-      ->GetHistogram("hedgerow_http_request_duration_seconds",
-                     "Time from a request's last byte to its response being written",
-                     {{"server", options_.name}, {"route", route}})
-      .Observe(seconds);
+void Server::Impl::RecordRequest(RequestSeries& series, const std::string& route, const std::string& method,
+                                 int status, double seconds) {
+  if (series.requests == nullptr || series.status != status || series.route != route || series.method != method) {
+    // A registry lookup takes its lock and builds the labels: once per change of series.
+    series.route = route;
+    series.method = method;
+    series.status = status;
+    series.requests = &metrics_->GetCounter("hedgerow_http_requests_total", "HTTP requests answered",
+                                            {{"server", options_.name}, {"route", route}, {"method", method},
+                                             {"status", std::to_string(status)}});
+    series.duration = &metrics_->GetHistogram("hedgerow_http_request_duration_seconds",
+                                              "Time from a request's last byte to its response being written",
+                                              {{"server", options_.name}, {"route", route}});
+  }
+  series.requests->Inc();
+  series.duration->Observe(seconds);
 }
 
 void Server::Impl::Stop(std::chrono::milliseconds drain) {
@@ -147,7 +160,7 @@ void Server::Impl::Stop(std::chrono::milliseconds drain) {
   left.clear();
   // With the acceptor and every socket closed, run() returns once the last completion
   // handler has run.
-  work_.reset();
+  work_.clear();
   for (auto& t : threads_) t.join();
   threads_.clear();
   LogInfo("http", "stopped", {{"server", options_.name}});

@@ -50,7 +50,16 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // replies; returns false when it has, so a late handler's answer is dropped, not queued
   // on threads that are gone.
   bool PostReply(const std::function<void()>& post);
-  void RecordRequest(const std::string& route, const std::string& method, int status,
+  // The metric series one (route, method, status) is counted in, looked up once: a
+  // connection keeps the last ones it used, since keep-alive clients repeat themselves.
+  struct RequestSeries {
+    std::string route;
+    std::string method;
+    int status = 0;
+    Counter* requests = nullptr;
+    Histogram* duration = nullptr;
+  };
+  void RecordRequest(RequestSeries& series, const std::string& route, const std::string& method, int status,
                      double seconds);
 
  private:
@@ -64,9 +73,15 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   Gauge& open_connections_;
   Counter& refused_connections_;
 
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;  // on its own strand
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  // One io_context per I/O thread, each told it has one thread: a connection lives on one
+  // context, so its handlers never run concurrently (no strand needed), and what a thread
+  // posts to its own context takes no lock and wakes nobody. A strand over one shared
+  // context cost a mutex, a wake-up of the other thread and executor copies at every step
+  // of every request. Other threads (a handler's late answer, Stop) still post safely.
+  std::vector<std::unique_ptr<net::io_context>> contexts_;
+  size_t next_context_ = 0;  // round robin for accepted connections; on the acceptor's thread
+  tcp::acceptor acceptor_;  // on contexts_[0]
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   bool running_ = false;  // Start/Stop run on one thread
@@ -83,8 +98,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 };
 
 // One client connection. Requests are read, handled and answered strictly one at a time, so
-// pipelined requests are answered in order. All members are touched only on the socket's
-// strand; Shutdown/ForceClose/Deliver may be called from any thread and post to it.
+// pipelined requests are answered in order. All members are touched only on the thread of
+// the socket's io_context; Shutdown/ForceClose/Deliver may be called from any thread and post
+// to it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // A `refused` connection (one over max_connections) is answered 503 and closed.
@@ -138,6 +154,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string origin_;
   std::string route_;
   std::string method_;
+  std::string remote_address_;  // the peer, read once
+  Server::Impl::RequestSeries series_;
+  // A handler that answers before it returns (on this thread) leaves its answer here, to be
+  // sent without a trip through the io_context; see Handle().
+  std::optional<Response> inline_reply_;
   std::chrono::steady_clock::time_point started_;
 };
 

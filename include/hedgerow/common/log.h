@@ -36,6 +36,8 @@ struct LogField {
 };
 
 void SetLogLevel(LogLevel level);
+// Whether a line at `level` would be written: lets hot paths skip building their fields.
+bool LogEnabled(LogLevel level);
 
 // Redirects output to `fd` (default 2). For tests that read the log.
 void SetLogFd(int fd);
