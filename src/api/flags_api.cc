@@ -60,7 +60,7 @@ void AppendConfig(std::string& out, std::string_view token, bool has_flags) {
 
 void AppendDetailedFlag(std::string& out, const flags::FlagDefinition& flag, const flags::FlagResult& r) {
   out += "{\"key\":";
-  AppendJsonString(out, flag.row.key);
+  out += flag.key_json;
   out += r.enabled ? ",\"enabled\":true,\"variant\":" : ",\"enabled\":false,\"variant\":";
   if (r.variant) {
     AppendJsonString(out, *r.variant);
@@ -68,8 +68,9 @@ void AppendDetailedFlag(std::string& out, const flags::FlagDefinition& flag, con
     out += "null";
   }
   if (r.failed) out += ",\"failed\":true";
-  out += ",\"reason\":{\"code\":";
-  AppendJsonString(out, flags::ReasonCode(r.reason));
+  out += ",\"reason\":{\"code\":\"";
+  out += flags::ReasonCode(r.reason);  // plain ASCII
+  out += '"';
   out += ",\"condition_index\":";
   out += r.condition_index ? std::to_string(*r.condition_index) : "null";
   out += ",\"description\":\"";
@@ -82,11 +83,7 @@ void AppendDetailedFlag(std::string& out, const flags::FlagDefinition& flag, con
   out += ",\"version\":";
   out += std::to_string(flag.row.version);
   out += ",\"description\":null,\"payload\":";
-  if (r.enabled && r.payload != nullptr) {
-    AppendJsonString(out, *r.payload);
-  } else {
-    out += "null";
-  }
+  out += r.enabled && r.payload_json != nullptr ? *r.payload_json : "null";
   out += ",\"has_experiment\":false}}";
 }
 
@@ -101,13 +98,12 @@ void AppendValue(std::string& out, const flags::FlagResult& r) {
 void AppendFlags(std::string& out, Shape shape, const flags::FlagsResponse& response) {
   const size_t n = response.flags.size();
   out.reserve(out.size() + 64 + 320 * n);
-  auto name = [&](size_t i) -> const std::string& { return response.flags[i]->row.key; };
   switch (shape) {
     case Shape::kDetailed:
       out += "\"flags\":{";
       for (size_t i = 0; i < n; ++i) {
         if (i > 0) out += ',';
-        AppendJsonString(out, name(i));
+        out += response.flags[i]->key_json;
         out += ':';
         AppendDetailedFlag(out, *response.flags[i], response.results[i]);
       }
@@ -121,7 +117,7 @@ void AppendFlags(std::string& out, Shape shape, const flags::FlagsResponse& resp
         if (shape == Shape::kEnabledMap && !response.results[i].enabled) continue;
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, name(i));
+        out += response.flags[i]->key_json;
         out += ':';
         AppendValue(out, response.results[i]);
       }
@@ -134,9 +130,9 @@ void AppendFlags(std::string& out, Shape shape, const flags::FlagsResponse& resp
           if (!r.enabled || r.payload == nullptr) continue;
           if (!first) out += ',';
           first = false;
-          AppendJsonString(out, name(i));
+          out += response.flags[i]->key_json;
           out += ':';
-          AppendJsonString(out, *r.payload);
+          out += *r.payload_json;
         }
         out += '}';
       }
@@ -149,7 +145,7 @@ void AppendFlags(std::string& out, Shape shape, const flags::FlagsResponse& resp
         if (!response.results[i].enabled) continue;
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, name(i));
+        out += response.flags[i]->key_json;
       }
       out += ']';
       break;

@@ -318,6 +318,7 @@ Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row) {
   if (!filters.IsObject()) return Invalid("filters must be a JSON object");
   FlagDefinition flag;
   flag.row = row;
+  AppendJsonString(flag.key_json, row.key);
   HEDGEROW_ASSIGN_OR_RETURN(flag.aggregation_group_type_index,
                             GroupTypeIndexOf(filters, "aggregation_group_type_index", "filters"));
   HEDGEROW_RETURN_IF_ERROR(CompileVariants(filters, flag));
@@ -349,8 +350,9 @@ Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row) {
       }
       if (m.value.IsNull()) continue;
       // Stored as PostHog stores them: the payload's JSON, as a string.
-      flag.payloads[key] = m.value.IsString() ? std::string(m.value.GetString(), m.value.GetStringLength())
-                                              : WriteJson(m.value);
+      const std::string& payload = flag.payloads[key] =
+          m.value.IsString() ? std::string(m.value.GetString(), m.value.GetStringLength()) : WriteJson(m.value);
+      AppendJsonString(flag.payloads_json[key], payload);
     }
   }
   return flag;

@@ -12,6 +12,8 @@ namespace {
 // cycle always is).
 constexpr int kMaxDependencyDepth = 16;
 
+const std::string kTrue = "true";  // the payload key of a flag that is on without a variant
+
 // How a condition set came out.
 enum class Outcome { kNoGroupType, kNoMatch, kOutOfRollout, kMatch, kMissingDependency, kCycle, kCohortNotFound,
                      kCohortCycle };
@@ -79,8 +81,11 @@ class Evaluation {
         r.reason = Reason::kConditionMatch;
         r.condition_index = static_cast<int>(i);
         r.variant = c.variant && IsVariant(flag, *c.variant) ? c.variant : PickVariant(flag, bucket);
-        auto payload = flag.payloads.find(r.variant ? *r.variant : std::string("true"));
-        if (payload != flag.payloads.end()) r.payload = &payload->second;
+        const std::string& value = r.variant ? *r.variant : kTrue;
+        if (auto payload = flag.payloads.find(value); payload != flag.payloads.end()) {
+          r.payload = &payload->second;
+          r.payload_json = &flag.payloads_json.at(value);
+        }
         return r;
       }
       Reason reason = outcome == Outcome::kOutOfRollout ? Reason::kOutOfRolloutBound

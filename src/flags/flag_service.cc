@@ -28,13 +28,19 @@ const rapidjson::Value* ObjectOrNull(const rapidjson::Value* v) { return v != nu
 }  // namespace
 
 void FlagService::Invalidate() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   checked_ = {};
 }
 
 Result<std::shared_ptr<const ProjectFlags>> FlagService::Flags(int64_t project_id) {
-  std::lock_guard<std::mutex> lock(mu_);
   auto now = std::chrono::steady_clock::now();
+  {
+    // Every /flags request asks: served under a shared lock while nothing is due.
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    auto it = cache_.find(project_id);
+    if (now - checked_ < kRecheckInterval && it != cache_.end()) return it->second;
+  }
+  std::unique_lock<std::shared_mutex> lock(mu_);
   if (now - checked_ >= kRecheckInterval) {
     HEDGEROW_ASSIGN_OR_RETURN(int64_t counter, meta_->ChangeCounter());
     if (counter != counter_) cache_.clear();

@@ -99,6 +99,10 @@ struct FlagDefinition {
   std::vector<Condition> conditions;
   std::vector<Variant> variants;
   std::map<std::string, std::string> payloads;  // "true" or a variant key -> JSON text
+  // What answers repeat for every request, encoded once: the key and each payload as JSON
+  // string literals (quotes included).
+  std::string key_json;
+  std::map<std::string, std::string> payloads_json;
   std::optional<int> aggregation_group_type_index;
   // Cohorts and flags its conditions name (for local evaluation and dependency order).
   std::vector<int64_t> cohort_ids;

@@ -80,6 +80,7 @@ struct FlagResult {
   Reason reason = Reason::kNoConditionMatch;
   std::optional<int> condition_index;
   const std::string* payload = nullptr;  // into the definition; only when enabled
+  const std::string* payload_json = nullptr;  // the same as a JSON string literal
   bool failed = false;  // could not be evaluated (reason says why): SDKs keep what they had
 };
 

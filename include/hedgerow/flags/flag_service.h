@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -76,7 +77,7 @@ class FlagService {
 
   meta::MetaStore* const meta_;
   persons::PersonStore* const persons_;
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::unordered_map<int64_t, std::shared_ptr<const ProjectFlags>> cache_;  // guarded by mu_
   int64_t counter_ = -1;  // meta's ChangeCounter() the cache was loaded at; guarded by mu_
   std::chrono::steady_clock::time_point checked_{};  // guarded by mu_
