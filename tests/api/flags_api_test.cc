@@ -49,7 +49,7 @@ struct Fixture {
     INFO(r.body);
     REQUIRE(r.status == 201);
     rapidjson::Document doc;
-    doc.Parse(r.body.c_str());
+    doc.Parse(r.body.data(), r.body.size());
     return doc["id"].GetInt64();
   }
   testing::TempDir dir;
@@ -58,7 +58,7 @@ struct Fixture {
 
 rapidjson::Document Json(const ClientResponse& r) {
   rapidjson::Document doc;
-  doc.Parse(r.body.c_str());
+  doc.Parse(r.body.data(), r.body.size());
   INFO(r.body);
   REQUIRE(!doc.HasParseError());
   return doc;

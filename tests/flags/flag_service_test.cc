@@ -73,9 +73,11 @@ TEST_CASE("flag service: stored person and group properties decide, the request'
   CHECK(!r->errors);
 
   rapidjson::Document overrides;
-  overrides.Parse(R"({"plan":"free"})");
+  std::string_view plan = R"({"plan":"free"})";
+  overrides.Parse(plan.data(), plan.size());
   rapidjson::Document group_overrides;
-  group_overrides.Parse(R"({"company":{"tier":"bronze"}})");
+  std::string_view tier = R"({"company":{"tier":"bronze"}})";
+  group_overrides.Parse(tier.data(), tier.size());
   req.person_properties = &overrides;
   req.group_properties = &group_overrides;
   r = service.Evaluate(req);

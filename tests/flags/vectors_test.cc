@@ -23,8 +23,9 @@ rapidjson::Document LoadCases() {
   std::ifstream in(HEDGEROW_FLAG_VECTORS);
   std::stringstream text;
   text << in.rdbuf();
+  const std::string json = text.str();
   rapidjson::Document doc;
-  doc.Parse(text.str().c_str());
+  doc.Parse(json.data(), json.size());  // sized: the SSE2 reader overreads NUL-terminated input
   REQUIRE(!doc.HasParseError());
   REQUIRE(doc.IsArray());
   return doc;

@@ -26,10 +26,13 @@ struct ServerOptions {
   size_t max_connections = 1024;
 };
 
-// An HTTP/1.1 server on a pool of Asio threads: keep-alive, pipelining (requests on one
-// connection are answered in order), connection/header/body limits, deadlines that drop slow clients,
-// gzip request bodies, and CORS for browser SDKs (the Origin is echoed and OPTIONS
-// preflights are answered for every path).
+// An HTTP/1.1 server on `io_threads` Asio threads, each with its own io_context and a share
+// of the connections (a connection stays on one thread): keep-alive, pipelining (requests on
+// one connection are answered in order), connection/header/body limits, deadlines that drop
+// slow clients, gzip request bodies, and CORS for browser SDKs (the Origin is echoed and
+// OPTIONS preflights are answered for every path). A handler that answers before it returns
+// has its answer written at once; one that answers later (from any thread) is watched for
+// the client going away meanwhile (Request::disconnected).
 //
 // Lifecycle: construct -> Start() -> ... -> Stop(). Start and Stop are called from one
 // thread; handlers run on the I/O threads. `metrics` must outlive the server.
