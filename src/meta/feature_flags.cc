@@ -183,6 +183,14 @@ Result<std::unordered_map<std::string, std::string>> MetaStore::HashKeyOverrides
 Status MetaStore::AddHashKeyOverrides(int64_t project_id, std::string_view distinct_id, std::string_view hash_key,
                                       const std::vector<std::string>& flag_keys) {
   std::lock_guard<std::mutex> lock(mu_);
+  // /flags pins these on an HTTP thread: the commit goes to the WAL without an fsync (WAL's
+  // synchronous=NORMAL), durable at the next checkpoint or synced commit. A crash in
+  // between loses only the pin, which the next request carrying $anon_distinct_id sets again.
+  HEDGEROW_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
+  struct RestoreFull {
+    SqliteDb& db;
+    ~RestoreFull() { (void)db.Exec("PRAGMA synchronous=FULL"); }
+  } restore{*db_};
   SqliteTransaction txn(*db_);
   HEDGEROW_RETURN_IF_ERROR(txn.Begin());
   HEDGEROW_ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT OR IGNORE INTO flag_hash_key_overrides "

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "aggregate_impl.h"
 #include "hash.h"
@@ -231,21 +232,12 @@ class GroupedSet {
     }
   }
   uint64_t CountOf(size_t group) const { return group < counts_.size() ? counts_[group] : 0; }
-  // Adds other's values, other's group g as group mapping[g].
-  void Merge(const GroupedSet& other, const std::vector<uint32_t>& mapping) {
-    uint32_t groups[kBlock];
-    ExactKey values[kBlock];
-    size_t n = 0;
-    for (const Cell& cell : other.cells_) {
-      if (cell.group == 0) continue;
-      groups[n] = mapping[cell.group - 1];
-      values[n++] = {cell.bits, cell.check};
-      if (n == kBlock) {
-        InsertBlock(groups, values, n);
-        n = 0;
-      }
+  // Calls f(group, value) for every value held.
+  template <class F>
+  void ForEach(F&& f) const {
+    for (const Cell& cell : cells_) {
+      if (cell.group != 0) f(cell.group - 1, ExactKey{cell.bits, cell.check});
     }
-    InsertBlock(groups, values, n);
   }
 
  private:
@@ -298,6 +290,113 @@ class GroupedSet {
   std::vector<Cell> cells_;
   size_t size_ = 0;
   std::vector<uint64_t> counts_;  // per group
+};
+
+// uniqExact's values: one small table per group while the groups are few, as ClickHouse
+// keeps a hash set per group. Rows come sorted by the primary key, so a GROUP BY day or
+// event meets one group's values in long runs, and that group's table stays in the caches;
+// in the shared (group, value) table every row was a cache miss once it outgrew them (daily
+// uniqExact over 2M events: 1.8x ClickHouse's time). Past kMaxTables groups the values move
+// to one GroupedSet, where many small groups cost no table each.
+class ExactSets {
+ public:
+  static constexpr size_t kMaxTables = 4096;
+
+  void InsertBlock(const uint32_t* groups, const ExactKey* values, size_t n) {
+    if (shared_) return shared_->InsertBlock(groups, values, n);
+    for (size_t i = 0; i < n; ++i) {
+      if (groups[i] >= kMaxTables) {
+        MoveToShared();
+        return shared_->InsertBlock(groups + i, values + i, n - i);
+      }
+      if (groups[i] >= tables_.size()) tables_.resize(size_t{groups[i]} + 1);
+      if (i + kAhead < n && groups[i + kAhead] < tables_.size()) tables_[groups[i + kAhead]].Prefetch(values[i + kAhead]);
+      tables_[groups[i]].Insert(values[i]);
+    }
+  }
+  uint64_t CountOf(size_t group) const {
+    if (shared_) return shared_->CountOf(group);
+    return group < tables_.size() ? tables_[group].size : 0;
+  }
+  // Adds other's values, other's group g as group mapping[g].
+  void Merge(const ExactSets& other, const std::vector<uint32_t>& mapping) {
+    uint32_t groups[GroupedSet::kBlock];
+    ExactKey values[GroupedSet::kBlock];
+    size_t n = 0;
+    auto add = [&](uint32_t group, const ExactKey& value) {
+      groups[n] = mapping[group];
+      values[n++] = value;
+      if (n == GroupedSet::kBlock) {
+        InsertBlock(groups, values, n);
+        n = 0;
+      }
+    };
+    other.ForEach(add);
+    InsertBlock(groups, values, n);
+  }
+
+ private:
+  static constexpr size_t kAhead = 8;
+  // Open addressing with linear probing, at most half full; `used` marks a filled cell.
+  struct Table {
+    struct Cell {
+      uint64_t bits = 0;
+      uint32_t check = 0;
+      uint32_t used = 0;
+    };
+    std::vector<Cell> cells;
+    uint64_t size = 0;
+
+    static uint64_t HashOf(const ExactKey& v) { return MurmurFinalizer(v.bits ^ (uint64_t{v.check} << 32)); }
+    void Prefetch(const ExactKey& v) const {
+      if (!cells.empty()) __builtin_prefetch(&cells[HashOf(v) & (cells.size() - 1)]);
+    }
+    void Insert(const ExactKey& v) {
+      if ((size + 1) * 2 > cells.size()) Grow();
+      const size_t mask = cells.size() - 1;
+      for (size_t i = HashOf(v) & mask;; i = (i + 1) & mask) {
+        Cell& cell = cells[i];
+        if (!cell.used) {
+          cell = {v.bits, v.check, 1};
+          ++size;
+          return;
+        }
+        if (cell.bits == v.bits && cell.check == v.check) return;
+      }
+    }
+    void Grow() {
+      std::vector<Cell> old(cells.empty() ? 16 : cells.size() * 2);
+      old.swap(cells);
+      size = 0;
+      for (const Cell& cell : old) {
+        if (cell.used) Insert({cell.bits, cell.check});
+      }
+    }
+  };
+
+  template <class F>
+  void ForEach(F&& f) const {
+    if (shared_) return shared_->ForEach(f);
+    for (size_t g = 0; g < tables_.size(); ++g) {
+      for (const Table::Cell& cell : tables_[g].cells) {
+        if (cell.used) f(static_cast<uint32_t>(g), ExactKey{cell.bits, cell.check});
+      }
+    }
+  }
+
+  void MoveToShared() {
+    std::vector<Table> tables;
+    tables.swap(tables_);
+    shared_.emplace();
+    std::vector<uint32_t> identity(tables.size());
+    for (size_t g = 0; g < identity.size(); ++g) identity[g] = static_cast<uint32_t>(g);
+    ExactSets moving;
+    moving.tables_ = std::move(tables);
+    Merge(moving, identity);
+  }
+
+  std::vector<Table> tables_;  // by group, while there are at most kMaxTables groups
+  std::optional<GroupedSet> shared_;  // after
 };
 
 // uniqExact: numbers, dates and single fixed-width values by their bits; strings, UUIDs and
@@ -353,7 +452,7 @@ class UniqExact final : public Aggregate {
  private:
   // Feeds the batch's rows to `set` a block at a time, each row's value from value_of(row).
   template <class F>
-  static void InBlocks(const AggregateBatch& batch, GroupedSet& set, F&& value_of) {
+  static void InBlocks(const AggregateBatch& batch, ExactSets& set, F&& value_of) {
     constexpr size_t kBlock = GroupedSet::kBlock;
     uint32_t groups[kBlock];
     ExactKey values[kBlock];
@@ -369,8 +468,8 @@ class UniqExact final : public Aggregate {
     set.InsertBlock(groups, values, n);
   }
 
-  GroupedSet numbers_;  // number bits
-  GroupedSet hashes_;   // hashes of strings' bytes
+  ExactSets numbers_;  // number bits
+  ExactSets hashes_;   // hashes of strings' bytes
 };
 
 Status CheckUniqArgs(const AggregateCall& call) {
