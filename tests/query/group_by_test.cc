@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -351,6 +352,52 @@ TEST_CASE("aggregates merged from two partial states equal one state", "[group_b
         }
       }
       REQUIRE(got == want);
+    }
+  }
+}
+
+// uniqExact keeps one table per group up to 4096 groups, then moves everything to one shared
+// table: counts must be exact either way, and across a merge of a state of each kind.
+TEST_CASE("uniqExact counts exactly with few groups, many groups, and merged states of each kind", "[group_by]") {
+  for (uint32_t group_count : {3u, 5000u}) {
+    CAPTURE(group_count);
+    constexpr size_t kRows = 60'000;
+    std::mt19937_64 rng(group_count);
+    std::vector<uint32_t> groups(kRows);
+    std::vector<uint64_t> values(kRows);
+    std::vector<std::set<uint64_t>> expected(group_count);
+    for (size_t r = 0; r < kRows; ++r) {
+      groups[r] = static_cast<uint32_t>(rng() % group_count);
+      values[r] = rng() % 3000;
+      expected[groups[r]].insert(values[r]);
+    }
+    const ColumnPtr column = Numbers<uint64_t>(TypeId::kUInt64, kRows, [&](size_t r) { return values[r]; });
+    auto one = Aggregate::Make("uniqExact", {}, {column->type});
+    REQUIRE(one.ok());
+    (*one)->Add(groups, {column}, kRows);
+    // `few` sees only groups 0..9 (a table each); `all` sees every row, then takes `few` in.
+    std::vector<uint32_t> few_groups;
+    std::vector<uint64_t> few_values;
+    for (size_t r = 0; r < kRows; ++r) {
+      if (groups[r] < 10) few_groups.push_back(groups[r]), few_values.push_back(values[r]);
+    }
+    const ColumnPtr few_column =
+        Numbers<uint64_t>(TypeId::kUInt64, few_values.size(), [&](size_t r) { return few_values[r]; });
+    auto few = Aggregate::Make("uniqExact", {}, {column->type});
+    auto all = Aggregate::Make("uniqExact", {}, {column->type});
+    (*few)->Add(few_groups, {few_column}, few_groups.size());
+    (*all)->Add(groups, {column}, kRows);
+    std::vector<uint32_t> identity(group_count);
+    for (uint32_t g = 0; g < group_count; ++g) identity[g] = g;
+    (*few)->Merge(**all, identity);  // a state of tables takes in a shared one (or tables)
+    auto single = (*one)->Finalize(group_count);
+    auto merged = (*few)->Finalize(group_count);
+    REQUIRE(single.ok());
+    REQUIRE(merged.ok());
+    for (uint32_t g = 0; g < group_count; ++g) {
+      CAPTURE(g);
+      REQUIRE(FormatValue(**single, g) == std::to_string(expected[g].size()));
+      REQUIRE(FormatValue(**merged, g) == std::to_string(expected[g].size()));
     }
   }
 }
