@@ -14,13 +14,11 @@ namespace {
 
 constexpr auto kRecheckInterval = std::chrono::milliseconds(100);
 
-// Stored properties as a document; an empty object when they are not a bounded JSON object
+// Stored properties into `doc`; an empty object when they are not a bounded JSON object
 // (they were checked on the way in, so this is only a guard).
-rapidjson::Document ParseProperties(const std::string& json) {
-  rapidjson::Document doc;
+void ParseProperties(const std::string& json, rapidjson::Document& doc) {
   if (!JsonNestsDeeperThan(json)) doc.Parse(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
-  return doc;
 }
 
 const rapidjson::Value* ObjectOrNull(const rapidjson::Value* v) { return v != nullptr && v->IsObject() ? v : nullptr; }
@@ -90,6 +88,7 @@ Result<std::shared_ptr<const ProjectFlags>> FlagService::Load(int64_t project_id
     for (const Condition& c : flag.conditions) {
       for (const PropertyFilter& f : c.properties) {
         project->uses_group_properties = project->uses_group_properties || f.type == FilterType::kGroup;
+        project->uses_person = project->uses_person || f.type == FilterType::kPerson || f.type == FilterType::kCohort;
       }
     }
     for (int64_t id : flag.cohort_ids) {
@@ -115,12 +114,14 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
 
   rapidjson::Document stored_person;
   stored_person.SetObject();
-  Result<std::optional<persons::Person>> person = persons_->ReadPerson(request.project_id, request.distinct_id);
+  Result<std::optional<persons::Person>> person =
+      project.uses_person ? persons_->ReadPerson(request.project_id, request.distinct_id)
+                          : Result<std::optional<persons::Person>>(std::nullopt);
   if (!person.ok()) {
     lookup_failed = true;
     LogWarn("flags", "person lookup failed", {{"project_id", request.project_id}, {"error", person.status().message()}});
   } else if (*person) {
-    stored_person = ParseProperties((*person)->properties);
+    ParseProperties((*person)->properties, stored_person);
     if (project.uses_static_cohorts) {
       Result<std::vector<int64_t>> in = meta_->StaticCohortsOf((*person)->uuid.ToString(), project.static_cohort_ids);
       if (in.ok()) input.static_cohorts_in = std::move(*in);
@@ -148,7 +149,11 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
     if (project.uses_group_properties) {  // otherwise only the key matters: no read
       Result<std::optional<persons::Group>> group = persons_->ReadGroup(request.project_id, static_cast<int>(index), key);
       lookup_failed = lookup_failed || !group.ok();
-      if (group.ok() && *group) stored = &stored_groups.emplace_back(ParseProperties((*group)->properties));
+      if (group.ok() && *group) {
+        rapidjson::Document& doc = stored_groups.emplace_back();
+        ParseProperties((*group)->properties, doc);
+        stored = &doc;
+      }
     }
     const rapidjson::Value* overrides = nullptr;
     if (ObjectOrNull(request.group_properties) != nullptr) {
@@ -181,6 +186,8 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
   }
 
   std::vector<FlagResult> all = EvaluateFlags(project.flags, input);
+  response.flags.reserve(project.flags.size());
+  response.results.reserve(project.flags.size());
   for (size_t i = 0; i < project.flags.size(); ++i) {
     const FlagDefinition& flag = project.flags[i];
     if (!request.flag_keys.empty() &&

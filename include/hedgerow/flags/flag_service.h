@@ -34,6 +34,9 @@ struct ProjectFlags {
   bool uses_static_cohorts = false;
   bool uses_continuity = false;
   bool uses_group_properties = false;  // a condition filters on group properties
+  // A condition filters on person properties, or on a cohort (cohorts are person
+  // properties too, and static ones need the person's uuid): else no person is looked up.
+  bool uses_person = false;
   bool any_active = false;
   std::string etag;  // changes whenever a flag or cohort does
 };
