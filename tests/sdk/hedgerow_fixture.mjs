@@ -62,5 +62,13 @@ export async function startHedgerow(binary, token, { personalApiKey } = {}) {
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
     },
+    // Stops the server (graceful shutdown must exit 0), removes the data dir and ends the
+    // test process: exit 0 when nothing failed.
+    async finishTest(failures) {
+      const code = await this.stop();
+      if (code !== 0) console.log(`not ok - hedgerow exited with ${code}`);
+      this.cleanup();
+      process.exit(failures === 0 && code === 0 ? 0 : 1);
+    },
   };
 }

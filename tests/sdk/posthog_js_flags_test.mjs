@@ -106,11 +106,5 @@ try {
 } finally {
   if (browser) await browser.close();
   site.close();
-  const code = await server.stop();
-  if (code !== 0) {
-    failures++;
-    console.log(`not ok - hedgerow exited with ${code}`);
-  }
-  server.cleanup();
+  await server.finishTest(failures);
 }
-process.exit(failures === 0 ? 0 : 1);

@@ -168,11 +168,5 @@ try {
   await remote.shutdown();
   await local.shutdown();
 } finally {
-  const code = await server.stop();
-  if (code !== 0) {
-    failures++;
-    console.log(`not ok - hedgerow exited with ${code}`);
-  }
-  server.cleanup();
+  await server.finishTest(failures);
 }
-process.exit(failures === 0 ? 0 : 1);
