@@ -1,6 +1,6 @@
 // The query engine against ClickHouse, side by side, on the same synthetic PostHog events
 // (bench/store/event_generator.h, as store_bench loads them), issue 17's acceptance queries:
-//   build/bench/query_bench [--events 2000000] [--batch 100000] [--shards 2] [--runs 5]
+//   build/bench/query_bench [--events 2000000] [--batch 100000] [--shards 2] [--runs 5] [--only TEXT]
 //                           [--clickhouse /usr/sbin/clickhouse-server] [--skip-clickhouse]
 // Each batch of rows goes into hedgerow's store (JsonRowDecoder -> Table::Insert, as the
 // table consumer does) and, the same text, into a throwaway clickhouse-server 18.16
@@ -173,10 +173,12 @@ Run RunClickHouse(const bench::ClickHouseServer& server, const std::string& sql,
 int main(int argc, char** argv) {
   size_t events = 2000000;
   int runs = 5;
+  std::string only;  // run only the queries whose name holds this (to profile one)
   const bench::SideBySideOptions options =
       bench::ParseSideBySideOptions(argc, argv, [&](const std::string& k, const std::string& v) {
         if (k == "--events") events = std::stoull(v);
         else if (k == "--runs") runs = std::max(1, std::stoi(v));
+        else if (k == "--only") only = v;
       });
   const size_t batch = options.batch;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -232,6 +234,7 @@ int main(int argc, char** argv) {
               bench::StatusKb("/proc/self/status", "VmRSS:") / 1024.0);
 
   std::vector<BenchQuery> queries = Queries();
+  std::erase_if(queries, [&](const BenchQuery& q) { return std::string_view(q.name).find(only) == std::string_view::npos; });
   std::vector<Run> ours, theirs;
   for (size_t q = 0; q < queries.size(); ++q) {
     ours.push_back(RunHedgerow(*store, queries[q].hedgerow, runs));

@@ -304,14 +304,19 @@ class ExactSets {
 
   void InsertBlock(const uint32_t* groups, const ExactKey* values, size_t n) {
     if (shared_) return shared_->InsertBlock(groups, values, n);
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; ++i) top = std::max(top, groups[i]);
+    if (n > 0 && top >= kMaxTables) {
+      MoveToShared();
+      return shared_->InsertBlock(groups, values, n);
+    }
+    if (n > 0 && top >= tables_.size()) tables_.resize(size_t{top} + 1);
+    // Each row's hash once; a cell a few rows ahead fetched while this row is placed.
+    uint64_t hashes[GroupedSet::kBlock];
+    for (size_t i = 0; i < n; ++i) hashes[i] = Table::HashOf(values[i]);
     for (size_t i = 0; i < n; ++i) {
-      if (groups[i] >= kMaxTables) {
-        MoveToShared();
-        return shared_->InsertBlock(groups + i, values + i, n - i);
-      }
-      if (groups[i] >= tables_.size()) tables_.resize(size_t{groups[i]} + 1);
-      if (i + kAhead < n && groups[i + kAhead] < tables_.size()) tables_[groups[i + kAhead]].Prefetch(values[i + kAhead]);
-      tables_[groups[i]].Insert(values[i]);
+      if (i + kAhead < n) tables_[groups[i + kAhead]].Prefetch(hashes[i + kAhead]);
+      tables_[groups[i]].Insert(values[i], hashes[i]);
     }
   }
   uint64_t CountOf(size_t group) const {
@@ -348,13 +353,13 @@ class ExactSets {
     uint64_t size = 0;
 
     static uint64_t HashOf(const ExactKey& v) { return MurmurFinalizer(v.bits ^ (uint64_t{v.check} << 32)); }
-    void Prefetch(const ExactKey& v) const {
-      if (!cells.empty()) __builtin_prefetch(&cells[HashOf(v) & (cells.size() - 1)]);
+    void Prefetch(uint64_t hash) const {
+      if (!cells.empty()) __builtin_prefetch(&cells[hash & (cells.size() - 1)]);
     }
-    void Insert(const ExactKey& v) {
+    void Insert(const ExactKey& v, uint64_t hash) {
       if ((size + 1) * 2 > cells.size()) Grow();
       const size_t mask = cells.size() - 1;
-      for (size_t i = HashOf(v) & mask;; i = (i + 1) & mask) {
+      for (size_t i = hash & mask;; i = (i + 1) & mask) {
         Cell& cell = cells[i];
         if (!cell.used) {
           cell = {v.bits, v.check, 1};
@@ -369,7 +374,7 @@ class ExactSets {
       old.swap(cells);
       size = 0;
       for (const Cell& cell : old) {
-        if (cell.used) Insert({cell.bits, cell.check});
+        if (cell.used) Insert({cell.bits, cell.check}, HashOf({cell.bits, cell.check}));
       }
     }
   };
