@@ -6,6 +6,7 @@
 
 #include "hedgerow/api/flags_api.h"
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/digest.h"
 #include "hedgerow/common/json.h"
 #include "project_auth.h"
 
@@ -196,8 +197,9 @@ class FlagManagement {
     const flags::ProjectFlags& p = **snapshot;
     std::vector<std::string> types = options_.flags->GroupTypes(*project);
     // The ETag covers the group types too: SDKs need them to evaluate group flags.
-    std::string etag = p.etag;
-    for (const std::string& t : types) etag.insert(etag.size() - 1, fmt::format("-{}", t.size()));
+    std::string version = p.etag;
+    for (const std::string& t : types) version += '\0' + t;
+    const std::string etag = fmt::format("\"{}\"", HexEncode(Sha1({version})).substr(0, 32));
     if (request.Header("If-None-Match") == etag) {
       http::Response not_modified = http::Response::Text(304, "");
       not_modified.SetHeader("ETag", etag);

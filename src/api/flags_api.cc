@@ -200,7 +200,8 @@ class FlagsHandler {
     }
     const rapidjson::Value* disable = Member(body, {"disable_flags"});
     if (disable != nullptr && disable->IsBool() && disable->GetBool()) {
-      return reply(Answer(request, shape, with_config, {}, project->api_token, HasActiveFlags(project->id)));
+      return reply(Answer(request, shape, with_config, {}, project->api_token,
+                          options_.flags->HasActiveFlags(project->id)));
     }
     flags::FlagsRequest req;
     req.project_id = project->id;
@@ -240,11 +241,6 @@ class FlagsHandler {
   }
 
  private:
-  bool HasActiveFlags(int64_t project_id) const {
-    Result<std::shared_ptr<const flags::ProjectFlags>> f = options_.flags->Flags(project_id);
-    return f.ok() && (*f)->any_active;
-  }
-
   static http::Response Answer(const http::Request& request, Shape shape, bool with_config,
                                const flags::FlagsResponse& response, std::string_view token, bool has_flags) {
     std::string out = "{";

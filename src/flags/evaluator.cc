@@ -165,7 +165,8 @@ class Evaluation {
   // Whether the person is in the cohort; nullopt (cohort_failure_ says why) when it, or a
   // cohort it names, does not exist or they name each other.
   std::optional<bool> InCohort(int64_t id) {
-    if (std::find(in_.static_cohort_ids.begin(), in_.static_cohort_ids.end(), id) != in_.static_cohort_ids.end()) {
+    const std::vector<int64_t>* statics = in_.static_cohort_ids;
+    if (statics != nullptr && std::find(statics->begin(), statics->end(), id) != statics->end()) {
       return std::find(in_.static_cohorts_in.begin(), in_.static_cohorts_in.end(), id) != in_.static_cohorts_in.end();
     }
     if (auto done = cohort_results_.find(id); done != cohort_results_.end()) return done->second;

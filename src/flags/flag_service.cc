@@ -100,6 +100,11 @@ Result<std::shared_ptr<const ProjectFlags>> FlagService::Load(int64_t project_id
   return std::shared_ptr<const ProjectFlags>(std::move(project));
 }
 
+bool FlagService::HasActiveFlags(int64_t project_id) {
+  Result<std::shared_ptr<const ProjectFlags>> project = Flags(project_id);
+  return project.ok() && (*project)->any_active;
+}
+
 Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
   FlagsResponse response;
   HEDGEROW_ASSIGN_OR_RETURN(response.snapshot, Flags(request.project_id));
@@ -109,7 +114,7 @@ Result<FlagsResponse> FlagService::Evaluate(const FlagsRequest& request) {
   input.distinct_id = request.distinct_id;
   input.now_us = NowMicros();
   input.cohorts = &project.cohorts;
-  input.static_cohort_ids = project.static_cohort_ids;
+  input.static_cohort_ids = &project.static_cohort_ids;
   bool lookup_failed = false;
 
   rapidjson::Document stored_person;

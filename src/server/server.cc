@@ -73,8 +73,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   s->flags_ = std::make_unique<flags::FlagService>(s->meta_.get(), s->persons_.get());
   options.capture.max_payload_bytes = options.api.max_body_bytes;
   options.capture.has_feature_flags = [flags = s->flags_.get()](int64_t project_id) {
-    Result<std::shared_ptr<const flags::ProjectFlags>> project = flags->Flags(project_id);
-    return project.ok() && (*project)->any_active;
+    return flags->HasActiveFlags(project_id);
   };
   s->capture_ = std::make_unique<capture::CaptureService>(options.capture, s->meta_.get(), s->log_.get(), &s->metrics_);
 

@@ -50,7 +50,7 @@ struct EvaluationInput {
   std::array<GroupInput, 5> groups;  // by group type index
   // The project's dynamic cohorts by id; static cohorts are `static_cohorts`.
   const std::unordered_map<int64_t, PropertyGroup>* cohorts = nullptr;
-  std::vector<int64_t> static_cohort_ids;    // every static cohort of the project
+  const std::vector<int64_t>* static_cohort_ids = nullptr;  // every static cohort of the project
   std::vector<int64_t> static_cohorts_in;    // those the person is in
   // Experience continuity: flag key -> the hash key pinned for this person.
   const std::unordered_map<std::string, std::string>* hash_key_overrides = nullptr;

@@ -69,6 +69,9 @@ class FlagService {
   // 100 ms; Invalidate() makes the next call look).
   Result<std::shared_ptr<const ProjectFlags>> Flags(int64_t project_id);
   void Invalidate();
+  // Whether the project has an active flag (the remote config's hasFeatureFlags); false when
+  // its flags cannot be read.
+  bool HasActiveFlags(int64_t project_id);
 
   Result<FlagsResponse> Evaluate(const FlagsRequest& request);
 
