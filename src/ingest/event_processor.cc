@@ -195,7 +195,8 @@ struct PreparedEvent::State {
   persons::Person person;  // as the event saw it
   std::string person_mode;
   std::string group_columns[kMaxGroups];
-  std::string_view finish_stage = "ingest:persons";  // where Finish is, for its dead letters
+  std::string_view prepare_stage = "ingest:prepare";  // where Prepare is, for its dead letters
+  std::string_view finish_stage = "ingest:persons";   // where Finish is, for its dead letters
 };
 
 namespace {
@@ -248,6 +249,36 @@ void DeadLetter(State& s, int64_t team_id, std::string_view stage, std::string_v
   s.has_event_row = false;
   s.rows.push_back(DeadLetterRow(team_id, s.message, stage, error, s.received));
   s.next = State::Next::kDone;
+}
+
+// The project's apps, in order; one that fails leaves the event as it was before it (like
+// PostHog). False when the event goes no further: an app dropped it, or left it nameless (a
+// dead letter).
+bool RunApps(State& s, persons::PersonTxn* txn) {
+  Context& c = s.c;
+  Document& ev = s.ev;
+  AppEnv env{txn, c.team_id, c.distinct_id, s.team->anonymize_ips ? std::string_view() : s.fields.ip};
+  for (const auto& app : s.team->apps->apps) {
+    Document before;
+    if (!app->never_fails()) before.CopyFrom(ev, before.GetAllocator());
+    Result<AppOutcome> outcome = app->Apply(ev, env);
+    if (!outcome.ok()) {
+      ev.Swap(before);
+      c.Warn("app_error", Details({{"app", app->kind()}, {"error", outcome.status().message()}, {"eventUuid", c.uuid}}));
+      continue;
+    }
+    if (*outcome == AppOutcome::kDrop) {
+      s.next = State::Next::kDone;
+      return false;
+    }
+  }
+  std::string_view renamed = Str(ev, "event");
+  if (renamed.empty()) {
+    DeadLetter(s, s.team->id, "ingest:apps", "an app left the event without a name");
+    return false;
+  }
+  c.event = TruncateChars(renamed, kMaxEventNameChars);
+  return true;
 }
 
 // After the apps: top-level $set/$set_once join the properties, $ip from capture, the
@@ -316,7 +347,7 @@ PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received
     PrepareSteps(s);
   } catch (const std::exception& e) {
     // Nothing a message holds may stop the pipeline: what no step foresaw is dead-lettered.
-    DeadLetter(s, s.team ? s.team->id : 0, "ingest:prepare", fmt::format("unexpected error: {}", e.what()));
+    DeadLetter(s, s.team ? s.team->id : 0, s.prepare_stage, fmt::format("unexpected error: {}", e.what()));
   }
   return prepared;
 }
@@ -422,10 +453,16 @@ void EventProcessor::PrepareSteps(PreparedEvent::State& s) const {
            Details({{"eventUuid", c.uuid}, {"event", c.event}, {"distinctId", c.distinct_id}}));
     return;
   }
-  // Apps may read persons state (first_time_event), so they wait for the transaction.
   if (s.team->apps) {
-    s.next = State::Next::kApps;
-    return;
+    // Apps that read persons state (first_time_event) wait for the transaction; the others
+    // run here, where the pipeline's workers run in parallel.
+    if (s.team->apps->reads_persons()) {
+      s.next = State::Next::kApps;
+      return;
+    }
+    s.prepare_stage = "ingest:apps";
+    if (!RunApps(s, nullptr)) return;
+    s.prepare_stage = "ingest:prepare";
   }
   Normalize(s);
 }
@@ -447,26 +484,7 @@ Status EventProcessor::FinishSteps(PreparedEvent::State& s, persons::PersonTxn& 
   c.txn = &txn;
   if (s.next == State::Next::kApps) {
     s.finish_stage = "ingest:apps";
-    // Apps, in order; one that fails leaves the event as it was before it (like PostHog).
-    Document& ev = s.ev;
-    AppEnv env{txn, c.team_id, c.distinct_id};
-    for (const auto& app : s.team->apps->apps) {
-      Document before;
-      before.CopyFrom(ev, before.GetAllocator());
-      Result<AppOutcome> outcome = app->Apply(ev, env);
-      if (!outcome.ok()) {
-        ev.Swap(before);
-        c.Warn("app_error", Details({{"app", app->kind()}, {"error", outcome.status().message()}, {"eventUuid", c.uuid}}));
-        continue;
-      }
-      if (*outcome == AppOutcome::kDrop) return Status::Ok();
-    }
-    std::string_view renamed = Str(ev, "event");
-    if (renamed.empty()) {
-      DeadLetter(s, s.team->id, "ingest:apps", "an app left the event without a name");
-      return Status::Ok();
-    }
-    c.event = TruncateChars(renamed, kMaxEventNameChars);
+    if (!RunApps(s, &txn)) return Status::Ok();
     Normalize(s);
     s.finish_stage = "ingest:persons";
   }

@@ -99,6 +99,12 @@ Status MetaStore::InsertPersonalApiKey(std::string_view raw_key, int64_t project
   return Status::Ok();
 }
 
+Status MetaStore::InsertDefaultApps(int64_t project_id) {
+  HEDGEROW_ASSIGN_OR_RETURN(
+      auto insert, db_->Prepare("INSERT INTO apps (project_id, position, kind, config) VALUES (?, 1, 'geoip', '{}')"));
+  return insert.Bind(1, project_id).Run();
+}
+
 Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
                                               std::string_view personal_api_key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -122,6 +128,7 @@ Result<BootstrapOutcome> MetaStore::Bootstrap(std::string_view project_token,
                                  .Bind(4, int64_t{0})
                                  .Bind(5, p.created_at)
                                  .Run());
+    HEDGEROW_RETURN_IF_ERROR(InsertDefaultApps(p.id));
     outcome.project = p;
     outcome.created_project = true;
   }
@@ -250,12 +257,17 @@ Result<Project> MetaStore::CreateProject(std::string_view name, std::string_view
   std::string token = project_token.empty() ? GenerateProjectToken() : std::string(project_token);
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> taken, QueryProject("api_token", token, 0));
   if (taken) return Status::InvalidArgument(fmt::format("meta: project {} already has this token", taken->id));
+  SqliteTransaction tx(*db_);
+  HEDGEROW_RETURN_IF_ERROR(tx.Begin());
   HEDGEROW_ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO projects (name, api_token, anonymize_ips, created_at) "
                                                       "VALUES (?, ?, 0, ?) RETURNING id"));
   insert.Bind(1, name).Bind(2, token).Bind(3, NowMicros());
   HEDGEROW_ASSIGN_OR_RETURN(bool row, insert.Step());
   if (!row) return Status::Internal("meta: INSERT RETURNING gave no row");
   Project project{insert.ColumnInt64(0), std::string(name), token, false, 0};
+  insert.Reset();
+  HEDGEROW_RETURN_IF_ERROR(InsertDefaultApps(project.id));
+  HEDGEROW_RETURN_IF_ERROR(tx.Commit());
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<Project> stored, QueryProject("id", {}, project.id));
   if (stored) project = *stored;
   ++local_changes_;

@@ -49,7 +49,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   std::string persons_path = (std::filesystem::path(options.data_dir) / "persons.sqlite").string();
   HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path, {.metrics = &s->metrics_}));
-  s->teams_ = std::make_unique<TeamResolver>(s->meta_.get());
+  ingest::AppResources app_resources;
+  if (options.geoip_database.empty()) {
+    LogWarn("server", "no GeoIP database (--geoip-database): the geoip app adds no $geoip_* properties");
+  } else {
+    app_resources.geoip = std::make_shared<ingest::GeoIpDatabase>(options.geoip_database);
+  }
+  s->teams_ = std::make_unique<TeamResolver>(s->meta_.get(), std::move(app_resources));
   ingest::EventProcessor processor([teams = s->teams_.get()](std::string_view token) { return teams->Resolve(token); });
   ingest::PipelineOptions main;
   main.overflow_topic = "events_plugin_ingestion_overflow";

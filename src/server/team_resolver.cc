@@ -30,7 +30,7 @@ std::shared_ptr<const ingest::AppChain> TeamResolver::AppsOf(int64_t project_id)
                                                                   {"error", configs.status().ToString()}});
   } else {
     for (const meta::AppConfig& config : *configs) {
-      Result<std::unique_ptr<ingest::App>> app = ingest::MakeApp(config.kind, config.config);
+      Result<std::unique_ptr<ingest::App>> app = ingest::MakeApp(config.kind, config.config, resources_);
       if (!app.ok()) {
         LogWarn("ingest", "skipping a misconfigured app", {{"project_id", project_id}, {"app_id", config.id},
                                                            {"error", app.status().message()}});

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "hedgerow/ingest/apps.h"
 #include "hedgerow/ingest/event_processor.h"
 #include "hedgerow/meta/meta_store.h"
 
@@ -17,13 +18,15 @@ namespace hedgerow::server {
 // change counter is polled at most once a second). Thread-safe. `meta` must outlive it.
 class TeamResolver {
  public:
-  explicit TeamResolver(meta::MetaStore* meta) : meta_(meta) {}
+  TeamResolver(meta::MetaStore* meta, ingest::AppResources resources)
+      : meta_(meta), resources_(std::move(resources)) {}
   std::optional<ingest::Team> Resolve(std::string_view token);
 
  private:
   std::shared_ptr<const ingest::AppChain> AppsOf(int64_t project_id);
 
   meta::MetaStore* const meta_;
+  const ingest::AppResources resources_;
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<const ingest::AppChain>> chains_;  // guarded by mu_
   int64_t seen_changes_ = -1;                                            // guarded by mu_

@@ -327,10 +327,13 @@ TEST_CASE("apps add, list and remove change what a running server does to events
 
   ChildProcess add({kBinary, "apps", "add", "taxonomy", "--app-config", R"({"style":"snake_case"})", "--data-dir", data});
   REQUIRE(add.Wait() == 0);
-  CHECK(add.stdout_text() == "{\"id\":1,\"position\":1}\n");
+  CHECK(add.stdout_text() == "{\"id\":2,\"position\":2}\n");
   ChildProcess list({kBinary, "apps", "list", "--data-dir", data});
   REQUIRE(list.Wait() == 0);
-  CHECK(list.stdout_text() == "{\"id\":1,\"project_id\":1,\"position\":1,\"kind\":\"taxonomy\",\"config\":{\"style\":\"snake_case\"}}\n");
+  // geoip is every new project's first app, as in PostHog.
+  CHECK(list.stdout_text() ==
+        "{\"id\":1,\"project_id\":1,\"position\":1,\"kind\":\"geoip\",\"config\":{}}\n"
+        "{\"id\":2,\"project_id\":1,\"position\":2,\"kind\":\"taxonomy\",\"config\":{\"style\":\"snake_case\"}}\n");
 
   // The server reloads apps within a second; send until the renamed event shows up.
   bool renamed = false;
@@ -345,9 +348,9 @@ TEST_CASE("apps add, list and remove change what a running server does to events
   }
   CHECK(renamed);
 
-  ChildProcess remove({kBinary, "apps", "remove", "1", "--data-dir", data});
+  ChildProcess remove({kBinary, "apps", "remove", "2", "--data-dir", data});
   CHECK(remove.Wait() == 0);
-  ChildProcess again({kBinary, "apps", "remove", "1", "--data-dir", data});
+  ChildProcess again({kBinary, "apps", "remove", "2", "--data-dir", data});
   CHECK(again.Wait() == 2);
   server.Signal(SIGTERM);
   CHECK(server.Wait() == 0);

@@ -57,22 +57,6 @@ TEST_CASE("apps: the taxonomy app renames custom events and leaves PostHog's alo
   CHECK(e[1]->Str("event") == "userSignedUp");
 }
 
-TEST_CASE("apps: the user agent parser fills browser, os and device type when absent", "[ingest]") {
-  Harness h;
-  h.AddApp("user_agent", "{}");
-  auto rows = h.Run({{R"({"event":"x","properties":{"$raw_user_agent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"}})", "u"},
-                     {R"({"event":"x","properties":{"$browser":"Kept","$raw_user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0"}})", "u"}});
-  auto e = Of(rows, "clickhouse_events_json");
-  auto p0 = e[0]->Json("properties");
-  CHECK(std::string(p0["$browser"].GetString()) == "Safari");
-  CHECK(std::string(p0["$os"].GetString()) == "iOS");
-  CHECK(std::string(p0["$device_type"].GetString()) == "Mobile");
-  auto p1 = e[1]->Json("properties");
-  CHECK(std::string(p1["$browser"].GetString()) == "Kept");
-  CHECK(std::string(p1["$os"].GetString()) == "Windows");
-  CHECK(std::string(p1["$device_type"].GetString()) == "Desktop");
-}
-
 TEST_CASE("apps: first time event flags the first event ever and per user", "[ingest]") {
   Harness h;
   h.AddApp("first_time_event", "{}");

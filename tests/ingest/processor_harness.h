@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hedgerow/common/uuid.h"
+#include "hedgerow/ingest/apps.h"
 #include "hedgerow/ingest/event_processor.h"
 #include "support/temp_dir.h"
 
@@ -98,13 +99,14 @@ struct Harness {
   std::unique_ptr<persons::PersonStore> store;
   bool anonymize = false;
   std::shared_ptr<AppChain> apps;
+  AppResources resources;  // what AddApp gives the apps it makes
   EventProcessor processor{[this](std::string_view token) -> std::optional<Team> {
     if (token == "phc_test") return Team{1, anonymize, apps};
     return std::nullopt;
   }};
   void AddApp(const std::string& kind, const std::string& config) {
     if (!apps) apps = std::make_shared<AppChain>();
-    auto app = MakeApp(kind, config);
+    auto app = MakeApp(kind, config, resources);
     REQUIRE(app.ok());
     apps->apps.push_back(std::move(app).value());
   }

@@ -131,24 +131,37 @@ TEST_CASE("apps are kept per project in order, and changes move the change count
   auto store = MetaStore::Open(dir.File("meta.sqlite"));
   REQUIRE(store.ok());
   REQUIRE((*store)->Bootstrap("phc_t", "").ok());
+  // A new project starts with PostHog's default app.
+  auto defaults = (*store)->Apps(1);
+  REQUIRE(defaults.ok());
+  REQUIRE(defaults->size() == 1);
+  CHECK((*defaults)[0].kind == "geoip");
+  CHECK((*defaults)[0].position == 1);
   int64_t before = *(*store)->ChangeCounter();
   AppConfig first{0, 1, 0, "taxonomy", R"({"style":"snake_case"})"};
   AppConfig second{0, 1, 0, "user_agent", "{}"};
   REQUIRE((*store)->AddApp(first).ok());
   REQUIRE((*store)->AddApp(second).ok());
-  CHECK(first.position == 1);
-  CHECK(second.position == 2);
+  CHECK(first.position == 2);
+  CHECK(second.position == 3);
   CHECK(*(*store)->ChangeCounter() != before);
   auto apps = (*store)->Apps(1);
   REQUIRE(apps.ok());
-  REQUIRE(apps->size() == 2);
-  CHECK((*apps)[0].kind == "taxonomy");
-  CHECK((*apps)[1].kind == "user_agent");
+  REQUIRE(apps->size() == 3);
+  CHECK((*apps)[1].kind == "taxonomy");
+  CHECK((*apps)[2].kind == "user_agent");
   REQUIRE((*store)->RemoveApp(first.id).ok());
-  CHECK((*store)->Apps(1)->size() == 1);
+  CHECK((*store)->Apps(1)->size() == 2);
   CHECK((*store)->RemoveApp(first.id).code() == StatusCode::kNotFound);
   AppConfig orphan{0, 9, 0, "user_agent", "{}"};
   CHECK((*store)->AddApp(orphan).code() == StatusCode::kNotFound);
+  // Created later, a project gets the default app too; bootstrapping again adds nothing.
+  auto two = (*store)->CreateProject("Second", "phc_two");
+  REQUIRE(two.ok());
+  REQUIRE((*store)->Apps(two->id)->size() == 1);
+  CHECK((*(*store)->Apps(two->id))[0].kind == "geoip");
+  REQUIRE((*store)->Bootstrap("phc_t", "").ok());
+  CHECK((*store)->Apps(1)->size() == 2);
 }
 
 TEST_CASE("a personal API key belongs to one project; keys from before belong to project 1", "[meta]") {

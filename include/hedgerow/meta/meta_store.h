@@ -80,7 +80,7 @@ class MetaStore {
   static Result<std::unique_ptr<MetaStore>> Open(const std::string& path);
 
   // First start on an empty data dir: creates project 1 "Default project" with
-  // `project_token` (a random phc_ token when empty). Later starts keep the stored project:
+  // `project_token` (a random phc_ token when empty) and the default apps (geoip). Later starts keep the stored project:
   // the data dir is the truth, and a different token is reported as ignored. A non-empty
   // `personal_api_key` not yet known is added. Running it again with the same values changes
   // nothing.
@@ -119,8 +119,8 @@ class MetaStore {
   // Adds a key for `project_id` (kNotFound for an unknown project); a key already stored is
   // left as it is, for whichever project it was added.
   Status AddPersonalApiKey(std::string_view raw_key, int64_t project_id);
-  // A new project with the next id and this token (a random phc_ token when empty).
-  // kInvalidArgument when another project has the token.
+  // A new project with the next id and this token (a random phc_ token when empty), and the
+  // default apps (geoip), as PostHog turns its GeoIP app on for new projects. kInvalidArgument when another project has the token.
   Result<Project> CreateProject(std::string_view name, std::string_view project_token);
 
   // Feature flags of a project that are not deleted, by id.
@@ -159,6 +159,8 @@ class MetaStore {
   Result<std::optional<Project>> QueryProject(std::string_view column, std::string_view text,
                                               int64_t number);
   Status InsertPersonalApiKey(std::string_view raw_key, int64_t project_id, bool& added);
+  // The apps a new project starts with, as PostHog's: geoip. Holds mu_, inside a transaction.
+  Status InsertDefaultApps(int64_t project_id);
   Status LoadProjectCache();
   // Holds mu_. kInvalidArgument when a flag other than `except_id` that is not deleted has `key`.
   Status CheckFlagKeyFree(int64_t project_id, std::string_view key, int64_t except_id);

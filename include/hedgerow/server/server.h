@@ -28,6 +28,8 @@ struct ServerOptions {
   // Per-project apps as JSON ({"1": [{"kind": ..., "config": {...}}]}); each listed
   // project's apps are replaced at start. Empty: apps stay as meta.sqlite has them.
   std::string apps;
+  // The geoip app's database (MaxMind City layout); empty: the app adds nothing (one warning).
+  std::string geoip_database;
   http::ServerOptions api;       // capture/API listener
   // The ClickHouse-compatible HTTP listener; none when unset.
   std::optional<http::ServerOptions> clickhouse;
