@@ -1,5 +1,6 @@
 #include "hedgerow/ingest/apps.h"
 
+#include <array>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -143,11 +144,6 @@ class Taxonomy final : public App {
   bool camel_;
 };
 
-void SetMember(Value& object, std::string_view key, Value value, Document::AllocatorType& a) {
-  EraseKey(object, key);
-  object.AddMember(Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), a), value, a);
-}
-
 // JavaScript truthiness, as PostHog's apps test `event.properties.$geoip_disable`.
 bool Truthy(const Value& v) {
   if (v.IsBool()) return v.GetBool();
@@ -160,6 +156,50 @@ std::string_view StringMember(const Value& object, const char* key) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd() || !it->value.IsString()) return {};
   return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// The GeoIP app's fields, in PostHog's order, with their property names; `cleared`: the
+// fields PostHog's app sets to null in $set/$set_once when the location lacks them.
+struct GeoField {
+  std::string_view name, set_once_name;  // name: on the event and in $set
+  bool cleared;
+};
+constexpr GeoField kGeoFields[] = {
+    {"$geoip_city_name", "$initial_geoip_city_name", true},
+    {"$geoip_country_name", "$initial_geoip_country_name", true},
+    {"$geoip_country_code", "$initial_geoip_country_code", true},
+    {"$geoip_continent_name", "$initial_geoip_continent_name", true},
+    {"$geoip_continent_code", "$initial_geoip_continent_code", true},
+    {"$geoip_postal_code", "$initial_geoip_postal_code", true},
+    {"$geoip_latitude", "$initial_geoip_latitude", true},
+    {"$geoip_longitude", "$initial_geoip_longitude", true},
+    {"$geoip_accuracy_radius", "$initial_geoip_accuracy_radius", true},
+    {"$geoip_time_zone", "$initial_geoip_time_zone", true},
+    {"$geoip_subdivision_1_code", "$initial_geoip_subdivision_1_code", true},
+    {"$geoip_subdivision_1_name", "$initial_geoip_subdivision_1_name", true},
+    {"$geoip_subdivision_2_code", "$initial_geoip_subdivision_2_code", true},
+    {"$geoip_subdivision_2_name", "$initial_geoip_subdivision_2_name", true},
+    {"$geoip_subdivision_3_code", "$initial_geoip_subdivision_3_code", false},
+    {"$geoip_subdivision_3_name", "$initial_geoip_subdivision_3_name", false},
+    {"$geoip_subdivision_4_code", "$initial_geoip_subdivision_4_code", false},
+    {"$geoip_subdivision_4_name", "$initial_geoip_subdivision_4_name", false},
+    {"$geoip_city_confidence", "$initial_geoip_city_confidence", true},  // enterprise databases only
+};
+constexpr size_t kGeoFieldCount = std::size(kGeoFields);
+constexpr size_t kFirstSubdivisionField = 10;
+static_assert(kFirstSubdivisionField + 2 * GeoLocation::kMaxSubdivisions + 1 == kGeoFieldCount);
+
+// A name that lives as long as the program: rapidjson keeps the pointer instead of a copy.
+Value StaticName(std::string_view name) { return Value(rapidjson::StringRef(name.data(), name.size())); }
+
+// object[name] = value (a copy), in place when the key is there.
+void Assign(Value& object, std::string_view name, const Value& value, Document::AllocatorType& a) {
+  auto it = object.FindMember(StaticName(name));
+  if (it != object.MemberEnd()) {
+    it->value.CopyFrom(value, a);
+  } else {
+    object.AddMember(StaticName(name), Value(value, a), a);
+  }
 }
 
 // PostHog's GeoIP app (posthog-plugin-geoip): the location's fields as $geoip_* properties,
@@ -179,48 +219,48 @@ class GeoIp final : public App {
     }
     std::string_view ip = StringMember(props, "$ip");
     if (ip.empty()) ip = env.ip;
-    std::optional<GeoLocation> location = ip.empty() ? std::nullopt : database_->Lookup(ip);
+    std::shared_ptr<const GeoLocation> location = ip.empty() ? nullptr : database_->Lookup(ip);
     if (!location) return AppOutcome::kKeep;
     auto& a = e.GetAllocator();
-    // PostHog's order of the fields.
-    std::vector<std::pair<std::string, Value>> fields;
-    auto text = [&](const char* key, const std::optional<std::string>& v) {
-      if (v) fields.emplace_back(key, Value(v->c_str(), static_cast<rapidjson::SizeType>(v->size()), a));
+    std::array<Value, kGeoFieldCount> values;  // null: the location lacks it
+    auto text = [&](size_t i, const std::optional<std::string>& v) {
+      if (v) values[i].SetString(v->c_str(), static_cast<rapidjson::SizeType>(v->size()), a);
     };
-    text("city_name", location->city_name);
-    text("country_name", location->country_name);
-    text("country_code", location->country_code);
-    text("continent_name", location->continent_name);
-    text("continent_code", location->continent_code);
-    text("postal_code", location->postal_code);
-    if (location->latitude) fields.emplace_back("latitude", Value(*location->latitude));
-    if (location->longitude) fields.emplace_back("longitude", Value(*location->longitude));
-    if (location->accuracy_radius) fields.emplace_back("accuracy_radius", Value(*location->accuracy_radius));
-    text("time_zone", location->time_zone);
+    text(0, location->city_name);
+    text(1, location->country_name);
+    text(2, location->country_code);
+    text(3, location->continent_name);
+    text(4, location->continent_code);
+    text(5, location->postal_code);
+    if (location->latitude) values[6].SetDouble(*location->latitude);
+    if (location->longitude) values[7].SetDouble(*location->longitude);
+    if (location->accuracy_radius) values[8].SetUint64(*location->accuracy_radius);
+    text(9, location->time_zone);
     for (size_t i = 0; i < location->subdivisions.size(); ++i) {
-      text(fmt::format("subdivision_{}_code", i + 1).c_str(), location->subdivisions[i].code);
-      text(fmt::format("subdivision_{}_name", i + 1).c_str(), location->subdivisions[i].name);
+      text(kFirstSubdivisionField + 2 * i, location->subdivisions[i].code);
+      text(kFirstSubdivisionField + 2 * i + 1, location->subdivisions[i].name);
     }
-    static constexpr std::string_view kClearedFields[] = {
-        "city_name",          "city_confidence",    "subdivision_1_name", "subdivision_1_code", "subdivision_2_name",
-        "subdivision_2_code", "country_name",       "country_code",       "continent_name",     "continent_code",
-        "postal_code",        "latitude",           "longitude",          "accuracy_radius",    "time_zone"};
-    for (auto [set_key, prefix] : {std::pair{"$set", "$geoip_"}, std::pair{"$set_once", "$initial_geoip_"}}) {
+    for (bool once : {false, true}) {
+      const char* set_key = once ? "$set_once" : "$set";
       auto it = props.FindMember(set_key);
       if (it == props.MemberEnd() || !it->value.IsObject()) {
-        SetMember(props, set_key, Value(rapidjson::kObjectType), a);
-        it = props.FindMember(set_key);
+        EraseKey(props, set_key);
+        props.AddMember(StaticName(set_key), Value(rapidjson::kObjectType), a);
+        it = props.MemberEnd() - 1;
       }
       Value& updates = it->value;
-      for (std::string_view field : kClearedFields) {
-        std::string key = fmt::format("{}{}", prefix, field);
-        if (!updates.HasMember(Value(rapidjson::StringRef(key.data(), key.size())))) {
-          updates.AddMember(Value(key.c_str(), static_cast<rapidjson::SizeType>(key.size()), a), Value(), a);
+      for (size_t i = 0; i < kGeoFieldCount; ++i) {
+        std::string_view name = once ? kGeoFields[i].set_once_name : kGeoFields[i].name;
+        if (!values[i].IsNull()) {
+          Assign(updates, name, values[i], a);
+        } else if (kGeoFields[i].cleared && !updates.HasMember(StaticName(name))) {
+          updates.AddMember(StaticName(name), Value(), a);
         }
       }
-      for (const auto& [field, value] : fields) SetMember(updates, fmt::format("{}{}", prefix, field), Value(value, a), a);
     }
-    for (auto& [field, value] : fields) SetMember(props, fmt::format("$geoip_{}", field), std::move(value), a);
+    for (size_t i = 0; i < kGeoFieldCount; ++i) {
+      if (!values[i].IsNull()) Assign(props, kGeoFields[i].name, values[i], a);
+    }
     return AppOutcome::kKeep;
   }
 

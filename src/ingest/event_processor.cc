@@ -259,11 +259,11 @@ bool RunApps(State& s, persons::PersonTxn* txn) {
   Document& ev = s.ev;
   AppEnv env{txn, c.team_id, c.distinct_id, s.team->anonymize_ips ? std::string_view() : s.fields.ip};
   for (const auto& app : s.team->apps->apps) {
-    Document before;
-    if (!app->never_fails()) before.CopyFrom(ev, before.GetAllocator());
+    std::optional<Document> before;
+    if (!app->never_fails()) before.emplace().CopyFrom(ev, before->GetAllocator());
     Result<AppOutcome> outcome = app->Apply(ev, env);
     if (!outcome.ok()) {
-      ev.Swap(before);
+      if (before) ev.Swap(*before);
       c.Warn("app_error", Details({{"app", app->kind()}, {"error", outcome.status().message()}, {"eventUuid", c.uuid}}));
       continue;
     }
@@ -347,7 +347,9 @@ PreparedEvent EventProcessor::Prepare(std::string_view message, int64_t received
     PrepareSteps(s);
   } catch (const std::exception& e) {
     // Nothing a message holds may stop the pipeline: what no step foresaw is dead-lettered.
-    DeadLetter(s, s.team ? s.team->id : 0, s.prepare_stage, fmt::format("unexpected error: {}", e.what()));
+    // An app's warnings before it threw stay, as they do when it throws in Finish.
+    DeadLetter(s, s.team ? s.team->id : 0, s.prepare_stage, fmt::format("unexpected error: {}", e.what()),
+               s.prepare_stage == "ingest:apps");
   }
   return prepared;
 }

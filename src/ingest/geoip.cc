@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -20,6 +21,9 @@ namespace hedgerow::ingest {
 struct GeoIpDatabase::Contents {
   MMDB_s mmdb{};
   int memfd = -1;
+  // Locations by the offset of their record in the data section.
+  std::mutex cache_mu;
+  std::unordered_map<uint64_t, std::shared_ptr<const GeoLocation>> cache;  // guarded by cache_mu
   ~Contents() {
     MMDB_close(&mmdb);
     if (memfd >= 0) close(memfd);
@@ -33,11 +37,27 @@ int64_t SteadyNanos() {
       .count();
 }
 
-// Copies the file at `path` into a new memfd; -1 with `error` set on failure.
-int CopyToMemfd(const std::string& path, std::string& error) {
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// Copies the file at `path`, which stat() described as `expected`, into a new memfd. -1 with
+// `error` set on failure; `changed` when the file is not (or no longer) the one described:
+// it is being rewritten, and the next check reads it again.
+int CopyToMemfd(const std::string& path, const struct stat& expected, std::string& error, bool& changed) {
+  changed = false;
   int in = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     error = fmt::format("cannot open: {}", std::strerror(errno));
+    return -1;
+  }
+  struct stat before {};
+  if (fstat(in, &before) != 0 || !SameFile(before, expected)) {
+    error = "the file changed while it was read";
+    changed = true;
+    close(in);
     return -1;
   }
   int out = memfd_create("hedgerow-geoip", MFD_CLOEXEC);
@@ -68,6 +88,14 @@ int CopyToMemfd(const std::string& path, std::string& error) {
       }
       done += w;
     }
+  }
+  struct stat after {};
+  if (fstat(in, &after) != 0 || !SameFile(after, expected)) {
+    error = "the file changed while it was read";
+    changed = true;
+    close(in);
+    close(out);
+    return -1;
   }
   close(in);
   return out;
@@ -104,7 +132,7 @@ GeoIpDatabase::GeoIpDatabase(std::string path, std::chrono::milliseconds recheck
 
 GeoIpDatabase::~GeoIpDatabase() = default;
 
-std::shared_ptr<const GeoIpDatabase::Contents> GeoIpDatabase::Current() {
+std::shared_ptr<GeoIpDatabase::Contents> GeoIpDatabase::Current() {
   if (SteadyNanos() >= next_check_ns_.load(std::memory_order_relaxed)) ReloadIfChanged();
   std::lock_guard<std::mutex> lock(mu_);
   return current_;
@@ -120,20 +148,26 @@ void GeoIpDatabase::ReloadIfChanged() {
   std::optional<FileIdentity> now;
   if (stat(path_.c_str(), &st) == 0) {
     now = FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                       static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
+                       static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                       st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec};
   }
   if (checked_ && now == seen_) return;
-  checked_ = true;
-  seen_ = now;
   if (!now) {
+    checked_ = true;
+    seen_ = now;
     LogWarn("ingest", "GeoIP database not found; events get no $geoip_* properties until it appears",
             {{"path", path_}});
     return;
   }
   std::string error;
+  bool changed = false;
   auto contents = std::make_shared<Contents>();
-  contents->memfd = CopyToMemfd(path_, error);
+  contents->memfd = CopyToMemfd(path_, st, error, changed);
+  if (changed) return;  // being rewritten: not seen yet, so read again at the next check
+  checked_ = true;
+  seen_ = now;
   if (contents->memfd >= 0) {
+    // libmaxminddb opens a path: the memfd's, through /proc.
     std::string fd_path = fmt::format("/proc/self/fd/{}", contents->memfd);
     int rc = MMDB_open(fd_path.c_str(), MMDB_MODE_MMAP, &contents->mmdb);
     if (rc != MMDB_SUCCESS) {
@@ -158,10 +192,10 @@ void GeoIpDatabase::ReloadIfChanged() {
   loads_.fetch_add(1);
 }
 
-std::optional<GeoLocation> GeoIpDatabase::Lookup(std::string_view ip) {
+std::shared_ptr<const GeoLocation> GeoIpDatabase::Lookup(std::string_view ip) {
   // inet_pton wants a terminated string; an address is at most 45 characters.
   char text[INET6_ADDRSTRLEN + 1];
-  if (ip.empty() || ip.size() >= sizeof text) return std::nullopt;
+  if (ip.empty() || ip.size() >= sizeof text) return nullptr;
   std::memcpy(text, ip.data(), ip.size());
   text[ip.size()] = '\0';
   sockaddr_storage address{};
@@ -172,16 +206,21 @@ std::optional<GeoLocation> GeoIpDatabase::Lookup(std::string_view ip) {
   } else if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
   } else {
-    return std::nullopt;
+    return nullptr;
   }
-  std::shared_ptr<const Contents> contents = Current();
-  if (!contents) return std::nullopt;
+  std::shared_ptr<Contents> contents = Current();
+  if (!contents) return nullptr;
   int error = MMDB_SUCCESS;
   MMDB_lookup_result_s result =
       MMDB_lookup_sockaddr(&contents->mmdb, reinterpret_cast<const sockaddr*>(&address), &error);
-  if (error != MMDB_SUCCESS || !result.found_entry) return std::nullopt;
+  if (error != MMDB_SUCCESS || !result.found_entry) return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(contents->cache_mu);
+    if (auto it = contents->cache.find(result.entry.offset); it != contents->cache.end()) return it->second;
+  }
   MMDB_entry_s* entry = &result.entry;
-  GeoLocation out;
+  auto location = std::make_shared<GeoLocation>();
+  GeoLocation& out = *location;
   static const char* const kCity[] = {"city", "names", "en", nullptr};
   static const char* const kCountryName[] = {"country", "names", "en", nullptr};
   static const char* const kCountryCode[] = {"country", "iso_code", nullptr};
@@ -210,7 +249,10 @@ std::optional<GeoLocation> GeoIpDatabase::Lookup(std::string_view ip) {
     if (!subdivision.code && !subdivision.name) break;
     out.subdivisions.push_back(std::move(subdivision));
   }
-  return out;
+  std::lock_guard<std::mutex> lock(contents->cache_mu);
+  if (contents->cache.size() >= kCachedRecords) contents->cache.clear();  // a bound, not an LRU
+  contents->cache.emplace(result.entry.offset, location);
+  return location;
 }
 
 }  // namespace hedgerow::ingest

@@ -13,8 +13,8 @@
 
 // The regexes.yaml that CMake found in share/node_modules/uap-core, assembled into the
 // binary (uap_regexes.cc).
-extern "C" const char hedgerow_uap_regexes_begin[];
-extern "C" const char hedgerow_uap_regexes_end[];
+extern "C" const char hedgerow_uap_regexes[];
+extern "C" const uint64_t hedgerow_uap_regexes_size;
 
 namespace hedgerow::ingest {
 
@@ -25,11 +25,23 @@ struct UserAgentParser::Rule {
   std::array<std::optional<std::string>, 5> replacements;
 };
 
+// A parser list, in order.
+struct UserAgentParser::List {
+  std::vector<Rule> rules;
+};
+
+UserAgentParser::UserAgentParser()
+    : browsers_(std::make_unique<List>()), oses_(std::make_unique<List>()), devices_(std::make_unique<List>()) {}
 UserAgentParser::~UserAgentParser() = default;
 
 namespace {
 
 constexpr int kMaxGroups = 9;  // $1..$9
+// Each regex's budget for its compiled program and its lazily built automaton (an automaton
+// that fills it starts over): a quarter of RE2's 8 MiB default, since ~1,200 of them live in
+// the server. Less makes matching slower (at 1 MiB ~2x, at 128 KiB one regex no longer
+// compiles).
+constexpr int64_t kRegexMemoryBytes = 2 << 20;
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -53,32 +65,39 @@ std::string Substitute(std::string_view replacement, const re2::StringPiece* gro
   return out;
 }
 
-// Runs the list in order; the first regex that matches fills `fields` (replacement or the
-// group of the same position, trimmed). False when none matches.
+// Fills `fields` from the match of `rule` (replacement or the group of the same position,
+// trimmed). False when it does not match.
 template <size_t N>
-bool Match(const std::vector<UserAgentParser::Rule>& rules, std::string_view text, std::array<std::string*, N> fields,
+bool Extract(const UserAgentParser::Rule& rule, re2::StringPiece input, std::array<std::string*, N> fields,
+             std::array<int, N> default_groups) {
+  re2::StringPiece groups[kMaxGroups + 1];
+  int count = std::min(rule.regex->NumberOfCapturingGroups(), kMaxGroups);
+  if (!rule.regex->Match(input, 0, input.size(), RE2::UNANCHORED, groups, count + 1)) return false;
+  for (size_t f = 0; f < N; ++f) {
+    std::string value;
+    if (rule.replacements[f]) {
+      value = Substitute(*rule.replacements[f], groups, count);
+    } else if (int g = default_groups[f]; g <= count && groups[g].data() != nullptr) {
+      value.assign(groups[g].data(), groups[g].size());
+    }
+    *fields[f] = std::string(Trim(value));
+  }
+  return true;
+}
+
+// The first rule of the list that matches fills `fields`. False when none matches.
+template <size_t N>
+bool Match(const UserAgentParser::List& list, std::string_view text, std::array<std::string*, N> fields,
            std::array<int, N> default_groups) {
   re2::StringPiece input(text.data(), text.size());
-  re2::StringPiece groups[kMaxGroups + 1];
-  for (const auto& rule : rules) {
-    int count = std::min(rule.regex->NumberOfCapturingGroups(), kMaxGroups);
-    if (!rule.regex->Match(input, 0, input.size(), RE2::UNANCHORED, groups, count + 1)) continue;
-    for (size_t f = 0; f < N; ++f) {
-      std::string value;
-      if (rule.replacements[f]) {
-        value = Substitute(*rule.replacements[f], groups, count);
-      } else if (int g = default_groups[f]; g <= count && groups[g].data() != nullptr) {
-        value.assign(groups[g].data(), groups[g].size());
-      }
-      *fields[f] = std::string(Trim(value));
-    }
-    return true;
+  for (const auto& rule : list.rules) {
+    if (Extract(rule, input, fields, default_groups)) return true;
   }
   return false;
 }
 
 Status LoadList(const YAML::Node& root, const char* list, std::initializer_list<const char*> replacement_keys,
-                std::vector<UserAgentParser::Rule>& out, size_t& skipped) {
+                UserAgentParser::List& out, size_t& skipped) {
   const YAML::Node entries = root[list];
   if (!entries || !entries.IsSequence()) return Status::InvalidArgument(fmt::format("user agents: no \"{}\" list", list));
   for (const YAML::Node& entry : entries) {
@@ -87,6 +106,7 @@ Status LoadList(const YAML::Node& root, const char* list, std::initializer_list<
     }
     RE2::Options options;
     options.set_log_errors(false);
+    options.set_max_mem(kRegexMemoryBytes);
     if (const YAML::Node flag = entry["regex_flag"]; flag && flag.IsScalar() && flag.Scalar() == "i") {
       options.set_case_sensitive(false);
     }
@@ -101,7 +121,7 @@ Status LoadList(const YAML::Node& root, const char* list, std::initializer_list<
       if (const YAML::Node r = entry[key]; r && r.IsScalar()) rule.replacements[i] = r.Scalar();
       ++i;
     }
-    out.push_back(std::move(rule));
+    out.rules.push_back(std::move(rule));
   }
   return Status::Ok();
 }
@@ -215,14 +235,14 @@ Result<std::unique_ptr<UserAgentParser>> UserAgentParser::FromYaml(std::string_v
     if (!root.IsMap()) return Status::InvalidArgument("user agents: regexes.yaml must be a map of parser lists");
     HEDGEROW_RETURN_IF_ERROR(LoadList(root, "user_agent_parsers",
                                       {"family_replacement", "v1_replacement", "v2_replacement", "v3_replacement"},
-                                      parser->browsers_, parser->skipped_));
+                                      *parser->browsers_, parser->skipped_));
     HEDGEROW_RETURN_IF_ERROR(LoadList(root, "os_parsers",
                                       {"os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement",
                                        "os_v4_replacement"},
-                                      parser->oses_, parser->skipped_));
+                                      *parser->oses_, parser->skipped_));
     HEDGEROW_RETURN_IF_ERROR(LoadList(root, "device_parsers",
                                       {"device_replacement", "brand_replacement", "model_replacement"},
-                                      parser->devices_, parser->skipped_));
+                                      *parser->devices_, parser->skipped_));
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(fmt::format("user agents: regexes.yaml: {}", e.what()));
   }
@@ -231,8 +251,7 @@ Result<std::unique_ptr<UserAgentParser>> UserAgentParser::FromYaml(std::string_v
 
 const UserAgentParser& UserAgentParser::Builtin() {
   static const std::unique_ptr<UserAgentParser> parser = [] {
-    std::string_view yaml(hedgerow_uap_regexes_begin,
-                          static_cast<size_t>(hedgerow_uap_regexes_end - hedgerow_uap_regexes_begin));
+    std::string_view yaml(hedgerow_uap_regexes, hedgerow_uap_regexes_size);
     Result<std::unique_ptr<UserAgentParser>> built = FromYaml(yaml);
     if (!built.ok()) {
       // The file is checked at build time (tests parse it), so this is a broken build: run
@@ -248,25 +267,27 @@ const UserAgentParser& UserAgentParser::Builtin() {
   return *parser;
 }
 
-size_t UserAgentParser::regex_count() const { return browsers_.size() + oses_.size() + devices_.size(); }
+size_t UserAgentParser::regex_count() const {
+  return browsers_->rules.size() + oses_->rules.size() + devices_->rules.size();
+}
 
 UapResult UserAgentParser::ParseUap(std::string_view user_agent) const {
   std::string_view ua = user_agent.substr(0, kMaxUserAgentBytes);
   UapResult r;
   // Family from group 1, versions from groups 2-4 (the specification's defaults).
-  if (!Match<4>(browsers_, ua, {&r.family, &r.major, &r.minor, &r.patch}, {1, 2, 3, 4}) || r.family.empty()) {
+  if (!Match<4>(*browsers_, ua, {&r.family, &r.major, &r.minor, &r.patch}, {1, 2, 3, 4}) || r.family.empty()) {
     r = UapResult{};
     r.family = "Other";
   }
   std::string patch_minor;
-  if (!Match<5>(oses_, ua, {&r.os_family, &r.os_major, &r.os_minor, &r.os_patch, &patch_minor}, {1, 2, 3, 4, 5}) ||
+  if (!Match<5>(*oses_, ua, {&r.os_family, &r.os_major, &r.os_minor, &r.os_patch, &patch_minor}, {1, 2, 3, 4, 5}) ||
       r.os_family.empty()) {
     r.os_family = "Other";
     r.os_major = r.os_minor = r.os_patch = "";
   }
   // Family and model from group 1; brand only from its replacement (group 0 is never used).
   std::string* device_fields[] = {&r.device_family, &r.device_brand, &r.device_model};
-  if (!Match<3>(devices_, ua, {device_fields[0], device_fields[1], device_fields[2]}, {1, kMaxGroups + 1, 1}) ||
+  if (!Match<3>(*devices_, ua, {device_fields[0], device_fields[1], device_fields[2]}, {1, kMaxGroups + 1, 1}) ||
       r.device_family.empty()) {
     r.device_family = "Other";
     r.device_brand = r.device_model = "";

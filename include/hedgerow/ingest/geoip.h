@@ -32,7 +32,8 @@ struct GeoLocation {
 // The file is copied into anonymous memory (memfd) before libmaxminddb maps it: a mapping of
 // the file itself would SIGBUS the server if someone truncated it while copying a new one in.
 // A path that does not exist or does not hold a database leaves the previous contents (or
-// none) in use, with one warning per change of the file, never an error to the caller.
+// none) in use, with one warning per change of the file, never an error to the caller. A
+// file that changes while it is copied is read again at the next check.
 // Thread-safe.
 class GeoIpDatabase {
  public:
@@ -42,9 +43,12 @@ class GeoIpDatabase {
   GeoIpDatabase(const GeoIpDatabase&) = delete;
   GeoIpDatabase& operator=(const GeoIpDatabase&) = delete;
 
-  // nullopt when `ip` is not an IPv4/IPv6 address, the database has no entry for it, or no
-  // database is loaded.
-  std::optional<GeoLocation> Lookup(std::string_view ip);
+  // Null when `ip` is not an IPv4/IPv6 address, the database has no entry for it, or no
+  // database is loaded. Locations are cached per database record (many networks share one:
+  // a city), at most kCachedRecords of them.
+  std::shared_ptr<const GeoLocation> Lookup(std::string_view ip);
+
+  static constexpr size_t kCachedRecords = 65536;
 
   // Whether a database is loaded (after checking the file for changes).
   bool Loaded();
@@ -56,10 +60,10 @@ class GeoIpDatabase {
   struct Contents;
   struct FileIdentity {
     uint64_t device = 0, inode = 0, size = 0;
-    int64_t mtime_ns = 0;
+    int64_t mtime_ns = 0, ctime_ns = 0;  // ctime: a chmod that makes it readable is a change
     bool operator==(const FileIdentity&) const = default;
   };
-  std::shared_ptr<const Contents> Current();
+  std::shared_ptr<Contents> Current();
   void ReloadIfChanged();
 
   const std::string path_;
@@ -70,7 +74,7 @@ class GeoIpDatabase {
   bool checked_ = false;              // guarded by reload_mu_
   std::optional<FileIdentity> seen_;  // guarded by reload_mu_; the file state last acted on
   std::mutex mu_;
-  std::shared_ptr<const Contents> current_;  // guarded by mu_
+  std::shared_ptr<Contents> current_;  // guarded by mu_
 };
 
 }  // namespace hedgerow::ingest
