@@ -9,9 +9,9 @@
 // (log in -> topics out), and to the end of Stop(), which persists the persons applied
 // since the last persist (the last line, which also has the other figures).
 // Input: events over `distinct-ids` users, each with a public address and one of a dozen
-// real user agents: 74% $pageviews as posthog-js sends them (~40 properties), 20% a
-// backend's events carrying the user's agent as $raw_user_agent (no $browser: the user_agent
-// app fills it), 5% $identify merges of a fresh anonymous id, 1% carrying $groups (and a few $groupidentify). The input is written
+// real user agents: 74% $pageviews as posthog-js sends them (~40 properties, no person
+// updates), 20% a backend's events carrying the user's agent as $raw_user_agent (no $browser:
+// the user_agent app fills it) and a $set of the person, 5% $identify merges of a fresh anonymous id, 1% carrying $groups (and a few $groupidentify). The input is written
 // to events_plugin_ingestion first (not timed); then the pipeline runs until its consumer
 // offsets reach the end and the persons are persisted. Reports events/s, persons SQLite
 // transactions/s, CPU time per event (steadier than events/s on a shared machine) and
@@ -189,8 +189,8 @@ std::optional<RunFigures> Run(const BenchOptions& o, const std::vector<std::stri
       const char* ua = kUserAgents[user_number % std::size(kUserAgents)];
       uint64_t page = rng() % 5000;
       data = fmt::format(
-          R"({{"event":"$pageview","properties":{{"$os":"Mac OS X","$os_version":"10.15.7","$browser":"Chrome","$device_type":"Desktop","$timezone":"Europe/London","$timezone_offset":0,"$current_url":"https://shop.example/p/{}","$host":"shop.example","$pathname":"/p/{}","$raw_user_agent":"{}","$browser_version":120,"$browser_language":"en-GB","$browser_language_prefix":"en","$screen_height":1117,"$screen_width":1728,"$viewport_height":959,"$viewport_width":1728,"$lib":"web","$lib_version":"1.449.2","$insert_id":"k2x9q{}","$time":1764417599.123,"distinct_id":"{}","$device_id":"0193a1b2-c3d4-7e5f-8a9b-{:012x}","$console_log_recording_enabled_server_side":false,"$initial_person_info":{{"r":"$direct","u":"https://shop.example/"}},"$is_identified":true,"$process_person_profile":true,"$session_id":"0193a1b2-c3d4-7e5f-8a9b-{:012x}","$window_id":"0193a1b2-c3d4-7e5f-9a9b-{:012x}","$pageview_id":"0193a1b2-c3d4-7e5f-aa9b-{:012x}","$session_entry_url":"https://shop.example/","$session_entry_host":"shop.example","$session_entry_pathname":"/","$session_entry_referrer":"$direct","$session_entry_referring_domain":"$direct","$referrer":"$direct","$referring_domain":"$direct","$configured_session_timeout_ms":1800000,"$lib_rate_limit_remaining_tokens":99,"token":"phc_bench","title":"Product {}","$set":{{"last_seen":{}}}}},"timestamp":"2026-11-29T11:59:59.000Z"}})",
-          page, page, ua, i, user, user_number, user_number, i, i, page, i % 97);
+          R"({{"event":"$pageview","properties":{{"$os":"Mac OS X","$os_version":"10.15.7","$browser":"Chrome","$device_type":"Desktop","$timezone":"Europe/London","$timezone_offset":0,"$current_url":"https://shop.example/p/{}","$host":"shop.example","$pathname":"/p/{}","$raw_user_agent":"{}","$browser_version":120,"$browser_language":"en-GB","$browser_language_prefix":"en","$screen_height":1117,"$screen_width":1728,"$viewport_height":959,"$viewport_width":1728,"$lib":"web","$lib_version":"1.449.2","$insert_id":"k2x9q{}","$time":1764417599.123,"distinct_id":"{}","$device_id":"0193a1b2-c3d4-7e5f-8a9b-{:012x}","$console_log_recording_enabled_server_side":false,"$initial_person_info":{{"r":"$direct","u":"https://shop.example/"}},"$is_identified":true,"$process_person_profile":true,"$session_id":"0193a1b2-c3d4-7e5f-8a9b-{:012x}","$window_id":"0193a1b2-c3d4-7e5f-9a9b-{:012x}","$pageview_id":"0193a1b2-c3d4-7e5f-aa9b-{:012x}","$session_entry_url":"https://shop.example/","$session_entry_host":"shop.example","$session_entry_pathname":"/","$session_entry_referrer":"$direct","$session_entry_referring_domain":"$direct","$referrer":"$direct","$referring_domain":"$direct","$configured_session_timeout_ms":1800000,"$lib_rate_limit_remaining_tokens":99,"token":"phc_bench","title":"Product {}"}},"timestamp":"2026-11-29T11:59:59.000Z"}})",
+          page, page, ua, i, user, user_number, user_number, i, i, page);
     }
     log::OutgoingRecord r;
     r.topic = "events_plugin_ingestion";

@@ -214,6 +214,11 @@ class FlagsHandler {
       req.anon_distinct_id = IdText(*anon).value_or("");
     }
     req.person_properties = Member(body, {"person_properties", "$properties"});
+    rapidjson::Document with_geoip;
+    if (const rapidjson::Value* geoip_disable = Member(body, {"geoip_disable"});
+        options_.geoip && !(geoip_disable != nullptr && geoip_disable->IsTrue())) {
+      if (AddGeoipProperties(request, req.person_properties, with_geoip)) req.person_properties = &with_geoip;
+    }
     req.group_properties = Member(body, {"group_properties", "$group_properties"});
     if (const rapidjson::Value* groups = Member(body, {"groups", "$groups"})) {
       if (!groups->IsObject() || groups->MemberCount() > kMaxGroups) {
@@ -241,6 +246,34 @@ class FlagsHandler {
   }
 
  private:
+  // PostHog's flags service's GeoIP: the location of the client's address as seven string
+  // properties, under the request's own (which win unless null). False when there is none.
+  bool AddGeoipProperties(const http::Request& request, const rapidjson::Value* person_properties,
+                          rapidjson::Document& out) const {
+    std::string ip = options_.client_ip ? options_.client_ip(request) : request.remote_address;
+    std::shared_ptr<const ingest::GeoLocation> location = options_.geoip->Lookup(ip);
+    if (!location) return false;
+    out.SetObject();
+    auto& a = out.GetAllocator();
+    if (person_properties != nullptr && person_properties->IsObject()) out.CopyFrom(*person_properties, a);
+    const std::pair<const char*, const std::optional<std::string>*> fields[] = {
+        {"$geoip_country_name", &location->country_name}, {"$geoip_city_name", &location->city_name},
+        {"$geoip_country_code", &location->country_code}, {"$geoip_continent_name", &location->continent_name},
+        {"$geoip_continent_code", &location->continent_code}, {"$geoip_postal_code", &location->postal_code},
+        {"$geoip_time_zone", &location->time_zone}};
+    for (const auto& [key, value] : fields) {
+      if (!*value) continue;
+      rapidjson::Value text((*value)->c_str(), static_cast<rapidjson::SizeType>((*value)->size()), a);
+      auto it = out.FindMember(key);
+      if (it == out.MemberEnd()) {
+        out.AddMember(rapidjson::StringRef(key), text, a);
+      } else if (it->value.IsNull()) {
+        it->value = text;
+      }
+    }
+    return true;
+  }
+
   static http::Response Answer(const http::Request& request, Shape shape, bool with_config,
                                const flags::FlagsResponse& response, std::string_view token, bool has_flags) {
     std::string out = "{";

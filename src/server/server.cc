@@ -49,13 +49,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   std::string persons_path = (std::filesystem::path(options.data_dir) / "persons.sqlite").string();
   HEDGEROW_ASSIGN_OR_RETURN(s->persons_, persons::PersonStore::Open(persons_path, {.metrics = &s->metrics_}));
-  ingest::AppResources app_resources;
   if (options.geoip_database.empty()) {
-    LogWarn("server", "no GeoIP database (--geoip-database): the geoip app adds no $geoip_* properties");
+    LogWarn("server", "no GeoIP database (--geoip-database): no $geoip_* properties on events or for flags");
   } else {
-    app_resources.geoip = std::make_shared<ingest::GeoIpDatabase>(options.geoip_database);
+    s->geoip_ = std::make_shared<ingest::GeoIpDatabase>(options.geoip_database);
   }
-  s->teams_ = std::make_unique<TeamResolver>(s->meta_.get(), std::move(app_resources));
+  s->teams_ = std::make_unique<TeamResolver>(s->meta_.get(), ingest::AppResources{.geoip = s->geoip_});
   ingest::EventProcessor processor([teams = s->teams_.get()](std::string_view token) { return teams->Resolve(token); });
   ingest::PipelineOptions main;
   main.overflow_topic = "events_plugin_ingestion_overflow";
@@ -150,7 +149,11 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
   });
   capture_->AddRoutes(router);
   api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
-  api::FlagsApiOptions flags{.meta = meta_.get(), .flags = flags_.get(), .max_body_bytes = max_body_bytes};
+  api::FlagsApiOptions flags{.meta = meta_.get(),
+                             .flags = flags_.get(),
+                             .max_body_bytes = max_body_bytes,
+                             .geoip = geoip_,
+                             .client_ip = [capture = capture_.get()](const http::Request& r) { return capture->ClientIp(r); }};
   api::AddFlagsRoutes(router, flags);
   api::AddFlagManagementRoutes(router, flags);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {

@@ -24,12 +24,18 @@ constexpr const char* kKey = "phx_flags_api_key";
 constexpr const char* kToken = "phc_flags_api";
 
 struct Fixture {
-  Fixture() {
+  // `geoip`: with the GeoLite2 database, and the client named by X-Forwarded-For (the tests'
+  // connections come from 127.0.0.1, a trusted proxy then).
+  explicit Fixture(bool geoip = false) {
     server::ServerOptions options;
     options.data_dir = dir.File("data");
     options.project_token = kToken;
     options.personal_api_key = kKey;
     options.api.listen = {"127.0.0.1", 0};
+    if (geoip) {
+      options.geoip_database = HEDGEROW_GEOIP_DATABASE;
+      options.capture.trusted_proxies = {"127.0.0.1"};
+    }
     auto s = server::Server::Start(options);
     REQUIRE(s.ok());
     server = std::move(s).value();
@@ -243,4 +249,34 @@ TEST_CASE("flags api: cohorts through the API decide cohort conditions", "[api][
   rapidjson::Document defs = Json(f.Call("GET", fmt::format("/flags/definitions?token={}", kToken), "",
                                          {{"Authorization", std::string("Bearer ") + kKey}}));
   CHECK(defs["cohorts"][std::to_string(cohort).c_str()]["type"] == "OR");
+}
+
+TEST_CASE("flags api: GeoIP person properties of the client's address, under the request's own", "[api][flags]") {
+  Fixture f(true);
+  f.CreateFlag(R"({"key":"uk-only","filters":{"groups":[{"properties":[{"key":"$geoip_country_code","type":"person","operator":"exact","value":["GB"]}],"rollout_percentage":100}]}})");
+  f.CreateFlag(R"({"key":"minneapolis","filters":{"groups":[{"properties":[{"key":"$geoip_city_name","type":"person","operator":"exact","value":["Minneapolis"]}],"rollout_percentage":100}]}})");
+  auto flags = [&](std::string_view ip, std::string_view extra = "") {
+    return Json(f.Call("POST", "/flags/?v=2", FlagsBody("geo_user", extra),
+                       {{"Content-Type", "application/json"}, {"X-Forwarded-For", std::string(ip)}}));
+  };
+  rapidjson::Document r = flags("81.2.69.142");
+  CHECK(r["flags"]["uk-only"]["enabled"].GetBool());
+  CHECK_FALSE(r["flags"]["minneapolis"]["enabled"].GetBool());
+  r = flags("128.101.101.101, 10.0.0.1");
+  CHECK_FALSE(r["flags"]["uk-only"]["enabled"].GetBool());
+  CHECK(r["flags"]["minneapolis"]["enabled"].GetBool());
+  // The request's own value wins; a null one is filled.
+  r = flags("81.2.69.142", R"(,"person_properties":{"$geoip_country_code":"US"})");
+  CHECK_FALSE(r["flags"]["uk-only"]["enabled"].GetBool());
+  r = flags("81.2.69.142", R"(,"person_properties":{"$geoip_country_code":null})");
+  CHECK(r["flags"]["uk-only"]["enabled"].GetBool());
+  // posthog-node sends geoip_disable: true; unknown and private addresses add nothing.
+  r = flags("81.2.69.142", R"(,"geoip_disable":true)");
+  CHECK_FALSE(r["flags"]["uk-only"]["enabled"].GetBool());
+  for (std::string_view ip : {"10.1.2.3", "127.0.0.1", "not-an-ip"}) {
+    INFO(ip);
+    r = flags(ip);
+    CHECK_FALSE(r["flags"]["uk-only"]["enabled"].GetBool());
+    CHECK_FALSE(r["errorsWhileComputingFlags"].GetBool());
+  }
 }

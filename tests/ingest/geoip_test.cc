@@ -77,7 +77,7 @@ bool Eventually(F done) {
 TEST_CASE("geoip: known addresses get the database's fields as $geoip_* properties", "[ingest]") {
   rapidjson::Document cases;
   std::string text = ReadText(std::string(HEDGEROW_INGEST_VECTORS) + "/geoip.json");
-  cases.Parse(text.c_str());
+  cases.Parse(text.data(), text.size());
   REQUIRE(cases.IsArray());
   GeoHarness h;
   for (const auto& c : cases.GetArray()) {
@@ -100,7 +100,8 @@ TEST_CASE("geoip: person properties get $geoip_* by $set and $initial_geoip_* by
   h.Run({{R"({"event":"x","properties":{"$ip":"128.101.101.101","$set":{"$geoip_city_confidence":5,"$geoip_postal_code":"mine","plan":"pro"}}})",
           "u", kNow, "", ""}});
   rapidjson::Document person;
-  person.Parse(h.Person("u")->properties.c_str());
+  std::string stored = h.Person("u")->properties;
+  person.Parse(stored.data(), stored.size());
   CHECK(std::string(person["$geoip_city_name"].GetString()) == "Minneapolis");
   CHECK(std::string(person["$initial_geoip_city_name"].GetString()) == "Minneapolis");
   CHECK(std::string(person["$geoip_postal_code"].GetString()) == "55455");
@@ -111,7 +112,8 @@ TEST_CASE("geoip: person properties get $geoip_* by $set and $initial_geoip_* by
   // Moving to an address the database knows only the country of clears the stale city (the
   // app's nulls), while the initial values stay.
   h.Run({{R"({"event":"x","properties":{"$ip":"8.8.8.8"}})", "u", kNow, "", ""}});
-  person.Parse(h.Person("u")->properties.c_str());
+  stored = h.Person("u")->properties;
+  person.Parse(stored.data(), stored.size());
   CHECK(person["$geoip_city_name"].IsNull());
   CHECK(person["$geoip_subdivision_1_code"].IsNull());
   CHECK(std::string(person["$geoip_country_code"].GetString()) == "US");

@@ -41,6 +41,10 @@ class CaptureService {
   // /array/:token/config and /array/:token/config.js.
   void AddRoutes(http::Router& router);
 
+  // The client's address: the first X-Forwarded-For entry when the peer is a trusted proxy,
+  // else the peer (flags use it for GeoIP too).
+  std::string ClientIp(const http::Request& request) const;
+
  private:
   enum class Endpoint { kEvents, kLegacyEvents, kEngage, kBatch, kSnapshots };
   // One capture path, with its metric series looked up once.
@@ -52,7 +56,6 @@ class CaptureService {
   };
   void HandleEvents(http::Request request, http::Reply reply, const Route& route);
   void HandleRemoteConfig(const http::Request& request, http::Reply reply, bool javascript);
-  std::string ClientIp(const http::Request& request) const;
   std::string SiteUrl(const http::Request& request) const;
   bool FromTrustedProxy(const http::Request& request) const;
   void CountDropped(const std::string& reason, uint64_t n);

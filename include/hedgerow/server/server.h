@@ -14,6 +14,7 @@
 #include "hedgerow/common/status.h"
 #include "hedgerow/flags/flag_service.h"
 #include "hedgerow/http/server.h"
+#include "hedgerow/ingest/geoip.h"
 #include "hedgerow/ingest/pipeline.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/meta/meta_store.h"
@@ -80,6 +81,7 @@ class Server {
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<flags::FlagService> flags_;
   std::unique_ptr<capture::CaptureService> capture_;
+  std::shared_ptr<ingest::GeoIpDatabase> geoip_;  // null without --geoip-database
   std::unique_ptr<persons::PersonStore> persons_;
   std::unique_ptr<TeamResolver> teams_;
   std::unique_ptr<ingest::Pipeline> pipeline_;
