@@ -1,3 +1,5 @@
+#include <array>
+
 #include <boost/beast/core/string.hpp>
 #include <fmt/format.h>
 
@@ -273,25 +275,39 @@ void Connection::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> disconnec
 
 void Connection::Send(Response response, bool keep_alive) {
   state_ = State::kWriting;
-  response_ = bhttp::response<bhttp::string_body>(static_cast<bhttp::status>(response.status), 11);
-  for (auto& [k, v] : response.headers) response_.set(k, v);
-  response_.set(bhttp::field::server, "hedgerow");
-  response_.set("X-Request-Id", std::to_string(request_id_));
+  std::string& head = response_head_;
+  head.clear();
+  head += "HTTP/1.1 ";
+  head += std::to_string(response.status);
+  head += ' ';
+  head += std::string_view(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
+  head += "\r\n";
+  auto header = [&head](std::string_view name, std::string_view value) {
+    head += name;
+    head += ": ";
+    // A value never ends the header early: CR and LF (from an echoed request header) go.
+    for (char c : value) {
+      if (c != '\r' && c != '\n') head += c;
+    }
+    head += "\r\n";
+  };
+  for (const auto& [name, value] : response.headers) header(name, value);
+  header("Server", "hedgerow");
+  header("X-Request-Id", std::to_string(request_id_));
   if (!origin_.empty()) {
     // Browser SDKs send credentials, which rules out "*": echo the origin instead.
-    response_.set(bhttp::field::access_control_allow_origin, origin_);
-    response_.set(bhttp::field::access_control_allow_credentials, "true");
-    response_.set(bhttp::field::vary, "Origin");
+    header("Access-Control-Allow-Origin", origin_);
+    header("Access-Control-Allow-Credentials", "true");
+    header("Vary", "Origin");
   }
-  response_.keep_alive(keep_alive);
-  if (method_ == "HEAD") {
-    // The length a GET would have, and no body: bytes after the header would be read as the
-    // start of the next response.
-    response_.content_length(response.body.size());
-  } else {
-    response_.body() = std::move(response.body);
-    response_.prepare_payload();
-  }
+  if (!keep_alive) header("Connection", "close");
+  // 204 and 304 have no body and no length (RFC 9110). HEAD: the length a GET would have,
+  // and no body: bytes after the header would be read as the start of the next response.
+  bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
+  if (!bodiless) header("Content-Length", std::to_string(response.body.size()));
+  head += "\r\n";
+  response_body_.clear();
+  if (method_ != "HEAD" && !bodiless) response_body_ = std::move(response.body);
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   server_->RecordRequest(series_, route_, method_, response.status, seconds);
@@ -306,10 +322,10 @@ void Connection::Send(Response response, bool keep_alive) {
   }
 
   stream_.expires_after(server_->options().read_timeout);
-  bhttp::async_write(stream_, response_,
-                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                       self->OnWritten(ec, keep_alive);
-                     });
+  std::array<net::const_buffer, 2> buffers{net::buffer(response_head_), net::buffer(response_body_)};
+  net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+    self->OnWritten(ec, keep_alive);
+  });
 }
 
 void Connection::OnWritten(beast::error_code ec, bool keep_alive) {

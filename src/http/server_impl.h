@@ -143,7 +143,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
+  // The response being written: its status line and headers, serialized here (one string,
+  // not Beast's field list and serializer), and its body.
+  std::string response_head_;
+  std::string response_body_;
   bhttp::response<bhttp::empty_body> continue_;
   std::array<char, 4096> discard_{};
 
