@@ -77,13 +77,11 @@ void AppendDetailedFlag(std::string& out, const flags::FlagDefinition& flag, con
   out += flags::ReasonDescription(r.reason);  // plain ASCII: no escaping needed
   if (r.reason == flags::Reason::kConditionMatch) out += std::to_string(r.condition_index.value_or(0) + 1);
   out += '"';
-  // Appended by hand: fmt's parsing was a tenth of a 50-flag answer's cost.
-  out += "},\"metadata\":{\"id\":";
-  out += std::to_string(flag.row.id);
-  out += ",\"version\":";
-  out += std::to_string(flag.row.version);
-  out += ",\"description\":null,\"payload\":";
-  out += r.enabled && r.payload_json != nullptr ? *r.payload_json : "null";
+  // Appended by hand (fmt's parsing was a tenth of a 50-flag answer's cost), the metadata
+  // rendered once per definition.
+  out += "},";
+  out += flag.metadata_json;
+  out += r.enabled && r.payload_json != nullptr ? std::string_view(*r.payload_json) : std::string_view("null");
   out += ",\"has_experiment\":false}}";
 }
 

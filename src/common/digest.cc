@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 
 namespace hedgerow {
@@ -51,7 +52,22 @@ std::array<uint8_t, N> Digest(const EVP_MD* md, std::initializer_list<std::strin
 Sha1Digest Sha1(std::initializer_list<std::string_view> parts) {
   SHA_CTX ctx;
   SHA1_Init(&ctx);
-  for (std::string_view p : parts) SHA1_Update(&ctx, p.data(), p.size());
+  // Short inputs (flag buckets: "<key>.<id><salt>") joined first: one update, not one a part.
+  char joined[256];
+  size_t used = 0;
+  for (std::string_view p : parts) {
+    if (used + p.size() > sizeof joined) {
+      SHA1_Update(&ctx, joined, used);
+      used = 0;
+      if (p.size() > sizeof joined) {
+        SHA1_Update(&ctx, p.data(), p.size());
+        continue;
+      }
+    }
+    std::memcpy(joined + used, p.data(), p.size());
+    used += p.size();
+  }
+  SHA1_Update(&ctx, joined, used);
   Sha1Digest out{};
   SHA1_Final(out.data(), &ctx);
   return out;

@@ -319,6 +319,8 @@ Result<FlagDefinition> CompileFlag(const meta::FeatureFlagRow& row) {
   FlagDefinition flag;
   flag.row = row;
   AppendJsonString(flag.key_json, row.key);
+  flag.metadata_json = "\"metadata\":{\"id\":" + std::to_string(row.id) + ",\"version\":" + std::to_string(row.version) +
+                       ",\"description\":null,\"payload\":";
   HEDGEROW_ASSIGN_OR_RETURN(flag.aggregation_group_type_index,
                             GroupTypeIndexOf(filters, "aggregation_group_type_index", "filters"));
   HEDGEROW_RETURN_IF_ERROR(CompileVariants(filters, flag));

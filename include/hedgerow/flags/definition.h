@@ -103,6 +103,9 @@ struct FlagDefinition {
   // string literals (quotes included).
   std::string key_json;
   std::map<std::string, std::string> payloads_json;
+  // The start of its /flags v2 "metadata" up to the payload: `"metadata":{"id":N,"version":V,
+  // "description":null,"payload":`.
+  std::string metadata_json;
   std::optional<int> aggregation_group_type_index;
   // Cohorts and flags its conditions name (for local evaluation and dependency order).
   std::vector<int64_t> cohort_ids;
