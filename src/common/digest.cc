@@ -8,7 +8,7 @@
 #include <openssl/sha.h>
 
 #include <cstdio>
-#include <cstring>
+#include <algorithm>
 #include <cstdlib>
 
 namespace hedgerow {
@@ -54,20 +54,15 @@ Sha1Digest Sha1(std::initializer_list<std::string_view> parts) {
   SHA1_Init(&ctx);
   // Short inputs (flag buckets: "<key>.<id><salt>") joined first: one update, not one a part.
   char joined[256];
-  size_t used = 0;
-  for (std::string_view p : parts) {
-    if (used + p.size() > sizeof joined) {
-      SHA1_Update(&ctx, joined, used);
-      used = 0;
-      if (p.size() > sizeof joined) {
-        SHA1_Update(&ctx, p.data(), p.size());
-        continue;
-      }
-    }
-    std::memcpy(joined + used, p.data(), p.size());
-    used += p.size();
+  size_t total = 0;
+  for (std::string_view p : parts) total += p.size();
+  if (total <= sizeof joined) {
+    char* end = joined;
+    for (std::string_view p : parts) end = std::copy(p.begin(), p.end(), end);
+    SHA1_Update(&ctx, joined, total);
+  } else {
+    for (std::string_view p : parts) SHA1_Update(&ctx, p.data(), p.size());
   }
-  SHA1_Update(&ctx, joined, used);
   Sha1Digest out{};
   SHA1_Final(out.data(), &ctx);
   return out;

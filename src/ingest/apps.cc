@@ -7,6 +7,7 @@
 
 #include "hedgerow/common/json.h"
 #include "hedgerow/ingest/user_agent.h"
+#include "ingest/event_text.h"
 
 namespace hedgerow::ingest {
 namespace {
@@ -152,12 +153,6 @@ bool Truthy(const Value& v) {
   return v.IsObject() || v.IsArray();
 }
 
-std::string_view StringMember(const Value& object, const char* key) {
-  auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
 // The GeoIP app's fields, in PostHog's order, with their property names; `cleared`: the
 // fields PostHog's app sets to null in $set/$set_once when the location lacks them.
 struct GeoField {
@@ -217,7 +212,7 @@ class GeoIp final : public App {
     if (auto it = props.FindMember("$geoip_disable"); it != props.MemberEnd() && Truthy(it->value)) {
       return AppOutcome::kKeep;
     }
-    std::string_view ip = StringMember(props, "$ip");
+    std::string_view ip = Str(props, "$ip");
     if (ip.empty()) ip = env.ip;
     std::shared_ptr<const GeoLocation> location = ip.empty() ? nullptr : database_->Lookup(ip);
     if (!location) return AppOutcome::kKeep;
@@ -278,7 +273,7 @@ class UserAgent final : public App {
     Value& props = Properties(e);
     std::string_view ua;
     for (const char* key : {"$raw_user_agent", "$useragent", "$user_agent", "$user-agent"}) {
-      if (ua = StringMember(props, key); !ua.empty()) break;
+      if (ua = Str(props, key); !ua.empty()) break;
     }
     if (ua.empty()) return AppOutcome::kKeep;
     UserAgentProperties parsed = UserAgentParser::Builtin().Parse(ua);

@@ -37,16 +37,11 @@ int64_t SteadyNanos() {
       .count();
 }
 
-bool SameFile(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
-}
-
-// Copies the file at `path`, which stat() described as `expected`, into a new memfd. -1 with
-// `error` set on failure; `changed` when the file is not (or no longer) the one described:
-// it is being rewritten, and the next check reads it again.
-int CopyToMemfd(const std::string& path, const struct stat& expected, std::string& error, bool& changed) {
+// Copies the file at `path` into a new memfd. -1 with `error` set on failure; `changed` when
+// fstat() before or after the copy finds a file that is not `unchanged`: it is being
+// rewritten, and the next check reads it again.
+template <typename Unchanged>
+int CopyToMemfd(const std::string& path, Unchanged unchanged, std::string& error, bool& changed) {
   changed = false;
   int in = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
@@ -54,7 +49,7 @@ int CopyToMemfd(const std::string& path, const struct stat& expected, std::strin
     return -1;
   }
   struct stat before {};
-  if (fstat(in, &before) != 0 || !SameFile(before, expected)) {
+  if (fstat(in, &before) != 0 || !unchanged(before)) {
     error = "the file changed while it was read";
     changed = true;
     close(in);
@@ -90,7 +85,7 @@ int CopyToMemfd(const std::string& path, const struct stat& expected, std::strin
     }
   }
   struct stat after {};
-  if (fstat(in, &after) != 0 || !SameFile(after, expected)) {
+  if (fstat(in, &after) != 0 || !unchanged(after)) {
     error = "the file changed while it was read";
     changed = true;
     close(in);
@@ -144,13 +139,14 @@ void GeoIpDatabase::ReloadIfChanged() {
   std::unique_lock<std::mutex> reloading(reload_mu_, std::try_to_lock);
   if (!reloading.owns_lock()) return;  // another thread is at it; use what is loaded
   next_check_ns_.store(SteadyNanos() + std::chrono::nanoseconds(recheck_).count(), std::memory_order_relaxed);
+  auto identity = [](const struct stat& st) {
+    return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                        static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                        st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec};
+  };
   struct stat st {};
   std::optional<FileIdentity> now;
-  if (stat(path_.c_str(), &st) == 0) {
-    now = FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                       static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
-                       st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec};
-  }
+  if (stat(path_.c_str(), &st) == 0) now = identity(st);
   if (checked_ && now == seen_) return;
   if (!now) {
     checked_ = true;
@@ -162,7 +158,8 @@ void GeoIpDatabase::ReloadIfChanged() {
   std::string error;
   bool changed = false;
   auto contents = std::make_shared<Contents>();
-  contents->memfd = CopyToMemfd(path_, st, error, changed);
+  contents->memfd = CopyToMemfd(
+      path_, [&](const struct stat& opened) { return identity(opened) == *now; }, error, changed);
   if (changed) return;  // being rewritten: not seen yet, so read again at the next check
   checked_ = true;
   seen_ = now;

@@ -25,13 +25,6 @@ struct UserAgentParser::Rule {
   std::array<std::optional<std::string>, 5> replacements;
 };
 
-// A parser list, in order.
-struct UserAgentParser::List {
-  std::vector<Rule> rules;
-};
-
-UserAgentParser::UserAgentParser()
-    : browsers_(std::make_unique<List>()), oses_(std::make_unique<List>()), devices_(std::make_unique<List>()) {}
 UserAgentParser::~UserAgentParser() = default;
 
 namespace {
@@ -87,17 +80,17 @@ bool Extract(const UserAgentParser::Rule& rule, re2::StringPiece input, std::arr
 
 // The first rule of the list that matches fills `fields`. False when none matches.
 template <size_t N>
-bool Match(const UserAgentParser::List& list, std::string_view text, std::array<std::string*, N> fields,
+bool Match(const std::vector<UserAgentParser::Rule>& rules, std::string_view text, std::array<std::string*, N> fields,
            std::array<int, N> default_groups) {
   re2::StringPiece input(text.data(), text.size());
-  for (const auto& rule : list.rules) {
+  for (const auto& rule : rules) {
     if (Extract(rule, input, fields, default_groups)) return true;
   }
   return false;
 }
 
 Status LoadList(const YAML::Node& root, const char* list, std::initializer_list<const char*> replacement_keys,
-                UserAgentParser::List& out, size_t& skipped) {
+                std::vector<UserAgentParser::Rule>& out, size_t& skipped) {
   const YAML::Node entries = root[list];
   if (!entries || !entries.IsSequence()) return Status::InvalidArgument(fmt::format("user agents: no \"{}\" list", list));
   for (const YAML::Node& entry : entries) {
@@ -121,7 +114,7 @@ Status LoadList(const YAML::Node& root, const char* list, std::initializer_list<
       if (const YAML::Node r = entry[key]; r && r.IsScalar()) rule.replacements[i] = r.Scalar();
       ++i;
     }
-    out.rules.push_back(std::move(rule));
+    out.push_back(std::move(rule));
   }
   return Status::Ok();
 }
@@ -235,14 +228,14 @@ Result<std::unique_ptr<UserAgentParser>> UserAgentParser::FromYaml(std::string_v
     if (!root.IsMap()) return Status::InvalidArgument("user agents: regexes.yaml must be a map of parser lists");
     HEDGEROW_RETURN_IF_ERROR(LoadList(root, "user_agent_parsers",
                                       {"family_replacement", "v1_replacement", "v2_replacement", "v3_replacement"},
-                                      *parser->browsers_, parser->skipped_));
+                                      parser->browsers_, parser->skipped_));
     HEDGEROW_RETURN_IF_ERROR(LoadList(root, "os_parsers",
                                       {"os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement",
                                        "os_v4_replacement"},
-                                      *parser->oses_, parser->skipped_));
+                                      parser->oses_, parser->skipped_));
     HEDGEROW_RETURN_IF_ERROR(LoadList(root, "device_parsers",
                                       {"device_replacement", "brand_replacement", "model_replacement"},
-                                      *parser->devices_, parser->skipped_));
+                                      parser->devices_, parser->skipped_));
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(fmt::format("user agents: regexes.yaml: {}", e.what()));
   }
@@ -267,27 +260,25 @@ const UserAgentParser& UserAgentParser::Builtin() {
   return *parser;
 }
 
-size_t UserAgentParser::regex_count() const {
-  return browsers_->rules.size() + oses_->rules.size() + devices_->rules.size();
-}
+size_t UserAgentParser::regex_count() const { return browsers_.size() + oses_.size() + devices_.size(); }
 
 UapResult UserAgentParser::ParseUap(std::string_view user_agent) const {
   std::string_view ua = user_agent.substr(0, kMaxUserAgentBytes);
   UapResult r;
   // Family from group 1, versions from groups 2-4 (the specification's defaults).
-  if (!Match<4>(*browsers_, ua, {&r.family, &r.major, &r.minor, &r.patch}, {1, 2, 3, 4}) || r.family.empty()) {
+  if (!Match<4>(browsers_, ua, {&r.family, &r.major, &r.minor, &r.patch}, {1, 2, 3, 4}) || r.family.empty()) {
     r = UapResult{};
     r.family = "Other";
   }
   std::string patch_minor;
-  if (!Match<5>(*oses_, ua, {&r.os_family, &r.os_major, &r.os_minor, &r.os_patch, &patch_minor}, {1, 2, 3, 4, 5}) ||
+  if (!Match<5>(oses_, ua, {&r.os_family, &r.os_major, &r.os_minor, &r.os_patch, &patch_minor}, {1, 2, 3, 4, 5}) ||
       r.os_family.empty()) {
     r.os_family = "Other";
     r.os_major = r.os_minor = r.os_patch = "";
   }
   // Family and model from group 1; brand only from its replacement (group 0 is never used).
   std::string* device_fields[] = {&r.device_family, &r.device_brand, &r.device_model};
-  if (!Match<3>(*devices_, ua, {device_fields[0], device_fields[1], device_fields[2]}, {1, kMaxGroups + 1, 1}) ||
+  if (!Match<3>(devices_, ua, {device_fields[0], device_fields[1], device_fields[2]}, {1, kMaxGroups + 1, 1}) ||
       r.device_family.empty()) {
     r.device_family = "Other";
     r.device_brand = r.device_model = "";
@@ -296,7 +287,7 @@ UapResult UserAgentParser::ParseUap(std::string_view user_agent) const {
 }
 
 UserAgentProperties UserAgentParser::Parse(std::string_view user_agent) const {
-  std::string key(user_agent.substr(0, kMaxUserAgentBytes));
+  std::string_view key = user_agent.substr(0, kMaxUserAgentBytes);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
@@ -309,7 +300,7 @@ UserAgentProperties UserAgentParser::Parse(std::string_view user_agent) const {
   out.device_type = DeviceType(uap, key);
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (cache_.size() >= kCacheEntries) cache_.clear();  // a bound, not an LRU: real traffic has few agents
-  cache_.emplace(std::move(key), out);
+  cache_.emplace(std::string(key), out);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,14 +58,18 @@ class UserAgentParser {
   static constexpr size_t kCacheEntries = 10000;
 
   struct Rule;  // one compiled entry of a parser list (user_agent.cc)
-  struct List;  // a parser list
 
  private:
-  UserAgentParser();
-  std::unique_ptr<List> browsers_, oses_, devices_;
+  // Finds a cached agent by its view: no copy of it for every event.
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  UserAgentParser() = default;
+  std::vector<Rule> browsers_, oses_, devices_;  // parser lists, in order
   size_t skipped_ = 0;
   mutable std::mutex cache_mu_;
-  mutable std::unordered_map<std::string, UserAgentProperties> cache_;
+  mutable std::unordered_map<std::string, UserAgentProperties, ViewHash, std::equal_to<>> cache_;
 };
 
 }  // namespace hedgerow::ingest
