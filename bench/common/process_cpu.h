@@ -6,7 +6,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -23,6 +25,29 @@ inline double ProcessCpuSeconds(pid_t pid) {
     if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
   }
   return ticks / sysconf(_SC_CLK_TCK);
+}
+
+// CPU seconds of a process's threads, summed per thread name (NameCurrentThread).
+inline std::map<std::string, double> ThreadCpuSecondsByName(pid_t pid) {
+  std::map<std::string, double> by_name;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string name;
+    std::ifstream comm(task.path() / "comm");
+    std::getline(comm, name);
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    if (line.empty()) continue;
+    std::istringstream in(line.substr(line.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::stod(field);
+    }
+    by_name[name] += ticks / sysconf(_SC_CLK_TCK);
+  }
+  return by_name;
 }
 
 inline double SelfCpuSeconds() {

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 
+#include "hedgerow/common/thread_priority.h"
+
 namespace hedgerow::api {
 
 QueryPool::QueryPool(size_t threads, size_t max_waiting) : max_waiting_(max_waiting) {
-  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) threads_.emplace_back([this] {
+    NameCurrentThread("query");
+    Run();
+  });
 }
 
 QueryPool::~QueryPool() { Stop(); }

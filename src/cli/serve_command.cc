@@ -72,6 +72,10 @@ std::vector<OptionSpec> ServeOptions() {
       {.name = "shards", .section = "store", .default_value = "2",
        .help = "events shards (sipHash64(distinct_id) % N); fixed once a data dir has data", .type = OptionType::kInt,
        .min = 1, .max = 64, .value_name = "N"},
+      {.name = "flush-interval-ms", .section = "store", .default_value = "500",
+       .help = "longest a store consumer holds rows before inserting them (sooner at 200,000 rows, or once no "
+               "new rows came for 50 ms): the bound on how stale queries are under load",
+       .type = OptionType::kInt, .min = 10, .max = 600000, .value_name = "MS"},
       {.name = "trusted-proxies", .section = "capture", .default_value = "",
        .help = "comma-separated proxy IPs whose X-Forwarded-For gives the client IP", .value_name = "IP,..."},
       {.name = "max-inflight-bytes", .section = "capture", .default_value = "134217728",
@@ -104,6 +108,7 @@ int RunServe(const std::vector<std::string>& args) {
   options.shards = static_cast<uint32_t>(config->GetInt("shards"));
   options.apps = config->GetString("apps");
   options.geoip_database = config->GetString("geoip-database");
+  options.store_batch_wait = std::chrono::milliseconds(config->GetInt("flush-interval-ms"));
   options.api.name = "api";
   options.api.listen = config->GetHostPort("listen");
   options.clickhouse = options.api;

@@ -1,5 +1,6 @@
 #include "hedgerow/common/thread_priority.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,6 +14,12 @@ void SetCurrentThreadNice(int nice, const char* module) {
   if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice) != 0) {
     LogWarn(module, "cannot lower the thread's priority", {{"nice", nice}});
   }
+}
+
+void NameCurrentThread(std::string_view name) {
+  char buffer[16] = {};
+  name.copy(buffer, sizeof(buffer) - 1);
+  pthread_setname_np(pthread_self(), buffer);
 }
 
 }  // namespace hedgerow

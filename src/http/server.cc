@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/thread_priority.h"
 #include "server_impl.h"
 
 namespace hedgerow::http {
@@ -48,7 +49,12 @@ Status Server::Impl::Start() {
   for (auto& context : contexts_) work_.push_back(net::make_work_guard(*context));
   DoAccept();
   const size_t n = contexts_.size();
-  for (auto& context : contexts_) threads_.emplace_back([c = context.get()] { c->run(); });
+  for (auto& context : contexts_) {
+    threads_.emplace_back([c = context.get(), name = "http-" + options_.name] {
+      NameCurrentThread(name);
+      c->run();
+    });
+  }
   running_ = true;
   LogInfo("http", "listening",
           {{"server", options_.name}, {"addr", HostPort{listen.host, port_}.ToString()},

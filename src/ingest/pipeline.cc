@@ -125,14 +125,17 @@ void Pipeline::ReleasePartition(uint32_t partition) {
 }
 
 void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
+  NameCurrentThread(options_.overflow_topic.empty() ? "ingest-overflow" : "ingest");
   SetCurrentThreadNice(options_.worker_nice, "ingest");
   // Each pass steps every partition once, unless another worker has it at the moment.
   uint32_t first = static_cast<uint32_t>(worker) % partitions;
   while (!stop_) {
     size_t consumed = 0;
+    bool claimed_any = false;
     for (uint32_t i = 0; i < partitions && !stop_; ++i) {
       std::optional<uint32_t> p = ClaimPartition((first + i) % partitions, partitions);
       if (!p) break;
+      claimed_any = true;
       Result<size_t> n = Step(*p, std::chrono::milliseconds(0));
       ReleasePartition(*p);
       if (!n.ok()) {
@@ -152,11 +155,8 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
     if (consumed == 0 && !stop_) {
       // Idle: what was applied becomes durable on time even without a next batch.
       if (Status s = persons_->PersistIfDue(); !s.ok()) LogWarn("ingest", "persisting persons failed", {{"error", s.ToString()}});
-      // Then long-poll a partition, each in turn, so that new input wakes the worker.
-      if (std::optional<uint32_t> p = ClaimPartition(first, partitions)) {
-        (void)Step(*p, std::chrono::milliseconds(100));
-        ReleasePartition(*p);
-        first = (*p + 1) % partitions;
+      if (claimed_any) {
+        WaitForInput(partitions);
       } else {
         // More workers than partitions: wait for one to be released.
         std::unique_lock<std::mutex> lock(appends_mu_);
@@ -164,6 +164,22 @@ void Pipeline::WorkerLoop(size_t worker, uint32_t partitions) {
       }
     }
   }
+}
+
+void Pipeline::WaitForInput(uint32_t partitions) {
+  // Past every partition's committed offset, in any partition: one wait, so that a lone
+  // event is taken at once whichever partition it landed in.
+  constexpr std::chrono::milliseconds kIdlePoll{100};
+  std::vector<log::Offset> positions(partitions);
+  for (uint32_t p = 0; p < partitions; ++p) {
+    Result<std::optional<log::Offset>> committed = log_->Committed(options_.group, options_.input_topic, p);
+    if (!committed.ok()) {
+      std::this_thread::sleep_for(kIdlePoll);
+      return;
+    }
+    positions[p] = committed->value_or(0);
+  }
+  if (!log_->WaitForRecords(options_.input_topic, positions, kIdlePoll).ok()) std::this_thread::sleep_for(kIdlePoll);
 }
 
 Result<size_t> Pipeline::RunOnce(uint32_t partition, std::chrono::milliseconds wait) {

@@ -12,6 +12,7 @@
 
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/thread_priority.h"
 #include "keys.h"
 #include "log_impl.h"
 
@@ -145,8 +146,14 @@ Status Log::Impl::LoadTopics() {
 }
 
 void Log::Impl::StartWriter() {
-  writer_ = std::thread([this] { WriterLoop(); });
-  syncer_ = std::thread([this] { SyncLoop(); });
+  writer_ = std::thread([this] {
+    NameCurrentThread("log-writer");
+    WriterLoop();
+  });
+  syncer_ = std::thread([this] {
+    NameCurrentThread("log-sync");
+    SyncLoop();
+  });
 }
 
 void Log::Impl::Close() {
@@ -236,7 +243,10 @@ Result<std::unique_ptr<Log>> Log::Open(LogOptions options, MetricsRegistry* metr
   impl->StartWriter();
   std::unique_ptr<Log> log(new Log(std::move(impl)));
   if (log->impl_->options_.retention_interval.count() > 0) {
-    log->impl_->retention_ = std::thread([log = log.get()] { log->impl_->RetentionLoop(log); });
+    log->impl_->retention_ = std::thread([log = log.get()] {
+      NameCurrentThread("log-retention");
+      log->impl_->RetentionLoop(log);
+    });
   }
   return log;
 }
@@ -419,6 +429,25 @@ Result<FetchedViews> Log::FetchViews(std::string_view topic, uint32_t partition,
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading records");
   return result;
+}
+
+Result<bool> Log::WaitForRecords(std::string_view topic, const std::vector<Offset>& positions,
+                                 std::chrono::milliseconds max_wait) {
+  std::unique_lock<std::mutex> lock(impl_->topics_mu_);
+  TopicState* t = impl_->FindTopic(topic);
+  if (t == nullptr) return Status::NotFound(fmt::format("log: no topic \"{}\"", topic));
+  if (positions.size() != t->config.partitions) {
+    return Status::InvalidArgument(fmt::format("log: {} positions for topic \"{}\" of {} partitions", positions.size(),
+                                               topic, t->config.partitions));
+  }
+  auto arrived = [&] {
+    for (uint32_t p = 0; p < t->config.partitions; ++p) {
+      if (t->end[p] > positions[p]) return true;
+    }
+    return false;
+  };
+  impl_->records_arrived_.wait_for(lock, max_wait, [&] { return arrived() || impl_->closed_; });
+  return arrived();
 }
 
 Status Log::RegisterGroup(std::string_view group, std::string_view topic) {

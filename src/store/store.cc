@@ -85,6 +85,7 @@ void Store::WakeMerges() {
 }
 
 void Store::MergeLoop() {
+  NameCurrentThread("store-merge");
   SetCurrentThreadNice(options_.thread_nice, "store");
   Gauge* running = metrics_ ? &metrics_->GetGauge("hedgerow_store_merges_running", "Merges in progress") : nullptr;
   Counter* done = metrics_ ? &metrics_->GetCounter("hedgerow_store_merges_total", "Merges completed") : nullptr;

@@ -73,13 +73,13 @@ void TableConsumer::Stop() {
 }
 
 void TableConsumer::Run() {
+  NameCurrentThread("store-" + table_.schema().name);
   SetCurrentThreadNice(options_.thread_nice, "store");
   const std::string& topic = table_.schema().topic;
   JsonRowDecoder decoder(table_.schema());
   std::map<uint32_t, uint64_t> next = position_;
   size_t bytes = 0;
   int64_t first_record_ms = 0;
-  uint32_t idle_partition = 0;
   // Decodes fetched records until the block is as large as an insert may be: records left
   // over are fetched again for the next block.
   std::vector<std::pair<uint64_t, std::string>> bad;  // offset, error: of one fetch
@@ -102,6 +102,8 @@ void TableConsumer::Run() {
     }
     if (!bad.empty()) AddDeadLetters(partition, bad);
   };
+  int64_t last_arrival_ms = 0;
+  std::vector<log::Offset> positions(partitions_);
   while (true) {
     bool stopping = stop_.load();
     bool got = false;
@@ -118,10 +120,17 @@ void TableConsumer::Run() {
       got = got || !result->records.empty();
       take(*result, p);
     }
-    bool full = decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes ||
-                decoder.partitions() >= Table::kMaxPartitionsPerInsert;
-    bool waited = first_record_ms != 0 && MonotonicMillis() - first_record_ms >= options_.batch_wait.count();
-    if (next != position_ && (full || waited || stopping)) {
+    const int64_t now = MonotonicMillis();
+    if (got) last_arrival_ms = now;
+    const bool pending = next != position_;
+    const bool full = decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes ||
+                      decoder.partitions() >= Table::kMaxPartitionsPerInsert;
+    // Inserted when full, when the oldest row has waited batch_wait, or as soon as the input
+    // is drained (nothing new for idle_flush): one event is visible at once, while a steady
+    // stream still fills large blocks (ClickHouse's async inserts: size, busy and stale timeouts).
+    const int64_t deadline_ms = first_record_ms + options_.batch_wait.count();
+    const int64_t idle_ms = last_arrival_ms + options_.idle_flush.count();
+    if (pending && (full || stopping || now >= deadline_ms || now >= idle_ms)) {
       // Not committed only when stopping: the rows stay in the log past the committed
       // offset, and the next start inserts them (going on would commit `next` without them).
       if (!Flush(decoder, next)) return;
@@ -129,19 +138,21 @@ void TableConsumer::Run() {
       first_record_ms = 0;
     }
     if (stopping) return;
-    if (got && first_record_ms != 0 && !full) {
+    if (full) continue;
+    if (got && first_record_ms != 0) {
       // A trickle: let rows gather for a while instead of re-reading every partition for a
       // few records each time (Kafka's fetch.min.bytes / fetch.max.wait.ms, consumer side).
-      int64_t left = options_.batch_wait.count() - (MonotonicMillis() - first_record_ms);
+      int64_t left = std::min(deadline_ms, idle_ms) - MonotonicMillis();
       std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp<int64_t>(left, 0, kTrickleWait.count())));
       continue;
     }
-    if (!got) {
-      // Nothing anywhere: long-poll one partition (in turn) so new records wake us.
-      uint32_t p = idle_partition++ % partitions_;
-      auto result = log_.Fetch(topic, p, next[p], options_.batch_rows - decoder.rows(), options_.batch_bytes - bytes,
-                               kIdlePoll);
-      if (result.ok()) take(*result, p);
+    // Nothing new: wait for records in any partition, no longer than until the rows held are due.
+    int64_t wait_ms = kIdlePoll.count();
+    if (first_record_ms != 0) wait_ms = std::clamp<int64_t>(std::min(deadline_ms, idle_ms) - MonotonicMillis(), 0, wait_ms);
+    for (uint32_t p = 0; p < partitions_; ++p) positions[p] = next[p];
+    if (auto waited = log_.WaitForRecords(topic, positions, std::chrono::milliseconds(wait_ms)); !waited.ok()) {
+      LogWarn("store", "waiting for records failed", {{"table", table_.schema().name}, {"error", waited.status().message()}});
+      std::this_thread::sleep_for(kIdlePoll);
     }
   }
 }

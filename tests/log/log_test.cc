@@ -176,6 +176,26 @@ TEST_CASE("a fetch at the end of a partition long-polls for new records", "[log]
   CHECK(got->records[0].record.value == "hello");
 }
 
+TEST_CASE("a wait for records wakes on an append to any partition past the positions given", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 3}).ok());
+  REQUIRE(log->AppendAndWait({{"t", 0, {"", "old", 0, {}}}}).ok());
+  // Partition 0 has a record at offset 0: past position 0, not past position 1.
+  CHECK(*log->WaitForRecords("t", {0, 0, 0}, std::chrono::milliseconds(0)));
+  CHECK_FALSE(*log->WaitForRecords("t", {1, 0, 0}, std::chrono::milliseconds(20)));
+  auto waiting = std::async(std::launch::async, [&] {
+    return log->WaitForRecords("t", {1, 0, 0}, std::chrono::seconds(30));
+  });
+  REQUIRE(log->AppendAndWait({{"t", 2, {"", "new", 0, {}}}}).ok());
+  REQUIRE(waiting.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto arrived = waiting.get();
+  REQUIRE(arrived.ok());
+  CHECK(*arrived);
+  CHECK(log->WaitForRecords("t", {0, 0}, std::chrono::milliseconds(0)).status().code() == StatusCode::kInvalidArgument);
+  CHECK(log->WaitForRecords("none", {0}, std::chrono::milliseconds(0)).status().code() == StatusCode::kNotFound);
+}
+
 TEST_CASE("fetch limits by records and bytes but returns at least one record", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir, nullptr);

@@ -84,6 +84,23 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
   for (const auto& part : (*store)->table("events")->AllParts()) CHECK(part->Verify().ok());
 }
 
+TEST_CASE("a consumer inserts as soon as its input is drained, long before the flush interval", "[store]") {
+  TempDir dir;
+  auto log = testing::OpenStoreLog(dir.File("log"), 4);
+  // An hour's flush interval: only the drained input can make the row visible within the test.
+  StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::hours(1),
+                       .idle_flush = std::chrono::milliseconds(50)};
+  MetricsRegistry metrics;
+  auto store = Store::Open(options, &metrics);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Start(log.get()).ok());
+  std::string uuid = Uuid::V7().ToString();
+  REQUIRE(log->AppendAndWait({{"clickhouse_events_json", -1, {uuid, testing::EventsRow(uuid, "lone", 1795955696000000), 0, {}}}}).ok());
+  AwaitConsumed(*log);  // the offset is committed only with the part
+  CHECK(testing::Uuids(*(*store)->table("events"), false) == std::multiset<std::string>{uuid});
+  (*store)->Stop();
+}
+
 // Every record of every partition of `topic`.
 std::vector<std::string> TopicValues(log::Log& log, const std::string& topic) {
   std::vector<std::string> out;

@@ -100,6 +100,8 @@ class Pipeline {
   std::string RetentionHolder() const { return options_.group + ":persons"; }
   // Waits until `partition` has no append under way; returns how the last one ended.
   Status AwaitAppend(uint32_t partition);
+  // Waits up to 100 ms for input past the group's committed offsets.
+  void WaitForInput(uint32_t partitions);
   // Claims the first partition, from `first` on in turn, that no other worker has: one
   // whose last append is done if any, so that the step does not wait for it. nullopt when
   // every partition is claimed.

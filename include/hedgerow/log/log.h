@@ -142,6 +142,12 @@ class Log {
   Result<FetchedViews> FetchViews(std::string_view topic, uint32_t partition, Offset offset, size_t max_records,
                                   size_t max_bytes, std::chrono::milliseconds max_wait = std::chrono::milliseconds(0));
 
+  // Waits up to `max_wait` until some partition p of `topic` has records at or past
+  // `positions[p]` (a consumer's next offsets, one per partition), or the log closes. True if
+  // records are there. One wait over every partition, where a long-polling Fetch watches one.
+  Result<bool> WaitForRecords(std::string_view topic, const std::vector<Offset>& positions,
+                              std::chrono::milliseconds max_wait);
+
   // Registers `group` as a consumer of `topic`: from now on retention keeps what it has not
   // committed past. Its committed offset starts at each partition's log start.
   Status RegisterGroup(std::string_view group, std::string_view topic);

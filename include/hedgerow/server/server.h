@@ -37,8 +37,8 @@ struct ServerOptions {
   capture::CaptureOptions capture;
   std::chrono::milliseconds retention_interval{60000};
   uint32_t shards = 2;  // events shards; fixed for a data dir once it has parts
-  // How long a store consumer gathers rows before inserting a part.
-  std::chrono::milliseconds store_batch_wait{5000};
+  // Longest a store consumer gathers rows before inserting a part (StoreOptions::batch_wait).
+  std::chrono::milliseconds store_batch_wait{500};
   // Threads that run queries (both query surfaces), apart from the HTTP threads.
   size_t query_threads = 2;
 };

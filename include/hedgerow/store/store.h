@@ -22,11 +22,13 @@ struct StoreOptions {
   uint32_t shards = 2;  // 0: as many as on disk (inspection and `store merge`)
   size_t merge_threads = 1;
   uint64_t max_merge_bytes = 16ull << 30;
-  // A consumer inserts a batch when it has this many rows or bytes, or this long after its
-  // first record, like the Kafka engine's kafka_max_block_size and flush interval.
+  // A consumer inserts a batch when it has this many rows or bytes, `batch_wait` after its
+  // first record (the Kafka engine's kafka_max_block_size and flush interval), or when no new
+  // record came for `idle_flush` (the input is drained: a lone event is visible at once).
   size_t batch_rows = 200000;
   size_t batch_bytes = 128u << 20;
-  std::chrono::milliseconds batch_wait{5000};
+  std::chrono::milliseconds batch_wait{500};
+  std::chrono::milliseconds idle_flush{50};
   // Consumers and merges run at this nice value, behind capture (like the pipeline).
   int thread_nice = 10;
   bool read_only = false;  // inspection: nothing recovered, merged or deleted
