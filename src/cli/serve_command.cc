@@ -1,17 +1,52 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/json.h"
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/random.h"
 #include "hedgerow/server/server.h"
 
 namespace hedgerow::cli {
 namespace {
+
+// --ephemeral's data dir: made under $TMPDIR (else /tmp), removed when this goes out of scope
+// (after the server has stopped; a SIGKILL leaves it, as any crash leaves temporary files).
+class EphemeralDataDir {
+ public:
+  static Result<EphemeralDataDir> Make() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/hedgerow-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return Status::IOError(fmt::format("--ephemeral: cannot make a temporary directory {}: {} (set TMPDIR)", pattern,
+                                         std::strerror(errno)));
+    }
+    return EphemeralDataDir(std::move(pattern));
+  }
+  EphemeralDataDir(EphemeralDataDir&& other) noexcept : path_(std::exchange(other.path_, "")) {}
+  EphemeralDataDir& operator=(EphemeralDataDir&&) = delete;
+  ~EphemeralDataDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+    if (ec) LogWarn("server", "cannot remove the ephemeral data dir", {{"data_dir", path_}, {"error", ec.message()}});
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit EphemeralDataDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
 
 // A token or key goes into HTTP headers and URLs: no whitespace or control characters.
 std::string CheckSecret(std::string_view name, std::string_view value, std::string_view prefix) {
@@ -32,6 +67,10 @@ std::vector<OptionSpec> ServeOptions() {
   return {
       {.name = "data-dir", .section = "server", .default_value = "./data",
        .help = "directory holding meta.sqlite, persons.sqlite, log/ and store/", .value_name = "DIR"},
+      {.name = "ephemeral", .section = "server", .default_value = "false",
+       .help = "developer test mode: a temporary data dir removed on exit, listeners on free ports unless given, "
+               "and one JSON line on stdout when ready: {\"url\",\"clickhouse_url\",\"token\",\"personal_api_key\",\"data_dir\"}",
+       .type = OptionType::kBool},
       {.name = "listen", .section = "server", .default_value = "127.0.0.1:8000",
        .help = "capture and API listener", .type = OptionType::kHostPort, .value_name = "HOST:PORT"},
       {.name = "clickhouse-listen", .section = "server", .default_value = "127.0.0.1:8123",
@@ -105,6 +144,23 @@ int RunServe(const std::vector<std::string>& args) {
   options.data_dir = config->GetString("data-dir");
   options.project_token = config->GetString("project-token");
   options.personal_api_key = config->GetString("personal-api-key");
+  const bool ephemeral = config->GetBool("ephemeral");
+  std::optional<EphemeralDataDir> temporary;
+  if (ephemeral) {
+    if (config->SourceOf("data-dir") != "default") {
+      ReportError("--ephemeral makes its own temporary data dir: drop --data-dir");
+      return kExitUsage;
+    }
+    Result<EphemeralDataDir> made = EphemeralDataDir::Make();
+    if (!made.ok()) {
+      ReportError(made.status().message());
+      return kExitFailure;
+    }
+    temporary.emplace(std::move(made).value());
+    options.data_dir = temporary->path();
+    // A key to print: tests query with it.
+    if (options.personal_api_key.empty()) options.personal_api_key = "phx_" + RandomAlphanumeric(40);
+  }
   options.shards = static_cast<uint32_t>(config->GetInt("shards"));
   options.apps = config->GetString("apps");
   options.geoip_database = config->GetString("geoip-database");
@@ -113,6 +169,11 @@ int RunServe(const std::vector<std::string>& args) {
   options.api.listen = config->GetHostPort("listen");
   options.clickhouse = options.api;
   options.clickhouse->listen = config->GetHostPort("clickhouse-listen");
+  if (ephemeral) {
+    // Free ports unless given: test suites run side by side.
+    if (config->SourceOf("listen") == "default") options.api.listen.port = 0;
+    if (config->SourceOf("clickhouse-listen") == "default") options.clickhouse->listen.port = 0;
+  }
   options.api.io_threads = static_cast<size_t>(config->GetInt("io-threads"));
   options.query_threads = static_cast<size_t>(config->GetInt("query-threads"));
   options.api.max_body_bytes = static_cast<size_t>(config->GetInt("max-body-bytes"));
@@ -146,11 +207,33 @@ int RunServe(const std::vector<std::string>& args) {
            {"clickhouse", HostPort{options.clickhouse->listen.host, (*server)->clickhouse_port()}.ToString()},
            {"data_dir", options.data_dir},
            {"startup_ms", MonotonicMillis() - started_ms}});
+  if (ephemeral) {
+    // The one line a test harness reads (INTERFACE.md), flushed at once.
+    auto url = [](const HostPort& listen, uint16_t port) {
+      std::string host = listen.host == "0.0.0.0" || listen.host.empty() ? "127.0.0.1" : listen.host;
+      if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+      return fmt::format("http://{}:{}", host, port);
+    };
+    std::string line = R"({"url":)";
+    AppendJsonString(line, url(options.api.listen, (*server)->api_port()));
+    line += R"(,"clickhouse_url":)";
+    AppendJsonString(line, url(options.clickhouse->listen, (*server)->clickhouse_port()));
+    line += R"(,"token":)";
+    AppendJsonString(line, (*server)->default_project().api_token);
+    line += R"(,"personal_api_key":)";
+    AppendJsonString(line, options.personal_api_key);
+    line += R"(,"data_dir":)";
+    AppendJsonString(line, options.data_dir);
+    line += "}\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   LogInfo("server", "shutting down", {{"signal", strsignal(sig)}});
   (*server)->Stop(std::chrono::seconds(10));
+  server->reset();  // the data dir's lock and files closed before an ephemeral dir goes
   LogInfo("server", "stopped");
   return kExitOk;
 }

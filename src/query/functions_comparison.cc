@@ -5,7 +5,10 @@
 #include <cstring>
 #include <type_traits>
 
+#include <fmt/format.h>
+
 #include "dispatch.h"
+#include "functions_date.h"
 #include "functions_impl.h"
 
 namespace hedgerow::query {
@@ -33,6 +36,27 @@ bool ReadsString(const DataType& t) { return t.id == TypeId::kUuid; }
 // The function that reads a string as a value comparable with `t`'s (a date, time or UUID).
 const char* ConversionTo(const DataType& t) {
   return t.id == TypeId::kDate ? "toDate" : t.id == TypeId::kUuid ? "toUUID" : "toDateTime";
+}
+
+// Strings read as DateTime64 values of `like`'s scale and zone, their fraction kept (as
+// ClickHouse reads the literal of timestamp > '2026-12-07 05:00:00.5'; toDateTime would
+// floor it to the second).
+Result<ColumnPtr> StringsAsDateTime64(const Column& in, const DataTypePtr& like, size_t rows) {
+  HEDGEROW_ASSIGN_OR_RETURN(const dates::TimeZone* zone, dates::ZoneOfType(*like));
+  const int64_t ticks = dates::TicksPerSecond(like->scale);
+  std::vector<int64_t> out(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    if (in.is_const && i > 0) {
+      out[i] = out[0];
+      continue;
+    }
+    std::string_view text = in.StringAt(i);
+    std::optional<dates::ParsedTime> parsed = dates::ParseDateTime(text);
+    if (!parsed) return Status::InvalidArgument(fmt::format("Cannot parse string '{}' as DateTime64", text));
+    int64_t seconds = parsed->is_timestamp ? parsed->seconds : zone->FromLocal(parsed->seconds);
+    out[i] = seconds * ticks + parsed->nanos / (1000000000 / ticks);
+  }
+  return NumberColumn(like, out);
 }
 
 // A date or time as microseconds since the epoch, for comparing across the three types.
@@ -71,8 +95,13 @@ class Comparison final : public Function {
       // converts the literal (timestamp > '2024-01-01', id = '0188...').
       const bool first = b_string;
       const DataType& other = *(first ? args[0] : args[1])->type;
-      const char* to = ConversionTo(other);
-      HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr converted, CallFunction(to, {first ? args[1] : args[0]}, rows));
+      const ColumnPtr& text = first ? args[1] : args[0];
+      ColumnPtr converted;
+      if (other.id == TypeId::kDateTime64 && other.scale <= 9) {
+        HEDGEROW_ASSIGN_OR_RETURN(converted, StringsAsDateTime64(*text, (first ? args[0] : args[1])->type, rows));
+      } else {
+        HEDGEROW_ASSIGN_OR_RETURN(converted, CallFunction(ConversionTo(other), {text}, rows));
+      }
       return Execute(first ? std::vector<ColumnPtr>{args[0], converted} : std::vector<ColumnPtr>{converted, args[1]}, result, rows);
     }
     const Column &a = *args[0], &b = *args[1];

@@ -13,6 +13,7 @@
 #include "hedgerow/query/evaluate.h"
 #include "hedgerow/query/functions.h"
 #include "hedgerow/store/table.h"
+#include "functions_date.h"
 #include "plan.h"
 #include "rewrite.h"
 
@@ -30,9 +31,12 @@ std::optional<int64_t> ConstantMicros(const Expr& e) {
   if (!c.ok() || !(*c)->is_const) return std::nullopt;
   ColumnPtr v = *c;
   if (v->type->id == TypeId::kString) {
-    c = CallFunction("toDateTime", {v}, 1);
-    if (!c.ok()) return std::nullopt;
-    v = *c;
+    // Read as the comparison reads it against the table's UTC timestamps: fraction kept
+    // (floored to the microsecond), so a bound never cuts into the second it names.
+    std::optional<dates::ParsedTime> parsed = dates::ParseDateTime(v->StringAt(0));
+    if (!parsed) return std::nullopt;
+    int64_t seconds = parsed->is_timestamp ? parsed->seconds : dates::Utc().FromLocal(parsed->seconds);
+    return seconds * 1'000'000 + parsed->nanos / 1000;
   }
   switch (v->type->id) {
     case TypeId::kDate: return int64_t{v->Get<uint16_t>(0)} * kMicrosPerDay;

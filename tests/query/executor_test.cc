@@ -156,6 +156,20 @@ TEST_CASE("time pruning never drops a row the WHERE keeps", "[query]") {
   CHECK(f.Run("SELECT count() FROM events WHERE timestamp IN (SELECT toDateTime(timestamp) FROM events)") == Rows{"4"});
 }
 
+TEST_CASE("a DateTime64 compared with a string keeps the string's fraction of a second", "[query]") {
+  Fixture f;
+  const int64_t second = 1796619600000000;  // 2026-12-07 05:00:00 UTC
+  f.Insert({f.Row(1, "early", "tick", second + 250000), f.Row(1, "late", "tick", second + 750000)});
+  auto ids = [&](const std::string& where) { return f.Run("SELECT distinct_id FROM events WHERE event = 'tick' AND " + where); };
+  CHECK(ids("timestamp > '2026-12-07 05:00:00.5'") == Rows{"late"});
+  CHECK(ids("timestamp < '2026-12-07T05:00:00.500000'") == Rows{"early"});
+  CHECK(ids("'2026-12-07 05:00:00.25' = timestamp") == Rows{"early"});
+  // Read at the column's scale, as ClickHouse reads it: digits past the microsecond dropped.
+  CHECK(ids("timestamp >= '2026-12-07 05:00:00.750000999'") == Rows{"late"});
+  CHECK(f.Run("SELECT count() FROM events WHERE timestamp > 'yesterday'") ==
+        Rows{"error: Cannot parse string 'yesterday' as DateTime64"});
+}
+
 TEST_CASE("granule pruning on event keeps every row the condition keeps", "[query]") {
   Fixture f;
   // Enough rows over a few days for many granules, events interleaved within each day.
