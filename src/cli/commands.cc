@@ -33,6 +33,11 @@ const std::vector<Command>& Commands() {
       {"query", "hedgerow query [--url http://HOST:PORT] [--api-key phx_...] [--format pretty|json|jsonl|csv|tsv] \"SQL\"",
        "Runs a query on a running server (its query API) and prints the result; exit 1 naming the error.",
        &QueryOptions, &RunQuery},
+      {"expect",
+       "hedgerow expect [--url URL] [--api-key phx_...] --event NAME [--where SQL] [--count N] [--timeout 10s]",
+       "Waits until a running server has at least N events named NAME (meeting --where): exit 0 when they are "
+       "there, 1 with what it saw when the timeout passes, 2 on bad usage. For an app's tests.",
+       &ExpectOptions, &RunExpect},
       {"version", "hedgerow version", "Prints the version.",
        [] { return std::vector<OptionSpec>{}; }, &RunVersion},
   };

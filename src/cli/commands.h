@@ -58,6 +58,8 @@ std::vector<OptionSpec> FlagsOptions();
 int RunFlags(const std::vector<std::string>& args);
 std::vector<OptionSpec> QueryOptions();
 int RunQuery(const std::vector<std::string>& args);
+std::vector<OptionSpec> ExpectOptions();
+int RunExpect(const std::vector<std::string>& args);
 int RunLog(const std::vector<std::string>& args);
 std::vector<OptionSpec> StoreOptions();
 int RunStore(const std::vector<std::string>& args);

@@ -149,6 +149,7 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
   });
   capture_->AddRoutes(router);
   api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
+  api::AddEventsApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
   api::FlagsApiOptions flags{.meta = meta_.get(),
                              .flags = flags_.get(),
                              .max_body_bytes = max_body_bytes,

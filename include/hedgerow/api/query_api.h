@@ -33,6 +33,13 @@ struct QueryApiOptions {
 // sugar (properties.x, person.properties.x, person_id: query/hogql.h) is applied.
 void AddQueryApiRoutes(http::Router& router, QueryApiOptions options);
 
+// PostHog's events list, GET /api/projects/:id/events/?event=&distinct_id=&after=&before=&limit=
+// (personal API key, as the query API): {"results":[{id, event, distinct_id, properties,
+// timestamp, person, elements, elements_chain}], "next": URL|null}, newest first; `after` and
+// `before` are ISO 8601 times (exclusive), `limit` 1 to 1000 (default 100); `next` repeats the
+// filters with `before` = the page's last timestamp. 400 naming a malformed parameter.
+void AddEventsApiRoutes(http::Router& router, QueryApiOptions options);
+
 // The ClickHouse HTTP interface: GET /ping; GET /?query=...; POST / with the query in the
 // body (or in ?query= with the body appended). User and password by basic auth,
 // X-ClickHouse-User/X-ClickHouse-Key or ?user=&password=; the password is a personal API

@@ -1,0 +1,118 @@
+#include "api_client.h"
+
+#include <chrono>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include "hedgerow/common/json.h"
+
+namespace hedgerow::cli {
+namespace {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+};
+
+// One POST over plain HTTP; the error says what failed (connect, send, read).
+Result<Reply> Post(const ApiTarget& target, const std::string& path, const std::string& body) {
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  beast::tcp_stream stream(io);
+  beast::error_code ec;
+  auto endpoints = resolver.resolve(target.host, target.port, ec);
+  if (!ec) {
+    stream.expires_after(std::chrono::minutes(5));
+    stream.connect(endpoints, ec);
+  }
+  if (ec) {
+    return Status::Unavailable(
+        fmt::format("cannot connect to {}:{} ({}); is hedgerow serve running?", target.host, target.port, ec.message()));
+  }
+  beast::http::request<beast::http::string_body> request{beast::http::verb::post, path, 11};
+  request.set(beast::http::field::host, target.host + ":" + target.port);
+  request.set(beast::http::field::authorization, "Bearer " + target.api_key);
+  request.set(beast::http::field::content_type, "application/json");
+  request.body() = body;
+  request.prepare_payload();
+  beast::http::write(stream, request, ec);
+  beast::flat_buffer buffer;
+  beast::http::response_parser<beast::http::string_body> parser;
+  parser.body_limit(1ull << 30);
+  if (!ec) beast::http::read(stream, buffer, parser, ec);
+  if (ec) return Status::Unavailable(fmt::format("request to {}:{} failed: {}", target.host, target.port, ec.message()));
+  return Reply{parser.get().result_int(), std::move(parser.get().body())};
+}
+
+}  // namespace
+
+std::vector<OptionSpec> ApiClientOptions(std::string_view section) {
+  return {
+      {.name = "url", .section = std::string(section), .default_value = "http://127.0.0.1:8000",
+       .help = "the server's API", .value_name = "URL"},
+      {.name = "api-key", .section = std::string(section), .default_value = "",
+       .help = "a personal API key (phx_...)", .value_name = "phx_..."},
+      {.name = "project", .section = std::string(section), .default_value = "1", .help = "project to query",
+       .type = OptionType::kInt, .min = 1, .value_name = "ID"},
+  };
+}
+
+Result<ApiTarget> ApiTargetFrom(const Config& config) {
+  ApiTarget target;
+  target.api_key = config.GetString("api-key");
+  if (target.api_key.empty()) {
+    return Status::InvalidArgument("--api-key (or HEDGEROW_API_KEY) is required: a personal API key, phx_...");
+  }
+  const std::string& url = config.GetString("url");
+  if (url.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument(fmt::format("--url must be http://HOST:PORT, got \"{}\"", url));
+  }
+  size_t slash = url.find('/', 7);
+  std::string authority = url.substr(7, slash == std::string::npos ? std::string::npos : slash - 7);
+  size_t colon = authority.rfind(':');
+  target.host = colon == std::string::npos ? authority : authority.substr(0, colon);
+  target.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  if (target.host.empty() || target.port.empty()) {
+    return Status::InvalidArgument(fmt::format("--url must be http://HOST:PORT, got \"{}\"", url));
+  }
+  target.project = config.GetInt("project");
+  return target;
+}
+
+Result<QueryAnswer> RunRemoteQuery(const ApiTarget& target, const std::string& sql) {
+  std::string body = R"({"query":{"kind":"HogQLQuery","query":)";
+  AppendJsonString(body, sql);
+  body += "}}";
+  HEDGEROW_ASSIGN_OR_RETURN(Reply reply, Post(target, fmt::format("/api/projects/{}/query/", target.project), body));
+  QueryAnswer answer;
+  answer.body = std::move(reply.body);
+  answer.doc.Parse<rapidjson::kParseIterativeFlag>(answer.body.data(), answer.body.size());
+  const rapidjson::Document& doc = answer.doc;
+  if (reply.status != 200) {
+    std::string detail = doc.IsObject() && doc.HasMember("detail") && doc["detail"].IsString() ? doc["detail"].GetString()
+                                                                                                 : answer.body;
+    std::string message = fmt::format("{} (HTTP {})", detail, reply.status);
+    // The server refused the request as asked; 5xx (busy, stopping) may pass.
+    return reply.status >= 400 && reply.status < 500 ? Status::InvalidArgument(message) : Status::Unavailable(message);
+  }
+  if (!doc.IsObject() || !doc.HasMember("columns") || !doc["columns"].IsArray() || !doc.HasMember("results") ||
+      !doc["results"].IsArray()) {
+    return Status::Internal("the server's answer is not a query result");
+  }
+  return answer;
+}
+
+std::string CellText(const rapidjson::Value& v) {
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  if (v.IsNull()) return "NULL";
+  return WriteJson(v);
+}
+
+}  // namespace hedgerow::cli
