@@ -1,9 +1,9 @@
 // Writes user_agents.json: for every user agent of user_agents.txt, the properties posthog-js
 // itself reports in a browser sending it (its detectBrowser, detectBrowserVersion, detectOS and
-// detectDeviceType from @posthog/core, installed with tests/sdk's pinned posthog-js).
+// detectDeviceType from @posthog/core, installed with tests/e2e's pinned posthog-js).
 // The user_agent app's test expects the same, except where `expected` overrides a field and
 // `why` says why (a server cannot see what the browser's JavaScript sees).
-//   cd tests/sdk && npm ci && node ../ingest/vectors/make_user_agents.mjs
+//   cd tests/e2e && npm ci && node ../ingest/vectors/make_user_agents.mjs
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -59,6 +59,27 @@ export async function startHedgerow(binary, token, { personalApiKey } = {}) {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    // Rows of a HogQL query through the query API (needs the personal API key).
+    async query(sql) {
+      const r = await fetch(`${this.url}/api/projects/1/query/`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${personalApiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: { kind: 'HogQLQuery', query: sql } }),
+      });
+      const body = await r.json();
+      if (r.status !== 200) throw new Error(`query failed (${r.status}): ${JSON.stringify(body)}: ${sql}`);
+      return body.results;
+    },
+    // Polls `sql` until `done(rows)` holds; the last rows, or an error naming them at the timeout.
+    async queryUntil(sql, done, timeoutMs = 30000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const rows = await this.query(sql);
+        if (done(rows)) return rows;
+        if (Date.now() > deadline) throw new Error(`timed out waiting on ${sql}: ${JSON.stringify(rows)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
     },
