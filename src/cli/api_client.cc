@@ -11,18 +11,10 @@
 #include "hedgerow/common/json.h"
 
 namespace hedgerow::cli {
-namespace {
-
 namespace beast = boost::beast;
 namespace asio = boost::asio;
 
-struct Reply {
-  unsigned status = 0;
-  std::string body;
-};
-
-// One POST over plain HTTP; the error says what failed (connect, send, read).
-Result<Reply> Post(const ApiTarget& target, const std::string& path, const std::string& body) {
+Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const std::string& body) {
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
@@ -48,10 +40,8 @@ Result<Reply> Post(const ApiTarget& target, const std::string& path, const std::
   parser.body_limit(1ull << 30);
   if (!ec) beast::http::read(stream, buffer, parser, ec);
   if (ec) return Status::Unavailable(fmt::format("request to {}:{} failed: {}", target.host, target.port, ec.message()));
-  return Reply{parser.get().result_int(), std::move(parser.get().body())};
+  return ApiReply{parser.get().result_int(), std::move(parser.get().body())};
 }
-
-}  // namespace
 
 std::vector<OptionSpec> ApiClientOptions(std::string_view section) {
   return {
@@ -90,7 +80,7 @@ Result<QueryAnswer> RunRemoteQuery(const ApiTarget& target, const std::string& s
   std::string body = R"({"query":{"kind":"HogQLQuery","query":)";
   AppendJsonString(body, sql);
   body += "}}";
-  HEDGEROW_ASSIGN_OR_RETURN(Reply reply, Post(target, fmt::format("/api/projects/{}/query/", target.project), body));
+  HEDGEROW_ASSIGN_OR_RETURN(ApiReply reply, Post(target, fmt::format("/api/projects/{}/query/", target.project), body));
   QueryAnswer answer;
   answer.body = std::move(reply.body);
   answer.doc.Parse<rapidjson::kParseIterativeFlag>(answer.body.data(), answer.body.size());

@@ -25,6 +25,15 @@ struct ApiTarget {
 // The server named by --url/--api-key/--project; kInvalidArgument saying what to fix.
 Result<ApiTarget> ApiTargetFrom(const Config& config);
 
+struct ApiReply {
+  unsigned status = 0;
+  std::string body;
+};
+
+// One POST of `body` (JSON) to `path` with the key; kUnavailable saying what failed (connect,
+// send, read). Any HTTP status is a reply.
+Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const std::string& body);
+
 // A query API answer: {"columns":[...],"types":[...],"results":[[...],...]}.
 struct QueryAnswer {
   std::string body;  // as the server sent it

@@ -38,6 +38,13 @@ const std::vector<Command>& Commands() {
        "Waits until a running server has at least N events named NAME (meeting --where): exit 0 when they are "
        "there, 1 with what it saw when the timeout passes, 2 on bad usage. For an app's tests.",
        &ExpectOptions, &RunExpect},
+      {"backup", "hedgerow backup DIR [--url URL] [--api-key phx_...]",
+       "Has the running server write a consistent online backup to DIR (a new directory on its machine): the "
+       "log's checkpoint, meta and persons, hard links of the store's parts.",
+       &BackupOptions, &RunBackup},
+      {"restore", "hedgerow restore DIR [--data-dir DIR]",
+       "Copies a backup into a new, empty data dir (server stopped); start the server on it afterwards.",
+       &RestoreOptions, &RunRestore},
       {"version", "hedgerow version", "Prints the version.",
        [] { return std::vector<OptionSpec>{}; }, &RunVersion},
   };

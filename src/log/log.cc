@@ -2,6 +2,7 @@
 
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <stdlib.h>
 
@@ -448,6 +449,14 @@ Result<bool> Log::WaitForRecords(std::string_view topic, const std::vector<Offse
   };
   impl_->records_arrived_.wait_for(lock, max_wait, [&] { return arrived() || impl_->closed_; });
   return arrived();
+}
+
+Status Log::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dir);
+  return s.ok() ? Status::Ok() : FromRocks(s, "creating a checkpoint in " + dir);
 }
 
 Status Log::RegisterGroup(std::string_view group, std::string_view topic) {

@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 
 #include "apps_config.h"
+#include "hedgerow/api/admin_api.h"
 #include "hedgerow/api/flags_api.h"
 #include "hedgerow/api/query_api.h"
+#include "hedgerow/common/json.h"
+#include "hedgerow/server/backup.h"
 #include "hedgerow/server/data_dir_lock.h"
 #include "hedgerow/common/log.h"
 #include "consumer_ages.h"
@@ -25,6 +28,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   HEDGEROW_ASSIGN_OR_RETURN(meta::BootstrapOutcome boot,
                             s->meta_->Bootstrap(options.project_token, options.personal_api_key));
   s->default_project_ = boot.project;
+  s->data_dir_ = options.data_dir;
   if (boot.created_project) {
     // Printed once: the token is what SDKs need, and a generated one is shown nowhere else.
     LogInfo("server", "created project",
@@ -104,6 +108,7 @@ void Server::Stop(std::chrono::milliseconds drain) {
   // Reverse order of Start: no new requests, then the stores they used. Running queries
   // stop first (they see the pool stopping), so that their answers go out in the drain.
   if (query_pool_) query_pool_->Stop();
+  admin_.reset();  // a backup under way finishes (and is answered) while the stores are open
   if (clickhouse_) clickhouse_->Stop(drain);
   clickhouse_.reset();
   if (api_) api_->Stop(drain);
@@ -157,6 +162,16 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
                              .client_ip = [capture = capture_.get()](const http::Request& r) { return capture->ClientIp(r); }};
   api::AddFlagsRoutes(router, flags);
   api::AddFlagManagementRoutes(router, flags);
+  admin_ = std::make_unique<api::AdminApi>(api::AdminApiOptions{
+      .meta = meta_.get(), .backup = [this](const std::string& dir) -> Result<std::string> {
+        HEDGEROW_ASSIGN_OR_RETURN(BackupReport report, WriteBackup(data_dir_, *log_, *store_, dir));
+        std::string out = R"({"dir":)";
+        AppendJsonString(out, dir);
+        out += fmt::format(R"(,"parts":{},"store_bytes":{},"seconds":{:.3f}}})", report.parts, report.store_bytes,
+                           report.seconds);
+        return out;
+      }});
+  admin_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     metrics_.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
         .Set(static_cast<double>(ResidentMemoryBytes()));

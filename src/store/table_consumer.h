@@ -26,7 +26,7 @@ class TableConsumer {
   Status Start();
   void Stop();
 
-  static std::string GroupName(const TableSchema& schema) { return "store_" + schema.name; }
+  static std::string GroupName(const TableSchema& schema) { return ConsumerGroupName(schema); }
 
   // Ok while the consumer runs and its last insert (and dead letter append) succeeded;
   // kUnavailable with the error while it is retrying one.

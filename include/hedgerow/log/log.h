@@ -180,6 +180,11 @@ class Log {
   // wall clock, passed for tests.
   Result<RetentionReport> EnforceRetention(int64_t now_ms);
 
+  // A consistent copy of the whole log at this moment in `dir` (which must not exist): a
+  // RocksDB checkpoint (SST files hard-linked where the file system allows, the rest copied),
+  // openable as a log of its own. Everything acknowledged before the call is in it.
+  Status Checkpoint(const std::string& dir);
+
   // Secondary only: replays what the primary wrote since open.
   Status CatchUp();
 

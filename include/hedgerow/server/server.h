@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "hedgerow/api/admin_api.h"
 #include "hedgerow/api/query_pool.h"
 #include "hedgerow/capture/capture_service.h"
 #include "hedgerow/common/config.h"
@@ -89,6 +90,8 @@ class Server {
   std::unique_ptr<store::Store> store_;
   meta::Project default_project_;
   std::unique_ptr<api::QueryPool> query_pool_;
+  std::string data_dir_;
+  std::unique_ptr<api::AdminApi> admin_;  // before api_: destroyed after the listener stops
   std::unique_ptr<http::Server> api_;
   std::unique_ptr<http::Server> clickhouse_;
 };

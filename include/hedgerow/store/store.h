@@ -36,6 +36,9 @@ struct StoreOptions {
 
 class TableConsumer;
 
+// The log consumer group that feeds `schema`'s table from its topic.
+inline std::string ConsumerGroupName(const TableSchema& schema) { return "store_" + schema.name; }
+
 // Every table of ingestion.md §8 under <data>/store, their consumers (the Kafka engine
 // tables and materialized views: one per table, reading its clickhouse_* topic) and the
 // background merges.

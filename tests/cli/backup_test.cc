@@ -1,0 +1,133 @@
+// hedgerow backup under load and hedgerow restore: the restored server answers the same
+// queries as the original over every event acknowledged before the backup began.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "support/child_process.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+using hedgerow::testing::ChildProcess;
+using hedgerow::testing::HttpRequest;
+using hedgerow::testing::TempDir;
+
+namespace {
+
+const std::string kBinary = HEDGEROW_BINARY;
+constexpr const char* kKey = "phx_backup_test";
+
+struct Ports {
+  uint16_t api = 0, clickhouse = 0;
+};
+
+Ports StartAndWait(ChildProcess& child) {
+  auto ready = child.WaitForLine("msg=ready", std::chrono::seconds(30));
+  REQUIRE(ready);
+  std::smatch api, ch;
+  REQUIRE(std::regex_search(*ready, api, std::regex("api=127\\.0\\.0\\.1:(\\d+)")));
+  REQUIRE(std::regex_search(*ready, ch, std::regex("clickhouse=127\\.0\\.0\\.1:(\\d+)")));
+  return {static_cast<uint16_t>(std::stoi(api[1])), static_cast<uint16_t>(std::stoi(ch[1]))};
+}
+
+std::string Query(uint16_t port, const std::string& sql) {
+  auto r = HttpRequest(port, "POST", "/", sql, {{"X-ClickHouse-Key", kKey}});
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  return r->body;
+}
+
+// Waits until `sql` answers `expected`.
+void AwaitAnswer(uint16_t port, const std::string& sql, const std::string& expected) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Query(port, sql) != expected) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::tuple<int, std::string, std::string> Run(const std::vector<std::string>& args) {
+  ChildProcess child(args);
+  auto code = child.Wait(std::chrono::seconds(60));
+  REQUIRE(code);
+  return {*code, child.stdout_text(), child.stderr_text()};
+}
+
+}  // namespace
+
+TEST_CASE("a backup taken under load restores to a server with the same answers", "[cli]") {
+  TempDir dir;
+  ChildProcess source({kBinary, "serve", "--data-dir", dir.File("source"), "--listen", "127.0.0.1:0", "--clickhouse-listen",
+                       "127.0.0.1:0", "--project-token", "phc_backup", "--personal-api-key", kKey});
+  const Ports ports = StartAndWait(source);
+  const std::string url = fmt::format("http://127.0.0.1:{}", ports.api);
+
+  // Load: batches with increasing seq, from 40 users (person updates too), until told to stop.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> acked{0};
+  std::thread load([&] {
+    hedgerow::testing::TestConnection conn(ports.api);
+    for (int64_t seq = 0; !stop; seq += 100) {
+      std::string batch = R"({"api_key":"phc_backup","batch":[)";
+      for (int i = 0; i < 100; ++i) {
+        batch += fmt::format(R"({}{{"event":"{}","distinct_id":"u{}","properties":{{"seq":{},"$set":{{"last":{}}}}}}})",
+                             i ? "," : "", i % 3 ? "view" : "buy", (seq + i) % 40, seq + i, seq + i);
+      }
+      batch += "]}";
+      auto r = conn.Request("POST", "/batch/", batch);
+      if (!r || r->status != 200) return;
+      acked = seq + 100;
+    }
+  });
+  while (acked < 5000) source.DrainFor(std::chrono::milliseconds(20));
+  const int64_t before = acked;  // every event below this seq was acknowledged before the backup began
+  auto [code, out, err] = Run({kBinary, "backup", dir.File("backup"), "--url", url, "--api-key", kKey});
+  CHECK(code == 0);
+  CHECK(out.find(R"("parts":)") != std::string::npos);
+  source.DrainFor(std::chrono::milliseconds(300));  // more load after the backup
+  stop = true;
+  load.join();
+  REQUIRE(acked > before);
+
+  // A second backup into the same directory is refused, naming it.
+  std::tie(code, out, err) = Run({kBinary, "backup", dir.File("backup"), "--url", url, "--api-key", kKey});
+  CHECK(code == 2);
+  CHECK(err.find("exists already") != std::string::npos);
+
+  const std::string events_sql = fmt::format(
+      "SELECT count(), sum(JSONExtractInt(properties, 'seq')), uniqExact(uuid), uniqExact(distinct_id) "
+      "FROM events FINAL WHERE JSONExtractInt(properties, 'seq') < {}", before);
+  const std::string expected_events = fmt::format("{}\t{}\t{}\t40\n", before, before * (before - 1) / 2, before);
+  AwaitAnswer(ports.clickhouse, events_sql, expected_events);
+  const std::string persons_sql = "SELECT count() FROM (SELECT distinct_id FROM person_distinct_id2 FINAL)";
+  AwaitAnswer(ports.clickhouse, persons_sql, "40\n");
+  source.Signal(SIGTERM);
+  REQUIRE(source.Wait(std::chrono::seconds(30)) == 0);
+
+  std::tie(code, out, err) = Run({kBinary, "restore", dir.File("backup"), "--data-dir", dir.File("restored")});
+  CHECK(code == 0);
+  std::tie(code, out, err) = Run({kBinary, "restore", dir.File("backup"), "--data-dir", dir.File("restored")});
+  CHECK(code == 2);
+  CHECK(err.find("is not empty") != std::string::npos);
+  std::tie(code, out, err) = Run({kBinary, "restore", dir.File("source"), "--data-dir", dir.File("other")});
+  CHECK(code == 2);
+  CHECK(err.find("not a complete hedgerow backup") != std::string::npos);
+
+  ChildProcess restored({kBinary, "serve", "--data-dir", dir.File("restored"), "--listen", "127.0.0.1:0",
+                         "--clickhouse-listen", "127.0.0.1:0"});
+  const Ports again = StartAndWait(restored);
+  AwaitAnswer(again.clickhouse, events_sql, expected_events);
+  AwaitAnswer(again.clickhouse, persons_sql, "40\n");
+  // Nothing twice: every row of the restored events is a distinct event.
+  auto totals = Query(again.clickhouse, "SELECT count() = uniqExact(uuid) FROM events FINAL");
+  CHECK(totals == "1\n");
+  restored.Signal(SIGTERM);
+  CHECK(restored.Wait(std::chrono::seconds(30)) == 0);
+}
