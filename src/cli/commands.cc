@@ -45,6 +45,10 @@ const std::vector<Command>& Commands() {
       {"restore", "hedgerow restore DIR [--data-dir DIR]",
        "Copies a backup into a new, empty data dir (server stopped); start the server on it afterwards.",
        &RestoreOptions, &RunRestore},
+      {"export", "hedgerow export [--format jsonl|csv] [--project ID] [--data-dir DIR] \"SQL\"",
+       "Runs a query on the data dir's store in this process (whether or not a server runs on it; no row limit) "
+       "and writes every row to stdout as JSON lines or CSV with a header.",
+       &ExportOptions, &RunExport},
       {"version", "hedgerow version", "Prints the version.",
        [] { return std::vector<OptionSpec>{}; }, &RunVersion},
   };
