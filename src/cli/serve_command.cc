@@ -115,6 +115,9 @@ std::vector<OptionSpec> ServeOptions() {
        .help = "longest a store consumer holds rows before inserting them (sooner at 200,000 rows, or once no "
                "new rows came for 50 ms): the bound on how stale queries are under load",
        .type = OptionType::kInt, .min = 10, .max = 600000, .value_name = "MS"},
+      {.name = "events-days", .section = "retention", .default_value = "0",
+       .help = "drop each month of events (a whole partition) once it ended this many days ago; 0 keeps all",
+       .type = OptionType::kInt, .min = 0, .max = 36500, .value_name = "DAYS"},
       {.name = "trusted-proxies", .section = "capture", .default_value = "",
        .help = "comma-separated proxy IPs whose X-Forwarded-For gives the client IP", .value_name = "IP,..."},
       {.name = "max-inflight-bytes", .section = "capture", .default_value = "134217728",
@@ -165,6 +168,7 @@ int RunServe(const std::vector<std::string>& args) {
   options.apps = config->GetString("apps");
   options.geoip_database = config->GetString("geoip-database");
   options.store_batch_wait = std::chrono::milliseconds(config->GetInt("flush-interval-ms"));
+  options.events_retention_days = static_cast<uint32_t>(config->GetInt("events-days"));
   options.api.name = "api";
   options.api.listen = config->GetHostPort("listen");
   options.clickhouse = options.api;

@@ -75,7 +75,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   store::StoreOptions store_options{.dir = (std::filesystem::path(options.data_dir) / "store").string(),
                                     .shards = options.shards,
-                                    .batch_wait = options.store_batch_wait};
+                                    .batch_wait = options.store_batch_wait,
+                                    .events_retention_days = options.events_retention_days};
   HEDGEROW_ASSIGN_OR_RETURN(s->store_, store::Store::Open(store_options, &s->metrics_));
   HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
 

@@ -1,10 +1,11 @@
 #include "hedgerow/store/store.h"
 
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
-
+#include "hedgerow/common/clock.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 #include "table_consumer.h"
@@ -90,12 +91,18 @@ void Store::MergeLoop() {
   Gauge* running = metrics_ ? &metrics_->GetGauge("hedgerow_store_merges_running", "Merges in progress") : nullptr;
   Counter* done = metrics_ ? &metrics_->GetCounter("hedgerow_store_merges_total", "Merges completed") : nullptr;
   Counter* failed = metrics_ ? &metrics_->GetCounter("hedgerow_store_merge_errors_total", "Merges that failed") : nullptr;
+  std::optional<std::chrono::steady_clock::time_point> retention_ran;
   while (true) {
     uint64_t generation;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       generation = merge_generation_;
+    }
+    // Retention in the merge thread: it drops whole partitions, which merges must not hold.
+    if (!retention_ran || std::chrono::steady_clock::now() - *retention_ran >= options_.retention_interval) {
+      retention_ran = std::chrono::steady_clock::now();
+      ApplyRetention(NowMicros());
     }
     bool merged = false;
     for (const auto& table : tables_) {
@@ -118,6 +125,21 @@ void Store::MergeLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait_for(lock, kMergeIdleWait, [&] { return stopping_ || merge_generation_ != generation; });
   }
+}
+
+uint64_t Store::ApplyRetention(int64_t now_micros) {
+  if (options_.events_retention_days == 0) return 0;
+  Table* events = table("events");
+  const int64_t cutoff = now_micros - int64_t{options_.events_retention_days} * 86'400'000'000;
+  uint64_t rows = events->DropPartitionsBefore(cutoff);
+  if (rows > 0) {
+    UpdateGauges(*events);
+    if (metrics_ != nullptr) {
+      metrics_->GetCounter("hedgerow_store_retention_rows_dropped_total", "Rows dropped with expired partitions",
+                           {{"table", "events"}}).Inc(rows);
+    }
+  }
+  return rows;
 }
 
 Status Store::MergeAll() {

@@ -1,8 +1,11 @@
 #include "hedgerow/store/table.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -456,6 +459,59 @@ Status Table::Merge(const MergeCandidate& candidate, const std::atomic<bool>* ca
            {"parts", static_cast<uint64_t>(candidate.parts.size())}, {"part", meta.name.ToString()},
            {"rows", meta.rows}});
   return Status::Ok();
+}
+
+namespace {
+
+// The first microsecond after partition "YYYYMM"; nullopt for "all" and anything else.
+std::optional<int64_t> PartitionEndMicros(const std::string& partition) {
+  if (partition.size() != 6 || !std::all_of(partition.begin(), partition.end(), ::isdigit)) return std::nullopt;
+  int year = std::stoi(partition.substr(0, 4)), month = std::stoi(partition.substr(4));
+  if (month < 1 || month > 12) return std::nullopt;
+  if (++month == 13) {
+    month = 1;
+    ++year;
+  }
+  // Days from the epoch to the first of `month` (the civil-from-days algorithm, inverted).
+  const int y = year - (month <= 2);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5;
+  const int64_t days = int64_t{era} * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+  return days * 86'400'000'000;
+}
+
+}  // namespace
+
+uint64_t Table::DropPartitionsBefore(int64_t cutoff_micros) {
+  uint64_t rows = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint32_t shard = 0; shard < shards_.size(); ++shard) {
+    PartList& list = shards_[shard];
+    std::set<std::string> expired, busy;
+    for (const auto& part : list) {
+      std::optional<int64_t> end = PartitionEndMicros(part->meta().partition);
+      if (!end || *end > cutoff_micros) continue;
+      expired.insert(part->meta().partition);
+      if (merging_.count(part.get())) busy.insert(part->meta().partition);
+    }
+    for (const std::string& partition : expired) {
+      if (busy.count(partition)) continue;
+      size_t dropped = 0;
+      for (const auto& part : list) {
+        if (part->meta().partition != partition) continue;
+        rows += part->meta().rows;
+        part->MarkObsolete();
+        ++dropped;
+      }
+      list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& p) { return p->meta().partition == partition; }),
+                 list.end());
+      LogInfo("store", "dropped an expired partition",
+              {{"table", schema_.name}, {"shard", static_cast<uint64_t>(shard)}, {"partition", partition},
+               {"parts", static_cast<uint64_t>(dropped)}});
+    }
+  }
+  return rows;
 }
 
 Status Table::MergeAll() {

@@ -101,6 +101,45 @@ TEST_CASE("a consumer inserts as soon as its input is drained, long before the f
   (*store)->Stop();
 }
 
+TEST_CASE("retention drops whole months of events once they ended long enough ago", "[store]") {
+  TempDir dir;
+  auto log = testing::OpenStoreLog(dir.File("log"), 4);
+  StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20),
+                       .events_retention_days = 30};
+  MetricsRegistry metrics;
+  auto store = Store::Open(options, &metrics);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Start(log.get()).ok());
+  const int64_t oct_31_late = 1793491199000000;  // 2026-10-31 23:59:59 UTC
+  const int64_t nov_1 = 1793491200000000;        // 2026-11-01 00:00:00 UTC
+  const int64_t dec_31 = 1798675200000000;       // 2026-12-31 00:00:00 UTC
+  std::vector<log::OutgoingRecord> records;
+  for (int64_t t : {oct_31_late, oct_31_late - 86400000000, nov_1, dec_31}) {
+    std::string uuid = Uuid::V7().ToString();
+    records.push_back({"clickhouse_events_json", -1, {uuid, testing::EventsRow(uuid, "u" + std::to_string(t), t), 0, {}}});
+  }
+  REQUIRE(log->AppendAndWait(std::move(records)).ok());
+  AwaitConsumed(*log);
+  Table& events = *(*store)->table("events");
+  REQUIRE(testing::Uuids(events, false).size() == 4);
+  const int64_t dec_1 = 1796083200000000, day = 86400000000;
+  // October ended on November 1st: 30 days later, and not a microsecond before, it goes.
+  CHECK((*store)->ApplyRetention(nov_1 + 30 * day - 1) == 0);
+  CHECK((*store)->ApplyRetention(nov_1 + 30 * day) == 2);
+  CHECK(testing::Uuids(events, false).size() == 2);
+  CHECK((*store)->ApplyRetention(nov_1 + 30 * day) == 0);
+  CHECK((*store)->ApplyRetention(dec_1 + 30 * day) == 1);  // November
+  std::set<std::string> partitions;
+  for (const auto& part : events.AllParts()) partitions.insert(part->meta().partition);
+  CHECK(partitions == std::set<std::string>{"202612"});
+  CHECK(metrics.GetCounter("hedgerow_store_retention_rows_dropped_total", "", {{"table", "events"}}).value() == 3);
+  (*store)->Stop();
+  // Gone from disk too: a reopened store has December only.
+  auto reopened = Store::Open({.dir = dir.File("store"), .merge_threads = 0}, nullptr);
+  REQUIRE(reopened.ok());
+  CHECK(testing::Uuids(*(*reopened)->table("events"), false).size() == 1);
+}
+
 // Every record of every partition of `topic`.
 std::vector<std::string> TopicValues(log::Log& log, const std::string& topic) {
   std::vector<std::string> out;

@@ -32,6 +32,11 @@ struct StoreOptions {
   // Consumers and merges run at this nice value, behind capture (like the pipeline).
   int thread_nice = 10;
   bool read_only = false;  // inspection: nothing recovered, merged or deleted
+  // Retention: monthly partitions of `events` that ended more than this many days ago are
+  // dropped whole (checked at start and every retention_interval by the merge thread); 0
+  // keeps everything.
+  uint32_t events_retention_days = 0;
+  std::chrono::milliseconds retention_interval{600000};
 };
 
 class TableConsumer;
@@ -68,6 +73,9 @@ class Store {
 
   // Merges every partition down as far as the memory bound allows (`store merge`).
   Status MergeAll();
+  // Drops the expired partitions of `events` (StoreOptions::events_retention_days) as of
+  // `now_micros`; returns the rows dropped.
+  uint64_t ApplyRetention(int64_t now_micros);
   // Refreshes the parts/rows/bytes gauges of one table.
   void UpdateGauges(const Table& table);
   void WakeMerges();

@@ -106,6 +106,13 @@ class Table {
 
   Status Scan(const ScanRequest& request, const BlockSink& sink) const;
 
+  // ALTER TABLE ... DROP PARTITION for every monthly partition that ends at or before
+  // `cutoff_micros` (retention): its parts leave the table at once and their directories go
+  // when the last scan holding them finishes (a crash before that brings them back until the
+  // next call). A partition with a part under merge waits for the next call. Returns the rows
+  // dropped; nothing for an unpartitioned table.
+  uint64_t DropPartitionsBefore(int64_t cutoff_micros);
+
  private:
   Table(const TableSchema& schema, TableOptions options) : schema_(schema), options_(std::move(options)) {}
   Status Load();
