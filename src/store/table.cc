@@ -13,6 +13,7 @@
 
 #include "block_io.h"
 #include "merged_rows.h"
+#include "table_internal.h"
 #include "hedgerow/common/hash.h"
 #include "hedgerow/common/log.h"
 
@@ -28,11 +29,6 @@ constexpr size_t kScanGranulesPerBlock = 8;
 constexpr size_t kMaxPartsPerFullMerge = 100;
 
 std::string PartitionId(std::optional<uint32_t> value) { return value ? std::to_string(*value) : "all"; }
-
-bool PartOrder(const std::shared_ptr<Part>& a, const std::shared_ptr<Part>& b) {
-  if (a->meta().partition != b->meta().partition) return a->meta().partition < b->meta().partition;
-  return a->meta().name.min_block < b->meta().name.min_block;
-}
 
 // Runs fn(i) for i in [0, n) on up to two threads: the machine we target has two cores.
 Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
@@ -51,12 +47,6 @@ Status ParallelFor(size_t n, const std::function<Status(size_t)>& fn) {
   return Status::Ok();
 }
 
-Status RenameDurably(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) return Status::IOError("cannot rename " + from + " to " + to + ": " + ec.message());
-  return SyncDirectory(fs::path(to).parent_path().string());
-}
 
 // Completes an insert that crashed between its manifest and its renames: every part the
 // manifest names was fsync'd before the manifest was written.
@@ -75,6 +65,18 @@ Status RedoManifest(const std::string& table_dir) {
 }
 
 }  // namespace
+
+bool PartOrder(const std::shared_ptr<Part>& a, const std::shared_ptr<Part>& b) {
+  if (a->meta().partition != b->meta().partition) return a->meta().partition < b->meta().partition;
+  return a->meta().name.min_block < b->meta().name.min_block;
+}
+
+Status RenameDurably(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return Status::IOError("cannot rename " + from + " to " + to + ": " + ec.message());
+  return SyncDirectory(fs::path(to).parent_path().string());
+}
 
 Result<std::unique_ptr<Table>> Table::Open(const TableSchema& schema, TableOptions options) {
   if (!schema.sharded) options.shards = 1;

@@ -140,6 +140,55 @@ TEST_CASE("retention drops whole months of events once they ended long enough ag
   CHECK(testing::Uuids(*(*reopened)->table("events"), false).size() == 1);
 }
 
+TEST_CASE("a mutation deletes the rows a predicate selects, part by part, and survives a reopen", "[store]") {
+  TempDir dir;
+  auto log = testing::OpenStoreLog(dir.File("log"), 4);
+  StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20)};
+  auto store = Store::Open(options, nullptr);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Start(log.get()).ok());
+  std::multiset<std::string> kept;
+  const int64_t t0 = 1795955696000000;
+  for (int insert = 0; insert < 2; ++insert) {  // two inserts: several parts per shard
+    std::vector<log::OutgoingRecord> records;
+    for (int i = 0; i < 3000; ++i) {
+      std::string uuid = Uuid::V7().ToString();
+      std::string user = i % 10 == 0 ? "forget-me" : "user-" + std::to_string(i % 37);
+      if (user != "forget-me") kept.insert(uuid);
+      records.push_back({"clickhouse_events_json", -1, {uuid, testing::EventsRow(uuid, user, t0 + i * 1000000LL), 0, {}}});
+    }
+    // One more insert with only the forgotten user: its part is left with no row.
+    if (insert == 1) {
+      REQUIRE(log->AppendAndWait(std::move(records)).ok());
+      AwaitConsumed(*log);
+      records.clear();
+      std::string uuid = Uuid::V7().ToString();
+      records.push_back({"clickhouse_events_json", -1, {uuid, testing::EventsRow(uuid, "forget-me", t0), 0, {}}});
+    }
+    REQUIRE(log->AppendAndWait(std::move(records)).ok());
+    AwaitConsumed(*log);
+  }
+  Table& events = *(*store)->table("events");
+  const size_t parts_before = events.AllParts().size();
+  auto deleted = events.DeleteRows({"distinct_id"}, [](const Block& rows, size_t r) {
+    return rows.columns[0].StringAt(r) == "forget-me";
+  });
+  REQUIRE(deleted.ok());
+  CHECK(*deleted == 601);
+  CHECK(testing::Uuids(events, false) == kept);
+  CHECK(events.AllParts().size() == parts_before - 1);  // the part with only forget-me's row is gone
+  auto again = events.DeleteRows({"distinct_id"}, [](const Block& rows, size_t r) {
+    return rows.columns[0].StringAt(r) == "forget-me";
+  });
+  CHECK(*again == 0);
+  for (const auto& part : events.AllParts()) CHECK(part->Verify().ok());
+  (*store)->Stop();
+  store->reset();
+  auto reopened = Store::Open({.dir = dir.File("store"), .merge_threads = 0}, nullptr);
+  REQUIRE(reopened.ok());
+  CHECK(testing::Uuids(*(*reopened)->table("events"), false) == kept);
+}
+
 // Every record of every partition of `topic`.
 std::vector<std::string> TopicValues(log::Log& log, const std::string& topic) {
   std::vector<std::string> out;

@@ -113,6 +113,14 @@ class Table {
   // dropped; nothing for an unpartitioned table.
   uint64_t DropPartitionsBefore(int64_t cutoff_micros);
 
+  // ALTER TABLE ... DELETE WHERE (a mutation): every part holding a row `matches` selects
+  // (deciding from `columns`) is rewritten without those rows. The new part covers the old
+  // one (same blocks, a level up), so after a crash one or the other is active, never both;
+  // a part left with no row is dropped. Waits for a merge holding a part; a part merged
+  // meanwhile is read again in its merged form. Returns the rows deleted.
+  using RowPredicate = std::function<bool(const Block& rows, size_t row)>;
+  Result<uint64_t> DeleteRows(const std::vector<std::string>& columns, const RowPredicate& matches);
+
  private:
   Table(const TableSchema& schema, TableOptions options) : schema_(schema), options_(std::move(options)) {}
   Status Load();
