@@ -15,6 +15,11 @@ namespace beast = boost::beast;
 namespace asio = boost::asio;
 
 Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const std::string& body) {
+  return Request(target, "POST", path, body);
+}
+
+Result<ApiReply> Request(const ApiTarget& target, std::string_view method, const std::string& path,
+                         const std::string& body) {
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
@@ -28,7 +33,7 @@ Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const st
     return Status::Unavailable(
         fmt::format("cannot connect to {}:{} ({}); is hedgerow serve running?", target.host, target.port, ec.message()));
   }
-  beast::http::request<beast::http::string_body> request{beast::http::verb::post, path, 11};
+  beast::http::request<beast::http::string_body> request{beast::http::string_to_verb(method), path, 11};
   request.set(beast::http::field::host, target.host + ":" + target.port);
   request.set(beast::http::field::authorization, "Bearer " + target.api_key);
   request.set(beast::http::field::content_type, "application/json");

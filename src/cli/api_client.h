@@ -33,6 +33,9 @@ struct ApiReply {
 // One POST of `body` (JSON) to `path` with the key; kUnavailable saying what failed (connect,
 // send, read). Any HTTP status is a reply.
 Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const std::string& body);
+// The same with another method (DELETE, GET).
+Result<ApiReply> Request(const ApiTarget& target, std::string_view method, const std::string& path,
+                         const std::string& body);
 
 // A query API answer: {"columns":[...],"types":[...],"results":[[...],...]}.
 struct QueryAnswer {

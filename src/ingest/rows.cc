@@ -97,13 +97,13 @@ void WritePersonColumns(RowWriter& row, const persons::Person& p, bool is_delete
       .Int("version", p.version);
 }
 
-OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid) {
+OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid, bool is_deleted) {
   return {"clickhouse_person_distinct_id", row.distinct_id,
           RowWriter()
               .Int("team_id", row.team_id)
               .Str("distinct_id", row.distinct_id)
               .Id("person_id", person_uuid)
-              .Int("is_deleted", 0)
+              .Int("is_deleted", is_deleted ? 1 : 0)
               .Int("version", row.version)
               .Done()};
 }

@@ -54,7 +54,7 @@ OutputRow PersonRow(const persons::Person& person, bool is_deleted, std::string_
 void WritePersonColumns(RowWriter& row, const persons::Person& person, bool is_deleted, std::string_view properties_literal);
 // The person row's size, besides its properties' literal: reserved so that it does not regrow.
 constexpr size_t kPersonRowBytes = 192;
-OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid);
+OutputRow DistinctIdRow(const persons::DistinctIdRow& row, const Uuid& person_uuid, bool is_deleted = false);
 OutputRow GroupRow(const persons::Group& group);
 
 // A row decided inside the persons transaction and written outside it: the state it shows

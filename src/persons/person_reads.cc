@@ -11,7 +11,10 @@ namespace hedgerow::persons {
 Result<std::optional<Person>> PersonStore::ReadPerson(int64_t team_id, std::string_view distinct_id) {
   std::shared_lock<std::shared_mutex> cache(cache_mu_);
   std::optional<int64_t> person_id;
-  if (auto it = person_of_.find(DistinctIdKey(team_id, distinct_id)); it != person_of_.end()) person_id = it->second;
+  if (auto it = person_of_.find(DistinctIdKey(team_id, distinct_id)); it != person_of_.end()) {
+    if (it->second == 0) return std::optional<Person>();  // deleted, not yet persisted
+    person_id = it->second;
+  }
   std::lock_guard<std::mutex> reader(reader_mu_);
   if (!person_id) {
     HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt, reader_db_->Cached("SELECT person_id FROM person_distinct_id "

@@ -210,6 +210,39 @@ Status PersonStore::Persist() {
   return PersistUnderLock(false);
 }
 
+Result<std::optional<DeletedPerson>> PersonStore::DeletePerson(int64_t team_id, const Uuid& uuid) {
+  // SQLite then holds every person: their uuids are not indexed in the cache.
+  HEDGEROW_RETURN_IF_ERROR(Persist());
+  std::optional<int64_t> id;
+  {
+    std::lock_guard<std::mutex> reader(reader_mu_);
+    HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt,
+                              reader_db_->Cached("SELECT id FROM person WHERE team_id = ? AND uuid = ?"));
+    stmt->Bind(1, team_id).Bind(2, uuid.ToString());
+    Result<bool> row = stmt->Step();
+    if (row.ok() && *row) id = stmt->ColumnInt64(0);
+    reader_db_->ResetCached();
+    HEDGEROW_RETURN_IF_ERROR(row.status());
+  }
+  if (!id) return std::optional<DeletedPerson>();
+  {
+    HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PersonTxn> txn, Begin());
+    HEDGEROW_ASSIGN_OR_RETURN(std::optional<Person> person, txn->LoadPerson(*id));
+    if (!person) return std::optional<DeletedPerson>();  // merged away meanwhile
+    DeletedPerson deleted{std::move(*person), {}};
+    HEDGEROW_ASSIGN_OR_RETURN(deleted.distinct_ids, txn->DistinctIdsOf(*id));
+    HEDGEROW_RETURN_IF_ERROR(txn->Delete(*id));
+    for (const DistinctIdRow& row : deleted.distinct_ids) {
+      // person_id 0: the distinct id is removed (PersonTxn and the persist read it so).
+      HEDGEROW_RETURN_IF_ERROR(txn->SetDistinctId({row.team_id, row.distinct_id, 0, row.version + 1}));
+    }
+    HEDGEROW_RETURN_IF_ERROR(txn->Commit());
+    txn.reset();
+    HEDGEROW_RETURN_IF_ERROR(Persist());
+    return std::optional<DeletedPerson>(std::move(deleted));
+  }
+}
+
 Status PersonStore::PersistIfDue() {
   std::unique_lock<std::mutex> persisting(persist_mu_, std::try_to_lock);
   if (!persisting.owns_lock()) return Status::Ok();  // one is under way
@@ -338,6 +371,12 @@ Status PersonStore::WriteChanges(const Changes& c, const std::vector<Person>& in
                                    .Run());
     }
     for (const auto& [key, row] : c.distinct_ids) {
+      if (row.person_id == 0) {  // deleted (DeletePerson)
+        HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * del,
+                                  db.Cached("DELETE FROM person_distinct_id WHERE team_id = ? AND distinct_id = ?"));
+        HEDGEROW_RETURN_IF_ERROR(del->Bind(1, row.team_id).Bind(2, row.distinct_id).Run());
+        continue;
+      }
       HEDGEROW_ASSIGN_OR_RETURN(
           SqliteStatement * upsert,
           db.Cached("INSERT INTO person_distinct_id (team_id, distinct_id, person_id, version) VALUES (?, ?, ?, ?) "

@@ -40,9 +40,11 @@ Result<std::optional<Person>> ReadPersonRow(SqliteStatement& stmt) {
 
 Result<std::optional<int64_t>> PersonTxn::PersonIdOf(int64_t team_id, std::string_view distinct_id) {
   std::string key = PersonStore::DistinctIdKey(team_id, distinct_id);
-  if (auto it = distinct_id_writes_.find(key); it != distinct_id_writes_.end()) return std::optional<int64_t>(it->second.person_id);
+  // Person id 0 marks a deleted distinct id (PersonStore::DeletePerson).
+  auto found = [](int64_t id) { return id == 0 ? std::optional<int64_t>() : std::optional<int64_t>(id); };
+  if (auto it = distinct_id_writes_.find(key); it != distinct_id_writes_.end()) return found(it->second.person_id);
   // The cache holds every distinct id changed and not yet persisted.
-  if (auto it = store_.person_of_.find(key); it != store_.person_of_.end()) return std::optional<int64_t>(it->second);
+  if (auto it = store_.person_of_.find(key); it != store_.person_of_.end()) return found(it->second);
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt,
                             db_.Cached("SELECT person_id FROM person_distinct_id WHERE team_id = ? AND distinct_id = ?"));
   stmt->Bind(1, team_id).Bind(2, distinct_id);

@@ -11,6 +11,7 @@
 #include "hedgerow/common/json.h"
 #include "hedgerow/server/backup.h"
 #include "hedgerow/server/data_dir_lock.h"
+#include "hedgerow/server/person_deletion.h"
 #include "hedgerow/common/log.h"
 #include "consumer_ages.h"
 #include "process_stats.h"
@@ -171,6 +172,12 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
         out += fmt::format(R"(,"parts":{},"store_bytes":{},"seconds":{:.3f}}})", report.parts, report.store_bytes,
                            report.seconds);
         return out;
+      },
+      .delete_person = [this](int64_t project_id, const Uuid& person) -> Result<bool> {
+        HEDGEROW_ASSIGN_OR_RETURN(PersonDeletionReport report,
+                                  DeletePerson(*persons_, *log_, *store_, project_id, person));
+        return report.person_found || report.events_deleted + report.person_rows_deleted +
+                                              report.distinct_id_rows_deleted > 0;
       }});
   admin_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {

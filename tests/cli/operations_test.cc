@@ -165,3 +165,50 @@ TEST_CASE("export writes every row of a query as JSON lines or CSV, server runni
   CHECK(code == 2);
   CHECK(err == "hedgerow: export: Missing columns: 'nope'\n");
 }
+
+TEST_CASE("delete-person removes a person, its distinct ids and its events, and nothing of anyone else", "[cli]") {
+  TempDir dir;
+  ChildProcess server({kBinary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen",
+                       "127.0.0.1:0", "--project-token", "phc_gdpr", "--personal-api-key", kKey});
+  const Ports ports = StartAndWait(server);
+  const std::string url = fmt::format("http://127.0.0.1:{}", ports.api);
+  std::string batch = R"({"api_key":"phc_gdpr","batch":[)"
+                      R"({"event":"$pageview","distinct_id":"anon-1"},)"
+                      R"({"event":"$identify","distinct_id":"ada","properties":{"$anon_distinct_id":"anon-1","$set":{"email":"ada@example.com"}}},)"
+                      R"({"event":"paid","distinct_id":"ada"},)"
+                      R"({"event":"paid","distinct_id":"bob","properties":{"$set":{"email":"bob@example.com"}}}]})";
+  REQUIRE(HttpRequest(ports.api, "POST", "/batch/", batch)->status == 200);
+  AwaitAnswer(ports.clickhouse, "SELECT count() FROM events", "4\n");
+  AwaitAnswer(ports.clickhouse, "SELECT uniqExact(distinct_id) FROM person_distinct_id2", "3\n");
+  const std::string ada = Query(ports.clickhouse,
+                                "SELECT argMax(person_id, version) FROM person_distinct_id2 WHERE distinct_id = 'ada'");
+
+  auto [code, out, err] = Run({kBinary, "delete-person", "ada", "--url", url, "--api-key", kKey});
+  CHECK(code == 0);
+  CHECK(out.find("deleted person " + ada.substr(0, 36)) == 0);
+  // Gone: the events of both ids, the person's rows and its distinct ids; bob untouched.
+  CHECK(Query(ports.clickhouse, "SELECT distinct_id FROM events ORDER BY distinct_id") == "bob\n");
+  CHECK(Query(ports.clickhouse, "SELECT count() FROM person WHERE properties LIKE '%ada@%'") == "0\n");
+  CHECK(Query(ports.clickhouse, "SELECT JSONExtractString(properties, 'email') FROM person FINAL WHERE is_deleted = 0") ==
+        "bob@example.com\n");
+  AwaitAnswer(ports.clickhouse,
+              "SELECT distinct_id FROM person_distinct_id2 FINAL WHERE is_deleted = 0 ORDER BY distinct_id", "bob\n");
+  std::tie(code, out, err) = Run({kBinary, "delete-person", "ada", "--url", url, "--api-key", kKey});
+  CHECK(code == 1);
+  CHECK(err == "hedgerow: delete-person: no person has the distinct id \"ada\"\n");
+  // The HTTP API: a malformed or unknown uuid.
+  auto bad = HttpRequest(ports.api, "DELETE", "/api/projects/1/persons/not-a-uuid/", "", {{"Authorization", std::string("Bearer ") + kKey}});
+  CHECK(bad->status == 400);
+  auto unknown = HttpRequest(ports.api, "DELETE", "/api/projects/1/persons/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/", "",
+                             {{"Authorization", std::string("Bearer ") + kKey}});
+  CHECK(unknown->status == 404);
+  auto anonymous = HttpRequest(ports.api, "DELETE", "/api/projects/1/persons/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/");
+  CHECK(anonymous->status == 401);
+  // A later event of "ada" makes a new person.
+  REQUIRE(HttpRequest(ports.api, "POST", "/e/", R"({"api_key":"phc_gdpr","event":"back","distinct_id":"ada"})")->status == 200);
+  AwaitAnswer(ports.clickhouse, "SELECT count() FROM events WHERE distinct_id = 'ada'", "1\n");
+  CHECK(Query(ports.clickhouse, "SELECT argMax(person_id, version) != toUUID('" + ada.substr(0, 36) +
+                                    "') FROM person_distinct_id2 WHERE distinct_id = 'ada'") == "1\n");
+  server.Signal(SIGTERM);
+  CHECK(server.Wait(std::chrono::seconds(30)) == 0);
+}

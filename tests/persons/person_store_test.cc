@@ -369,3 +369,62 @@ TEST_CASE("CheckHealth reads persons.sqlite and reports a failed persist until o
   REQUIRE((*store)->Persist().ok());
   CHECK((*store)->CheckHealth().ok());
 }
+
+TEST_CASE("deleting a person removes it and its distinct ids, durably, and a later event starts afresh", "[persons]") {
+  TempDir dir;
+  auto store = PersonStore::Open(dir.File("persons.sqlite"));
+  REQUIRE(store.ok());
+  Person p, other;
+  p.uuid = Uuid::V4();
+  p.team_id = 1;
+  p.properties = R"({"email":"a@example.com"})";
+  other.uuid = Uuid::V4();
+  other.team_id = 1;
+  {
+    auto txn = (*store)->Begin();
+    REQUIRE(txn.ok());
+    REQUIRE((*txn)->Insert(p).ok());
+    REQUIRE((*txn)->Insert(other).ok());
+    REQUIRE((*txn)->SetDistinctId({1, "anon", p.id, 0}).ok());
+    REQUIRE((*txn)->SetDistinctId({1, "ada", p.id, 2}).ok());
+    REQUIRE((*txn)->SetDistinctId({1, "bob", other.id, 0}).ok());
+    REQUIRE((*txn)->Commit().ok());  // not persisted yet: DeletePerson finds it anyway
+  }
+  CHECK(!(*store)->DeletePerson(2, p.uuid)->has_value());  // another team's
+  CHECK(!(*store)->DeletePerson(1, Uuid::V4())->has_value());
+  auto deleted = (*store)->DeletePerson(1, p.uuid);
+  REQUIRE(deleted.ok());
+  REQUIRE(deleted->has_value());
+  CHECK((*deleted)->person.properties == R"({"email":"a@example.com"})");
+  REQUIRE((*deleted)->distinct_ids.size() == 2);
+  CHECK((*deleted)->distinct_ids[0].distinct_id == "ada");
+  CHECK((*deleted)->distinct_ids[0].version == 2);
+  CHECK((*deleted)->distinct_ids[1].distinct_id == "anon");
+  CHECK(!(*store)->ReadPerson(1, "ada")->has_value());
+  CHECK((*store)->ReadPerson(1, "bob")->has_value());
+  {
+    auto txn = (*store)->Begin();
+    REQUIRE(txn.ok());
+    CHECK(!(*txn)->FindByDistinctId(1, "anon")->has_value());
+    CHECK((*txn)->FindByDistinctId(1, "bob")->has_value());
+  }
+  CHECK(!(*store)->DeletePerson(1, p.uuid)->has_value());
+  store->reset();  // no Persist: DeletePerson made it durable
+  auto reopened = PersonStore::Open(dir.File("persons.sqlite"));
+  REQUIRE(reopened.ok());
+  CHECK(!(*reopened)->ReadPerson(1, "ada")->has_value());
+  CHECK(!(*reopened)->ReadPerson(1, "anon")->has_value());
+  CHECK((*reopened)->ReadPerson(1, "bob")->has_value());
+  // A new event of "ada" makes a new person.
+  auto txn = (*reopened)->Begin();
+  REQUIRE(txn.ok());
+  CHECK(!(*txn)->FindByDistinctId(1, "ada")->has_value());
+  Person again;
+  again.uuid = Uuid::V4();
+  again.team_id = 1;
+  REQUIRE((*txn)->Insert(again).ok());
+  REQUIRE((*txn)->SetDistinctId({1, "ada", again.id, 4}).ok());
+  REQUIRE((*txn)->Commit().ok());
+  txn->reset();
+  CHECK((*(*reopened)->ReadPerson(1, "ada"))->uuid == again.uuid);
+}

@@ -1,9 +1,12 @@
 #pragma once
 
-// Operations a running server performs for `hedgerow backup`: POST /api/backup/ with
-// {"dir":"/absolute/new/dir"}, a personal API key, from the server's own machine (a loopback
-// peer: the directory is on the server's file system). One backup at a time (409 while one
-// runs); it runs on its own thread, never on an HTTP thread.
+// Operations a running server performs, each on its own thread (never an HTTP thread), one
+// at a time (409 while another runs):
+//   POST /api/backup/ with {"dir":"/absolute/new/dir"}: `hedgerow backup`; a personal API key,
+//     from the server's own machine (a loopback peer: the directory is on its file system).
+//   DELETE /api/projects/:id/persons/:uuid/: the person, its distinct ids and its events
+//     (`hedgerow delete-person`); the project's personal API key. 204 when done, 404 when
+//     there was nothing to delete.
 
 #include <functional>
 #include <mutex>
@@ -11,6 +14,7 @@
 #include <thread>
 
 #include "hedgerow/common/status.h"
+#include "hedgerow/common/uuid.h"
 #include "hedgerow/http/router.h"
 #include "hedgerow/meta/meta_store.h"
 
@@ -20,6 +24,8 @@ struct AdminApiOptions {
   meta::MetaStore* meta = nullptr;
   // Writes the backup to the directory and returns its summary as a JSON object.
   std::function<Result<std::string>(const std::string& dir)> backup;
+  // Deletes a person of a project; false when there was nothing to delete.
+  std::function<Result<bool>(int64_t project_id, const Uuid& person)> delete_person;
 };
 
 class AdminApi {
@@ -32,6 +38,9 @@ class AdminApi {
   void AddRoutes(http::Router& router);
 
  private:
+  // Runs `job` on the worker thread and answers with its response; 409 while one runs.
+  void RunExclusive(http::Reply reply, std::function<http::Response()> job);
+
   AdminApiOptions options_;
   std::mutex mu_;
   std::thread worker_;  // the last backup's; joined before the next and at the end

@@ -58,6 +58,12 @@ struct Group {
 
 class PersonTxn;
 
+// What DeletePerson removed.
+struct DeletedPerson {
+  Person person;
+  std::vector<DistinctIdRow> distinct_ids;  // as they were
+};
+
 struct PersonStoreOptions {
   // Applied batches become durable together, in one SQLite transaction, at most this long
   // after they were applied. Until then they live in memory (and in the log they came from:
@@ -116,6 +122,11 @@ class PersonStore {
   // After a failed delivery or persist there is nothing to persist: it starts over from
   // SQLite instead, as the next Begin() would (Persist() reports kUnavailable then).
   Status PersistIfDue();
+
+  // Deletes person `uuid` of `team_id` and its distinct ids (GDPR), durably: persisted
+  // before it returns. nullopt when the team has no such person. Waits for the open batch;
+  // a later event of one of the distinct ids makes a new person, as in PostHog.
+  Result<std::optional<DeletedPerson>> DeletePerson(int64_t team_id, const Uuid& uuid);
 
   // Reads for other modules (feature flags), safe beside batches and persists, and never
   // waiting for a batch: the committed state later batches see (a batch's uncommitted writes

@@ -1,0 +1,91 @@
+#include "hedgerow/server/person_deletion.h"
+
+#include <cstring>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "hedgerow/common/log.h"
+#include "hedgerow/ingest/person_deletion.h"
+#include "hedgerow/log/log.h"
+#include "hedgerow/store/store.h"
+
+namespace hedgerow::server {
+namespace {
+
+int64_t Int64At(const store::Column& c, size_t row) {
+  int64_t v;
+  std::memcpy(&v, c.FixedAt(row), sizeof v);
+  return v;
+}
+
+bool UuidAt(const store::Column& c, size_t row, const Uuid& uuid) {
+  return std::memcmp(c.FixedAt(row), uuid.bytes.data(), uuid.bytes.size()) == 0;
+}
+
+// Waits until the consumer of each table has committed the end its topic has now: what the
+// log held when the person was deleted is then in the parts the mutations rewrite.
+Status AwaitStoreConsumers(log::Log& log, store::Store& store, const std::vector<std::string>& tables,
+                           std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const std::string& name : tables) {
+    const store::TableSchema& schema = store.table(name)->schema();
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> ends, log.Partitions(schema.topic));
+    for (const log::PartitionInfo& p : ends) {
+      while (true) {
+        HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed,
+                                  log.Committed(store::ConsumerGroupName(schema), schema.topic, p.partition));
+        if (committed.value_or(0) >= p.end) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+          return Status::Unavailable(fmt::format(
+              "delete person: the store has not inserted {}/{} up to offset {} yet; the person is deleted, try again "
+              "to delete its events", schema.topic, p.partition, p.end));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Log& log, store::Store& store,
+                                          int64_t team_id, const Uuid& uuid, std::chrono::milliseconds catch_up) {
+  PersonDeletionReport report;
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::DeletedPerson> deleted, ingest::DeletePerson(persons, log, team_id, uuid));
+  std::set<std::string, std::less<>> distinct_ids;
+  if (deleted) {
+    report.person_found = true;
+    for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
+    report.distinct_ids = distinct_ids.size();
+  }
+  HEDGEROW_RETURN_IF_ERROR(AwaitStoreConsumers(log, store, {"events", "person", "person_distinct_id2"}, catch_up));
+  HEDGEROW_ASSIGN_OR_RETURN(
+      report.events_deleted,
+      store.table("events")->DeleteRows({"team_id", "person_id", "distinct_id"}, [&](const store::Block& b, size_t r) {
+        return Int64At(b.columns[0], r) == team_id &&
+               (UuidAt(b.columns[1], r, uuid) || distinct_ids.count(b.columns[2].StringAt(r)) != 0);
+      }));
+  // The person's rows and its distinct ids' rows, the is_deleted ones too: they were in the
+  // log before the wait, so in the parts now, and a distinct id used again later must not
+  // lose to its deletion row's higher version.
+  HEDGEROW_ASSIGN_OR_RETURN(
+      report.person_rows_deleted,
+      store.table("person")->DeleteRows({"team_id", "id"}, [&](const store::Block& b, size_t r) {
+        return Int64At(b.columns[0], r) == team_id && UuidAt(b.columns[1], r, uuid);
+      }));
+  HEDGEROW_ASSIGN_OR_RETURN(
+      report.distinct_id_rows_deleted,
+      store.table("person_distinct_id2")->DeleteRows({"team_id", "person_id"}, [&](const store::Block& b, size_t r) {
+        return Int64At(b.columns[0], r) == team_id && UuidAt(b.columns[1], r, uuid);
+      }));
+  LogInfo("server", "deleted a person",
+          {{"team_id", team_id}, {"person", uuid.ToString()}, {"found", report.person_found},
+           {"distinct_ids", static_cast<uint64_t>(report.distinct_ids)}, {"events_deleted", report.events_deleted},
+           {"person_rows_deleted", report.person_rows_deleted}, {"distinct_id_rows_deleted", report.distinct_id_rows_deleted}});
+  return report;
+}
+
+}  // namespace hedgerow::server
