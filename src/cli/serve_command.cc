@@ -115,6 +115,10 @@ std::vector<OptionSpec> ServeOptions() {
        .help = "longest a store consumer holds rows before inserting them (sooner at 200,000 rows, or once no "
                "new rows came for 50 ms): the bound on how stale queries are under load",
        .type = OptionType::kInt, .min = 10, .max = 600000, .value_name = "MS"},
+      {.name = "sync-mode", .section = "server", .default_value = "fsync",
+       .help = "fsync: capture answers 200 once events are fsync'd (survives power loss); none: once written to "
+               "the OS (survives kill -9, not a machine crash; faster; --ephemeral's default)",
+       .choices = {"fsync", "none"}, .value_name = "MODE"},
       {.name = "events-days", .section = "retention", .default_value = "0",
        .help = "drop each month of events (a whole partition) once it ended this many days ago; 0 keeps all",
        .type = OptionType::kInt, .min = 0, .max = 36500, .value_name = "DAYS"},
@@ -169,6 +173,9 @@ int RunServe(const std::vector<std::string>& args) {
   options.geoip_database = config->GetString("geoip-database");
   options.store_batch_wait = std::chrono::milliseconds(config->GetInt("flush-interval-ms"));
   options.events_retention_days = static_cast<uint32_t>(config->GetInt("events-days"));
+  // Throwaway data needs no fsync unless asked for.
+  options.sync_mode_fsync = ephemeral && config->SourceOf("sync-mode") == "default" ? false
+                                                                                      : config->GetString("sync-mode") == "fsync";
   options.api.name = "api";
   options.api.listen = config->GetHostPort("listen");
   options.clickhouse = options.api;

@@ -238,8 +238,8 @@ void Log::Impl::SyncLoop() {
       syncing_ = true;
     }
     // Every group taken was written before this call, so one fsync covers them all.
-    rocksdb::Status s = db_->SyncWAL();
-    if (fsyncs_ != nullptr) fsyncs_->Inc();
+    rocksdb::Status s = options_.fsync ? db_->SyncWAL() : rocksdb::Status::OK();
+    if (fsyncs_ != nullptr && options_.fsync) fsyncs_->Inc();
     Status status;
     if (!s.ok()) {
       if (write_errors_ != nullptr) write_errors_->Inc();

@@ -49,6 +49,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   log::LogOptions log_options;
   log_options.dir = (std::filesystem::path(options.data_dir) / "log").string();
   log_options.retention_interval = options.retention_interval;
+  log_options.fsync = options.sync_mode_fsync;
   HEDGEROW_ASSIGN_OR_RETURN(s->log_, log::Log::Open(log_options, &s->metrics_));
   for (const log::TopicConfig& topic : DefaultTopics()) HEDGEROW_RETURN_IF_ERROR(s->log_->CreateTopic(topic));
 

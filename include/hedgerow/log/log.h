@@ -35,6 +35,10 @@ struct LogOptions {
   size_t max_group_bytes = 16u << 20;  // one group commit gathers at most this much
   // How often a background thread applies retention; zero: only EnforceRetention() calls.
   std::chrono::milliseconds retention_interval{0};
+  // fsync the WAL behind each group commit before completing its appends (the default):
+  // acknowledged records survive power loss. false: completed once written to the OS, which
+  // survives a crash of the process (kill -9) but not of the machine; for throwaway data.
+  bool fsync = true;
 };
 
 struct FetchResult {

@@ -40,6 +40,8 @@ struct ServerOptions {
   uint32_t shards = 2;  // events shards; fixed for a data dir once it has parts
   // Longest a store consumer gathers rows before inserting a part (StoreOptions::batch_wait).
   std::chrono::milliseconds store_batch_wait{500};
+  // --sync-mode: fsync (true) or none; see LogOptions::fsync.
+  bool sync_mode_fsync = true;
   // Events partitions (months) that ended more than this many days ago are dropped; 0 keeps all.
   uint32_t events_retention_days = 0;
   // Threads that run queries (both query surfaces), apart from the HTTP threads.
