@@ -24,16 +24,6 @@ http::Response BadParameter(std::string_view attr, std::string_view detail) {
   return http::Response::Error(400, "validation_error", "invalid_input", fmt::format("{}: {}", attr, detail));
 }
 
-// A SQL string literal: the query is built here, so every value from the URL is quoted.
-std::string Quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 struct EventsFilter {
   std::optional<std::string> event, distinct_id;
   std::optional<int64_t> after_micros, before_micros;
@@ -68,10 +58,10 @@ std::optional<EventsFilter> ReadFilter(const http::Request& request, http::Respo
 std::string EventsSql(const EventsFilter& f) {
   std::string sql =
       "SELECT uuid, event, distinct_id, properties, timestamp, elements_chain, person_id FROM events WHERE 1";
-  if (f.event) sql += " AND event = " + Quoted(*f.event);
-  if (f.distinct_id) sql += " AND distinct_id = " + Quoted(*f.distinct_id);
-  if (f.after_micros) sql += " AND timestamp > " + Quoted(FormatClickHouseDateTime64(*f.after_micros));
-  if (f.before_micros) sql += " AND timestamp < " + Quoted(FormatClickHouseDateTime64(*f.before_micros));
+  if (f.event) sql += " AND event = " + query::QuoteStringLiteral(*f.event);
+  if (f.distinct_id) sql += " AND distinct_id = " + query::QuoteStringLiteral(*f.distinct_id);
+  if (f.after_micros) sql += " AND timestamp > " + query::QuoteStringLiteral(FormatClickHouseDateTime64(*f.after_micros));
+  if (f.before_micros) sql += " AND timestamp < " + query::QuoteStringLiteral(FormatClickHouseDateTime64(*f.before_micros));
   return sql + fmt::format(" ORDER BY timestamp DESC, uuid LIMIT {}", f.limit + 1);
 }
 

@@ -7,6 +7,7 @@
 
 #include "api_client.h"
 #include "commands.h"
+#include "hedgerow/query/parser.h"
 
 namespace hedgerow::cli {
 
@@ -25,15 +26,9 @@ int RunDeletePerson(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const std::string& distinct_id = config->positional()[0];
-  std::string quoted = "'";
-  for (char c : distinct_id) {
-    if (c == '\\' || c == '\'') quoted += '\\';
-    quoted += c;
-  }
-  quoted += "'";
   Result<QueryAnswer> person = RunRemoteQuery(
       *target, "SELECT argMax(person_id, version) AS person, argMax(is_deleted, version) AS deleted "
-               "FROM person_distinct_id2 WHERE distinct_id = " + quoted + " GROUP BY distinct_id");
+               "FROM person_distinct_id2 WHERE distinct_id = " + query::QuoteStringLiteral(distinct_id) + " GROUP BY distinct_id");
   if (!person.ok()) {
     ReportError("delete-person: " + person.status().message());
     return person.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;

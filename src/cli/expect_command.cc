@@ -10,6 +10,7 @@
 
 #include "api_client.h"
 #include "commands.h"
+#include "hedgerow/query/parser.h"
 
 namespace hedgerow::cli {
 namespace {
@@ -27,15 +28,6 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
-std::string Quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 // The first cell of the first row as a number (a count() answer).
 std::optional<uint64_t> Count(const QueryAnswer& answer) {
   const rapidjson::Value& rows = answer.results();
@@ -49,7 +41,7 @@ std::optional<uint64_t> Count(const QueryAnswer& answer) {
 // What the server has, for the failure message: the count without --where and the latest events.
 void ReportWhatWasSeen(const ApiTarget& target, const std::string& event, bool has_where) {
   if (has_where) {
-    if (auto all = RunRemoteQuery(target, "SELECT count() FROM events WHERE event = " + Quoted(event)); all.ok()) {
+    if (auto all = RunRemoteQuery(target, "SELECT count() FROM events WHERE event = " + query::QuoteStringLiteral(event)); all.ok()) {
       if (auto n = Count(*all)) std::fprintf(stderr, "  %llu event(s) named \"%s\" without --where\n", static_cast<unsigned long long>(*n), event.c_str());
     }
   }
@@ -110,7 +102,7 @@ int RunExpect(const std::vector<std::string>& args) {
   }
   const std::string where = config->GetString("where");
   const uint64_t wanted = static_cast<uint64_t>(config->GetInt("count"));
-  std::string sql = "SELECT count() FROM events WHERE event = " + Quoted(event);
+  std::string sql = "SELECT count() FROM events WHERE event = " + query::QuoteStringLiteral(event);
   if (!where.empty()) sql += " AND (" + where + ")";
 
   const auto deadline = std::chrono::steady_clock::now() + *timeout;

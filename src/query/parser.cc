@@ -406,4 +406,20 @@ Result<ExprPtr> ParseExpression(std::string_view sql) {
   return Parser(std::move(tokens)).WholeExpression();
 }
 
+std::string QuoteStringLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\0': out += "\\0"; break;
+      default: out += c;
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace hedgerow::query

@@ -1,9 +1,45 @@
 // Starts build/hedgerow on a fresh data dir and a free port, and reads the log back with
 // `hedgerow log tail`: what the SDK tests assert on is what really reached the log.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+// TAP-style checks: check(name, fn) prints "ok - name" or "not ok - name" with the error;
+// `failures` counts the second kind.
+export function tap() {
+  const t = {
+    failures: 0,
+    async check(name, fn) {
+      try {
+        await fn();
+        console.log(`ok - ${name}`);
+      } catch (e) {
+        t.failures++;
+        console.log(`not ok - ${name}\n${e.stack}`);
+      }
+    },
+  };
+  return t;
+}
+
+// A site on another origin than hedgerow: `html` at /, posthog-js's build without external
+// script loading at /posthog.js (nothing may come from a CDN in a test).
+export async function serveSite(html) {
+  const sdk = readFileSync(createRequire(import.meta.url).resolve('posthog-js/dist/array.full.no-external.js'));
+  const site = createServer((req, res) => {
+    if (req.url === '/posthog.js') {
+      res.writeHead(200, { 'Content-Type': 'application/javascript' });
+      return res.end(sdk);
+    }
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(html);
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${site.address().port}/`, close: () => site.close() };
+}
 
 export async function startHedgerow(binary, token, { personalApiKey } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-'));
@@ -58,6 +94,15 @@ export async function startHedgerow(binary, token, { personalApiKey } = {}) {
         if (Date.now() > deadline) throw new Error(`group ${group} still lags: ${JSON.stringify(mine)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    // Creates a feature flag through the management API (PostHog's body shape).
+    async createFlag(body) {
+      const r = await fetch(`${this.url}/api/projects/1/feature_flags/`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${personalApiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (r.status !== 201) throw new Error(`creating flag ${body.key}: ${r.status} ${await r.text()}`);
     },
     // Rows of a HogQL query through the query API (needs the personal API key).
     async query(sql) {

@@ -5,18 +5,13 @@
 // group. Every request posthog-js made is recorded and none may fail.
 //   node posthog_js_e2e_test.mjs path/to/hedgerow path/to/chromium
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { startHedgerow } from './hedgerow_fixture.mjs';
+import { serveSite, startHedgerow, tap } from './hedgerow_fixture.mjs';
 
 const [binary, browserPath] = process.argv.slice(2);
 const token = 'phc_e2e_browser';
 const personalApiKey = 'phx_e2e_browser_key';
 const server = await startHedgerow(binary, token, { personalApiKey });
-const require = createRequire(import.meta.url);
-const sdk = readFileSync(require.resolve('posthog-js/dist/array.full.no-external.js'));
 
 const page = `<!doctype html><html><head><title>Shop</title><script src="/posthog.js"></script></head><body>
 <main><button id="buy" class="cta primary">Buy now</button></main>
@@ -32,35 +27,12 @@ window.flag = new Promise((resolve) => {
   });
 });
 </script></body></html>`;
-const site = createServer((req, res) => {
-  if (req.url === '/posthog.js') {
-    res.writeHead(200, { 'Content-Type': 'application/javascript' });
-    return res.end(sdk);
-  }
-  res.writeHead(200, { 'Content-Type': 'text/html' });
-  res.end(page);
-});
-await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
-const siteUrl = `http://127.0.0.1:${site.address().port}/`;
-
-let failures = 0;
+const site = await serveSite(page);
+const t = tap();
+const check = t.check;
 let browser;
-const check = async (name, fn) => {
-  try {
-    await fn();
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`not ok - ${name}\n${e.stack}`);
-  }
-};
 try {
-  const created = await fetch(`${server.url}/api/projects/1/feature_flags/`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${personalApiKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ key: 'e2e-flag', filters: { groups: [{ properties: [], rollout_percentage: 100 }] } }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  await server.createFlag({ key: 'e2e-flag', filters: { groups: [{ properties: [], rollout_percentage: 100 }] } });
 
   browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
   const tab = await browser.newPage();
@@ -73,7 +45,7 @@ try {
     if (r.url().startsWith(server.url)) calls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
-  await tab.goto(siteUrl);
+  await tab.goto(site.url);
   const flag = await tab.evaluate(() => window.flag);
   const anonymousId = await tab.evaluate(() => posthog.get_distinct_id());
   await tab.click('#buy');
@@ -123,10 +95,10 @@ try {
   });
   console.log(`hedgerow calls: ${calls.join(', ')}`);
 } catch (e) {
-  failures++;
+  t.failures++;
   console.log(`not ok - browser run\n${e.stack}`);
 } finally {
   if (browser) await browser.close();
   site.close();
-  await server.finishTest(failures);
+  await server.finishTest(t.failures);
 }

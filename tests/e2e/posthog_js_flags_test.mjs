@@ -3,29 +3,13 @@
 // a real hedgerow; the flags it reports must be hedgerow's answers, and no request may fail.
 //   node posthog_js_flags_test.mjs path/to/hedgerow path/to/chromium
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { startHedgerow } from './hedgerow_fixture.mjs';
+import { serveSite, startHedgerow } from './hedgerow_fixture.mjs';
 
 const [binary, browserPath] = process.argv.slice(2);
 const token = 'phc_browser_test';
 const personalApiKey = 'phx_browser_test_key';
 const server = await startHedgerow(binary, token, { personalApiKey });
-const require = createRequire(import.meta.url);
-// The build without external script loading: nothing may come from a CDN in a test.
-const sdk = readFileSync(require.resolve('posthog-js/dist/array.full.no-external.js'));
-
-async function createFlag(body) {
-  const r = await fetch(`${server.url}/api/projects/1/feature_flags/`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${personalApiKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.equal(r.status, 201, await r.text());
-}
-
 const page = `<!doctype html><html><head><script src="/posthog.js"></script></head><body><script>
 window.flagsSeen = new Promise((resolve) => {
   posthog.init(${JSON.stringify(token)}, {
@@ -43,24 +27,15 @@ window.flagsSeen = new Promise((resolve) => {
   });
 });
 </script></body></html>`;
-const site = createServer((req, res) => {
-  if (req.url === '/posthog.js') {
-    res.writeHead(200, { 'Content-Type': 'application/javascript' });
-    return res.end(sdk);
-  }
-  res.writeHead(200, { 'Content-Type': 'text/html' });
-  res.end(page);
-});
-await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
-const siteUrl = `http://127.0.0.1:${site.address().port}/`;
+const site = await serveSite(page);
 
 let failures = 0;
 let browser;
 try {
-  await createFlag({ key: 'browser-on', filters: { groups: [{ properties: [], rollout_percentage: 100 }],
+  await server.createFlag({ key: 'browser-on', filters: { groups: [{ properties: [], rollout_percentage: 100 }],
                                                    payloads: { true: '{"theme":"dark"}' } } });
-  await createFlag({ key: 'browser-off', filters: { groups: [{ properties: [], rollout_percentage: 0 }] } });
-  await createFlag({ key: 'browser-variants', filters: { groups: [{ properties: [], rollout_percentage: 100 }],
+  await server.createFlag({ key: 'browser-off', filters: { groups: [{ properties: [], rollout_percentage: 0 }] } });
+  await server.createFlag({ key: 'browser-variants', filters: { groups: [{ properties: [], rollout_percentage: 100 }],
     multivariate: { variants: [{ key: 'a', rollout_percentage: 34 }, { key: 'b', rollout_percentage: 33 },
                                { key: 'c', rollout_percentage: 33 }] } } });
 
@@ -75,7 +50,7 @@ try {
     if (r.url().startsWith(server.url)) hedgerowCalls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
-  await tab.goto(siteUrl);
+  await tab.goto(site.url);
   const seen = await tab.evaluate(() => window.flagsSeen);
   console.log(`posthog-js saw ${JSON.stringify(seen)}; calls: ${hedgerowCalls.join(', ')}`);
 

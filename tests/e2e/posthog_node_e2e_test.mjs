@@ -4,32 +4,19 @@
 //   node posthog_node_e2e_test.mjs path/to/hedgerow
 import assert from 'node:assert/strict';
 import { PostHog } from 'posthog-node';
-import { startHedgerow } from './hedgerow_fixture.mjs';
+import { startHedgerow, tap } from './hedgerow_fixture.mjs';
 
 const binary = process.argv[2];
 const token = 'phc_node_e2e';
 const personalApiKey = 'phx_node_e2e_key';
 const server = await startHedgerow(binary, token, { personalApiKey });
-let failures = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`not ok - ${name}\n${e.stack}`);
-  }
-}
+const t = tap();
+const check = t.check;
 
 try {
-  const created = await fetch(`${server.url}/api/projects/1/feature_flags/`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${personalApiKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ key: 'beta', filters: { groups: [{ properties: [{ key: 'email', value: 'ada@example.com',
-                                                                            type: 'person', operator: 'exact' }],
-                                                            rollout_percentage: 100 }] } }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  await server.createFlag({ key: 'beta', filters: { groups: [{ properties: [{ key: 'email', value: 'ada@example.com',
+                                                                              type: 'person', operator: 'exact' }],
+                                                              rollout_percentage: 100 }] } });
 
   const client = new PostHog(token, { host: server.url, flushAt: 1, flushInterval: 0 });
   const errors = [];
@@ -76,8 +63,8 @@ try {
   await client.shutdown();
   await check('posthog-node reported no error', () => assert.deepEqual(errors, []));
 } catch (e) {
-  failures++;
+  t.failures++;
   console.log(`not ok - run\n${e.stack}`);
 } finally {
-  await server.finishTest(failures);
+  await server.finishTest(t.failures);
 }

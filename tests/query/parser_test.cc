@@ -229,3 +229,14 @@ TEST_CASE("query parameters bind as literals of their type, or fail naming the p
   CHECK(bound("SELECT {d:Date}", {{"d", "2024-01-01"}}) ==
         "error: Query parameters of type Date are not supported yet (parameter d)");
 }
+
+TEST_CASE("a quoted string literal reads back as the text, whatever it holds", "[query]") {
+  for (std::string text : {std::string(""), std::string("plain"), std::string("it's"), std::string("back\\slash\\'"),
+                           std::string("line\nbreak\ttab\r"), std::string("nul\0byte", 8), std::string("' OR '1'='1"),
+                           std::string("héllo €")}) {
+    auto parsed = ParseExpression(QuoteStringLiteral(text));
+    REQUIRE(parsed.ok());
+    REQUIRE((*parsed)->kind == Expr::Kind::kLiteral);
+    CHECK(std::get<std::string>((*parsed)->literal) == text);
+  }
+}

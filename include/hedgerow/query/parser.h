@@ -29,6 +29,10 @@ Result<Statement> ParseStatement(std::string_view sql);
 // One expression alone (e.g. a HogQL filter), the whole text.
 Result<ExprPtr> ParseExpression(std::string_view sql);
 
+// `text` as a string literal of this dialect ('...' with \\, \' and control characters escaped),
+// which ParseExpression reads back as exactly `text`: for SQL built from user values.
+std::string QuoteStringLiteral(std::string_view text);
+
 // Replaces every {name:Type} placeholder with the literal `values[name]` read as Type
 // (String, or a number type; Nullable(T) also takes \N for NULL), as ClickHouse's HTTP
 // interface binds param_name=... InvalidArgument naming a placeholder without a value or
