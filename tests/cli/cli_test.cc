@@ -268,7 +268,13 @@ TEST_CASE("a data dir whose log holds the 100k-deep event of issue 16 starts, de
     REQUIRE(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  CHECK(tail("dead_letter_queue").find("data nests deeper than 128 levels") != std::string::npos);
+  // Appended in the same batch as the good event's row, yet one CI run (session 12) read the
+  // row before the dead letter, through `log tail`'s RocksDB secondary; cause not found yet.
+  // Awaited like the row: a dead letter that never comes still fails the test.
+  while (tail("dead_letter_queue").find("data nests deeper than 128 levels") == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   auto health = HttpRequest(port, "GET", "/_health");
   REQUIRE(health);
   CHECK(health->status == 200);
