@@ -126,6 +126,38 @@ Status WriteFileDurably(const std::string& path, std::string_view data) {
   return Status::Ok();
 }
 
+FileSyncBatch::~FileSyncBatch() {
+  for (const File& f : files_) {
+    if (f.owned) ::close(f.fd);
+  }
+}
+
+Status FileSyncBatch::Write(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create", path);
+  files_.push_back({fd, path, true});
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("cannot write", path);
+    done += static_cast<size_t>(n);
+  }
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: SyncAll is what makes it durable
+  return Status::Ok();
+}
+
+void FileSyncBatch::Add(int fd, const std::string& path) {
+  files_.push_back({fd, path, false});
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+Status FileSyncBatch::SyncAll() {
+  for (const File& f : files_) {
+    if (::fdatasync(f.fd) != 0) return ErrnoStatus("cannot fsync", f.path);
+  }
+  return Status::Ok();
+}
+
 Status SyncDirectory(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open directory", path);

@@ -364,13 +364,15 @@ Status PartWriter::Finish(PartMeta& meta) {
   meta.max_time = max_time_;
   meta.uncompressed_bytes = uncompressed_;
   meta.bytes_on_disk = 0;
+  // Every file first, then one round of fsyncs (the part is renamed into place only after).
+  FileSyncBatch durable;
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
     HEDGEROW_RETURN_IF_ERROR(FlushColumn(c, true));
     const std::string& name = schema_.columns[c].name;
-    if (::fdatasync(fds_[c]) != 0) return Status::IOError("cannot fsync " + dir_ + "/" + DataFileName(name) + ": " + std::strerror(errno));
+    durable.Add(fds_[c], dir_ + "/" + DataFileName(name));
     std::vector<uint64_t>& marks = marks_[c];
     marks.push_back(written_[c]);
-    HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(
+    HEDGEROW_RETURN_IF_ERROR(durable.Write(
         dir_ + "/" + MarksFileName(name),
         std::string_view(reinterpret_cast<const char*>(marks.data()), marks.size() * sizeof(uint64_t))));
     meta.bytes_on_disk += written_[c] + marks.size() * sizeof(uint64_t);
@@ -384,11 +386,12 @@ Status PartWriter::Finish(PartMeta& meta) {
     Block empty = EvaluateKey(schema_, schema_.EmptyBlock());
     for (const Column& c : empty.columns) AppendGranule(index_data, c, 0, 0, BlockCodec::kLz4);
   }
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kPrimaryIndexFile, index_data));
+  HEDGEROW_RETURN_IF_ERROR(durable.Write(dir_ + "/" + kPrimaryIndexFile, index_data));
   meta.bytes_on_disk += index_data.size();
   std::string meta_json = WithChecksum(MetaToJson(meta, schema_));
-  HEDGEROW_RETURN_IF_ERROR(WriteFileDurably(dir_ + "/" + kPartMetaFile, meta_json));
+  HEDGEROW_RETURN_IF_ERROR(durable.Write(dir_ + "/" + kPartMetaFile, meta_json));
   meta.bytes_on_disk += meta_json.size();
+  HEDGEROW_RETURN_IF_ERROR(durable.SyncAll());
   return SyncDirectory(dir_);
 }
 
