@@ -22,9 +22,16 @@ bool IsLoopback(std::string_view address) {
 
 }  // namespace
 
-AdminApi::~AdminApi() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (worker_.joinable()) worker_.join();
+AdminApi::~AdminApi() { Stop(); }
+
+void AdminApi::Stop() {
+  std::thread worker;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    worker = std::move(worker_);  // joined outside the lock: it takes mu_ when it ends
+  }
+  if (worker.joinable()) worker.join();
 }
 
 void AdminApi::AddRoutes(http::Router& router) {
@@ -71,6 +78,9 @@ void AdminApi::AddRoutes(http::Router& router) {
 
 void AdminApi::RunExclusive(http::Reply reply, std::function<http::Response()> job) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) {
+    return reply(http::Response::Error(503, "server_error", "stopping", "the server is stopping"));
+  }
   if (running_) {
     return reply(http::Response::Error(409, "invalid_request", "conflict",
                                        "another backup or deletion is under way; retry when it is done"));

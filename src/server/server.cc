@@ -111,11 +111,12 @@ void Server::Stop(std::chrono::milliseconds drain) {
   // Reverse order of Start: no new requests, then the stores they used. Running queries
   // stop first (they see the pool stopping), so that their answers go out in the drain.
   if (query_pool_) query_pool_->Stop();
-  admin_.reset();  // a backup under way finishes (and is answered) while the stores are open
+  if (admin_) admin_->Stop();  // a backup under way finishes (and is answered) while the stores are open
   if (clickhouse_) clickhouse_->Stop(drain);
   clickhouse_.reset();
   if (api_) api_->Stop(drain);
   api_.reset();
+  admin_.reset();  // after the listener: its routes point at it
   query_pool_.reset();
   capture_.reset();
   flags_.reset();

@@ -31,11 +31,14 @@ struct AdminApiOptions {
 class AdminApi {
  public:
   explicit AdminApi(AdminApiOptions options) : options_(std::move(options)) {}
-  ~AdminApi();  // waits for a running backup
+  ~AdminApi();  // Stop()
   AdminApi(const AdminApi&) = delete;
   AdminApi& operator=(const AdminApi&) = delete;
 
   void AddRoutes(http::Router& router);
+  // Waits for the operation under way (its answer is sent); later requests get 503. The
+  // routes stay valid (they answer 503) until the object goes, after the listener.
+  void Stop();
 
  private:
   // Runs `job` on the worker thread and answers with its response; 409 while one runs.
@@ -45,6 +48,7 @@ class AdminApi {
   std::mutex mu_;
   std::thread worker_;  // the last backup's; joined before the next and at the end
   bool running_ = false;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
 };
 
 }  // namespace hedgerow::api
