@@ -21,8 +21,8 @@ const std::vector<Command>& Commands() {
        "or merges each partition's parts (server stopped).",
        &StoreOptions, &RunStore},
       {"apps", "hedgerow apps list | add KIND [--app-config JSON] | remove ID [--project ID] [--data-dir DIR]",
-       "Manages a project's transformation apps: property_filter, property_remover, property_renamer, taxonomy, "
-       "user_agent, first_time_event.",
+       "Manages a project's transformation apps: geoip, user_agent, property_filter, property_remover, "
+       "property_renamer, taxonomy, first_time_event.",
        &AppsOptions, &RunApps},
       {"flags",
        "hedgerow flags list | create KEY | set KEY | delete KEY [--rollout PCT] [--filters JSON] [--name NAME] "

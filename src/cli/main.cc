@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -11,7 +13,9 @@ namespace {
 void PrintUsage(FILE* out) {
   std::string text = "Usage: hedgerow COMMAND [OPTIONS]\n\n"
                      "A single-binary, PostHog-compatible product-analytics server.\n\nCommands:\n";
-  for (const auto& c : hedgerow::cli::Commands()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
+  size_t width = 0;
+  for (const auto& c : hedgerow::cli::Commands()) width = std::max(width, std::string_view(c.name).size());
+  for (const auto& c : hedgerow::cli::Commands()) text += fmt::format("  {:<{}} {}\n", c.name, width, c.summary);
   text += "\nRun \"hedgerow COMMAND --help\" for a command's options.\n";
   std::fputs(text.c_str(), out);
 }
