@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include <fmt/format.h>
@@ -171,7 +172,18 @@ void Pipeline::WaitForInput(uint32_t partitions) {
   // event is taken at once whichever partition it landed in.
   constexpr std::chrono::milliseconds kIdlePoll{100};
   std::vector<log::Offset> positions(partitions);
+  std::vector<bool> busy(partitions);
+  {
+    // Another worker's partition (a batch or its append under way) is past its committed
+    // offset until that append lands: not new input, and waiting on it would spin.
+    std::lock_guard<std::mutex> lock(appends_mu_);
+    for (uint32_t p = 0; p < partitions; ++p) busy[p] = appends_[p].claimed || appends_[p].under_way;
+  }
   for (uint32_t p = 0; p < partitions; ++p) {
+    if (busy[p]) {
+      positions[p] = std::numeric_limits<log::Offset>::max();
+      continue;
+    }
     Result<std::optional<log::Offset>> committed = log_->Committed(options_.group, options_.input_topic, p);
     if (!committed.ok()) {
       std::this_thread::sleep_for(kIdlePoll);

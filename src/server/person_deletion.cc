@@ -78,8 +78,11 @@ Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Lo
       }));
   HEDGEROW_ASSIGN_OR_RETURN(
       report.distinct_id_rows_deleted,
-      store.table("person_distinct_id2")->DeleteRows({"team_id", "person_id"}, [&](const store::Block& b, size_t r) {
-        return Int64At(b.columns[0], r) == team_id && UuidAt(b.columns[1], r, uuid);
+      store.table("person_distinct_id2")->DeleteRows({"team_id", "person_id", "distinct_id"}, [&](const store::Block& b, size_t r) {
+        // Older rows of the same distinct ids (from persons merged into this one) go too:
+        // unmerged, they would outrank the version-0 row of a person made for the id later.
+        return Int64At(b.columns[0], r) == team_id &&
+               (UuidAt(b.columns[1], r, uuid) || distinct_ids.count(b.columns[2].StringAt(r)) != 0);
       }));
   LogInfo("server", "deleted a person",
           {{"team_id", team_id}, {"person", uuid.ToString()}, {"found", report.person_found},

@@ -102,6 +102,7 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
                 : written.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(written);
       if (!replacement.ok()) {
         std::filesystem::remove_all(tmp, ec);
+        if (written.ok() && !empty) std::filesystem::remove_all(final_dir, ec);  // renamed, then unreadable
         release();
         return replacement.status();
       }

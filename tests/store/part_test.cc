@@ -131,3 +131,16 @@ TEST_CASE("part names parse as ClickHouse's min_max_level and a merged part cove
 
 }  // namespace
 }  // namespace hedgerow::store
+
+TEST_CASE("a part covers the parts of its blocks below it; of the same blocks, the higher level wins", "[store]") {
+  using hedgerow::store::PartName;
+  const PartName merged{1, 3, 1}, source{2, 2, 0}, rewritten{2, 2, 1};
+  CHECK(merged.Covers(source));
+  CHECK_FALSE(source.Covers(merged));
+  // A mutation rewrites a part under the same blocks a level up: after a crash that left both,
+  // the rewrite is active and the original obsolete, never both gone.
+  CHECK(rewritten.Covers(source));
+  CHECK_FALSE(source.Covers(rewritten));
+  CHECK_FALSE(source.Covers(source));
+  CHECK_FALSE(PartName{2, 4, 5}.Covers(PartName{1, 3, 0}));
+}

@@ -26,7 +26,11 @@ struct PartName {
   std::string ToString() const;  // "<min>_<max>_<level>"
   static std::optional<PartName> Parse(std::string_view text);
   bool Covers(const PartName& other) const {
-    return min_block <= other.min_block && other.max_block <= max_block && *this != other;
+    if (other.min_block < min_block || max_block < other.max_block) return false;
+    // The same blocks: the higher level is the newer part (a mutation's rewrite, Table::
+    // DeleteRows), as in ClickHouse. Otherwise each would cover the other, and both go.
+    if (other.min_block == min_block && other.max_block == max_block) return level > other.level;
+    return true;
   }
   friend bool operator==(const PartName&, const PartName&) = default;
 };
