@@ -44,11 +44,21 @@ Status LinkFiles(const fs::path& from, const fs::path& to, uint64_t& bytes) {
   return Status::Ok();
 }
 
-// Each table's active parts, and where they end in each source partition of its topic.
-Status SnapshotStore(const store::Store& store, const fs::path& source, const fs::path& dest,
+// Each table's active parts, and where its consumer resumes in each source partition of its
+// topic: past the parts' rows, and past what it committed before the parts were listed (rows
+// deleted since, by retention or a mutation, must not come back from the log in the copy).
+Status SnapshotStore(log::Log& log, const store::Store& store, const fs::path& source, const fs::path& dest,
                      std::map<std::string, std::map<uint32_t, uint64_t>>& offsets, BackupReport& report) {
   for (const auto& table : store.tables()) {
     const std::string& name = table->schema().name;
+    const std::string& topic = table->schema().topic;
+    std::map<uint32_t, uint64_t>& ends = offsets[name];
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log.Partitions(topic));
+    for (const log::PartitionInfo& p : partitions) {
+      HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed,
+                                log.Committed(store::ConsumerGroupName(table->schema()), topic, p.partition));
+      if (committed) ends[p.partition] = *committed;
+    }
     const fs::path table_dir = source / name;
     std::error_code ec;
     fs::create_directories(dest / name, ec);
@@ -60,7 +70,6 @@ Status SnapshotStore(const store::Store& store, const fs::path& source, const fs
     }
     // The parts held: a merge cannot delete their directories while we link them.
     store::PartList parts = table->AllParts();
-    std::map<uint32_t, uint64_t>& ends = offsets[name];
     for (const auto& part : parts) {
       const fs::path relative = fs::relative(part->dir(), source, ec);
       if (ec) return FsError("locate", part->dir(), ec);
@@ -120,7 +129,7 @@ Result<BackupReport> Write(const fs::path& data_dir, log::Log& log, const store:
   fs::create_directory(dest, ec);
   if (ec) return FsError("create", dest, ec);
   std::map<std::string, std::map<uint32_t, uint64_t>> offsets;
-  HEDGEROW_RETURN_IF_ERROR(SnapshotStore(store, data_dir / "store", dest / "store", offsets, report));
+  HEDGEROW_RETURN_IF_ERROR(SnapshotStore(log, store, data_dir / "store", dest / "store", offsets, report));
   HEDGEROW_RETURN_IF_ERROR(CopySqlite(data_dir / "meta.sqlite", dest / "meta.sqlite"));
   HEDGEROW_RETURN_IF_ERROR(CopySqlite(data_dir / "persons.sqlite", dest / "persons.sqlite"));
   HEDGEROW_RETURN_IF_ERROR(log.Checkpoint((dest / "log").string()));

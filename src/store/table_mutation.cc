@@ -75,34 +75,30 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
       const std::string final_dir = dir + "/" + meta.name.ToString();
       std::error_code ec;
       std::filesystem::remove_all(tmp, ec);
-      const bool empty = dropping == decide.rows();
-      Status written = Status::Ok();
-      if (!empty) {
-        // The kept rows, in their order (still sorted), a few granules at a time.
-        written = [&]() -> Status {
-          HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartWriter> writer, PartWriter::Create(tmp, schema_));
-          size_t row = 0;
-          for (size_t g = 0; g < part->meta().granules; g += kGranulesPerBlock) {
-            HEDGEROW_ASSIGN_OR_RETURN(Block rows, part->Read(all, g, std::min(part->meta().granules, g + kGranulesPerBlock)));
-            std::vector<uint32_t> keep;
-            for (size_t r = 0; r < rows.rows(); ++r, ++row) {
-              if (!drop[row]) keep.push_back(static_cast<uint32_t>(r));
-            }
-            if (keep.empty()) continue;
-            Block kept = rows.EmptyLike();
-            kept.AppendRows(rows, keep);
-            HEDGEROW_RETURN_IF_ERROR(writer->Append(kept, EvaluateKey(schema_, kept)));
+      // The kept rows, in their order (still sorted), a few granules at a time. A part left with
+      // no rows is still written: it covers the original on disk, so a crash before the original's
+      // directory is removed cannot bring the deleted rows back; merges fold it away.
+      Status written = [&]() -> Status {
+        HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartWriter> writer, PartWriter::Create(tmp, schema_));
+        size_t row = 0;
+        for (size_t g = 0; g < part->meta().granules && dropping < decide.rows(); g += kGranulesPerBlock) {
+          HEDGEROW_ASSIGN_OR_RETURN(Block rows, part->Read(all, g, std::min(part->meta().granules, g + kGranulesPerBlock)));
+          std::vector<uint32_t> keep;
+          for (size_t r = 0; r < rows.rows(); ++r, ++row) {
+            if (!drop[row]) keep.push_back(static_cast<uint32_t>(r));
           }
-          HEDGEROW_RETURN_IF_ERROR(writer->Finish(meta));
-          return RenameDurably(tmp, final_dir);
-        }();
-      }
-      Result<std::shared_ptr<Part>> replacement =
-          empty ? Result<std::shared_ptr<Part>>(std::shared_ptr<Part>())
-                : written.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(written);
+          if (keep.empty()) continue;
+          Block kept = rows.EmptyLike();
+          kept.AppendRows(rows, keep);
+          HEDGEROW_RETURN_IF_ERROR(writer->Append(kept, EvaluateKey(schema_, kept)));
+        }
+        HEDGEROW_RETURN_IF_ERROR(writer->Finish(meta));
+        return RenameDurably(tmp, final_dir);
+      }();
+      Result<std::shared_ptr<Part>> replacement = written.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(written);
       if (!replacement.ok()) {
         std::filesystem::remove_all(tmp, ec);
-        if (written.ok() && !empty) std::filesystem::remove_all(final_dir, ec);  // renamed, then unreadable
+        if (written.ok()) std::filesystem::remove_all(final_dir, ec);  // renamed, then unreadable
         release();
         return replacement.status();
       }
@@ -112,7 +108,7 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
         list.erase(std::remove(list.begin(), list.end(), part), list.end());
         part->MarkObsolete();  // deleted when the last scan holding it finishes
         merging_.erase(part.get());
-        if (*replacement) list.insert(std::upper_bound(list.begin(), list.end(), *replacement, PartOrder), *replacement);
+        list.insert(std::upper_bound(list.begin(), list.end(), *replacement, PartOrder), *replacement);
       }
       deleted += dropping;
       LogInfo("store", "deleted rows from a part",

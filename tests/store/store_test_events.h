@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/uuid.h"
@@ -44,6 +45,20 @@ inline std::unique_ptr<log::Log> OpenStoreLog(const std::string& dir, uint32_t p
   REQUIRE(log.ok());
   CreateStoreTopics(**log, partitions);
   return std::move(log).value();
+}
+
+// Waits until every consumer group of the store has read its topic to the end.
+inline void AwaitConsumed(log::Log& log) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    auto lag = log.Lag();
+    REQUIRE(lag.ok());
+    bool behind = false;
+    for (const auto& l : *lag) behind = behind || (l.group.rfind("store_", 0) == 0 && l.lag() > 0);
+    if (!behind) return;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 // The uuid of every events row a scan returns (FINAL or not), as text.
