@@ -1,6 +1,7 @@
 #include "hedgerow/server/person_deletion.h"
 
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -49,6 +50,23 @@ Status AwaitStoreConsumers(log::Log& log, store::Store& store, const std::vector
   return Status::Ok();
 }
 
+// The distinct ids person_distinct_id2 has ever pointed at the person: a deletion tried again
+// after its first attempt already removed the person from the persons store finds them here.
+Status AddStoredDistinctIds(const store::Store& store, int64_t team_id, const Uuid& uuid,
+                            std::set<std::string, std::less<>>& distinct_ids) {
+  std::mutex mu;
+  return store.table("person_distinct_id2")
+      ->Scan({.columns = {"team_id", "person_id", "distinct_id"}}, [&](uint32_t, store::Block&& b) {
+        std::lock_guard<std::mutex> lock(mu);
+        for (size_t r = 0; r < b.rows(); ++r) {
+          if (Int64At(b.columns[0], r) == team_id && UuidAt(b.columns[1], r, uuid)) {
+            distinct_ids.insert(std::string(b.columns[2].StringAt(r)));
+          }
+        }
+        return Status::Ok();
+      });
+}
+
 }  // namespace
 
 Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Log& log, store::Store& store,
@@ -59,9 +77,10 @@ Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Lo
   if (deleted) {
     report.person_found = true;
     for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
-    report.distinct_ids = distinct_ids.size();
   }
   HEDGEROW_RETURN_IF_ERROR(AwaitStoreConsumers(log, store, {"events", "person", "person_distinct_id2"}, catch_up));
+  HEDGEROW_RETURN_IF_ERROR(AddStoredDistinctIds(store, team_id, uuid, distinct_ids));
+  report.distinct_ids = distinct_ids.size();
   HEDGEROW_ASSIGN_OR_RETURN(
       report.events_deleted,
       store.table("events")->DeleteRows({"team_id", "person_id", "distinct_id"}, [&](const store::Block& b, size_t r) {

@@ -5,9 +5,10 @@
 // its distinct ids, with is_deleted rows for the store), then, once the store's consumers
 // have inserted what the log held at that moment, mutations that rewrite the parts holding
 // the person's events (by person_id or by one of its distinct ids), its person rows and its
-// distinct id rows (the is_deleted ones included: nothing of the person stays). A retry after a failure finds no person any more but still runs the
-// mutations by the person's uuid; events of the distinct ids captured later make a new
-// person, as in PostHog.
+// distinct id rows (the is_deleted ones included: nothing of the person stays). The distinct
+// ids come from the persons store and from person_distinct_id2, so a retry after a failure,
+// which finds no person in the persons store any more, still deletes the events of all of
+// them. Events of the distinct ids captured later make a new person, as in PostHog.
 
 #include <chrono>
 #include <cstdint>
