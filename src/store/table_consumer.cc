@@ -106,7 +106,7 @@ void TableConsumer::Run() {
   std::vector<log::Offset> positions(partitions_);
   while (true) {
     bool stopping = stop_.load();
-    bool got = false;
+    bool got = false, fetch_failed = false;
     for (uint32_t p = 0; p < partitions_ && !stopping; ++p) {
       if (decoder.rows() >= options_.batch_rows || bytes >= options_.batch_bytes ||
           decoder.partitions() >= Table::kMaxPartitionsPerInsert) {
@@ -114,7 +114,12 @@ void TableConsumer::Run() {
       }
       auto result = log_.Fetch(topic, p, next[p], options_.batch_rows - decoder.rows(), options_.batch_bytes - bytes);
       if (!result.ok()) {
+        // Records deleted before they were inserted (only a log restored or damaged by hand
+        // gets there; retention waits for this group): resume at the log's start, as Kafka's
+        // auto.offset.reset=earliest does, rather than fail on that offset forever.
+        if (SkipToLogStart(p, next[p])) continue;
         LogWarn("store", "fetch failed", {{"table", table_.schema().name}, {"error", result.status().message()}});
+        fetch_failed = true;
         continue;
       }
       got = got || !result->records.empty();
@@ -139,6 +144,10 @@ void TableConsumer::Run() {
     }
     if (stopping) return;
     if (full) continue;
+    if (fetch_failed) {
+      std::this_thread::sleep_for(kRetryDelay);
+      continue;
+    }
     if (got && first_record_ms != 0) {
       // A trickle: let rows gather for a while instead of re-reading every partition for a
       // few records each time (Kafka's fetch.min.bytes / fetch.max.wait.ms, consumer side).
@@ -155,6 +164,19 @@ void TableConsumer::Run() {
       std::this_thread::sleep_for(kIdlePoll);
     }
   }
+}
+
+bool TableConsumer::SkipToLogStart(uint32_t partition, uint64_t& next) {
+  const std::string& topic = table_.schema().topic;
+  Result<std::vector<log::PartitionInfo>> partitions = log_.Partitions(topic);
+  if (!partitions.ok() || partition >= partitions->size()) return false;
+  const uint64_t start = (*partitions)[partition].start;
+  if (next >= start) return false;
+  LogError("store", "records were deleted from the log before the store inserted them; resuming at the log start",
+           {{"table", table_.schema().name}, {"partition", static_cast<uint64_t>(partition)}, {"from", next},
+            {"log_start", start}, {"records_lost", start - next}});
+  next = start;
+  return true;
 }
 
 void TableConsumer::AddDeadLetters(uint32_t partition, const std::vector<std::pair<uint64_t, std::string>>& bad) {

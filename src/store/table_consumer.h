@@ -40,6 +40,8 @@ class TableConsumer {
   bool Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
   // Queues a dead_letter_queue record for each undecodable record of `partition` (offset,
   // error; in offset order) for the next Flush.
+  // Moves `next` to the log start when records before it were deleted; whether it did.
+  bool SkipToLogStart(uint32_t partition, uint64_t& next);
   void AddDeadLetters(uint32_t partition, const std::vector<std::pair<uint64_t, std::string>>& bad);
   void SetFailing(Status status);
 

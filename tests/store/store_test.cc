@@ -71,6 +71,39 @@ TEST_CASE("the consumers move topic rows into the tables, skip undecodable rows,
   for (const auto& part : (*store)->table("events")->AllParts()) CHECK(part->Verify().ok());
 }
 
+TEST_CASE("a consumer whose position the log deleted resumes at the log start instead of failing there", "[store]") {
+  TempDir dir;
+  auto opened = log::Log::Open({.dir = dir.File("log")}, nullptr);
+  REQUIRE(opened.ok());
+  log::Log& log = **opened;
+  // The hard cap deletes records no consumer has read.
+  for (const TableSchema& t : PostHogTables()) {
+    REQUIRE(log.CreateTopic({.name = t.topic, .partitions = 1, .hard_cap_bytes = 1}).ok());
+  }
+  StoreOptions options{.dir = dir.File("store"), .merge_threads = 0, .batch_wait = std::chrono::milliseconds(20)};
+  {
+    auto store = Store::Open(options, nullptr);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Start(&log).ok());  // registers its consumer groups at offset 0
+    (*store)->Stop();
+  }
+  const int64_t t0 = 1795955696000000;
+  for (int i = 0; i < 10; ++i) {
+    std::string uuid = Uuid::V7().ToString();
+    REQUIRE(log.AppendAndWait({{"clickhouse_events_json", 0, {uuid, testing::EventsRow(uuid, "lost", t0), 0, {}}}}).ok());
+  }
+  REQUIRE(log.EnforceRetention(NowMicros() / 1000)->records_deleted >= 9);
+  const uint64_t start = log.Partitions("clickhouse_events_json")->at(0).start;
+  const std::string fresh = Uuid::V7().ToString();
+  REQUIRE(log.AppendAndWait({{"clickhouse_events_json", 0, {fresh, testing::EventsRow(fresh, "new", t0), 0, {}}}}).ok());
+  auto store = Store::Open(options, nullptr);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Start(&log).ok());
+  AwaitConsumed(log);
+  CHECK(testing::Uuids(*(*store)->table("events"), false).size() == 11 - start);
+  (*store)->Stop();
+}
+
 TEST_CASE("a consumer inserts as soon as its input is drained, long before the flush interval", "[store]") {
   TempDir dir;
   auto log = testing::OpenStoreLog(dir.File("log"), 4);
