@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: deps build test test-sanitize test-sanitize-query serve bench clean
+.PHONY: deps build test test-sanitize test-sanitize-query test-fuzz serve bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -14,6 +14,7 @@ build: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) test-sanitize
+	$(MAKE) test-fuzz
 
 # The decoders of untrusted input (capture, http, flag filters) and the ingestion steps under
 # AddressSanitizer and UBSan, in a build of their own.
@@ -31,6 +32,16 @@ test-sanitize-query: deps
 	cmake --build $(BUILD)-asan -j$(JOBS) --target hedgerow_query_test
 	cd $(BUILD)-asan && ctest --output-on-failure -R '^query$$'
 
+# libFuzzer targets for every decoder and parser of untrusted input (tests/reliability/fuzz),
+# built by clang with ASan and UBSan, each run for FUZZ_SECONDS from its seed corpus. Long
+# runs: bench/reliability/fuzz.sh.
+FUZZ_SECONDS ?= 30
+test-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_FUZZ=ON \
+	  -DHEDGEROW_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzzers
+	cd $(BUILD)-fuzz && ctest --output-on-failure -j$(JOBS) -L fuzz
+
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf
 
@@ -38,4 +49,4 @@ bench: build
 	./$(BUILD)/bench/startup_bench ./$(BUILD)/hedgerow
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
