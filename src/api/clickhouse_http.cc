@@ -54,6 +54,11 @@ void AddClickHouseRoutes(http::Router& router, QueryApiOptions options) {
                                    "default: Authentication failed: password is incorrect, or there is no user with "
                                    "such name (the password is a personal API key, phx_...)"));
     }
+    // One database, as PostHog's: tables live in "default" (clients name it explicitly).
+    std::string database = request.QueryParam("database").value_or(std::string(request.Header("X-ClickHouse-Database")));
+    if (!database.empty() && database != "default") {
+      return reply(ClickHouseError(kUnknownDatabase, fmt::format("Database {} doesn't exist", database)));
+    }
     std::string sql = request.QueryParam("query").value_or("");
     if (request.method == "POST" && !request.body.empty()) sql += (sql.empty() ? "" : "\n") + request.body;
     if (sql.empty()) return reply(ClickHouseError(kSyntaxError, "Empty query"));

@@ -74,6 +74,9 @@ void AddQueryApiRoutes(http::Router& router, QueryApiOptions options) {
     }
     Result<query::Statement> statement = query::ParseStatement((*q)["query"].GetString());
     if (!statement.ok()) return reply(QueryError(statement.status().message()));
+    if (!statement->format.empty() && !query::IsOutputFormat(statement->format)) {
+      return reply(QueryError("Unknown format " + statement->format));
+    }
     if (statement->select) {
       if (Status sugar = query::ApplyHogQLSugar(*statement->select); !sugar.ok()) return reply(QueryError(sugar.message()));
     }

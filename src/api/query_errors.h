@@ -17,6 +17,7 @@ struct ClickHouseCode {
 
 inline constexpr ClickHouseCode kSyntaxError{62, "SYNTAX_ERROR", 400};
 inline constexpr ClickHouseCode kUnknownTable{60, "UNKNOWN_TABLE", 404};
+inline constexpr ClickHouseCode kUnknownDatabase{81, "UNKNOWN_DATABASE", 404};
 inline constexpr ClickHouseCode kUnknownIdentifier{47, "UNKNOWN_IDENTIFIER", 400};
 inline constexpr ClickHouseCode kUnknownFunction{46, "UNKNOWN_FUNCTION", 400};
 inline constexpr ClickHouseCode kReadonly{164, "READONLY", 403};

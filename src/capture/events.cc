@@ -97,7 +97,8 @@ Result<ParsedRequest> ParseCaptureRequest(std::string_view json, const ParseOpti
   buffer.append(16, '\0');
   rapidjson::Document doc;
   // Iterative: the parser's stack is on the heap, so no input can overflow the thread's.
-  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag>(buffer.data());
+  // Text after the value is an error, as in PostHog's capture (serde_json: "trailing characters").
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(buffer.data());
   if (doc.HasParseError()) {
     return Status::InvalidArgument(fmt::format("capture: failed to parse request: {} at offset {}",
                                                rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));

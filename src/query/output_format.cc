@@ -1,5 +1,6 @@
 #include "hedgerow/query/output_format.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -109,7 +110,16 @@ std::string Meta(const QueryResult& result) {
 
 }  // namespace
 
+bool IsOutputFormat(std::string_view format) {
+  static constexpr std::string_view kFormats[] = {
+      "TabSeparated", "TSV",         "TabSeparatedWithNames", "TSVWithNames",       "CSV",
+      "CSVWithNames", "JSONEachRow", "JSONCompactEachRow",    "JSON",               "JSONCompact",
+      "Pretty",       "PrettyCompact", "PrettyNoEscapes",     "PrettyCompactNoEscapes"};
+  return std::find(std::begin(kFormats), std::end(kFormats), format) != std::end(kFormats);
+}
+
 Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view format) {
+  if (!IsOutputFormat(format)) return Status::InvalidArgument(fmt::format("Unknown format {}", format));
   FormattedResult out;
   std::string& body = out.body;
   const size_t n = result.columns.size();
@@ -186,7 +196,7 @@ Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view
     body = FormatPretty(result, format.find("Compact") != std::string_view::npos);
     return out;
   }
-  return Status::InvalidArgument(fmt::format("Unknown format {}", format));
+  return Status::Internal(fmt::format("format {} has no writer", format));
 }
 
 }  // namespace hedgerow::query

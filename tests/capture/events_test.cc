@@ -202,11 +202,15 @@ TEST_CASE("random JSON-ish input never crashes the parser", "[capture]") {
 
 TEST_CASE("events are stored as the text the SDK sent unless capture changed them", "[capture]") {
   auto batch = Parse(R"({ "api_key" : "phc_t", "x": [1, {"batch": 2}], "batch" : [ {"event":"a", "distinct_id":"u"} ,
-                         {"event" : "b","distinct_id":"v","properties":{"s":"]}\"["}} ] } trailing)");
+                         {"event" : "b","distinct_id":"v","properties":{"s":"]}\"["}} ] } )" "\n\t ");
   REQUIRE(batch.ok());
   CHECK(batch->events[0].data == R"({"event":"a", "distinct_id":"u"})");
   CHECK(batch->events[1].data == R"({"event" : "b","distinct_id":"v","properties":{"s":"]}\"["}})");
-  auto single = Parse(R"(  {"event":"a","distinct_id":"u","token":"phc_t"}  junk)");
+  // Text after the JSON value is refused, as PostHog's capture does (serde_json's "trailing characters").
+  auto junk = Parse(R"(  {"event":"a","distinct_id":"u","token":"phc_t"}  junk)");
+  REQUIRE_FALSE(junk.ok());
+  CHECK(junk.status().message().find("The document root must not be followed by other values") != std::string::npos);
+  auto single = Parse(R"(  {"event":"a","distinct_id":"u","token":"phc_t"}  )");
   REQUIRE(single.ok());
   CHECK(single->events[0].data == R"({"event":"a","distinct_id":"u","token":"phc_t"})");
   auto escaped_key = Parse(R"({"api_key":"phc_t","\u0062atch":[{"event":"a","distinct_id":"u"}]})");

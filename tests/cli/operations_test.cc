@@ -13,10 +13,12 @@
 
 #include "support/child_process.h"
 #include "support/http_client.h"
+#include "support/server_process.h"
 #include "support/temp_dir.h"
 
 using hedgerow::testing::ChildProcess;
 using hedgerow::testing::HttpRequest;
+using Ports = hedgerow::testing::ServerPorts;
 using hedgerow::testing::TempDir;
 
 namespace {
@@ -24,33 +26,12 @@ namespace {
 const std::string kBinary = HEDGEROW_BINARY;
 constexpr const char* kKey = "phx_backup_test";
 
-struct Ports {
-  uint16_t api = 0, clickhouse = 0;
-};
+Ports StartAndWait(ChildProcess& child) { return hedgerow::testing::AwaitServerReady(child); }
 
-Ports StartAndWait(ChildProcess& child) {
-  auto ready = child.WaitForLine("msg=ready", std::chrono::seconds(30));
-  REQUIRE(ready);
-  std::smatch api, ch;
-  REQUIRE(std::regex_search(*ready, api, std::regex("api=127\\.0\\.0\\.1:(\\d+)")));
-  REQUIRE(std::regex_search(*ready, ch, std::regex("clickhouse=127\\.0\\.0\\.1:(\\d+)")));
-  return {static_cast<uint16_t>(std::stoi(api[1])), static_cast<uint16_t>(std::stoi(ch[1]))};
-}
+std::string Query(uint16_t port, const std::string& sql) { return hedgerow::testing::QueryServer(port, kKey, sql); }
 
-std::string Query(uint16_t port, const std::string& sql) {
-  auto r = HttpRequest(port, "POST", "/", sql, {{"X-ClickHouse-Key", kKey}});
-  REQUIRE(r);
-  REQUIRE(r->status == 200);
-  return r->body;
-}
-
-// Waits until `sql` answers `expected`.
 void AwaitAnswer(uint16_t port, const std::string& sql, const std::string& expected) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (Query(port, sql) != expected) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  hedgerow::testing::AwaitServerAnswer(port, kKey, sql, expected);
 }
 
 std::tuple<int, std::string, std::string> Run(const std::vector<std::string>& args) {

@@ -20,6 +20,8 @@ struct FormattedResult {
 // dates and times as strings, NULL as \N in text formats and null in JSON ones.
 // InvalidArgument "Unknown format X" for any other.
 Result<FormattedResult> FormatResult(const QueryResult& result, std::string_view format);
+// Whether FormatResult writes `format`: a query naming another is refused before it runs.
+bool IsOutputFormat(std::string_view format);
 
 // One value as JSON: NULL as null, nan and inf as null, dates, times and UUIDs as strings,
 // arrays and tuples as arrays; 64-bit integers quoted when `quote_64bit` (ClickHouse's
