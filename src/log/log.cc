@@ -6,6 +6,8 @@
 #include <rocksdb/utilities/options_util.h>
 #include <stdlib.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 
@@ -30,14 +32,34 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(std::move(msg));
 }
 
+// RocksDB's own messages, as lines of our log rather than a LOG file in the data dir: that
+// file fills the same disk, and once one of its writes failed, Debian's RocksDB (built with
+// assertions) aborts the process at the next message it logs (a full disk killed the server).
+class RocksDbLogger : public rocksdb::Logger {
+ public:
+  RocksDbLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char text[1024];
+    std::vsnprintf(text, sizeof text, format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      LogError("log", "rocksdb", {{"message", std::string_view(text)}});
+    } else {
+      LogWarn("log", "rocksdb", {{"message", std::string_view(text)}});
+    }
+  }
+};
+
 rocksdb::Options DbOptions() {
   rocksdb::Options o;
+  o.info_log = std::make_shared<RocksDbLogger>();
   o.create_if_missing = true;
   o.create_missing_column_families = true;
   o.max_background_jobs = 2;
   o.bytes_per_sync = 1 << 20;
   o.keep_log_file_num = 3;
-  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.max_manifest_file_size = 64 << 20;
   // After a crash, replay the WAL up to the last intact record: a torn tail was never
   // acknowledged (its fsync did not return), everything before it was.
