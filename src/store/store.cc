@@ -163,6 +163,8 @@ void Store::UpdateGauges(const Table& table) {
   metrics_->GetGauge("hedgerow_store_rows", "Rows in active parts (duplicates until merged)", labels)
       .Set(static_cast<double>(rows));
   metrics_->GetGauge("hedgerow_store_bytes_on_disk", "Bytes of active parts", labels).Set(static_cast<double>(bytes));
+  metrics_->GetGauge("hedgerow_store_damaged_parts", "Parts set aside as damaged (broken_*; see hedgerow store check)", labels)
+      .Set(static_cast<double>(table.damaged().size()));
 }
 
 }  // namespace hedgerow::store

@@ -166,8 +166,12 @@ Status Table::Load() {
         continue;
       }
       damaged_.emplace_back(f.path.string(), f.status);
-      LogWarn("store", "damaged part set aside", {{"part", f.path.string()}, {"error", f.status.message()}});
-      if (!options_.read_only) fs::rename(f.path, f.path.parent_path() / ("broken_" + f.path.filename().string()), ec);
+      LogError("store", "damaged part set aside; its rows will be inserted again from the log",
+               {{"part", f.path.string()}, {"error", f.status.message()}});
+      if (!options_.read_only) {
+        HEDGEROW_RETURN_IF_ERROR(RequestRebuildFromLog());
+        fs::rename(f.path, f.path.parent_path() / ("broken_" + f.path.filename().string()), ec);
+      }
     }
     // A part covered by another in its partition was merged away before a crash removed it.
     PartList active;
@@ -444,6 +448,7 @@ Status Table::Merge(const MergeCandidate& candidate, const std::atomic<bool>* ca
   if (!part.ok()) {
     fs::remove_all(tmp, ec);
     release();
+    if (!s.ok()) QuarantineDamaged(candidate.parts, s);  // else the merge would fail on it forever
     return part.status();
   }
   {
@@ -559,11 +564,16 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
   std::string current_partition;
   auto flush_final = [&]() -> Status {
     if (partition_sources.empty()) return Status::Ok();
+    PartList read;
+    for (const auto& source : partition_sources) read.push_back(source.part);
     MergedRows merged(schema_, std::move(partition_sources), columns, /*replacing=*/true);
     partition_sources.clear();
     Block rows, key;
     while (true) {
-      HEDGEROW_RETURN_IF_ERROR(merged.Next(kGranuleRows * kScanGranulesPerBlock, rows, key));
+      if (Status s = merged.Next(kGranuleRows * kScanGranulesPerBlock, rows, key); !s.ok()) {
+        QuarantineDamaged(read, s);
+        return s;
+      }
       if (rows.rows() == 0) return Status::Ok();
       Block out;
       for (const std::string& c : request.columns) {
@@ -606,8 +616,12 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
       }
       size_t end = g + 1;
       while (end < m.granules && end - g < kScanGranulesPerBlock && selected(end)) ++end;
-      HEDGEROW_ASSIGN_OR_RETURN(Block block, part->Read(columns, g, end));
-      HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(block)));
+      Result<Block> block = part->Read(columns, g, end);
+      if (!block.ok()) {
+        if (block.status().code() == StatusCode::kCorruption) Quarantine(part, block.status());
+        return block.status();
+      }
+      HEDGEROW_RETURN_IF_ERROR(sink(shard, std::move(*block)));
       g = end;
     }
   }

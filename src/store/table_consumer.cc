@@ -52,6 +52,7 @@ Status TableConsumer::Start() {
     if (from > committed.value_or(0)) catch_up.push_back({group_, topic, p, from});
   }
   if (!catch_up.empty()) HEDGEROW_RETURN_IF_ERROR(log_.Commit(std::move(catch_up)));
+  if (table_.RebuildFromLogPending()) HEDGEROW_RETURN_IF_ERROR(RewindForRebuild(position_));
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -105,6 +106,16 @@ void TableConsumer::Run() {
   int64_t last_arrival_ms = 0;
   std::vector<log::Offset> positions(partitions_);
   while (true) {
+    if (table_.TakeRebuildRequest()) {
+      // A read found a damaged part: insert what is decoded, then read the topic again.
+      if (next != position_ && !Flush(decoder, next)) return;
+      bytes = 0;
+      first_record_ms = 0;
+      if (Status s = RewindForRebuild(next); !s.ok()) {
+        LogError("store", "cannot rebuild from the log", {{"table", table_.schema().name}, {"error", s.message()}});
+      }
+      position_ = next;  // what is read from here on is pending, though its offsets were committed
+    }
     bool stopping = stop_.load();
     bool got = false, fetch_failed = false;
     for (uint32_t p = 0; p < partitions_ && !stopping; ++p) {
@@ -164,6 +175,32 @@ void TableConsumer::Run() {
       std::this_thread::sleep_for(kIdlePoll);
     }
   }
+}
+
+Status TableConsumer::RewindForRebuild(std::map<uint32_t, uint64_t>& next) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log_.Partitions(table_.schema().topic));
+  uint64_t records = 0;
+  for (const log::PartitionInfo& p : partitions) {
+    next[p.partition] = p.start;
+    rebuild_until_[p.partition] = p.end;
+    records += p.end - p.start;
+  }
+  LogWarn("store", "inserting the table's topic again from the log's start (a damaged part was set aside); rows "
+          "older than the log's start cannot come back",
+          {{"table", table_.schema().name}, {"records", records}});
+  FinishRebuildIfCaughtUp(next);
+  return Status::Ok();
+}
+
+void TableConsumer::FinishRebuildIfCaughtUp(const std::map<uint32_t, uint64_t>& next) {
+  if (rebuild_until_.empty()) return;
+  for (const auto& [partition, end] : rebuild_until_) {
+    auto it = next.find(partition);
+    if (it == next.end() || it->second < end) return;
+  }
+  rebuild_until_.clear();
+  table_.FinishRebuildFromLog();
+  LogInfo("store", "rebuilt from the log", {{"table", table_.schema().name}});
 }
 
 bool TableConsumer::SkipToLogStart(uint32_t partition, uint64_t& next) {
@@ -249,6 +286,7 @@ bool TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
   SetFailing(Status::Ok());
   if (rows_inserted_ != nullptr) rows_inserted_->Inc(rows.rows());
   position_ = next;
+  FinishRebuildIfCaughtUp(next);
   store_.UpdateGauges(table_);
   store_.WakeMerges();
   return true;

@@ -38,10 +38,15 @@ class TableConsumer {
   // Appends the dead letters of the block first. False when it gave up because the
   // consumer is stopping (nothing committed).
   bool Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint64_t>& next);
-  // Queues a dead_letter_queue record for each undecodable record of `partition` (offset,
-  // error; in offset order) for the next Flush.
   // Moves `next` to the log start when records before it were deleted; whether it did.
   bool SkipToLogStart(uint32_t partition, uint64_t& next);
+  // The table lost a damaged part: `next` goes back to the log's start in every partition,
+  // and the table's rebuild marker goes once the consumer is past today's ends again.
+  Status RewindForRebuild(std::map<uint32_t, uint64_t>& next);
+  // Removes the rebuild marker once `next` reached the ends RewindForRebuild recorded.
+  void FinishRebuildIfCaughtUp(const std::map<uint32_t, uint64_t>& next);
+  // Queues a dead_letter_queue record for each undecodable record of `partition` (offset,
+  // error; in offset order) for the next Flush.
   void AddDeadLetters(uint32_t partition, const std::vector<std::pair<uint64_t, std::string>>& bad);
   void SetFailing(Status status);
 
@@ -54,6 +59,7 @@ class TableConsumer {
   std::vector<log::OutgoingRecord> dead_letters_;  // undecodable rows of the block being built
   uint32_t partitions_ = 0;
   std::map<uint32_t, uint64_t> position_;  // next offset to insert, per partition
+  std::map<uint32_t, uint64_t> rebuild_until_;  // while rebuilding from the log: the ends to reach
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex health_mu_;

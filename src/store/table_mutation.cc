@@ -27,7 +27,12 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
     while (!todo.empty()) {
       std::shared_ptr<Part> part = todo.back();
       todo.pop_back();
-      HEDGEROW_ASSIGN_OR_RETURN(Block decide, part->Read(columns, 0, part->meta().granules));
+      Result<Block> read = part->Read(columns, 0, part->meta().granules);
+      if (!read.ok()) {
+        if (read.status().code() == StatusCode::kCorruption) Quarantine(part, read.status());
+        return read.status();
+      }
+      Block& decide = *read;
       std::vector<bool> drop(decide.rows(), false);
       size_t dropping = 0;
       for (size_t r = 0; r < decide.rows(); ++r) {

@@ -89,8 +89,22 @@ class Table {
   // For each source partition, the next log offset the parts cover (the highest recorded).
   std::map<uint32_t, uint64_t> LogOffsets() const;
 
-  // Parts that did not open at load (and parts set aside as broken_* before), with why.
-  const std::vector<std::pair<std::string, Status>>& damaged() const { return damaged_; }
+  // Parts that did not open at load, parts set aside as broken_* before, and parts a read
+  // found damaged since (Quarantine), with why.
+  std::vector<std::pair<std::string, Status>> damaged() const;
+
+  // A part a read found damaged (a block failed its checksum) while the table is in use: it
+  // leaves the table at once, its directory is set aside as broken_<name>, and the table's
+  // rows are to be inserted again from the log (below). Scans and merges call it.
+  void Quarantine(const std::shared_ptr<Part>& part, const Status& why) const;
+  // A damaged part's rows come back from the log when it still holds them: a marker file in
+  // the table's directory says the table's consumer must read its topic again from the log's
+  // start (duplicates collapse as in any ReplacingMergeTree). The marker outlives a crash
+  // until the consumer has caught up and calls FinishRebuildFromLog.
+  bool RebuildFromLogPending() const;
+  // True once after each Quarantine: the consumer, already running, rewinds.
+  bool TakeRebuildRequest() const { return rebuild_requested_.exchange(false); }
+  void FinishRebuildFromLog() const;
 
   PartList Parts(uint32_t shard) const;
   PartList AllParts() const;
@@ -116,8 +130,9 @@ class Table {
   // ALTER TABLE ... DELETE WHERE (a mutation): every part holding a row `matches` selects
   // (deciding from `columns`) is rewritten without those rows. The new part covers the old
   // one (same blocks, a level up), so after a crash one or the other is active, never both;
-  // a part left with no row is dropped. Waits for a merge holding a part; a part merged
-  // meanwhile is read again in its merged form. Returns the rows deleted.
+  // a part left with no row is replaced by an empty one (merges fold it away). Waits for a
+  // merge holding a part; a part merged meanwhile is read again in its merged form. Returns
+  // the rows deleted.
   using RowPredicate = std::function<bool(const Block& rows, size_t row)>;
   Result<uint64_t> DeleteRows(const std::vector<std::string>& columns, const RowPredicate& matches);
 
@@ -133,12 +148,21 @@ class Table {
   const TableSchema& schema_;
   TableOptions options_;
   mutable std::mutex mu_;
-  std::vector<PartList> shards_;  // per shard, sorted by (partition, min_block)
+  // Per shard, sorted by (partition, min_block). Mutable: a scan that finds a damaged part
+  // takes it out (Quarantine).
+  mutable std::vector<PartList> shards_;
   std::atomic<uint64_t> next_block_{1};
   std::mutex insert_mu_;
   bool insert_undo_failed_ = false;  // guarded by insert_mu_: refuse inserts until reopened
   uint32_t on_disk_shards_ = 0;  // at Load: one past the highest shard directory holding data
-  std::vector<std::pair<std::string, Status>> damaged_;
+  // Guarded by mu_; Quarantine adds to it from scans (const), hence mutable.
+  mutable std::vector<std::pair<std::string, Status>> damaged_;
+  mutable std::atomic<bool> rebuild_requested_{false};
+  // Quarantines the parts of `parts` that fail Verify, when `s` is a corruption a read of one
+  // of them returned (which one is not known: a merged read spans several).
+  void QuarantineDamaged(const PartList& parts, const Status& s) const;
+  // Writes the rebuild marker (durably, before a damaged part is set aside).
+  Status RequestRebuildFromLog() const;
   mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
 };
 
