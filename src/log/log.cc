@@ -105,6 +105,10 @@ Status Log::Impl::OpenDb() {
   rocksdb::DB* db = nullptr;
   rocksdb::Status s;
   rocksdb::Options opts = DbOptions();
+  if (options_.file_system) {
+    env_ = rocksdb::NewCompositeEnv(options_.file_system);
+    opts.env = env_.get();
+  }
   if (secondary_) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "hedgerow-log-inspect-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("log: cannot create a scratch dir");
@@ -234,6 +238,12 @@ void Log::Impl::RetentionLoop(Log* log) {
 TopicState* Log::Impl::FindTopic(std::string_view name) const {
   auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : it->second.get();
+}
+
+Status Log::Health() const {
+  if (!impl_->needs_resume_) return Status::Ok();
+  return Status::Unavailable("log: writes refused after an I/O error (see the log); a full disk resumes by itself "
+                             "once it has room, other errors need a restart");
 }
 
 Status Log::Impl::CheckWritable() const {

@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -83,6 +84,10 @@ class Log::Impl {
   // them. Writing group N+1 overlaps the fsync of group N.
   void SyncLoop();
   void Complete(WrittenGroup& group, const Status& status);
+  // After a failed WAL write or fsync RocksDB refuses every write (a background error) until
+  // DB::Resume(). The writer calls it before its next group, at most every kResumeInterval;
+  // Ok once writes work again.
+  Status ResumeAfterIoError();
   void WaitForSyncIdle();
   void RetentionLoop(Log* log);
   Result<RetentionReport> RunRetention(int64_t now_ms);  // on the writer thread
@@ -100,6 +105,9 @@ class Log::Impl {
   const bool secondary_;
   std::string secondary_dir_;  // scratch dir of a secondary instance
 
+  std::atomic<bool> needs_resume_{false};  // set by the writer or syncer on an I/O error
+  std::chrono::steady_clock::time_point last_resume_{};  // writer thread only
+  std::unique_ptr<rocksdb::Env> env_;  // over options_.file_system, when given; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;     // owned by db_
   rocksdb::ColumnFamilyHandle* records_cf_ = nullptr;  // owned by db_

@@ -23,6 +23,9 @@
 namespace hedgerow::log {
 namespace {
 
+// How often the writer asks RocksDB to resume after an I/O error while appends keep coming.
+constexpr std::chrono::milliseconds kResumeInterval{50};
+
 struct Placement {
   TopicState* topic;
   uint32_t partition;
@@ -76,12 +79,28 @@ void Log::Impl::WriterLoop() {
   }
 }
 
+Status Log::Impl::ResumeAfterIoError() {
+  if (!needs_resume_) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_resume_ < kResumeInterval) return Status::Unavailable("log: recovering from an I/O error; retry");
+  last_resume_ = now;
+  rocksdb::Status s = db_->Resume();
+  if (!s.ok()) {
+    LogWarn("log", "writes still refused after an I/O error", {{"error", s.ToString()}});
+    return Status::Unavailable(fmt::format("log: recovering from an I/O error: {}", s.ToString()));
+  }
+  needs_resume_ = false;
+  LogInfo("log", "writes resumed after an I/O error", {});
+  return Status::Ok();
+}
+
 void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
   WrittenGroup g;
   g.appends = std::move(appends);
   const size_t n = g.appends.size();
   g.failed.resize(n);
   g.positions.resize(n);
+  if (Status resumed = ResumeAfterIoError(); !resumed.ok()) return Complete(g, resumed);
   std::vector<std::vector<Placement>> placements(n), encoded_placements(n);
   std::map<std::pair<uint32_t, uint32_t>, PartitionWrites> by_partition;
 
@@ -214,6 +233,7 @@ void Log::Impl::ProcessGroup(std::vector<PendingAppend> appends) {
   if (!s.ok()) {
     // Nothing was assigned: the next offsets stay where they were, so no gap can appear.
     if (write_errors_ != nullptr) write_errors_->Inc();
+    needs_resume_ = true;
     LogError("log", "group write failed", {{"records", static_cast<uint64_t>(g.record_count)},
                                            {"error", s.ToString()}});
     return Complete(g, Status::Unavailable(fmt::format("log: write failed: {}", s.ToString())));
@@ -243,6 +263,7 @@ void Log::Impl::SyncLoop() {
     Status status;
     if (!s.ok()) {
       if (write_errors_ != nullptr) write_errors_->Inc();
+      needs_resume_ = true;
       LogError("log", "WAL fsync failed", {{"groups", static_cast<uint64_t>(groups.size())}, {"error", s.ToString()}});
       status = Status::Unavailable(fmt::format("log: fsync failed: {}", s.ToString()));
     } else {

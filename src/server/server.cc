@@ -144,7 +144,8 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
     std::vector<std::pair<const char*, Status>> checks;
     Result<int> meta = meta_->SchemaVersion();
     checks.emplace_back("meta", meta.status());
-    checks.emplace_back("log", log_->Topic("events_plugin_ingestion").status());
+    Status log_health = log_->Topic("events_plugin_ingestion").status();
+    checks.emplace_back("log", log_health.ok() ? log_->Health() : log_health);
     checks.emplace_back("persons", persons_->CheckHealth());
     checks.emplace_back("store", store_->CheckHealth());
     bool ready = true;

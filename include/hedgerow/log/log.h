@@ -14,6 +14,10 @@
 #include "hedgerow/log/batch_codec.h"
 #include "hedgerow/log/record.h"
 
+namespace rocksdb {
+class FileSystem;
+}
+
 namespace hedgerow::log {
 
 struct TopicConfig {
@@ -39,6 +43,9 @@ struct LogOptions {
   // acknowledged records survive power loss. false: completed once written to the OS, which
   // survives a crash of the process (kill -9) but not of the machine; for throwaway data.
   bool fsync = true;
+  // The file system RocksDB writes through; null: the machine's. Tests wrap it to inject
+  // I/O errors (EIO, ENOSPC) at chosen calls.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 struct FetchResult {
@@ -117,6 +124,10 @@ class Log {
   // existing topic takes the retention settings given.
   Status CreateTopic(const TopicConfig& config);
   std::vector<TopicConfig> Topics() const;
+  // Ok while appends work; kUnavailable after a WAL write or fsync failed, until RocksDB
+  // resumed writing (a full disk that has room again) or, for an error it cannot resume
+  // from (EIO), until the log is opened again (a restart).
+  Status Health() const;
   Result<TopicConfig> Topic(std::string_view name) const;
 
   // Queues records for the next group commit. `done` runs exactly once, on the log's sync
