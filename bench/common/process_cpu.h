@@ -1,11 +1,12 @@
 #pragma once
 
 // CPU seconds (user + system) of a process, and of this one: what the load benchmarks
-// report per request beside wall-clock figures.
+// report per request beside wall-clock figures; and its memory as /proc reports it.
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -48,6 +49,17 @@ inline std::map<std::string, double> ThreadCpuSecondsByName(pid_t pid) {
     by_name[name] += ticks / sysconf(_SC_CLK_TCK);
   }
   return by_name;
+}
+
+// A "<field> <kB> kB" line of /proc/<pid>/status ("self" for this process), e.g. VmRSS: or
+// VmHWM: (the peak); -1 when absent.
+inline long ProcessStatusKb(const std::string& pid, const char* field) {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
+  }
+  return -1;
 }
 
 inline double SelfCpuSeconds() {

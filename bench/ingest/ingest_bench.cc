@@ -13,7 +13,6 @@
 // offsets reach the end and the persons are persisted. Reports events/s, persons SQLite
 // transactions/s, CPU time per event (steadier than events/s on a shared machine) and
 // peak RSS.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +27,7 @@
 #include <fmt/ranges.h>
 
 #include "common/event_mix.h"
+#include "common/process_cpu.h"
 #include "hedgerow/common/uuid.h"
 #include "hedgerow/ingest/apps.h"
 #include "hedgerow/ingest/pipeline.h"
@@ -38,23 +38,6 @@ using namespace hedgerow;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// User + system CPU seconds of the whole process so far.
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-long PeakRssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 std::string Message(const std::string& uuid, const std::string& distinct_id, const std::string& ip,
                     const std::string& data) {
@@ -173,7 +156,7 @@ std::optional<RunFigures> Run(const BenchOptions& o, const std::vector<std::stri
                             }),
                             &metrics);
   auto start = Clock::now();
-  double cpu_start = CpuSeconds();
+  double cpu_start = bench::SelfCpuSeconds();
   if (!pipeline.Start().ok()) return std::nullopt;
   auto ends = (*log)->Partitions("events_plugin_ingestion");
   while (true) {
@@ -188,7 +171,7 @@ std::optional<RunFigures> Run(const BenchOptions& o, const std::vector<std::stri
   double out_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   pipeline.Stop();  // timed too: it persists the persons applied since the last persist
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  double cpu_seconds = CpuSeconds() - cpu_start;
+  double cpu_seconds = bench::SelfCpuSeconds() - cpu_start;
   uint64_t batches = metrics.GetCounter("hedgerow_ingest_batches_total", "").value();
   const Histogram& persists = metrics.GetHistogram("hedgerow_persons_persist_seconds", "");
   uint64_t txns = persists.count();
@@ -204,7 +187,7 @@ std::optional<RunFigures> Run(const BenchOptions& o, const std::vector<std::stri
               o.events / seconds, static_cast<unsigned long long>(batches),
               static_cast<double>(o.events) / std::max<uint64_t>(batches, 1), txns / seconds,
               static_cast<unsigned long long>(txns), persists.sum(), static_cast<unsigned long long>(rows), seconds,
-              cpu_seconds * 1e6 / o.events, PeakRssKb() / 1024.0);
+              cpu_seconds * 1e6 / o.events, bench::ProcessStatusKb("self", "VmHWM:") / 1024.0);
   double apps_us = app_nanos.load() / 1e3 / o.events;
   if (!app_kinds.empty()) std::printf("apps' own work: %.1f CPU us/event\n", apps_us);
   return RunFigures{o.events / seconds, cpu_seconds * 1e6 / o.events, apps_us};

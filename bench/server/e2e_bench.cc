@@ -94,14 +94,7 @@ std::optional<std::string> Query(TestConnection& conn, const std::string& sql) {
   return r->body;
 }
 
-long StatusKb(pid_t pid, const char* field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
-  }
-  return -1;
-}
+long StatusKb(pid_t pid, const char* field) { return bench::ProcessStatusKb(std::to_string(pid), field); }
 
 uint64_t DirBytes(const std::filesystem::path& dir) {
   uint64_t bytes = 0;

@@ -1,0 +1,172 @@
+// Soak: a real hedgerow process at a steady capture rate with queries running, for a long time.
+//   build/bench/soak_bench build/hedgerow [--minutes 30] [--rate 5000] [--warmup-minutes 5]
+//       [--sample-seconds 30]
+// Sends `rate` events a second of bench/common/event_mix.h (/batch/ bodies of 100, one sender
+// thread per 1,000 events/s) and runs three insight-style queries every 5 s. Every
+// `sample-seconds` it samples the server's RSS and the lag: events acknowledged minus events
+// queryable. At the end: the RSS curve, its growth after warm-up (the largest RSS after it
+// against the RSS when it ended; the target is < 10%), the largest lag, and the server's warn
+// and error lines (expected: none beyond the startup notice of a missing GeoIP database).
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/event_mix.h"
+#include "common/process_cpu.h"
+#include "hedgerow/common/uuid.h"
+#include "support/child_process.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+using namespace hedgerow;
+using hedgerow::testing::ChildProcess;
+using hedgerow::testing::TestConnection;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr char kToken[] = "phc_soak";
+constexpr char kKey[] = "phx_soak";
+constexpr int kBatch = 100;
+
+struct Args {
+  std::string binary;
+  double minutes = 30;
+  int rate = 5000;
+  double warmup_minutes = 5;
+  int sample_seconds = 30;
+};
+
+long Count(TestConnection& conn, const std::string& sql) {
+  auto r = conn.Request("POST", "/", sql + " FORMAT TabSeparated", {{"X-ClickHouse-Key", kKey}});
+  return r && r->status == 200 ? std::stol(r->body) : -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: soak_bench HEDGEROW [--minutes N] [--rate EVENTS_PER_S] [--warmup-minutes N] [--sample-seconds N]\n");
+    return 2;
+  }
+  args.binary = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--minutes") args.minutes = std::stod(argv[i + 1]);
+    else if (flag == "--rate") args.rate = std::stoi(argv[i + 1]);
+    else if (flag == "--warmup-minutes") args.warmup_minutes = std::stod(argv[i + 1]);
+    else if (flag == "--sample-seconds") args.sample_seconds = std::stoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "soak_bench: unknown option %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  hedgerow::testing::TempDir dir;
+  ChildProcess server({args.binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen",
+                       "127.0.0.1:0", "--project-token", kToken, "--personal-api-key", kKey, "--trusted-proxies", "127.0.0.1"});
+  auto ready = server.WaitForLine("msg=ready", std::chrono::seconds(30));
+  std::smatch api, ch;
+  if (!ready || !std::regex_search(*ready, api, std::regex("api=127.0.0.1:(\\d+)")) ||
+      !std::regex_search(*ready, ch, std::regex("clickhouse=127.0.0.1:(\\d+)"))) {
+    std::fprintf(stderr, "server did not start:\n%s\n", server.stderr_text().c_str());
+    return 1;
+  }
+  const uint16_t api_port = static_cast<uint16_t>(std::stoi(api[1]));
+  const uint16_t ch_port = static_cast<uint16_t>(std::stoi(ch[1]));
+  const std::string pid = std::to_string(server.pid());
+
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(args.minutes * 60000));
+  std::atomic<uint64_t> acked{0}, refused{0};
+  std::atomic<bool> done{false};
+  const int senders = std::max(1, args.rate / 1000);
+  const auto batch_every = std::chrono::microseconds(static_cast<int64_t>(1e6 * kBatch * senders / args.rate));
+  std::vector<std::thread> threads;
+  for (int s = 0; s < senders; ++s) {
+    threads.emplace_back([&, s] {
+      bench::EventMix mix(s + 1, 100000);
+      TestConnection conn(api_port, std::chrono::seconds(60));
+      size_t i = static_cast<size_t>(s) << 40;
+      for (auto next = Clock::now(); !done; next += batch_every) {
+        std::this_thread::sleep_until(next);
+        std::string body = fmt::format(R"({{"api_key":"{}","batch":[)", kToken);
+        std::string ip;
+        for (int e = 0; e < kBatch; ++e, ++i) {
+          bench::MixedEvent event = mix.Next(i);
+          if (e == 0) ip = event.ip;
+          body += fmt::format(R"({}{{"distinct_id":"{}","uuid":"{}",{})", e ? "," : "", event.distinct_id,
+                              Uuid::V7().ToString(), std::string_view(event.json).substr(1));
+        }
+        body += "]}";
+        auto r = conn.Request("POST", "/batch/", body, {{"Content-Type", "application/json"}, {"X-Forwarded-For", ip}});
+        (r && r->status == 200 ? acked : refused) += kBatch;
+      }
+    });
+  }
+  std::atomic<uint64_t> queries{0}, failed_queries{0};
+  threads.emplace_back([&] {
+    TestConnection conn(ch_port, std::chrono::seconds(120));
+    const char* sqls[] = {
+        "SELECT toStartOfHour(timestamp) AS h, count() FROM events WHERE event = '$pageview' GROUP BY h ORDER BY h",
+        "SELECT JSONExtractString(properties, '$browser') AS b, uniq(person_id) FROM events GROUP BY b ORDER BY 2 DESC LIMIT 10",
+        "SELECT count() FROM person FINAL WHERE is_deleted = 0"};
+    while (!done) {
+      for (const char* sql : sqls) {
+        auto r = conn.Request("POST", "/", sql, {{"X-ClickHouse-Key", kKey}});
+        (r && r->status == 200 ? queries : failed_queries)++;
+      }
+      for (int t = 0; t < 50 && !done; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  TestConnection counter(ch_port, std::chrono::seconds(120));
+  std::vector<std::pair<double, long>> rss;  // minutes, kB
+  long max_lag = 0, rss_at_warmup = -1, max_after_warmup = 0;
+  std::printf("minute  rss_mb  acked  queryable  lag\n");
+  for (auto sample = start + std::chrono::seconds(args.sample_seconds); sample <= end; sample += std::chrono::seconds(args.sample_seconds)) {
+    while (Clock::now() < sample) server.DrainFor(std::chrono::milliseconds(200));
+    const double minute = std::chrono::duration<double>(Clock::now() - start).count() / 60;
+    const long kb = bench::ProcessStatusKb(pid, "VmRSS:");
+    const uint64_t sent = acked.load();
+    const long queryable = Count(counter, "SELECT count() FROM events");
+    const long lag = static_cast<long>(sent) - queryable;
+    max_lag = std::max(max_lag, lag);
+    rss.emplace_back(minute, kb);
+    if (minute >= args.warmup_minutes) {
+      if (rss_at_warmup < 0) rss_at_warmup = kb;
+      max_after_warmup = std::max(max_after_warmup, kb);
+    }
+    std::printf("%6.1f  %6.0f  %lu  %ld  %ld\n", minute, kb / 1024.0, static_cast<unsigned long>(sent), queryable, lag);
+    std::fflush(stdout);
+  }
+  done = true;
+  for (auto& t : threads) t.join();
+  server.Signal(SIGTERM);
+  server.Wait(std::chrono::seconds(30));
+  std::istringstream log(server.stderr_text());
+  size_t problems = 0;
+  for (std::string line; std::getline(log, line);) {
+    if ((line.find("level=warn") != std::string::npos || line.find("level=error") != std::string::npos) &&
+        line.find("no GeoIP database") == std::string::npos) {
+      if (++problems <= 10) std::printf("server: %s\n", line.c_str());
+    }
+  }
+  const double growth = rss_at_warmup > 0 ? 100.0 * (max_after_warmup - rss_at_warmup) / rss_at_warmup : 0;
+  std::printf("soak: %.1f min at %d events/s: %lu acknowledged, %lu refused; %lu queries (%lu failed); RSS %.0f MB at "
+              "warm-up end, max %.0f MB after (%+.1f%%); max lag %ld events; %zu warn/error lines\n",
+              args.minutes, args.rate, static_cast<unsigned long>(acked.load()), static_cast<unsigned long>(refused.load()),
+              static_cast<unsigned long>(queries.load()), static_cast<unsigned long>(failed_queries.load()),
+              rss_at_warmup / 1024.0, max_after_warmup / 1024.0, growth, max_lag, problems);
+  return growth < 10 && problems == 0 && refused == 0 ? 0 : 1;
+}
