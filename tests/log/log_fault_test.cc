@@ -110,6 +110,14 @@ bool AppendPatiently(Log& log, const std::string& value, std::chrono::millisecon
   }
 }
 
+// A log in `dir` writing through `fs`, with the one-partition topic "t".
+std::unique_ptr<Log> OpenWithTopic(const TempDir& dir, const std::shared_ptr<FaultyFileSystem>& fs) {
+  auto opened = Log::Open({.dir = dir.File("log"), .file_system = fs}, nullptr);
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->CreateTopic({.name = "t", .partitions = 1}).ok());
+  return std::move(*opened);
+}
+
 TEST_CASE("a full disk (ENOSPC) fails the appends it hits and the log resumes by itself", "[log][fault]") {
   TempDir dir;
   auto fs = std::make_shared<FaultyFileSystem>();
@@ -117,10 +125,8 @@ TEST_CASE("a full disk (ENOSPC) fails the appends it hits and the log resumes by
   std::vector<std::string> acked;
   int failed = 0;
   {
-    auto opened = Log::Open({.dir = dir.File("log"), .file_system = fs}, nullptr);
-    REQUIRE(opened.ok());
-    Log& log = **opened;
-    REQUIRE(log.CreateTopic({.name = "t", .partitions = 1}).ok());
+    std::unique_ptr<Log> opened = OpenWithTopic(dir, fs);
+    Log& log = *opened;
     for (int i = 0; i < 60; ++i) {
       if (i % 10 == 3) fs->fail_appends = 1;
       if (i % 10 == 7) fs->fail_syncs = 1;
@@ -145,10 +151,8 @@ TEST_CASE("an EIO on the WAL refuses appends until the log is opened again, and 
   std::vector<std::string> acked;
   int failed = 0;
   {
-    auto opened = Log::Open({.dir = dir.File("log"), .file_system = fs}, nullptr);
-    REQUIRE(opened.ok());
-    Log& log = **opened;
-    REQUIRE(log.CreateTopic({.name = "t", .partitions = 1}).ok());
+    std::unique_ptr<Log> opened = OpenWithTopic(dir, fs);
+    Log& log = *opened;
     for (int i = 0; i < 5; ++i) {
       REQUIRE(AppendPatiently(log, "v" + std::to_string(i), std::chrono::seconds(5), failed));
       acked.push_back("v" + std::to_string(i));
