@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: deps build test test-sanitize test-sanitize-query test-fuzz serve bench clean
+.PHONY: deps build test test-sanitize test-sanitize-query test-fuzz test-tsan serve bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -42,6 +42,13 @@ test-fuzz: deps
 	cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzzers
 	cd $(BUILD)-fuzz && ctest --output-on-failure -j$(JOBS) -L fuzz
 
+# ThreadSanitizer over the concurrency of the log, the pipeline and persons, and the store
+# (group commit, consumers, merges, scans): on demand, as CI's 30 minutes cannot hold it.
+test-tsan: deps
+	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_TSAN=ON
+	cmake --build $(BUILD)-tsan -j$(JOBS) --target hedgerow_log_test hedgerow_ingest_test hedgerow_persons_test hedgerow_store_test
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^(log|ingest|persons|store)$$'
+
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf
 
@@ -49,4 +56,4 @@ bench: build
 	./$(BUILD)/bench/startup_bench ./$(BUILD)/hedgerow
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-tsan

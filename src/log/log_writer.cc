@@ -51,7 +51,14 @@ void Log::Impl::WriterLoop() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_changed_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      // While writes are refused after an I/O error, try to resume now and then even with no
+      // append waiting: /_readiness must turn ready again without traffic.
+      while (!queue_changed_.wait_for(lock, kResumeInterval * 10, [&] { return !queue_.empty() || stopping_; })) {
+        if (!needs_resume_) continue;
+        lock.unlock();
+        ResumeAfterIoError();
+        lock.lock();
+      }
       if (queue_.empty()) return;  // stopping and drained
       // Everything that arrived while the previous group was written becomes one group.
       size_t bytes = 0;

@@ -50,13 +50,14 @@ Status AwaitStoreConsumers(log::Log& log, store::Store& store, const std::vector
   return Status::Ok();
 }
 
-// The distinct ids person_distinct_id2 has ever pointed at the person: a deletion tried again
-// after its first attempt already removed the person from the persons store finds them here.
+// The distinct ids whose latest person_distinct_id2 row (FINAL) points at the person: a
+// deletion tried again after its first attempt already removed the person from the persons
+// store finds them here (an id another person has taken since is not one of them).
 Status AddStoredDistinctIds(const store::Store& store, int64_t team_id, const Uuid& uuid,
                             std::set<std::string, std::less<>>& distinct_ids) {
   std::mutex mu;
   return store.table("person_distinct_id2")
-      ->Scan({.columns = {"team_id", "person_id", "distinct_id"}}, [&](uint32_t, store::Block&& b) {
+      ->Scan({.columns = {"team_id", "person_id", "distinct_id"}, .final = true}, [&](uint32_t, store::Block&& b) {
         std::lock_guard<std::mutex> lock(mu);
         for (size_t r = 0; r < b.rows(); ++r) {
           if (Int64At(b.columns[0], r) == team_id && UuidAt(b.columns[1], r, uuid)) {

@@ -166,12 +166,16 @@ Status Table::Load() {
         continue;
       }
       damaged_.emplace_back(f.path.string(), f.status);
-      LogError("store", "damaged part set aside; its rows will be inserted again from the log",
-               {{"part", f.path.string()}, {"error", f.status.message()}});
-      if (!options_.read_only) {
-        HEDGEROW_RETURN_IF_ERROR(RequestRebuildFromLog());
-        fs::rename(f.path, f.path.parent_path() / ("broken_" + f.path.filename().string()), ec);
+      LogError("store", "damaged part set aside", {{"part", f.path.string()}, {"error", f.status.message()}});
+      if (options_.read_only) continue;
+      if (RebuildsFromLog()) {
+        // Not renamed unless the rebuild is recorded: the next start finds the part again.
+        if (Status marked = RequestRebuildFromLog(shard, f.partition); !marked.ok()) {
+          LogError("store", "cannot record a rebuild from the log", {{"part", f.path.string()}, {"error", marked.message()}});
+          continue;
+        }
       }
+      fs::rename(f.path, f.path.parent_path() / ("broken_" + f.path.filename().string()), ec);
     }
     // A part covered by another in its partition was merged away before a crash removed it.
     PartList active;
@@ -223,7 +227,7 @@ Status Table::CheckShardCount(bool detect) {
   return WriteFileDurably(path, wanted + "\n");
 }
 
-Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets) {
+Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets, const RebuildScope* scope) {
   if (options_.read_only) return Status::InvalidArgument("table opened read-only");
   std::lock_guard<std::mutex> insert_lock(insert_mu_);
   if (insert_undo_failed_) {
@@ -261,6 +265,7 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
   };
   std::vector<Pending> pending;
   for (auto& [where, row_numbers] : groups) {
+    if (scope != nullptr && scope->count(where) == 0) continue;
     Pending p;
     p.meta.table = schema_.name;
     p.meta.shard = where.first;

@@ -1,6 +1,7 @@
 #include "table_consumer.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -101,7 +102,7 @@ void TableConsumer::Run() {
       }
       next[partition] = r.offset + 1;
     }
-    if (!bad.empty()) AddDeadLetters(partition, bad);
+    if (!bad.empty() && rebuild_until_.empty()) AddDeadLetters(partition, bad);  // a replay sent them already
   };
   int64_t last_arrival_ms = 0;
   std::vector<log::Offset> positions(partitions_);
@@ -123,7 +124,13 @@ void TableConsumer::Run() {
           decoder.partitions() >= Table::kMaxPartitionsPerInsert) {
         break;
       }
-      auto result = log_.Fetch(topic, p, next[p], options_.batch_rows - decoder.rows(), options_.batch_bytes - bytes);
+      size_t max_records = options_.batch_rows - decoder.rows();
+      if (!rebuild_until_.empty()) {
+        const uint64_t until = rebuild_until_[p];
+        if (next[p] >= until) continue;  // replayed: its new records wait for the other partitions
+        max_records = std::min<uint64_t>(max_records, until - next[p]);
+      }
+      auto result = log_.Fetch(topic, p, next[p], max_records, options_.batch_bytes - bytes);
       if (!result.ok()) {
         // Records deleted before they were inserted (only a log restored or damaged by hand
         // gets there; retention waits for this group): resume at the log's start, as Kafka's
@@ -169,7 +176,10 @@ void TableConsumer::Run() {
     // Nothing new: wait for records in any partition, no longer than until the rows held are due.
     int64_t wait_ms = kIdlePoll.count();
     if (first_record_ms != 0) wait_ms = std::clamp<int64_t>(std::min(deadline_ms, idle_ms) - MonotonicMillis(), 0, wait_ms);
-    for (uint32_t p = 0; p < partitions_; ++p) positions[p] = next[p];
+    for (uint32_t p = 0; p < partitions_; ++p) {
+      const bool replayed = !rebuild_until_.empty() && next[p] >= rebuild_until_[p];
+      positions[p] = replayed ? std::numeric_limits<log::Offset>::max() : next[p];  // no wake-up for what waits
+    }
     if (auto waited = log_.WaitForRecords(topic, positions, std::chrono::milliseconds(wait_ms)); !waited.ok()) {
       LogWarn("store", "waiting for records failed", {{"table", table_.schema().name}, {"error", waited.status().message()}});
       std::this_thread::sleep_for(kIdlePoll);
@@ -178,16 +188,23 @@ void TableConsumer::Run() {
 }
 
 Status TableConsumer::RewindForRebuild(std::map<uint32_t, uint64_t>& next) {
-  HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log_.Partitions(table_.schema().topic));
+  const std::string& topic = table_.schema().topic;
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log_.Partitions(topic));
   uint64_t records = 0;
+  std::vector<log::OffsetCommit> rewound;
   for (const log::PartitionInfo& p : partitions) {
     next[p.partition] = p.start;
     rebuild_until_[p.partition] = p.end;
     records += p.end - p.start;
+    rewound.push_back({group_, topic, p.partition, p.start});
   }
-  LogWarn("store", "inserting the table's topic again from the log's start (a damaged part was set aside); rows "
-          "older than the log's start cannot come back",
-          {{"table", table_.schema().name}, {"records", records}});
+  rebuild_scope_ = table_.RebuildFromLogScope();
+  // Committed back: retention keeps what is to be read again, and whoever waits for this
+  // consumer to be past an offset (a person's deletion) waits for the rebuild.
+  HEDGEROW_RETURN_IF_ERROR(log_.Commit(std::move(rewound)));
+  LogWarn("store", "inserting the table's topic again from the log's start into the partitions of damaged parts; "
+          "rows older than the log's start cannot come back",
+          {{"table", table_.schema().name}, {"records", records}, {"partitions", static_cast<uint64_t>(rebuild_scope_.size())}});
   FinishRebuildIfCaughtUp(next);
   return Status::Ok();
 }
@@ -199,6 +216,7 @@ void TableConsumer::FinishRebuildIfCaughtUp(const std::map<uint32_t, uint64_t>& 
     if (it == next.end() || it->second < end) return;
   }
   rebuild_until_.clear();
+  rebuild_scope_.clear();
   table_.FinishRebuildFromLog();
   LogInfo("store", "rebuilt from the log", {{"table", table_.schema().name}});
 }
@@ -263,7 +281,7 @@ bool TableConsumer::Flush(JsonRowDecoder& decoder, const std::map<uint32_t, uint
     std::this_thread::sleep_for(kRetryDelay);
   }
   while (true) {
-    Status s = table_.Insert(rows, next);
+    Status s = table_.Insert(rows, next, rebuild_until_.empty() ? nullptr : &rebuild_scope_);
     if (s.ok()) {
       std::vector<log::OffsetCommit> commits;
       for (const auto& [p, offset] : next) {

@@ -59,7 +59,11 @@ class TableConsumer {
   std::vector<log::OutgoingRecord> dead_letters_;  // undecodable rows of the block being built
   uint32_t partitions_ = 0;
   std::map<uint32_t, uint64_t> position_;  // next offset to insert, per partition
-  std::map<uint32_t, uint64_t> rebuild_until_;  // while rebuilding from the log: the ends to reach
+  // While rebuilding from the log: the ends to reach, and where the rows go. Until every
+  // partition reached its end, records past it wait, so a block never mixes replayed rows
+  // (inserted only into `rebuild_scope_`) with new ones.
+  std::map<uint32_t, uint64_t> rebuild_until_;
+  RebuildScope rebuild_scope_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex health_mu_;

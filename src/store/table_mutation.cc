@@ -83,11 +83,17 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
       // The kept rows, in their order (still sorted), a few granules at a time. A part left with
       // no rows is still written: it covers the original on disk, so a crash before the original's
       // directory is removed cannot bring the deleted rows back; merges fold it away.
+      Status corrupt = Status::Ok();  // a read of the part that failed its checksum
       Status written = [&]() -> Status {
         HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<PartWriter> writer, PartWriter::Create(tmp, schema_));
         size_t row = 0;
         for (size_t g = 0; g < part->meta().granules && dropping < decide.rows(); g += kGranulesPerBlock) {
-          HEDGEROW_ASSIGN_OR_RETURN(Block rows, part->Read(all, g, std::min(part->meta().granules, g + kGranulesPerBlock)));
+          Result<Block> read_all = part->Read(all, g, std::min(part->meta().granules, g + kGranulesPerBlock));
+          if (!read_all.ok()) {
+            if (read_all.status().code() == StatusCode::kCorruption) corrupt = read_all.status();
+            return read_all.status();
+          }
+          Block& rows = *read_all;
           std::vector<uint32_t> keep;
           for (size_t r = 0; r < rows.rows(); ++r, ++row) {
             if (!drop[row]) keep.push_back(static_cast<uint32_t>(r));
@@ -105,6 +111,7 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
         std::filesystem::remove_all(tmp, ec);
         if (written.ok()) std::filesystem::remove_all(final_dir, ec);  // renamed, then unreadable
         release();
+        if (!corrupt.ok()) Quarantine(part, corrupt);
         return replacement.status();
       }
       {

@@ -58,6 +58,9 @@ struct MergeCandidate {
   PartList parts;  // adjacent in block order
 };
 
+// Where a rebuild from the log inserts rows: (shard, partition id).
+using RebuildScope = std::set<std::pair<uint32_t, std::string>>;
+
 // One table, all of its shards: the part set of each shard, inserts, merges and scans.
 // ReplacingMergeTree semantics: duplicates of an ORDER BY key may be visible until merged;
 // merges and FINAL keep the row with the highest version (ties: the last inserted).
@@ -84,7 +87,9 @@ class Table {
   // the manifest stays and the next Open completes them), so a retry never duplicates.
   // `log_offsets` is recorded in each part: the next offset of every source partition the
   // rows came from. InvalidArgument for rows in more than kMaxPartitionsPerInsert partitions.
-  Status Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets);
+  // `scope`, when given, keeps only rows routed to those (shard, partition)s (a rebuild).
+  Status Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_offsets,
+                const RebuildScope* scope = nullptr);
 
   // For each source partition, the next log offset the parts cover (the highest recorded).
   std::map<uint32_t, uint64_t> LogOffsets() const;
@@ -97,14 +102,19 @@ class Table {
   // leaves the table at once, its directory is set aside as broken_<name>, and the table's
   // rows are to be inserted again from the log (below). Scans and merges call it.
   void Quarantine(const std::shared_ptr<Part>& part, const Status& why) const;
-  // A damaged part's rows come back from the log when it still holds them: a marker file in
-  // the table's directory says the table's consumer must read its topic again from the log's
-  // start (duplicates collapse as in any ReplacingMergeTree). The marker outlives a crash
-  // until the consumer has caught up and calls FinishRebuildFromLog.
+  // A damaged part's rows come back from the log when it still holds them (ReplacingMergeTree
+  // tables only: a MergeTree table would keep the duplicates). A marker file in the table's
+  // directory lists the (shard, partition) of every damaged part; the table's consumer reads
+  // its topic again from the log's start and inserts only rows that belong there (Insert's
+  // `scope`), where duplicates collapse under FINAL and in merges. The marker outlives a crash
+  // until the consumer has caught up and calls FinishRebuildFromLog. Known gap: rows deleted
+  // from those partitions (DeleteRows) while the log still held them come back.
   bool RebuildFromLogPending() const;
+  RebuildScope RebuildFromLogScope() const;
   // True once after each Quarantine: the consumer, already running, rewinds.
   bool TakeRebuildRequest() const { return rebuild_requested_.exchange(false); }
   void FinishRebuildFromLog() const;
+  bool RebuildsFromLog() const;
 
   PartList Parts(uint32_t shard) const;
   PartList AllParts() const;
@@ -161,8 +171,8 @@ class Table {
   // Quarantines the parts of `parts` that fail Verify, when `s` is a corruption a read of one
   // of them returned (which one is not known: a merged read spans several).
   void QuarantineDamaged(const PartList& parts, const Status& s) const;
-  // Writes the rebuild marker (durably, before a damaged part is set aside).
-  Status RequestRebuildFromLog() const;
+  // Adds (shard, partition) to the rebuild marker, durably (before a damaged part is set aside).
+  Status RequestRebuildFromLog(uint32_t shard, const std::string& partition) const;
   mutable std::set<const Part*> merging_;  // parts a merge has taken; guarded by mu_
 };
 
