@@ -47,7 +47,8 @@ test-fuzz: deps
 test-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEDGEROW_TSAN=ON
 	cmake --build $(BUILD)-tsan -j$(JOBS) --target hedgerow_log_test hedgerow_ingest_test hedgerow_persons_test hedgerow_store_test
-	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^(log|ingest|persons|store)$$'
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure -R '^(log|ingest|persons|store)$$'
 
 serve: build
 	./$(BUILD)/hedgerow serve --config config/hedgerow.conf
