@@ -4,7 +4,8 @@
 // Sends `rate` events a second of bench/common/event_mix.h (/batch/ bodies of 100, one sender
 // thread per 1,000 events/s) and runs three insight-style queries every 5 s. Every
 // `sample-seconds` it samples the server's RSS and the lag: events acknowledged minus events
-// queryable. At the end: the RSS curve, its growth after warm-up (the largest RSS after it
+// queryable, and what /metrics says holds the memory (jemalloc's allocated and resident bytes,
+// RocksDB's memtables). At the end: the RSS curve, its growth after warm-up (the largest RSS after it
 // against the RSS when it ended; the target is < 10%), the largest lag, and the server's warn
 // and error lines (expected: none beyond the startup notice of a missing GeoIP database).
 #include <signal.h>
@@ -52,6 +53,13 @@ struct Args {
 long Count(uint16_t port, const std::string& sql) {
   auto r = hedgerow::testing::HttpRequest(port, "POST", "/", sql + " FORMAT TabSeparated", {{"X-ClickHouse-Key", kKey}});
   return r && r->status == 200 ? std::stol(r->body) : -1;
+}
+
+// One hedgerow_memory_bytes series from /metrics, in MB; -1 if absent.
+double MemoryMb(const std::string& metrics, const std::string& area) {
+  const std::string series = fmt::format("\nhedgerow_memory_bytes{{area=\"{}\"}} ", area);
+  const size_t at = metrics.find(series);
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size())) / (1 << 20);
 }
 
 }  // namespace
@@ -134,7 +142,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::pair<double, long>> rss;  // minutes, kB
   long max_lag = 0, rss_at_warmup = -1, max_after_warmup = 0;
-  std::printf("minute  rss_mb  acked  queryable  lag\n");
+  std::printf("minute  rss_mb  allocated_mb  allocator_resident_mb  memtables_mb  acked  queryable  lag\n");
   for (auto sample = start + std::chrono::seconds(args.sample_seconds); sample <= end; sample += std::chrono::seconds(args.sample_seconds)) {
     while (Clock::now() < sample) server.DrainFor(std::chrono::milliseconds(200));
     const double minute = std::chrono::duration<double>(Clock::now() - start).count() / 60;
@@ -142,13 +150,17 @@ int main(int argc, char** argv) {
     const uint64_t sent = acked.load();
     const long queryable = Count(ch_port, "SELECT count() FROM events");
     const long lag = static_cast<long>(sent) - queryable;
+    auto metrics = hedgerow::testing::HttpRequest(api_port, "GET", "/metrics");
+    const std::string text = metrics && metrics->status == 200 ? metrics->body : "";
     max_lag = std::max(max_lag, lag);
     rss.emplace_back(minute, kb);
     if (minute >= args.warmup_minutes) {
       if (rss_at_warmup < 0) rss_at_warmup = kb;
       max_after_warmup = std::max(max_after_warmup, kb);
     }
-    std::printf("%6.1f  %6.0f  %lu  %ld  %ld\n", minute, kb / 1024.0, static_cast<unsigned long>(sent), queryable, lag);
+    std::printf("%6.1f  %6.0f  %12.0f  %21.0f  %12.0f  %lu  %ld  %ld\n", minute, kb / 1024.0,
+                MemoryMb(text, "allocator_allocated"), MemoryMb(text, "allocator_resident"), MemoryMb(text, "log_memtables"),
+                static_cast<unsigned long>(sent), queryable, lag);
     std::fflush(stdout);
   }
   done = true;

@@ -1,4 +1,4 @@
-// Retention: deleting whole batches from the front of partitions.
+// Retention, deleting whole batches from the front of partitions, and the memory RocksDB holds.
 
 #include <rocksdb/write_batch.h>
 
@@ -109,6 +109,16 @@ Result<RetentionReport> Log::Impl::RunRetention(int64_t now_ms) {
     }
   }
   return report;
+}
+
+LogMemoryUsage Log::MemoryUsage() const {
+  LogMemoryUsage usage;
+  rocksdb::DB& db = *impl_->db_;
+  // Summed over the column families; a property RocksDB cannot report stays 0.
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &usage.memtables);
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &usage.table_readers);
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &usage.block_cache);
+  return usage;
 }
 
 }  // namespace hedgerow::log

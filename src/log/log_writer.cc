@@ -51,12 +51,18 @@ void Log::Impl::WriterLoop() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      // While writes are refused after an I/O error, try to resume now and then even with no
-      // append waiting: /_readiness must turn ready again without traffic.
-      while (!queue_changed_.wait_for(lock, kResumeInterval * 10, [&] { return !queue_.empty() || stopping_; })) {
-        if (!needs_resume_) continue;
+      // While writes are refused after an I/O error, try to resume every kResumeInterval even
+      // with no append waiting: /_readiness must turn ready again without traffic. Otherwise
+      // sleep until an append, Close() or the syncer's report of an error wakes us.
+      auto has_work = [&] { return !queue_.empty() || stopping_; };
+      while (!has_work()) {
+        if (!needs_resume_) {
+          queue_changed_.wait(lock, [&] { return has_work() || needs_resume_; });
+          continue;
+        }
+        if (queue_changed_.wait_for(lock, kResumeInterval, has_work)) break;
         lock.unlock();
-        ResumeAfterIoError();
+        (void)ResumeAfterIoError();  // a failure is logged, and the next round tries again
         lock.lock();
       }
       if (queue_.empty()) return;  // stopping and drained
@@ -270,7 +276,11 @@ void Log::Impl::SyncLoop() {
     Status status;
     if (!s.ok()) {
       if (write_errors_ != nullptr) write_errors_->Inc();
-      needs_resume_ = true;
+      {
+        std::lock_guard<std::mutex> queue_lock(queue_mu_);  // so the idle writer cannot miss it
+        needs_resume_ = true;
+      }
+      queue_changed_.notify_all();
       LogError("log", "WAL fsync failed", {{"groups", static_cast<uint64_t>(groups.size())}, {"error", s.ToString()}});
       status = Status::Unavailable(fmt::format("log: fsync failed: {}", s.ToString()));
     } else {

@@ -5,10 +5,13 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "hedgerow/common/hash.h"
+#include "hedgerow/store/file_faults.h"
 
 namespace hedgerow::store {
 namespace {
@@ -30,7 +33,61 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
 
+// The installed fault hook. `faults_installed` keeps the production path to one relaxed load;
+// the mutex lets a test remove its hook while store threads may be asking it.
+std::atomic<bool> faults_installed{false};
+std::mutex faults_mu;
+std::shared_ptr<const FileFaultHook> faults;  // guarded by faults_mu
+
+// Sets errno and returns true when the seam fails this operation.
+bool Injected(FileOp op, const std::string& path) {
+  if (!faults_installed.load(std::memory_order_relaxed)) return false;
+  std::shared_ptr<const FileFaultHook> hook;
+  {
+    std::lock_guard<std::mutex> lock(faults_mu);
+    hook = faults;
+  }
+  const int error = hook ? (*hook)(op, path) : 0;
+  if (error == 0) return false;
+  errno = error;
+  return true;
+}
+
 }  // namespace
+
+ScopedFileFaults::ScopedFileFaults(FileFaultHook hook) {
+  std::lock_guard<std::mutex> lock(faults_mu);
+  faults = std::make_shared<const FileFaultHook>(std::move(hook));
+  faults_installed = true;
+}
+
+ScopedFileFaults::~ScopedFileFaults() {
+  std::lock_guard<std::mutex> lock(faults_mu);
+  faults.reset();
+  faults_installed = false;
+}
+
+Result<int> CreateFile(const std::string& path) {
+  int fd = Injected(FileOp::kCreate, path) ? -1 : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create", path);
+  return fd;
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  if (Injected(FileOp::kWrite, path)) return ErrnoStatus("cannot write", path);
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("cannot write", path);
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status DataSync(int fd, const std::string& path) {
+  if (Injected(FileOp::kSync, path) || ::fdatasync(fd) != 0) return ErrnoStatus("cannot fsync", path);
+  return Status::Ok();
+}
 
 void AppendBlock(std::string& out, const void* data, size_t size, BlockCodec codec) {
   size_t at = out.size();
@@ -104,26 +161,11 @@ Status DecompressBlock(const BlockView& block, void* dst) {
 }
 
 Status WriteFileDurably(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create", path);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = ErrnoStatus("cannot write", path);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    Status s = ErrnoStatus("cannot fsync", path);
-    ::close(fd);
-    return s;
-  }
+  HEDGEROW_ASSIGN_OR_RETURN(int fd, CreateFile(path));
+  Status s = WriteAll(fd, data, path);
+  if (s.ok()) s = DataSync(fd, path);
   ::close(fd);
-  return Status::Ok();
+  return s;
 }
 
 FileSyncBatch::~FileSyncBatch() {
@@ -133,15 +175,9 @@ FileSyncBatch::~FileSyncBatch() {
 }
 
 Status FileSyncBatch::Write(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create", path);
+  HEDGEROW_ASSIGN_OR_RETURN(int fd, CreateFile(path));
   files_.push_back({fd, path, true});
-  for (size_t done = 0; done < data.size();) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("cannot write", path);
-    done += static_cast<size_t>(n);
-  }
+  HEDGEROW_RETURN_IF_ERROR(WriteAll(fd, data, path));
   ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: SyncAll is what makes it durable
   return Status::Ok();
 }
@@ -152,23 +188,21 @@ void FileSyncBatch::Add(int fd, const std::string& path) {
 }
 
 Status FileSyncBatch::SyncAll() {
-  for (const File& f : files_) {
-    if (::fdatasync(f.fd) != 0) return ErrnoStatus("cannot fsync", f.path);
-  }
+  for (const File& f : files_) HEDGEROW_RETURN_IF_ERROR(DataSync(f.fd, f.path));
   return Status::Ok();
 }
 
 Status SyncDirectory(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open directory", path);
-  int rc = ::fsync(fd);
+  int rc = Injected(FileOp::kSync, path) ? -1 : ::fsync(fd);
   ::close(fd);
   if (rc != 0) return ErrnoStatus("cannot fsync directory", path);
   return Status::Ok();
 }
 
 Result<std::unique_ptr<ReadOnlyFile>> ReadOnlyFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = Injected(FileOp::kRead, path) ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open", path);
   off_t size = ::lseek(fd, 0, SEEK_END);
   if (size < 0) {
@@ -184,7 +218,7 @@ ReadOnlyFile::~ReadOnlyFile() { ::close(fd_); }
 Status ReadOnlyFile::ReadAt(uint64_t offset, size_t size, char* dst) const {
   size_t done = 0;
   while (done < size) {
-    ssize_t n = ::pread(fd_, dst + done, size - done, static_cast<off_t>(offset + done));
+    ssize_t n = Injected(FileOp::kRead, path_) ? -1 : ::pread(fd_, dst + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("cannot read", path_);
     if (n == 0) return Status::Corruption("file shorter than expected: " + path_);

@@ -33,6 +33,12 @@ Result<BlockView> ParseBlock(std::string_view file, size_t pos);
 // Decompresses into `dst`, which has room for block.raw_size bytes.
 Status DecompressBlock(const BlockView& block, void* dst);
 
+// The store's file calls. Each asks the fault seam first (hedgerow/store/file_faults.h) and
+// fails with kIOError naming the path and the errno.
+Result<int> CreateFile(const std::string& path);  // opened for writing, truncated
+Status WriteAll(int fd, std::string_view data, const std::string& path);  // retries short writes
+Status DataSync(int fd, const std::string& path);
+
 // Files written for durability: the data, then fsync.
 Status WriteFileDurably(const std::string& path, std::string_view data);
 

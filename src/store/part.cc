@@ -3,11 +3,9 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include <algorithm>
@@ -278,8 +276,7 @@ Result<std::unique_ptr<PartWriter>> PartWriter::Create(const std::string& dir, c
   std::unique_ptr<PartWriter> w(new PartWriter(dir, schema));
   for (const ColumnDef& def : schema.columns) {
     std::string path = dir + "/" + DataFileName(def.name);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::IOError("cannot create " + path + ": " + std::strerror(errno));
+    HEDGEROW_ASSIGN_OR_RETURN(int fd, CreateFile(path));
     w->fds_.push_back(fd);
   }
   size_t n = schema.columns.size();
@@ -293,13 +290,7 @@ Status PartWriter::FlushColumn(size_t column, bool all) {
   constexpr size_t kFlushBytes = 1u << 20;
   std::string& buffer = buffers_[column];
   if (buffer.empty() || (!all && buffer.size() < kFlushBytes)) return Status::Ok();
-  size_t done = 0;
-  while (done < buffer.size()) {
-    ssize_t n = ::write(fds_[column], buffer.data() + done, buffer.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IOError("cannot write " + dir_ + "/" + DataFileName(schema_.columns[column].name) + ": " + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
+  HEDGEROW_RETURN_IF_ERROR(WriteAll(fds_[column], buffer, dir_ + "/" + DataFileName(schema_.columns[column].name)));
   written_[column] += buffer.size();
   buffer.clear();
   return Status::Ok();

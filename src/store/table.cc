@@ -78,6 +78,21 @@ Status RenameDurably(const std::string& from, const std::string& to) {
   return SyncDirectory(fs::path(to).parent_path().string());
 }
 
+Result<std::shared_ptr<Part>> InstallRewrittenPart(const std::string& tmp, const std::string& final_dir,
+                                                   const TableSchema& schema) {
+  std::error_code ec;
+  fs::rename(tmp, final_dir, ec);
+  if (ec) {
+    Status failed = Status::IOError("cannot rename " + tmp + " to " + final_dir + ": " + ec.message());
+    fs::remove_all(tmp, ec);
+    return failed;
+  }
+  Status synced = SyncDirectory(fs::path(final_dir).parent_path().string());
+  Result<std::shared_ptr<Part>> part = synced.ok() ? Part::Open(final_dir, schema) : Result<std::shared_ptr<Part>>(synced);
+  if (!part.ok()) fs::remove_all(final_dir, ec);
+  return part;
+}
+
 Result<std::unique_ptr<Table>> Table::Open(const TableSchema& schema, TableOptions options) {
   if (!schema.sharded) options.shards = 1;
   std::unique_ptr<Table> table(new Table(schema, std::move(options)));
@@ -300,6 +315,7 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
       fs::remove(manifest_path, ec);
       if (ec || !SyncDirectory(options_.dir).ok()) return failure;  // the next start completes it
     }
+    fs::remove(manifest_path + ".tmp", ec);
     for (const Pending& p : pending) fs::remove_all(p.tmp_dir, ec);
     return failure;
   };
@@ -321,8 +337,8 @@ Status Table::Insert(const Block& rows, const std::map<uint32_t, uint64_t>& log_
   std::string manifest;
   for (const Pending& p : pending) manifest += relative(p.tmp_dir) + " " + relative(p.final_dir) + "\n";
   if (Status s = WriteFileDurably(manifest_path + ".tmp", manifest); !s.ok()) return undo(s);
+  manifest_written = true;  // undo removes it from here on: the rename may be done when its sync fails
   if (Status s = RenameDurably(manifest_path + ".tmp", manifest_path); !s.ok()) return undo(s);
-  manifest_written = true;
   PartList added;
   for (const Pending& p : pending) {
     std::error_code rename_error;
@@ -446,10 +462,9 @@ Status Table::Merge(const MergeCandidate& candidate, const std::atomic<bool>* ca
       if (rows.rows() == 0) break;
       HEDGEROW_RETURN_IF_ERROR(writer->Append(rows, key));
     }
-    HEDGEROW_RETURN_IF_ERROR(writer->Finish(meta));
-    return RenameDurably(tmp, final_dir);
+    return writer->Finish(meta);
   }();
-  Result<std::shared_ptr<Part>> part = s.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(s);
+  Result<std::shared_ptr<Part>> part = s.ok() ? InstallRewrittenPart(tmp, final_dir, schema_) : Result<std::shared_ptr<Part>>(s);
   if (!part.ok()) {
     fs::remove_all(tmp, ec);
     release();

@@ -103,13 +103,12 @@ Result<uint64_t> Table::DeleteRows(const std::vector<std::string>& columns, cons
           kept.AppendRows(rows, keep);
           HEDGEROW_RETURN_IF_ERROR(writer->Append(kept, EvaluateKey(schema_, kept)));
         }
-        HEDGEROW_RETURN_IF_ERROR(writer->Finish(meta));
-        return RenameDurably(tmp, final_dir);
+        return writer->Finish(meta);
       }();
-      Result<std::shared_ptr<Part>> replacement = written.ok() ? Part::Open(final_dir, schema_) : Result<std::shared_ptr<Part>>(written);
+      Result<std::shared_ptr<Part>> replacement =
+          written.ok() ? InstallRewrittenPart(tmp, final_dir, schema_) : Result<std::shared_ptr<Part>>(written);
       if (!replacement.ok()) {
         std::filesystem::remove_all(tmp, ec);
-        if (written.ok()) std::filesystem::remove_all(final_dir, ec);  // renamed, then unreadable
         release();
         if (!corrupt.ok()) Quarantine(part, corrupt);
         return replacement.status();

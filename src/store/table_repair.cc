@@ -55,7 +55,11 @@ void Table::FinishRebuildFromLog() const {
   if (rebuild_requested_) return;
   std::error_code ec;
   fs::remove(fs::path(options_.dir) / kRebuildMarker, ec);
-  if (!ec) SyncDirectory(options_.dir);
+  if (ec) return;
+  // Not durable, a crash may bring the marker back: one more rebuild, which is harmless.
+  if (Status s = SyncDirectory(options_.dir); !s.ok()) {
+    LogWarn("store", "cannot sync the table directory after a rebuild", {{"error", s.message()}});
+  }
 }
 
 bool Table::RebuildsFromLog() const { return schema_.engine == Engine::kReplacingMergeTree; }

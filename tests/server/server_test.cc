@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <dlfcn.h>
+
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -110,6 +112,22 @@ TEST_CASE("events captured over HTTP reach the store's events, person and distin
   auto metrics = HttpRequest((*s)->api_port(), "GET", "/metrics");
   REQUIRE(metrics);
   CHECK(metrics->body.find("hedgerow_store_parts{table=\"events\"}") != std::string::npos);
+  // The memory gauges report real holders: the records just written sit in RocksDB's
+  // memtables, and jemalloc (when linked) holds less than the whole process.
+  auto gauge = [&](const std::string& series) {
+    size_t at = metrics->body.find("\n" + series + " ");  // a sample line, not its # HELP
+    REQUIRE(at != std::string::npos);
+    return std::stod(metrics->body.substr(at + series.size() + 2));
+  };
+  CHECK(gauge(R"(hedgerow_memory_bytes{area="log_memtables"})") > 0);
+  const double rss = gauge("hedgerow_process_resident_memory_bytes");
+  // Every executable runs on jemalloc except the sanitizer builds, which bring their own.
+  if (dlsym(RTLD_DEFAULT, "mallctl") != nullptr) {
+    const double allocated = gauge(R"(hedgerow_memory_bytes{area="allocator_allocated"})");
+    CHECK(allocated > 0);
+    CHECK(allocated <= gauge(R"(hedgerow_memory_bytes{area="allocator_resident"})"));
+    CHECK(gauge(R"(hedgerow_memory_bytes{area="allocator_resident"})") < rss);
+  }
   CHECK(HttpRequest((*s)->api_port(), "GET", "/_readiness")->body.find("\"store\":\"ok\"") != std::string::npos);
 }
 

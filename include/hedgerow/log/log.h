@@ -84,6 +84,15 @@ struct PartitionInfo {
   uint64_t bytes = 0;  // stored key and batch bytes
 };
 
+// What RocksDB holds in memory for the log, in bytes: memtables (written records not yet
+// flushed to SST files, up to write_buffer_size x max_write_buffer_number), the index and
+// filter blocks of open SST files, and the block cache.
+struct LogMemoryUsage {
+  uint64_t memtables = 0;
+  uint64_t table_readers = 0;
+  uint64_t block_cache = 0;
+};
+
 struct RetentionReport {
   uint64_t batches_deleted = 0;
   uint64_t records_deleted = 0;
@@ -128,6 +137,7 @@ class Log {
   // resumed writing (a full disk that has room again) or, for an error it cannot resume
   // from (EIO), until the log is opened again (a restart).
   Status Health() const;
+  LogMemoryUsage MemoryUsage() const;
   Result<TopicConfig> Topic(std::string_view name) const;
 
   // Queues records for the next group commit. `done` runs exactly once, on the log's sync
