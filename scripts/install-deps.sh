@@ -22,7 +22,7 @@ packages=(
   nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)
   chromium                    # posthog-js in a real browser (driven by playwright-core from npm)
   curl
-  clang libclang-rt-14-dev    # libFuzzer targets (make test-fuzz): clang's -fsanitize=fuzzer runtime
+  clang libclang-rt-14-dev    # libFuzzer targets (make test-sanitize): clang's -fsanitize=fuzzer runtime
 )
 
 missing=()

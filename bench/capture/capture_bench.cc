@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,6 +22,7 @@
 #include "hedgerow/common/uuid.h"
 #include "common/process_cpu.h"
 #include "support/child_process.h"
+#include "support/ready_line.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 
@@ -175,13 +175,12 @@ int main(int argc, char** argv) {
   hedgerow::testing::TempDir dir;
   ChildProcess server({args.binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0",
                        "--project-token", "phc_bench", "--log-level", "info"});
-  auto ready = server.WaitForLine("msg=ready");
-  std::smatch m;
-  if (!ready || !std::regex_search(*ready, m, std::regex("api=127.0.0.1:(\\d+)"))) {
+  auto ports = hedgerow::testing::WaitForServerPorts(server, std::chrono::seconds(30));
+  if (!ports) {
     std::fprintf(stderr, "server did not start:\n%s\n", server.stderr_text().c_str());
     return 1;
   }
-  auto port = static_cast<uint16_t>(std::stoi(m[1]));
+  const uint16_t port = ports->api;
   PhaseResult batch = Run(args, port, server.pid(), "/batch/",
                           {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}}, batches);
   Report("batch-gzip", batch);

@@ -31,6 +31,7 @@
 
 #include "common/process_cpu.h"
 #include "support/child_process.h"
+#include "support/ready_line.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 
@@ -198,14 +199,13 @@ int main(int argc, char** argv) {
   hedgerow::testing::TempDir dir;
   ChildProcess server({args.binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen",
                        "127.0.0.1:0", "--project-token", kToken, "--personal-api-key", kKey, "--log-level", "info"});
-  auto ready = server.WaitForLine("msg=ready");
-  std::smatch m;
-  if (!ready || !std::regex_search(*ready, m, std::regex("api=127.0.0.1:(\\d+) clickhouse=127.0.0.1:(\\d+)"))) {
+  auto ports = hedgerow::testing::WaitForServerPorts(server, std::chrono::seconds(30));
+  if (!ports) {
     std::fprintf(stderr, "server did not start:\n%s\n", server.stderr_text().c_str());
     return 1;
   }
-  const auto port = static_cast<uint16_t>(std::stoi(m[1]));
-  const auto clickhouse_port = static_cast<uint16_t>(std::stoi(m[2]));
+  const uint16_t port = ports->api;
+  const uint16_t clickhouse_port = ports->clickhouse;
   const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", std::string("Bearer ") + kKey}};
 
   // Persons with properties, and their company group, through capture and ingestion.

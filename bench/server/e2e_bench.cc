@@ -23,7 +23,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +35,7 @@
 #include "hedgerow/common/uuid.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
+#include "support/ready_line.h"
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
@@ -75,15 +75,13 @@ std::optional<Server> StartServer(const Args& args, const std::string& data_dir)
   if (!args.flush_interval_ms.empty()) argv.insert(argv.end(), {"--flush-interval-ms", args.flush_interval_ms});
   Server s;
   s.process = std::make_unique<ChildProcess>(argv);
-  auto ready = s.process->WaitForLine("msg=ready", std::chrono::seconds(30));
-  std::smatch api, ch;
-  if (!ready || !std::regex_search(*ready, api, std::regex("api=127.0.0.1:(\\d+)")) ||
-      !std::regex_search(*ready, ch, std::regex("clickhouse=127.0.0.1:(\\d+)"))) {
+  auto ports = hedgerow::testing::WaitForServerPorts(*s.process, std::chrono::seconds(30));
+  if (!ports) {
     std::fprintf(stderr, "server did not start:\n%s\n", s.process->stderr_text().c_str());
     return std::nullopt;
   }
-  s.api_port = static_cast<uint16_t>(std::stoi(api[1]));
-  s.clickhouse_port = static_cast<uint16_t>(std::stoi(ch[1]));
+  s.api_port = ports->api;
+  s.clickhouse_port = ports->clickhouse;
   return s;
 }
 

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,6 +26,7 @@
 #include "hedgerow/common/uuid.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
+#include "support/ready_line.h"
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
@@ -85,15 +85,13 @@ int main(int argc, char** argv) {
   hedgerow::testing::TempDir dir;
   ChildProcess server({args.binary, "serve", "--data-dir", dir.File("data"), "--listen", "127.0.0.1:0", "--clickhouse-listen",
                        "127.0.0.1:0", "--project-token", kToken, "--personal-api-key", kKey, "--trusted-proxies", "127.0.0.1"});
-  auto ready = server.WaitForLine("msg=ready", std::chrono::seconds(30));
-  std::smatch api, ch;
-  if (!ready || !std::regex_search(*ready, api, std::regex("api=127.0.0.1:(\\d+)")) ||
-      !std::regex_search(*ready, ch, std::regex("clickhouse=127.0.0.1:(\\d+)"))) {
+  auto ports = hedgerow::testing::WaitForServerPorts(server, std::chrono::seconds(30));
+  if (!ports) {
     std::fprintf(stderr, "server did not start:\n%s\n", server.stderr_text().c_str());
     return 1;
   }
-  const uint16_t api_port = static_cast<uint16_t>(std::stoi(api[1]));
-  const uint16_t ch_port = static_cast<uint16_t>(std::stoi(ch[1]));
+  const uint16_t api_port = ports->api;
+  const uint16_t ch_port = ports->clickhouse;
   const std::string pid = std::to_string(server.pid());
 
   const auto start = Clock::now();

@@ -125,11 +125,8 @@ void TableConsumer::Run() {
         break;
       }
       size_t max_records = options_.batch_rows - decoder.rows();
-      if (!rebuild_until_.empty()) {
-        const uint64_t until = rebuild_until_[p];
-        if (next[p] >= until) continue;  // replayed: its new records wait for the other partitions
-        max_records = std::min<uint64_t>(max_records, until - next[p]);
-      }
+      if (Replayed(p, next[p])) continue;  // its new records wait for the other partitions
+      if (!rebuild_until_.empty()) max_records = std::min<uint64_t>(max_records, rebuild_until_.at(p) - next[p]);
       auto result = log_.Fetch(topic, p, next[p], max_records, options_.batch_bytes - bytes);
       if (!result.ok()) {
         // Records deleted before they were inserted (only a log restored or damaged by hand
@@ -177,8 +174,7 @@ void TableConsumer::Run() {
     int64_t wait_ms = kIdlePoll.count();
     if (first_record_ms != 0) wait_ms = std::clamp<int64_t>(std::min(deadline_ms, idle_ms) - MonotonicMillis(), 0, wait_ms);
     for (uint32_t p = 0; p < partitions_; ++p) {
-      const bool replayed = !rebuild_until_.empty() && next[p] >= rebuild_until_[p];
-      positions[p] = replayed ? std::numeric_limits<log::Offset>::max() : next[p];  // no wake-up for what waits
+      positions[p] = Replayed(p, next[p]) ? std::numeric_limits<log::Offset>::max() : next[p];  // no wake-up for what waits
     }
     if (auto waited = log_.WaitForRecords(topic, positions, std::chrono::milliseconds(wait_ms)); !waited.ok()) {
       LogWarn("store", "waiting for records failed", {{"table", table_.schema().name}, {"error", waited.status().message()}});
@@ -207,6 +203,12 @@ Status TableConsumer::RewindForRebuild(std::map<uint32_t, uint64_t>& next) {
           {{"table", table_.schema().name}, {"records", records}, {"partitions", static_cast<uint64_t>(rebuild_scope_.size())}});
   FinishRebuildIfCaughtUp(next);
   return Status::Ok();
+}
+
+bool TableConsumer::Replayed(uint32_t partition, uint64_t next) const {
+  if (rebuild_until_.empty()) return false;
+  auto it = rebuild_until_.find(partition);
+  return it == rebuild_until_.end() || next >= it->second;
 }
 
 void TableConsumer::FinishRebuildIfCaughtUp(const std::map<uint32_t, uint64_t>& next) {

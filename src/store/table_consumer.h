@@ -64,6 +64,8 @@ class TableConsumer {
   // (inserted only into `rebuild_scope_`) with new ones.
   std::map<uint32_t, uint64_t> rebuild_until_;
   RebuildScope rebuild_scope_;
+  // While rebuilding: `partition`, read up to `next`, reached its end and waits.
+  bool Replayed(uint32_t partition, uint64_t next) const;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex health_mu_;

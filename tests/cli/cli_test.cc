@@ -15,6 +15,7 @@
 
 #include "hedgerow/log/log.h"
 #include "support/child_process.h"
+#include "support/ready_line.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 
@@ -28,12 +29,10 @@ const std::string kBinary = HEDGEROW_BINARY;
 
 // Starts `hedgerow serve` on a free port and returns the port from its "ready" line.
 uint16_t StartServe(ChildProcess& child) {
-  auto ready = child.WaitForLine("msg=ready");
-  REQUIRE(ready);
-  std::smatch m;
-  std::string line = *ready;
-  REQUIRE(std::regex_search(line, m, std::regex("api=127\\.0\\.0\\.1:(\\d+)")));
-  return static_cast<uint16_t>(std::stoi(m[1]));
+  auto ports = hedgerow::testing::WaitForServerPorts(child, std::chrono::seconds(30));
+  INFO(child.stderr_text());
+  REQUIRE(ports);
+  return ports->api;
 }
 
 std::vector<std::string> ServeArgs(const TempDir& dir, std::vector<std::string> extra = {}) {

@@ -6,27 +6,21 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <regex>
 #include <string>
 #include <thread>
 
 #include "support/child_process.h"
 #include "support/http_client.h"
+#include "support/ready_line.h"
 
 namespace hedgerow::testing {
 
-struct ServerPorts {
-  uint16_t api = 0, clickhouse = 0;
-};
-
-// Waits for the server's "msg=ready" line; the ports are those of its api= and clickhouse=.
+// Waits for the server's ready line; the ports are those of its api= and clickhouse=.
 inline ServerPorts AwaitServerReady(ChildProcess& child, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  auto ready = child.WaitForLine("msg=ready", timeout);
-  REQUIRE(ready);
-  std::smatch api, ch;
-  REQUIRE(std::regex_search(*ready, api, std::regex("api=127\\.0\\.0\\.1:(\\d+)")));
-  REQUIRE(std::regex_search(*ready, ch, std::regex("clickhouse=127\\.0\\.0\\.1:(\\d+)")));
-  return {static_cast<uint16_t>(std::stoi(api[1])), static_cast<uint16_t>(std::stoi(ch[1]))};
+  std::optional<ServerPorts> ports = WaitForServerPorts(child, timeout);
+  INFO(child.stderr_text());
+  REQUIRE(ports);
+  return *ports;
 }
 
 // `sql`'s answer from the ClickHouse listener (TabSeparated), authenticated with `key`.
