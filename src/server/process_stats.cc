@@ -1,5 +1,6 @@
 #include "process_stats.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -47,7 +48,7 @@ void UpdateMemoryGauges(const log::Log& log, MetricsRegistry& metrics) {
   metrics.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
       .Set(static_cast<double>(ResidentMemoryBytes()));
   auto set = [&metrics](const char* area, uint64_t bytes) {
-    metrics.GetGauge("hedgerow_memory_bytes", "Memory by holder: allocator_* from jemalloc, log_* held by RocksDB",
+    metrics.GetGauge("hedgerow_memory_bytes", "Memory by holder: allocator_* from jemalloc, log_* held by RocksDB, sqlite by SQLite",
                      {{"area", area}})
         .Set(static_cast<double>(bytes));
   };
@@ -57,6 +58,8 @@ void UpdateMemoryGauges(const log::Log& log, MetricsRegistry& metrics) {
     set("allocator_resident", a->resident);
     set("allocator_retained", a->retained);
   }
+  // Every connection's page cache, schema and statements (persons.sqlite, meta.sqlite).
+  set("sqlite", static_cast<uint64_t>(sqlite3_memory_used()));
   const log::LogMemoryUsage l = log.MemoryUsage();
   set("log_memtables", l.memtables);
   set("log_table_readers", l.table_readers);

@@ -26,7 +26,7 @@ struct AllocatorStats {
 std::optional<AllocatorStats> ReadAllocatorStats();
 
 // Sets hedgerow_process_resident_memory_bytes and hedgerow_memory_bytes{area=...}: the
-// allocator's figures and what RocksDB holds for the log, so an RSS that grows can be traced
+// allocator's figures, what RocksDB holds for the log and what SQLite holds, so an RSS that grows can be traced
 // to its holder.
 void UpdateMemoryGauges(const log::Log& log, MetricsRegistry& metrics);
 
