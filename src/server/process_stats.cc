@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #ifdef HEDGEROW_JEMALLOC_LINKED
 #include <jemalloc/jemalloc.h>
@@ -20,6 +21,20 @@ uint64_t ResidentMemoryBytes() {
   if (n != 2) return 0;
   return static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
+
+namespace {
+
+// jemalloc's accounting, in bytes: what the program holds (allocated), the pages those
+// allocations span (active), what jemalloc keeps resident (resident: active plus freed pages
+// not yet returned to the kernel, plus its metadata), and address space it keeps mapped
+// without backing (retained). RSS minus resident is memory outside jemalloc: thread stacks,
+// the binary, other allocators.
+struct AllocatorStats {
+  uint64_t allocated = 0;
+  uint64_t active = 0;
+  uint64_t resident = 0;
+  uint64_t retained = 0;
+};
 
 #ifdef HEDGEROW_JEMALLOC_LINKED
 std::optional<AllocatorStats> ReadAllocatorStats() {
@@ -43,6 +58,8 @@ std::optional<AllocatorStats> ReadAllocatorStats() {
 #else
 std::optional<AllocatorStats> ReadAllocatorStats() { return std::nullopt; }
 #endif
+
+}  // namespace
 
 void UpdateMemoryGauges(const log::Log& log, MetricsRegistry& metrics) {
   metrics.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")

@@ -82,11 +82,7 @@ Result<std::shared_ptr<Part>> InstallRewrittenPart(const std::string& tmp, const
                                                    const TableSchema& schema) {
   std::error_code ec;
   fs::rename(tmp, final_dir, ec);
-  if (ec) {
-    Status failed = Status::IOError("cannot rename " + tmp + " to " + final_dir + ": " + ec.message());
-    fs::remove_all(tmp, ec);
-    return failed;
-  }
+  if (ec) return Status::IOError("cannot rename " + tmp + " to " + final_dir + ": " + ec.message());
   Status synced = SyncDirectory(fs::path(final_dir).parent_path().string());
   Result<std::shared_ptr<Part>> part = synced.ok() ? Part::Open(final_dir, schema) : Result<std::shared_ptr<Part>>(synced);
   if (!part.ok()) fs::remove_all(final_dir, ec);
