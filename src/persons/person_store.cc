@@ -157,15 +157,49 @@ Status PersonStore::Reset() {
     std::unique_lock<std::shared_mutex> cache(cache_mu_);
     person_of_.clear();
     persons_.clear();
+    cached_bytes_ = 0;
     changes_ = Changes();
     persisting_.reset();
   }
   return LoadPersisted();
 }
 
+size_t PersonStore::CacheCost(const Person& person) {
+  return sizeof(int64_t) + sizeof(Person) + person.properties.capacity();
+}
+
+size_t PersonStore::CacheCost(const std::string& distinct_id_key) {
+  return sizeof(std::string) + sizeof(int64_t) + distinct_id_key.capacity();
+}
+
+void PersonStore::CachePerson(int64_t id, Person person) {
+  size_t cost = CacheCost(person);
+  auto [it, inserted] = persons_.try_emplace(id);
+  if (!inserted) cached_bytes_ -= CacheCost(it->second);
+  it->second = std::move(person);
+  cached_bytes_ += cost;
+}
+
+void PersonStore::UncachePerson(int64_t id) {
+  if (auto it = persons_.find(id); it != persons_.end()) {
+    cached_bytes_ -= CacheCost(it->second);
+    persons_.erase(it);
+  }
+}
+
+void PersonStore::CacheDistinctId(std::string key, int64_t person_id) {
+  size_t cost = CacheCost(key);
+  auto [it, inserted] = person_of_.try_emplace(std::move(key), person_id);
+  if (inserted) {
+    cached_bytes_ += cost;
+  } else {
+    it->second = person_id;
+  }
+}
+
 bool PersonStore::PersistDue() const {
   return std::chrono::steady_clock::now() - last_persist_ >= options_.persist_interval ||
-         persons_.size() > options_.max_cached_persons;
+         CachedBytes() > options_.max_cached_bytes;
 }
 
 void PersonStore::AwaitDeliveries() {
@@ -324,12 +358,20 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
     last_persist_error_ = Status::Ok();
   }
   if (persist_seconds_ != nullptr) persist_seconds_->Observe(std::chrono::duration<double>(end - start).count());
-  if (persons_.size() > options_.max_cached_persons) {
+  if (CachedBytes() > options_.max_cached_bytes) {
     // Keep only what the next persist has yet to write.
+    size_t kept = 0;
     boost::unordered::erase_if(persons_, [&](const auto& entry) {
-      return changes_.new_persons.count(entry.first) == 0 && changes_.changed_persons.count(entry.first) == 0;
+      bool drop = changes_.new_persons.count(entry.first) == 0 && changes_.changed_persons.count(entry.first) == 0;
+      if (!drop) kept += CacheCost(entry.second);
+      return drop;
     });
-    boost::unordered::erase_if(person_of_, [&](const auto& entry) { return changes_.distinct_ids.count(entry.first) == 0; });
+    boost::unordered::erase_if(person_of_, [&](const auto& entry) {
+      bool drop = changes_.distinct_ids.count(entry.first) == 0;
+      if (!drop) kept += CacheCost(entry.first);
+      return drop;
+    });
+    cached_bytes_ = kept;
   }
   return Status::Ok();
 }

@@ -52,7 +52,7 @@ Result<std::optional<int64_t>> PersonTxn::PersonIdOf(int64_t team_id, std::strin
   if (!row) return std::optional<int64_t>();
   int64_t id = stmt->ColumnInt64(0);
   std::unique_lock<std::shared_mutex> cache(store_.cache_mu_);
-  store_.person_of_.emplace(std::move(key), id);  // committed state: safe to cache now
+  store_.CacheDistinctId(std::move(key), id);  // committed state: safe to cache now
   return std::optional<int64_t>(id);
 }
 
@@ -73,7 +73,7 @@ Result<std::optional<Person>> PersonTxn::LoadPerson(int64_t person_id) {
   HEDGEROW_ASSIGN_OR_RETURN(std::optional<Person> p, ReadPersonRow(*stmt));
   if (p) {
     std::unique_lock<std::shared_mutex> cache(store_.cache_mu_);
-    store_.persons_.emplace(person_id, *p);
+    store_.CachePerson(person_id, *p);
   }
   return p;
 }
@@ -152,7 +152,7 @@ Status PersonTxn::Commit() {
   std::unique_lock<std::shared_mutex> cache(store_.cache_mu_);
   PersonStore::Changes& changes = store_.changes_;
   for (int64_t id : deleted_) {
-    store_.persons_.erase(id);
+    store_.UncachePerson(id);
     changes.changed_persons.erase(id);
     if (inserted_.count(id) == 0 && changes.new_persons.erase(id) == 0) changes.deleted_persons.insert(id);
   }
@@ -162,10 +162,10 @@ Status PersonTxn::Commit() {
     } else if (changes.new_persons.count(id) == 0) {
       changes.changed_persons.insert(id);  // in SQLite, or will be when the persist under way ends
     }
-    store_.persons_[id] = std::move(p);
+    store_.CachePerson(id, std::move(p));
   }
   for (auto& [key, row] : distinct_id_writes_) {
-    store_.person_of_[key] = row.person_id;
+    store_.CacheDistinctId(key, row.person_id);
     changes.keys_moved_to[row.person_id].push_back(key);
     changes.distinct_ids[key] = std::move(row);
   }

@@ -61,11 +61,11 @@ std::optional<AllocatorStats> ReadAllocatorStats() { return std::nullopt; }
 
 }  // namespace
 
-void UpdateMemoryGauges(const log::Log& log, MetricsRegistry& metrics) {
+void UpdateMemoryGauges(const log::Log& log, const persons::PersonStore& persons, MetricsRegistry& metrics) {
   metrics.GetGauge("hedgerow_process_resident_memory_bytes", "Resident set size")
       .Set(static_cast<double>(ResidentMemoryBytes()));
   auto set = [&metrics](const char* area, uint64_t bytes) {
-    metrics.GetGauge("hedgerow_memory_bytes", "Memory by holder: allocator_* from jemalloc, log_* held by RocksDB, sqlite by SQLite",
+    metrics.GetGauge("hedgerow_memory_bytes", "Memory by holder: allocator_* from jemalloc, log_* held by RocksDB, sqlite by SQLite, persons_cache by the persons cache",
                      {{"area", area}})
         .Set(static_cast<double>(bytes));
   };
@@ -81,6 +81,7 @@ void UpdateMemoryGauges(const log::Log& log, MetricsRegistry& metrics) {
   set("log_memtables", l.memtables);
   set("log_table_readers", l.table_readers);
   set("log_block_cache", l.block_cache);
+  set("persons_cache", persons.CachedBytes());
 }
 
 }  // namespace hedgerow::server

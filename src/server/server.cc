@@ -184,7 +184,7 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
       }});
   admin_->AddRoutes(router);
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
-    UpdateMemoryGauges(*log_, metrics_);
+    UpdateMemoryGauges(*log_, *persons_, metrics_);
     UpdateConsumerAges(*log_, metrics_);
     reply(http::Response::Text(200, metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8"));
   });

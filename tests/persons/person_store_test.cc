@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <future>
 
@@ -225,14 +226,25 @@ TEST_CASE("distinct ids moved since the last persist are found on their new pers
 
 TEST_CASE("a full person cache is persisted and dropped, and read back lazily", "[persons]") {
   TempDir dir;
+  // Ten persons with their ids take ~1.5 KB of cache: 2 KB holds one batch, not two.
+  const size_t limit = 2048;
   auto store = PersonStore::Open(dir.File("persons.sqlite"),
-                                 {.persist_interval = std::chrono::hours(1), .max_cached_persons = 10});
+                                 {.persist_interval = std::chrono::hours(1), .max_cached_bytes = limit});
   REQUIRE(store.ok());
+  size_t most = 0;
   for (int batch = 0; batch < 5; ++batch) {
     auto txn = (*store)->Begin();
     for (int i = 0; i < 10; ++i) NewPerson(**txn, fmt::format("u{}-{}", batch, i), fmt::format(R"({{"i":{}}})", i));
     REQUIRE((*txn)->Commit().ok());
+    CHECK((*store)->CachedBytes() > 0);
+    most = std::max(most, (*store)->CachedBytes());
   }
+  // Begin() persisted and emptied the cache whenever it was over the limit, so it never
+  // held more than the limit and one batch.
+  CHECK(most > limit);
+  CHECK(most < 2 * limit);
+  REQUIRE((*store)->Persist().ok());
+  CHECK((*store)->CachedBytes() <= limit);  // under the limit, what the last batch made stays
   for (int batch = 0; batch < 5; ++batch) {
     for (int i = 0; i < 10; ++i) {
       auto p = Find(**store, fmt::format("u{}-{}", batch, i));
@@ -240,6 +252,20 @@ TEST_CASE("a full person cache is persisted and dropped, and read back lazily", 
       CHECK(p->properties == fmt::format(R"({{"i":{}}})", i));
     }
   }
+}
+
+TEST_CASE("a person cache under its limit keeps what it read and wrote", "[persons]") {
+  TempDir dir;
+  auto store = PersonStore::Open(dir.File("persons.sqlite"), {.persist_interval = std::chrono::hours(1)});
+  REQUIRE(store.ok());
+  auto txn = (*store)->Begin();
+  NewPerson(**txn, "kept", R"({"plan":"pro"})");
+  REQUIRE((*txn)->Commit().ok());
+  txn->reset();
+  size_t cached = (*store)->CachedBytes();
+  CHECK(cached > 0);
+  REQUIRE((*store)->Persist().ok());
+  CHECK((*store)->CachedBytes() == cached);
 }
 
 TEST_CASE("group types get indexes 0 to 4, first come first served", "[persons]") {

@@ -121,6 +121,7 @@ TEST_CASE("events captured over HTTP reach the store's events, person and distin
   };
   CHECK(gauge(R"(hedgerow_memory_bytes{area="log_memtables"})") > 0);
   CHECK(gauge(R"(hedgerow_memory_bytes{area="sqlite"})") > 0);  // persons.sqlite holds the persons just made
+  CHECK(gauge(R"(hedgerow_memory_bytes{area="persons_cache"})") > 0);  // and so does the cache, until it is full
   const double rss = gauge("hedgerow_process_resident_memory_bytes");
   // Every executable runs on jemalloc except the sanitizer builds, which bring their own.
   if (dlsym(RTLD_DEFAULT, "mallctl") != nullptr) {

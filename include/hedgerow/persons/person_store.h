@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -70,8 +71,11 @@ struct PersonStoreOptions {
   // a crash replays them). One commit per batch wrote every touched page of the person table
   // to the WAL each time; ingest_bench spent a third of its time there.
   std::chrono::milliseconds persist_interval{5000};  // ingest_bench: 2 s -> 5 s, +6%
-  // Cached persons; past this the cache is persisted and dropped (re-read lazily).
-  size_t max_cached_persons = 500000;
+  // Bytes the cache of persons and distinct ids may hold (CachedBytes()); past this the cache
+  // is persisted and what it then holds unchanged is dropped (re-read lazily from SQLite's
+  // pages). A count of persons bounded nothing: with GeoIP a person is ~3 KB, and 500k of
+  // them held 300 MB of e2e_bench's 1.5 GB peak.
+  size_t max_cached_bytes = 64u << 20;
   // Where hedgerow_persons_persist_seconds goes (one observation per SQLite commit); optional.
   MetricsRegistry* metrics = nullptr;
   // Tests: called on the persisting thread once a persist has taken the changes it writes,
@@ -142,6 +146,10 @@ class PersonStore {
   // for a batch.
   Status CheckHealth();
 
+  // What the cache of persons and distinct ids holds: their strings and a fixed cost per
+  // entry (an estimate of the heap they take, for the bound and /metrics).
+  size_t CachedBytes() const { return cached_bytes_.load(std::memory_order_relaxed); }
+
  private:
   friend class PersonTxn;
 
@@ -187,6 +195,12 @@ class PersonStore {
   Status Reset();
   Status LoadPersisted();
   bool PersistDue() const;
+  static size_t CacheCost(const Person& person);
+  static size_t CacheCost(const std::string& distinct_id_key);
+  // Under cache_mu_ (exclusive): the cache's entries change.
+  void CachePerson(int64_t id, Person person);
+  void UncachePerson(int64_t id);
+  void CacheDistinctId(std::string key, int64_t person_id);
 
   const PersonStoreOptions options_;
   Histogram* const persist_seconds_;  // null without metrics
@@ -206,6 +220,7 @@ class PersonStore {
   std::shared_mutex cache_mu_;
   FlatMap<std::string, int64_t> person_of_;  // DistinctIdKey -> person id
   FlatMap<int64_t, Person> persons_;
+  std::atomic<size_t> cached_bytes_{0};  // CacheCost of persons_ and person_of_; changed under cache_mu_
   int64_t next_person_id_ = 1;
   FlatMap<int64_t, std::vector<std::string>> group_types_;  // team -> its group types by index, all of them
   Changes changes_;  // since the persist under way, or the last one, began
