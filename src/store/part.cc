@@ -50,6 +50,45 @@ void AppendGranule(std::string& out, const Column& c, size_t begin, size_t end, 
   AppendBlock(out, c.chars().data() + first, last - first, codec);
 }
 
+// What rows [begin, end) of `rows` take in memory: fixed-width values, string chars and
+// their lengths as a granule stores them.
+uint64_t ValueBytes(const Block& rows, size_t begin, size_t end) {
+  uint64_t bytes = 0;
+  for (const Column& c : rows.columns) {
+    if (c.type() != Type::kString) {
+      bytes += (end - begin) * FixedWidth(c.type());
+      continue;
+    }
+    uint64_t first = begin == 0 ? 0 : c.offsets()[begin - 1];
+    bytes += c.offsets()[end - 1] - first + (end - begin) * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+// The rows [begin, end) of `rows` that go into the granule under way, which already holds
+// `held_rows` rows of `held_bytes`; `full` when it closes with them: kGranuleRows rows, or
+// the row that brings it to kGranuleBytes (so a granule has at least one row).
+struct GranuleCut {
+  size_t end;
+  bool full;
+};
+GranuleCut CutGranule(const Block& rows, size_t begin, size_t held_rows, uint64_t held_bytes) {
+  const size_t limit = std::min(rows.rows(), begin + (kGranuleRows - held_rows));
+  if (held_bytes + ValueBytes(rows, begin, limit) < kGranuleBytes) {
+    return {limit, held_rows + (limit - begin) == kGranuleRows};
+  }
+  size_t lo = begin + 1, hi = limit;  // the first end whose bytes reach kGranuleBytes
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (held_bytes + ValueBytes(rows, begin, mid) >= kGranuleBytes) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return {lo, true};
+}
+
 // Decodes `granules` granules of a column from `data` (blocks back to back) into `c`.
 Status DecodeGranules(std::string_view data, size_t granules, Column& c) {
   size_t blocks_per_granule = c.type() == Type::kString ? 2 : 1;
@@ -119,6 +158,9 @@ std::string MetaToJson(const PartMeta& m, const TableSchema& schema) {
   w.Key("max_time"); w.Int64(m.max_time);
   w.Key("bytes_on_disk"); w.Uint64(m.bytes_on_disk);
   w.Key("uncompressed_bytes"); w.Uint64(m.uncompressed_bytes);
+  if (m.granule_bytes != 0) {
+    w.Key("granule_bytes"); w.Uint64(m.granule_bytes);
+  }
   w.Key("log_offsets");
   w.StartObject();
   for (const auto& [partition, offset] : m.log_offsets) {
@@ -181,7 +223,10 @@ Result<PartMeta> MetaFromJson(std::string_view text, bool checksummed) {
   m.max_time = i64("max_time");
   m.bytes_on_disk = u64("bytes_on_disk");
   m.uncompressed_bytes = u64("uncompressed_bytes");
-  if (m.granules != (m.rows + kGranuleRows - 1) / kGranuleRows) {
+  m.granule_bytes = u64("granule_bytes");
+  const uint64_t fewest = (m.rows + kGranuleRows - 1) / kGranuleRows;
+  const bool fits = m.granule_bytes == 0 ? m.granules == fewest : fewest <= m.granules && m.granules <= m.rows;
+  if (!fits) {
     return Status::Corruption("meta.json: " + std::to_string(m.rows) + " rows cannot fill " + std::to_string(m.granules) +
                               " granules");
   }
@@ -258,6 +303,31 @@ Result<StoredPartMeta> ReadPartMeta(const std::string& dir) {
   return stored;
 }
 
+Result<std::vector<uint64_t>> GranuleStarts(const PartMeta& meta, std::string_view raw) {
+  std::vector<uint64_t> starts(meta.granules + 1);
+  if (meta.granule_bytes == 0) {
+    for (uint64_t g = 0; g < meta.granules; ++g) starts[g] = g * kGranuleRows;
+    starts[meta.granules] = meta.rows;
+    return starts;
+  }
+  if (raw.size() != starts.size() * sizeof(uint64_t)) {
+    return Status::Corruption(std::string(kGranulesFile) + ": " + std::to_string(raw.size()) + " bytes, but " +
+                              std::to_string(meta.granules) + " granules need " + std::to_string(starts.size() * sizeof(uint64_t)));
+  }
+  std::memcpy(starts.data(), raw.data(), raw.size());
+  if (starts.front() != 0 || starts.back() != meta.rows) {
+    return Status::Corruption(std::string(kGranulesFile) + ": granules do not cover the part's " + std::to_string(meta.rows) +
+                              " rows");
+  }
+  for (uint64_t g = 0; g < meta.granules; ++g) {
+    if (starts[g + 1] <= starts[g] || starts[g + 1] - starts[g] > kGranuleRows) {
+      return Status::Corruption(std::string(kGranulesFile) + ": granule " + std::to_string(g) + " has " +
+                                std::to_string(static_cast<int64_t>(starts[g + 1] - starts[g])) + " rows");
+    }
+  }
+  return starts;
+}
+
 void SortRowsByKey(const Block& key, std::vector<uint32_t>& rows) {
   const size_t prefix = key.columns.size();
   std::stable_sort(rows.begin(), rows.end(),
@@ -319,30 +389,35 @@ Status PartWriter::WriteGranule(const Block& rows, const Block& key, size_t begi
       max_time_ = rows_ == 0 && r == begin ? micros : std::max(max_time_, micros);
     }
   }
+  granule_starts_.push_back(rows_);
   rows_ += end - begin;
   return Status::Ok();
 }
 
 Status PartWriter::Append(const Block& rows, const Block& key) {
-  size_t n = rows.rows();
-  size_t at = 0;
+  const size_t n = rows.rows();
   for (const Column& c : rows.columns) uncompressed_ += c.ByteSize();
-  if (pending_.rows() > 0) {
-    size_t take = std::min(n, kGranuleRows - pending_.rows());
-    pending_.AppendRange(rows, 0, take);
-    pending_key_.AppendRange(key, 0, take);
-    at = take;
-    if (pending_.rows() < kGranuleRows) return Status::Ok();
-    HEDGEROW_RETURN_IF_ERROR(WriteGranule(pending_, pending_key_, 0, kGranuleRows));
-    pending_ = Block();
-    pending_key_ = Block();
-  }
-  for (; n - at >= kGranuleRows; at += kGranuleRows) HEDGEROW_RETURN_IF_ERROR(WriteGranule(rows, key, at, at + kGranuleRows));
-  if (at < n) {
-    pending_ = rows.EmptyLike();
-    pending_key_ = key.EmptyLike();
-    pending_.AppendRange(rows, at, n);
-    pending_key_.AppendRange(key, at, n);
+  for (size_t at = 0; at < n;) {
+    const GranuleCut cut = CutGranule(rows, at, pending_.rows(), pending_bytes_);
+    if (pending_.rows() == 0 && cut.full) {
+      HEDGEROW_RETURN_IF_ERROR(WriteGranule(rows, key, at, cut.end));  // straight from the block
+      at = cut.end;
+      continue;
+    }
+    if (pending_.rows() == 0) {
+      pending_ = rows.EmptyLike();
+      pending_key_ = key.EmptyLike();
+    }
+    pending_.AppendRange(rows, at, cut.end);
+    pending_key_.AppendRange(key, at, cut.end);
+    pending_bytes_ += ValueBytes(rows, at, cut.end);
+    at = cut.end;
+    if (cut.full) {
+      HEDGEROW_RETURN_IF_ERROR(WriteGranule(pending_, pending_key_, 0, pending_.rows()));
+      pending_ = Block();
+      pending_key_ = Block();
+      pending_bytes_ = 0;
+    }
   }
   return Status::Ok();
 }
@@ -350,7 +425,8 @@ Status PartWriter::Append(const Block& rows, const Block& key) {
 Status PartWriter::Finish(PartMeta& meta) {
   if (pending_.rows() > 0) HEDGEROW_RETURN_IF_ERROR(WriteGranule(pending_, pending_key_, 0, pending_.rows()));
   meta.rows = rows_;
-  meta.granules = marks_.empty() ? 0 : marks_[0].size();
+  meta.granules = granule_starts_.size();
+  meta.granule_bytes = kGranuleBytes;
   meta.min_time = min_time_;
   meta.max_time = max_time_;
   meta.uncompressed_bytes = uncompressed_;
@@ -368,6 +444,11 @@ Status PartWriter::Finish(PartMeta& meta) {
         std::string_view(reinterpret_cast<const char*>(marks.data()), marks.size() * sizeof(uint64_t))));
     meta.bytes_on_disk += written_[c] + marks.size() * sizeof(uint64_t);
   }
+  granule_starts_.push_back(rows_);
+  HEDGEROW_RETURN_IF_ERROR(durable.Write(dir_ + "/" + kGranulesFile,
+                                         std::string_view(reinterpret_cast<const char*>(granule_starts_.data()),
+                                                          granule_starts_.size() * sizeof(uint64_t))));
+  meta.bytes_on_disk += granule_starts_.size() * sizeof(uint64_t);
   // The primary index: the key of each granule's first row, then of the last row.
   std::string index_data;
   if (rows_ > 0) {
@@ -397,6 +478,11 @@ Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSche
   std::shared_ptr<Part> part(new Part(dir, schema));
   HEDGEROW_ASSIGN_OR_RETURN(StoredPartMeta stored, ReadPartMeta(dir));
   part->meta_ = std::move(stored.meta);
+  std::string granules_raw;
+  if (part->meta_.granule_bytes != 0) {
+    HEDGEROW_ASSIGN_OR_RETURN(granules_raw, ReadWholeFile(dir + "/" + kGranulesFile));
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(part->granule_starts_, GranuleStarts(part->meta_, granules_raw));
   for (const ColumnDef& def : schema.columns) {
     HEDGEROW_ASSIGN_OR_RETURN(std::vector<uint64_t> marks, LoadMarks(dir + "/" + MarksFileName(def.name), part->meta_.granules));
     struct stat st {};
@@ -449,6 +535,14 @@ Status Part::ReadColumnInto(const std::string& name, Column& column, size_t firs
   Status s = DecodeGranules(data, end - first, column);
   if (!s.ok()) return Status::Corruption(dir_ + "/" + DataFileName(name) + ": " + s.message());
   return Status::Ok();
+}
+
+uint64_t Part::CompressedBytes(const std::vector<std::string>& columns, size_t first, size_t end) const {
+  uint64_t bytes = 0;
+  for (const std::string& name : columns) {
+    if (auto it = marks_.find(name); it != marks_.end()) bytes += it->second[end] - it->second[first];
+  }
+  return bytes;
 }
 
 Result<Block> Part::Read(const std::vector<std::string>& columns, size_t first, size_t end) const {

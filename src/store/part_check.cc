@@ -25,6 +25,7 @@ class Checker {
 
   Status Run() {
     HEDGEROW_RETURN_IF_ERROR(CheckMeta());
+    HEDGEROW_RETURN_IF_ERROR(LoadGranules());
     for (const ColumnDef& def : schema_.columns) HEDGEROW_RETURN_IF_ERROR(CheckColumn(def));
     HEDGEROW_RETURN_IF_ERROR(CheckIndex());
     if (files_bytes_ != meta_.bytes_on_disk) {
@@ -60,6 +61,19 @@ class Checker {
     if (meta_.table != schema_.name) {
       return Status::Corruption("meta.json: names table " + meta_.table + " but the part is checked as " + schema_.name);
     }
+    return Status::Ok();
+  }
+
+  // Where each granule starts (granules.mrk, or computed for a part written before it).
+  Status LoadGranules() {
+    std::string raw;
+    if (meta_.granule_bytes != 0) {
+      HEDGEROW_ASSIGN_OR_RETURN(std::unique_ptr<ReadOnlyFile> file, OpenFile(kGranulesFile));
+      raw.resize(file->size());
+      HEDGEROW_RETURN_IF_ERROR(file->ReadAt(0, raw.size(), raw.data()));
+      out_.bytes_read += raw.size();
+    }
+    HEDGEROW_ASSIGN_OR_RETURN(granule_starts_, GranuleStarts(meta_, raw));
     return Status::Ok();
   }
 
@@ -133,7 +147,7 @@ class Checker {
         }
         previous = mark;
         if (g == meta_.granules) break;  // the end mark
-        const uint64_t rows = std::min<uint64_t>(kGranuleRows, meta_.rows - g * kGranuleRows);
+        const uint64_t rows = granule_starts_[g + 1] - granule_starts_[g];
         Status s = CheckValues(data, def.type, rows);
         if (!s.ok()) return Status(s.code(), data_name + ": granule " + std::to_string(g) + ": " + s.message());
       }
@@ -172,6 +186,7 @@ class Checker {
   PartMeta meta_;
   std::string raw_;               // the current block, decompressed
   std::vector<uint64_t> marks_;   // the current chunk of marks
+  std::vector<uint64_t> granule_starts_;
   uint64_t files_bytes_ = 0;      // sizes of the files bytes_on_disk counts
 };
 

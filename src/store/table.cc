@@ -24,7 +24,13 @@ namespace fs = std::filesystem;
 
 constexpr const char* kManifest = "insert.manifest";
 constexpr const char* kShardsFile = "shards";  // the shard count of a sharded table, fixed at its first open
-constexpr size_t kScanGranulesPerBlock = 8;
+// A scan's block: up to this many rows, and granules whose columns hold up to this many
+// compressed bytes (~10x in memory for JSON), as ClickHouse's preferred_block_size_bytes
+// keeps a block of wide rows small: 65,536 rows of properties took ~200 MB per shard.
+constexpr size_t kScanBlockRows = 65536;
+constexpr uint64_t kScanBlockCompressedBytes = 2u << 20;
+// A merge writes its output in blocks of this many rows (a granule of wide rows is fewer).
+constexpr size_t kMergeBlockRows = 1024;
 // Sources of one `store merge` pass: each holds a granule of rows in memory.
 constexpr size_t kMaxPartsPerFullMerge = 100;
 
@@ -454,7 +460,7 @@ Status Table::Merge(const MergeCandidate& candidate, const std::atomic<bool>* ca
       if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
         return Status::Unavailable("store: merge cancelled: shutting down");
       }
-      HEDGEROW_RETURN_IF_ERROR(merged.Next(kGranuleRows * 4, rows, key));
+      HEDGEROW_RETURN_IF_ERROR(merged.Next(kMergeBlockRows, rows, key));
       if (rows.rows() == 0) break;
       HEDGEROW_RETURN_IF_ERROR(writer->Append(rows, key));
     }
@@ -586,7 +592,7 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
     partition_sources.clear();
     Block rows, key;
     while (true) {
-      if (Status s = merged.Next(kGranuleRows * kScanGranulesPerBlock, rows, key); !s.ok()) {
+      if (Status s = merged.Next(kScanBlockRows, rows, key); !s.ok()) {
         QuarantineDamaged(read, s);
         return s;
       }
@@ -631,7 +637,10 @@ Status Table::ScanShard(uint32_t shard, const ScanRequest& request, const BlockS
         continue;
       }
       size_t end = g + 1;
-      while (end < m.granules && end - g < kScanGranulesPerBlock && selected(end)) ++end;
+      while (end < m.granules && part->GranuleRows(g, end + 1) <= kScanBlockRows &&
+             part->CompressedBytes(columns, g, end + 1) <= kScanBlockCompressedBytes && selected(end)) {
+        ++end;
+      }
       Result<Block> block = part->Read(columns, g, end);
       if (!block.ok()) {
         if (block.status().code() == StatusCode::kCorruption) Quarantine(part, block.status());

@@ -1,7 +1,9 @@
 #include "hedgerow/store/part_check.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -121,6 +123,43 @@ TEST_CASE("damage to any byte of meta.json is refused by open and reported by ch
   CHECK(CheckPart(dir.File("1_1_0"), KvSchema()).outcome == PartCheck::Outcome::kClean);
 }
 
+TEST_CASE("granules.mrk that does not add up to the part's rows is damage", "[store][check]") {
+  TempDir dir;
+  WriteKvPart(dir.File("1_1_0"), 20000);
+  const std::string path = dir.File("1_1_0/granules.mrk");
+  const std::string good = ReadText(path);
+  REQUIRE(good.size() == 4 * sizeof(uint64_t));  // 3 granules of these small rows, then the end
+  auto with_start = [&](size_t index, uint64_t value) {
+    std::string bad = good;
+    std::memcpy(bad.data() + index * sizeof(uint64_t), &value, sizeof(value));
+    return bad;
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {with_start(1, 9000), "granule 0 has 9000 rows"},   // more than kGranuleRows
+      {with_start(2, 8192), "granule 1 has 0 rows"},
+      {with_start(3, 19999), "do not cover the part's 20000 rows"},
+      {good.substr(0, 3 * sizeof(uint64_t)), "24 bytes, but 3 granules need 32"},
+      // A granule moved by one row: the columns' blocks then hold the wrong counts.
+      {with_start(2, 16383), "granule 1: holds"},
+  };
+  for (const auto& [bad, message] : cases) {
+    WriteText(path, bad);
+    INFO(message);
+    PartCheck check = CheckPart(dir.File("1_1_0"), KvSchema());
+    CHECK(check.outcome == PartCheck::Outcome::kDamaged);
+    INFO(check.damage.message());
+    CHECK(Mentions(check.damage, message));
+    if (bad.size() == good.size() && message != "granule 1: holds") {
+      CHECK(Part::Open(dir.File("1_1_0"), KvSchema()).status().code() == StatusCode::kCorruption);
+    }
+  }
+  fs::remove(path);
+  CHECK(CheckPart(dir.File("1_1_0"), KvSchema()).outcome == PartCheck::Outcome::kDamaged);
+  CHECK_FALSE(Part::Open(dir.File("1_1_0"), KvSchema()).ok());
+  WriteText(path, good);
+  CHECK(CheckPart(dir.File("1_1_0"), KvSchema()).outcome == PartCheck::Outcome::kClean);
+}
+
 TEST_CASE("a meta.json without a checksum, as older versions wrote, is read and check warns", "[store][check]") {
   TempDir dir;
   WriteKvPart(dir.File("1_1_0"), 20000);
@@ -128,7 +167,17 @@ TEST_CASE("a meta.json without a checksum, as older versions wrote, is read and 
   const std::string with = ReadText(path);
   size_t member = with.rfind(",\"checksum\":\"");
   REQUIRE(member != std::string::npos);
-  const std::string legacy = with.substr(0, member) + "}";  // byte for byte what the older writer wrote
+  // Byte for byte what the older writer wrote: no checksum, no granules.mrk (its granules
+  // have 8192 rows, as these small rows do) and bytes_on_disk without it.
+  std::string legacy = with.substr(0, member) + "}";
+  const std::string granule_bytes = fmt::format(",\"granule_bytes\":{}", kGranuleBytes);
+  REQUIRE(legacy.find(granule_bytes) != std::string::npos);
+  legacy.erase(legacy.find(granule_bytes), granule_bytes.size());
+  const size_t bytes_at = legacy.find("\"bytes_on_disk\":") + 16;
+  const size_t bytes_end = legacy.find(',', bytes_at);
+  const uint64_t on_disk = std::stoull(legacy.substr(bytes_at, bytes_end - bytes_at));
+  legacy.replace(bytes_at, bytes_end - bytes_at, std::to_string(on_disk - fs::file_size(dir.File("1_1_0/granules.mrk"))));
+  fs::remove(dir.File("1_1_0/granules.mrk"));
   WriteText(path, legacy);
 
   auto part = Part::Open(dir.File("1_1_0"), KvSchema());

@@ -1,6 +1,7 @@
 #include "hedgerow/store/part.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -69,6 +70,60 @@ TEST_CASE("a part written and opened again reads back every value, granule by gr
   REQUIRE(middle->rows() == kGranuleRows);
   CHECK(middle->columns[0].StringAt(0) == rows.columns[4].StringAt(kGranuleRows));
   CHECK_FALSE((*part)->Read({"nope"}, 0, 1).ok());
+}
+
+TEST_CASE("granules of wide rows close at kGranuleBytes, however the rows arrive", "[store]") {
+  // 3,000 rows of ~5 KB: a granule takes ~400 of them, not 8192 (which would be 40 MB).
+  std::vector<KvRow> wide = ManyRows(3000);
+  for (size_t i = 0; i < wide.size(); ++i) wide[i].payload = fmt::format("{:05} {}", i, std::string(4000 + i % 2000, 'w'));
+  Block key;
+  Block rows = Sorted(KvBlock(wide), &key);
+  TempDir dir;
+  auto write = [&](const std::string& name, size_t block_rows) {
+    auto writer = PartWriter::Create(dir.File(name), KvSchema());
+    REQUIRE(writer.ok());
+    for (size_t at = 0; at < rows.rows(); at += block_rows) {
+      size_t end = std::min(rows.rows(), at + block_rows);
+      Block b = rows.EmptyLike(), k = key.EmptyLike();
+      b.AppendRange(rows, at, end);
+      k.AppendRange(key, at, end);
+      REQUIRE((*writer)->Append(b, k).ok());
+    }
+    PartMeta meta{.table = "kv", .partition = "202512", .name = {1, 1, 0}};
+    REQUIRE((*writer)->Finish(meta).ok());
+    auto part = Part::Open(dir.File(name), KvSchema());
+    REQUIRE(part.ok());
+    CHECK((*part)->Verify().ok());
+    return *part;
+  };
+  auto whole = write("whole", rows.rows());
+  auto dribbled = write("dribbled", 37);  // granules filled across many appends
+  const PartMeta& m = whole->meta();
+  CHECK(m.granule_bytes == kGranuleBytes);
+  CHECK(m.granules >= 6);
+  CHECK(m.granules <= 9);
+  CHECK(dribbled->meta().granules == m.granules);
+  size_t row = 0;
+  for (size_t g = 0; g < m.granules; ++g) {
+    CHECK(dribbled->GranuleRows(g, g + 1) == whole->GranuleRows(g, g + 1));
+    auto granule = whole->Read({"payload"}, g, g + 1);
+    REQUIRE(granule.ok());
+    REQUIRE(granule->rows() == whole->GranuleRows(g, g + 1));
+    uint64_t bytes = 0;
+    for (size_t r = 0; r < granule->rows(); ++r) {
+      CHECK(granule->columns[0].StringAt(r) == rows.columns[4].StringAt(row + r));
+      bytes += granule->columns[0].StringAt(r).size();
+    }
+    // The granule closed at the row that brought it to kGranuleBytes, not before or after.
+    if (g + 1 < m.granules) {
+      // Besides the payload a row takes 42-48 bytes (its key's length varies).
+      CHECK(bytes + granule->rows() * 48 >= kGranuleBytes);
+      CHECK(bytes - granule->columns[0].StringAt(granule->rows() - 1).size() + (granule->rows() - 1) * 42 < kGranuleBytes);
+    }
+    row += granule->rows();
+  }
+  CHECK(row == 3000);
+  CHECK(whole->primary_index().rows() == m.granules + 1);
 }
 
 TEST_CASE("damage to any byte of a column file is found by check and by the read that hits it", "[store]") {

@@ -13,7 +13,12 @@
 
 namespace hedgerow::store {
 
+// A granule, the unit of the primary index, of compression and of reading, holds at most
+// kGranuleRows rows, and closes early once its values take kGranuleBytes (ClickHouse's
+// adaptive granularity, index_granularity_bytes): a granule of 8192 events with their
+// properties (~4 KB a row) took 35 MB, and a merge holds one granule of every part it reads.
 inline constexpr size_t kGranuleRows = 8192;
+inline constexpr size_t kGranuleBytes = 2u << 20;
 
 // A part's identity, as ClickHouse names parts: the block numbers it covers and how many
 // merges made it. A merged part covers the blocks of every part it replaced, which is what
@@ -51,11 +56,16 @@ struct PartMeta {
   std::map<uint32_t, uint64_t> log_offsets;
   uint64_t bytes_on_disk = 0;
   uint64_t uncompressed_bytes = 0;
+  // The writer's kGranuleBytes, and granules.mrk says where each granule starts. 0: a part
+  // written before granules closed by size, every granule kGranuleRows rows but the last.
+  uint64_t granule_bytes = 0;
 };
 
 // The files of a part directory.
 inline constexpr const char* kPartMetaFile = "meta.json";
 inline constexpr const char* kPrimaryIndexFile = "primary.idx";
+// The first row of each granule, then the part's row count: uint64 each, as in a .mrk file.
+inline constexpr const char* kGranulesFile = "granules.mrk";
 inline std::string DataFileName(const std::string& column) { return column + ".bin"; }
 inline std::string MarksFileName(const std::string& column) { return column + ".mrk"; }
 
@@ -72,6 +82,11 @@ struct StoredPartMeta {
 // older writers wrote a fixed set); kIOError when it cannot be read.
 Result<StoredPartMeta> ReadPartMeta(const std::string& dir);
 
+// Where each granule of the part `meta` describes starts, then its row count: from
+// granules.mrk's bytes `raw` (kCorruption unless every granule holds 1 to kGranuleRows rows
+// and they add up to meta.rows), or, without granule_bytes, computed (`raw` unused).
+Result<std::vector<uint64_t>> GranuleStarts(const PartMeta& meta, std::string_view raw);
+
 // An immutable part on disk: one .bin file per column (a compressed block per granule,
 // two for strings: lengths then chars), a .mrk file of granule offsets, primary.idx (the
 // ORDER BY key of each granule's first row and of the part's last row) and meta.json,
@@ -87,6 +102,10 @@ class Part {
   const std::string& dir() const { return dir_; }
   // Key rows: row g is the key of granule g's first row; the last row is the part's last key.
   const Block& primary_index() const { return index_; }
+  // Rows of granules [first, end).
+  uint64_t GranuleRows(size_t first, size_t end) const { return granule_starts_[end] - granule_starts_[first]; }
+  // Compressed bytes of the named columns in granules [first, end) (0 for unknown columns).
+  uint64_t CompressedBytes(const std::vector<std::string>& columns, size_t first, size_t end) const;
 
   // Granules [first, end) of the named columns, decompressed straight into the columns.
   Result<Block> Read(const std::vector<std::string>& columns, size_t first, size_t end) const;
@@ -104,13 +123,14 @@ class Part {
   const TableSchema& schema_;
   PartMeta meta_;
   Block index_;
+  std::vector<uint64_t> granule_starts_;  // GranuleStarts()
   std::map<std::string, std::vector<uint64_t>> marks_;  // per column: granule offsets, then file size
   bool obsolete_ = false;
 };
 
 // Writes a part as its rows arrive, in ORDER BY key order, in blocks of any size: full
-// granules go to the column files as they fill, so a merge of any size holds only a
-// granule's worth of output. Finish() writes marks, primary.idx and meta.json and fsyncs
+// granules (kGranuleRows rows or kGranuleBytes) go to the column files as they fill, so a
+// merge of any size holds only a granule's worth of output. Finish() writes marks, primary.idx and meta.json and fsyncs
 // every file and the directory. Not thread-safe.
 class PartWriter {
  public:
@@ -133,8 +153,10 @@ class PartWriter {
   std::vector<std::string> buffers_;
   std::vector<uint64_t> written_;  // bytes already in each file
   std::vector<std::vector<uint64_t>> marks_;
-  Block pending_;      // fewer than a granule of rows, waiting for more
+  Block pending_;      // less than a granule of rows, waiting for more
   Block pending_key_;
+  uint64_t pending_bytes_ = 0;
+  std::vector<uint64_t> granule_starts_;
   Block index_;        // key of each granule's first row
   Block last_key_;     // key of the last row written
   uint64_t rows_ = 0;

@@ -27,7 +27,8 @@ struct PartCheck {
   uint64_t bytes_read = 0;            // of every file; all of them when clean
   uint64_t blocks = 0;
   // The most bytes held at once: one block compressed and decompressed, and a chunk of
-  // marks. Bounded by the largest block (a granule of one column), whatever the part's size.
+  // marks. Bounded by the largest block (a granule of one column), whatever the part's size
+  // (granule starts, 8 bytes a granule, are not counted).
   size_t max_buffer_bytes = 0;
 };
 
@@ -41,10 +42,12 @@ struct PartCheckHooks {
 // time:
 //   meta.json: its checksum (a warning when an older version wrote none), rows against
 //     granules, name against the directory's, table against the schema's;
+//   granules.mrk: each granule 1 to kGranuleRows rows, all of meta.json's rows in all (a
+//     part written before it has kGranuleRows rows per granule but the last);
 //   every column's marks: one per granule plus the end, the first at 0, each exactly where
 //     its granule's blocks start in the .bin, the last at the end of the .bin;
-//   every block: checksum, decompression, and row counts: kGranuleRows per granule but the
-//     last, which has the rest of meta.json's rows; string lengths adding up to the chars;
+//   every block: checksum, decompression, and its granule's row count; string lengths
+//     adding up to the chars;
 //   primary.idx: the same for each ORDER BY key column, one row per granule plus the last;
 //   bytes_on_disk of meta.json against the files' sizes.
 // Never fails as a call: damage (I/O errors included) is an outcome. Thread-safe: parts
