@@ -29,7 +29,7 @@ Result<std::optional<Person>> PersonStore::ReadPerson(int64_t team_id, std::stri
   for (const Changes* layer : layers) {
     if (layer != nullptr && layer->deleted_persons.count(*person_id) != 0) return std::optional<Person>();
   }
-  if (auto it = persons_.find(*person_id); it != persons_.end()) return std::optional<Person>(it->second);
+  if (auto it = persons_.find(*person_id); it != persons_.end()) return std::optional<Person>(*it->second);
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt,
                             reader_db_->Cached("SELECT id, uuid, team_id, created_at, properties, is_identified, version "
                                                "FROM person WHERE id = ?"));

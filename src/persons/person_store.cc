@@ -165,7 +165,7 @@ Status PersonStore::Reset() {
 }
 
 size_t PersonStore::CacheCost(const Person& person) {
-  return sizeof(int64_t) + sizeof(Person) + person.properties.capacity();
+  return sizeof(int64_t) + sizeof(std::shared_ptr<const Person>) + sizeof(Person) + person.properties.capacity();
 }
 
 size_t PersonStore::CacheCost(const std::string& distinct_id_key) {
@@ -175,14 +175,14 @@ size_t PersonStore::CacheCost(const std::string& distinct_id_key) {
 void PersonStore::CachePerson(int64_t id, Person person) {
   size_t cost = CacheCost(person);
   auto [it, inserted] = persons_.try_emplace(id);
-  if (!inserted) cached_bytes_ -= CacheCost(it->second);
-  it->second = std::move(person);
+  if (!inserted) cached_bytes_ -= CacheCost(*it->second);
+  it->second = std::make_shared<const Person>(std::move(person));
   cached_bytes_ += cost;
 }
 
 void PersonStore::UncachePerson(int64_t id) {
   if (auto it = persons_.find(id); it != persons_.end()) {
-    cached_bytes_ -= CacheCost(it->second);
+    cached_bytes_ -= CacheCost(*it->second);
     persons_.erase(it);
   }
 }
@@ -313,7 +313,7 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
   // Take the changes and a copy of their persons (batches go on changing the cache), with
   // the offsets they were applied up to.
   std::shared_ptr<const Changes> changes;
-  std::vector<Person> inserted, updated;
+  PersonList inserted, updated;  // shared with the cache: batches replace, never change, them
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied;
   {
     std::lock_guard<std::mutex> lock(batch_mu_);
@@ -363,7 +363,7 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
     size_t kept = 0;
     boost::unordered::erase_if(persons_, [&](const auto& entry) {
       bool drop = changes_.new_persons.count(entry.first) == 0 && changes_.changed_persons.count(entry.first) == 0;
-      if (!drop) kept += CacheCost(entry.second);
+      if (!drop) kept += CacheCost(*entry.second);
       return drop;
     });
     boost::unordered::erase_if(person_of_, [&](const auto& entry) {
@@ -376,7 +376,7 @@ Status PersonStore::PersistUnderLock(bool only_if_due) {
   return Status::Ok();
 }
 
-Status PersonStore::WriteChanges(const Changes& c, const std::vector<Person>& inserted, const std::vector<Person>& updated,
+Status PersonStore::WriteChanges(const Changes& c, const PersonList& inserted, const PersonList& updated,
                                  const std::map<std::pair<std::string, uint32_t>, uint64_t>& applied) {
   SqliteDb& db = *writer_db_;
   HEDGEROW_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
@@ -385,7 +385,8 @@ Status PersonStore::WriteChanges(const Changes& c, const std::vector<Person>& in
       HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * del, db.Cached("DELETE FROM person WHERE id = ?"));
       HEDGEROW_RETURN_IF_ERROR(del->Bind(1, id).Run());
     }
-    for (const Person& p : inserted) {
+    for (const auto& inserted_person : inserted) {
+      const Person& p = *inserted_person;
       HEDGEROW_ASSIGN_OR_RETURN(
           SqliteStatement * insert,
           db.Cached("INSERT INTO person (id, uuid, team_id, created_at, properties, is_identified, version) "
@@ -401,7 +402,8 @@ Status PersonStore::WriteChanges(const Changes& c, const std::vector<Person>& in
     }
     // Known persons are updated in place by rowid, which touches no index (uuid and team_id
     // never change).
-    for (const Person& p : updated) {
+    for (const auto& updated_person : updated) {
+      const Person& p = *updated_person;
       HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * update,
                                 db.Cached("UPDATE person SET created_at = ?, properties = ?, is_identified = ?, "
                                           "version = ? WHERE id = ?"));

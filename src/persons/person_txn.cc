@@ -66,7 +66,7 @@ Result<std::optional<Person>> PersonTxn::LoadPerson(int64_t person_id) {
   if (Deleted(person_id)) return std::optional<Person>();
   if (auto it = person_writes_.find(person_id); it != person_writes_.end()) return std::optional<Person>(it->second);
   // The cache holds every person changed and not yet persisted.
-  if (auto it = store_.persons_.find(person_id); it != store_.persons_.end()) return std::optional<Person>(it->second);
+  if (auto it = store_.persons_.find(person_id); it != store_.persons_.end()) return std::optional<Person>(*it->second);
   HEDGEROW_ASSIGN_OR_RETURN(SqliteStatement * stmt, db_.Cached("SELECT id, uuid, team_id, created_at, properties, "
                                                               "is_identified, version FROM person WHERE id = ?"));
   stmt->Bind(1, person_id);

@@ -185,7 +185,8 @@ class PersonStore {
   // and writes them while batches go on.
   Status PersistUnderLock(bool only_if_due);
   // On writer_db_, in one transaction.
-  Status WriteChanges(const Changes& changes, const std::vector<Person>& inserted, const std::vector<Person>& updated,
+  using PersonList = std::vector<std::shared_ptr<const Person>>;
+  Status WriteChanges(const Changes& changes, const PersonList& inserted, const PersonList& updated,
                       const std::map<std::pair<std::string, uint32_t>, uint64_t>& applied);
   // Under batch_mu_. Waits until no committed batch awaits Delivered().
   void AwaitDeliveries();
@@ -219,7 +220,8 @@ class PersonStore {
   // they never wait for a batch, only for a batch's Commit (or a persist's hand-over).
   std::shared_mutex cache_mu_;
   FlatMap<std::string, int64_t> person_of_;  // DistinctIdKey -> person id
-  FlatMap<int64_t, Person> persons_;
+  // Shared and immutable: a persist writes the persons it took while batches replace them.
+  FlatMap<int64_t, std::shared_ptr<const Person>> persons_;
   std::atomic<size_t> cached_bytes_{0};  // CacheCost of persons_ and person_of_; changed under cache_mu_
   int64_t next_person_id_ = 1;
   FlatMap<int64_t, std::vector<std::string>> group_types_;  // team -> its group types by index, all of them
