@@ -1,8 +1,9 @@
 // Soak: a real hedgerow process at a steady capture rate with queries running, for a long time.
 //   build/bench/soak_bench build/hedgerow [--minutes 30] [--rate 5000] [--warmup-minutes 5]
 //       [--sample-seconds 30]
-// Sends `rate` events a second of bench/common/event_mix.h (/batch/ bodies of 100, one sender
-// thread per 1,000 events/s) and runs three insight-style queries every 5 s. Every
+// Sends `rate` events a second of bench/common/event_mix.h, timestamped now (/batch/ bodies of
+// 100, one sender thread per 1,000 events/s), and runs three insight-style queries every 5 s
+// (two over the last 10 minutes of events, one over all persons). Every
 // `sample-seconds` it samples the server's RSS and the lag: events acknowledged minus events
 // queryable, and what /metrics says holds the memory (jemalloc's allocated and resident bytes,
 // RocksDB's memtables). At the end: the RSS curve; its growth after warm-up, the mean RSS of
@@ -15,12 +16,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "common/event_mix.h"
@@ -63,6 +67,9 @@ double MemoryMb(const std::string& metrics, const std::string& area) {
   const size_t at = metrics.find(series);
   return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size())) / (1 << 20);
 }
+
+// The time bench::EventMix gives its events, which the soak replaces with the send time.
+constexpr std::string_view kMixTimestamp = R"("timestamp":"2026-11-29T11:59:59.000Z")";
 
 }  // namespace
 
@@ -112,8 +119,13 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_until(next);
         std::string body = fmt::format(R"({{"api_key":"{}","batch":[)", kToken);
         std::string ip;
+        // Events happen now, as a live site's do, so the queries' window slides with them.
+        const std::string now = fmt::format("\"timestamp\":\"{:%Y-%m-%dT%H:%M:%S}.000Z\"", fmt::gmtime(std::time(nullptr)));
         for (int e = 0; e < kBatch; ++e, ++i) {
           bench::MixedEvent event = mix.Next(i);
+          if (size_t at = event.json.find(kMixTimestamp); at != std::string::npos) {
+            event.json.replace(at, kMixTimestamp.size(), now);
+          }
           if (e == 0) ip = event.ip;
           body += fmt::format(R"({}{{"distinct_id":"{}","uuid":"{}",{})", e ? "," : "", event.distinct_id,
                               Uuid::V7().ToString(), std::string_view(event.json).substr(1));
@@ -127,9 +139,13 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> queries{0}, failed_queries{0};
   threads.emplace_back([&] {
     TestConnection conn(ch_port, std::chrono::seconds(120));
+    // A dashboard's insights over the last 10 minutes: steady work in a steady state (over
+    // all events, each query would cost more every minute, as no dashboard's does).
     const char* sqls[] = {
-        "SELECT toStartOfHour(timestamp) AS h, count() FROM events WHERE event = '$pageview' GROUP BY h ORDER BY h",
-        "SELECT JSONExtractString(properties, '$browser') AS b, uniq(person_id) FROM events GROUP BY b ORDER BY 2 DESC LIMIT 10",
+        "SELECT toStartOfMinute(timestamp) AS m, count() FROM events WHERE event = '$pageview' "
+        "AND timestamp > now() - INTERVAL 10 MINUTE GROUP BY m ORDER BY m",
+        "SELECT JSONExtractString(properties, '$browser') AS b, uniq(person_id) FROM events "
+        "WHERE timestamp > now() - INTERVAL 10 MINUTE GROUP BY b ORDER BY 2 DESC LIMIT 10",
         "SELECT count() FROM person FINAL WHERE is_deleted = 0"};
     while (!done) {
       for (const char* sql : sqls) {
