@@ -311,10 +311,10 @@ Status PersonStore::CheckHealth() {
 }
 
 Status PersonStore::PersistUnderLock(bool only_if_due) {
-  // Take the changes and a copy of their persons (batches go on changing the cache), with
-  // the offsets they were applied up to.
+  // Take the changes and their persons (shared: batches go on replacing persons in the
+  // cache, never changing one), with the offsets they were applied up to.
   std::shared_ptr<const Changes> changes;
-  PersonList inserted, updated;  // shared with the cache: batches replace, never change, them
+  PersonList inserted, updated;
   std::map<std::pair<std::string, uint32_t>, uint64_t> applied;
   {
     std::lock_guard<std::mutex> lock(batch_mu_);

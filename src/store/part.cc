@@ -304,16 +304,19 @@ Result<StoredPartMeta> ReadPartMeta(const std::string& dir) {
 }
 
 Result<std::vector<uint64_t>> GranuleStarts(const PartMeta& meta, std::string_view raw) {
-  std::vector<uint64_t> starts(meta.granules + 1);
   if (meta.granule_bytes == 0) {
+    std::vector<uint64_t> starts(meta.granules + 1);
     for (uint64_t g = 0; g < meta.granules; ++g) starts[g] = g * kGranuleRows;
     starts[meta.granules] = meta.rows;
     return starts;
   }
-  if (raw.size() != starts.size() * sizeof(uint64_t)) {
+  // Sized by the file before anything is allocated for the count meta.json claims.
+  if (raw.size() % sizeof(uint64_t) != 0 || raw.size() / sizeof(uint64_t) != meta.granules + 1) {
     return Status::Corruption(std::string(kGranulesFile) + ": " + std::to_string(raw.size()) + " bytes, but " +
-                              std::to_string(meta.granules) + " granules need " + std::to_string(starts.size() * sizeof(uint64_t)));
+                              std::to_string(meta.granules) + " granules need " +
+                              std::to_string((meta.granules + 1) * sizeof(uint64_t)));
   }
+  std::vector<uint64_t> starts(meta.granules + 1);
   std::memcpy(starts.data(), raw.data(), raw.size());
   if (starts.front() != 0 || starts.back() != meta.rows) {
     return Status::Corruption(std::string(kGranulesFile) + ": granules do not cover the part's " + std::to_string(meta.rows) +
@@ -478,11 +481,6 @@ Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSche
   std::shared_ptr<Part> part(new Part(dir, schema));
   HEDGEROW_ASSIGN_OR_RETURN(StoredPartMeta stored, ReadPartMeta(dir));
   part->meta_ = std::move(stored.meta);
-  std::string granules_raw;
-  if (part->meta_.granule_bytes != 0) {
-    HEDGEROW_ASSIGN_OR_RETURN(granules_raw, ReadWholeFile(dir + "/" + kGranulesFile));
-  }
-  HEDGEROW_ASSIGN_OR_RETURN(part->granule_starts_, GranuleStarts(part->meta_, granules_raw));
   for (const ColumnDef& def : schema.columns) {
     HEDGEROW_ASSIGN_OR_RETURN(std::vector<uint64_t> marks, LoadMarks(dir + "/" + MarksFileName(def.name), part->meta_.granules));
     struct stat st {};
@@ -491,6 +489,12 @@ Result<std::shared_ptr<Part>> Part::Open(const std::string& dir, const TableSche
     }
     part->marks_[def.name] = std::move(marks);
   }
+  // After the marks: their files' sizes bound the granule count meta.json claims.
+  std::string granules_raw;
+  if (part->meta_.granule_bytes != 0) {
+    HEDGEROW_ASSIGN_OR_RETURN(granules_raw, ReadWholeFile(dir + "/" + kGranulesFile));
+  }
+  HEDGEROW_ASSIGN_OR_RETURN(part->granule_starts_, GranuleStarts(part->meta_, granules_raw));
   HEDGEROW_ASSIGN_OR_RETURN(std::string index_data, ReadWholeFile(dir + "/" + kPrimaryIndexFile));
   Block index;
   size_t pos = 0;

@@ -25,7 +25,6 @@ class Checker {
 
   Status Run() {
     HEDGEROW_RETURN_IF_ERROR(CheckMeta());
-    HEDGEROW_RETURN_IF_ERROR(LoadGranules());
     for (const ColumnDef& def : schema_.columns) HEDGEROW_RETURN_IF_ERROR(CheckColumn(def));
     HEDGEROW_RETURN_IF_ERROR(CheckIndex());
     if (files_bytes_ != meta_.bytes_on_disk) {
@@ -64,7 +63,7 @@ class Checker {
     return Status::Ok();
   }
 
-  // Where each granule starts (granules.mrk, or computed for a part written before it).
+  // Where each granule starts (granules.idx, or computed for a part written before it).
   Status LoadGranules() {
     std::string raw;
     if (meta_.granule_bytes != 0) {
@@ -123,6 +122,8 @@ class Checker {
                                 std::to_string(meta_.granules) + " granules need " + std::to_string(count * sizeof(uint64_t)));
     }
     out_.bytes_read += marks_file->size();
+    // Once the first marks file's size has bounded the granule count meta.json claims.
+    if (granule_starts_.empty()) HEDGEROW_RETURN_IF_ERROR(LoadGranules());
     const uint64_t data_size = data_file->size();
     BlockFileReader data(std::move(data_file));
     uint64_t previous = 0;

@@ -123,10 +123,10 @@ TEST_CASE("damage to any byte of meta.json is refused by open and reported by ch
   CHECK(CheckPart(dir.File("1_1_0"), KvSchema()).outcome == PartCheck::Outcome::kClean);
 }
 
-TEST_CASE("granules.mrk that does not add up to the part's rows is damage", "[store][check]") {
+TEST_CASE("granules.idx that does not add up to the part's rows is damage", "[store][check]") {
   TempDir dir;
   WriteKvPart(dir.File("1_1_0"), 20000);
-  const std::string path = dir.File("1_1_0/granules.mrk");
+  const std::string path = dir.File("1_1_0/granules.idx");
   const std::string good = ReadText(path);
   REQUIRE(good.size() == 4 * sizeof(uint64_t));  // 3 granules of these small rows, then the end
   auto with_start = [&](size_t index, uint64_t value) {
@@ -167,7 +167,7 @@ TEST_CASE("a meta.json without a checksum, as older versions wrote, is read and 
   const std::string with = ReadText(path);
   size_t member = with.rfind(",\"checksum\":\"");
   REQUIRE(member != std::string::npos);
-  // Byte for byte what the older writer wrote: no checksum, no granules.mrk (its granules
+  // Byte for byte what the older writer wrote: no checksum, no granules.idx (its granules
   // have 8192 rows, as these small rows do) and bytes_on_disk without it.
   std::string legacy = with.substr(0, member) + "}";
   const std::string granule_bytes = fmt::format(",\"granule_bytes\":{}", kGranuleBytes);
@@ -176,8 +176,8 @@ TEST_CASE("a meta.json without a checksum, as older versions wrote, is read and 
   const size_t bytes_at = legacy.find("\"bytes_on_disk\":") + 16;
   const size_t bytes_end = legacy.find(',', bytes_at);
   const uint64_t on_disk = std::stoull(legacy.substr(bytes_at, bytes_end - bytes_at));
-  legacy.replace(bytes_at, bytes_end - bytes_at, std::to_string(on_disk - fs::file_size(dir.File("1_1_0/granules.mrk"))));
-  fs::remove(dir.File("1_1_0/granules.mrk"));
+  legacy.replace(bytes_at, bytes_end - bytes_at, std::to_string(on_disk - fs::file_size(dir.File("1_1_0/granules.idx"))));
+  fs::remove(dir.File("1_1_0/granules.idx"));
   WriteText(path, legacy);
 
   auto part = Part::Open(dir.File("1_1_0"), KvSchema());

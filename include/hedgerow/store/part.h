@@ -56,7 +56,7 @@ struct PartMeta {
   std::map<uint32_t, uint64_t> log_offsets;
   uint64_t bytes_on_disk = 0;
   uint64_t uncompressed_bytes = 0;
-  // The writer's kGranuleBytes, and granules.mrk says where each granule starts. 0: a part
+  // The writer's kGranuleBytes, and granules.idx says where each granule starts. 0: a part
   // written before granules closed by size, every granule kGranuleRows rows but the last.
   uint64_t granule_bytes = 0;
 };
@@ -65,7 +65,8 @@ struct PartMeta {
 inline constexpr const char* kPartMetaFile = "meta.json";
 inline constexpr const char* kPrimaryIndexFile = "primary.idx";
 // The first row of each granule, then the part's row count: uint64 each, as in a .mrk file.
-inline constexpr const char* kGranulesFile = "granules.mrk";
+// (.idx: a column's marks are <column>.mrk, and a column may be called "granules".)
+inline constexpr const char* kGranulesFile = "granules.idx";
 inline std::string DataFileName(const std::string& column) { return column + ".bin"; }
 inline std::string MarksFileName(const std::string& column) { return column + ".mrk"; }
 
@@ -83,14 +84,15 @@ struct StoredPartMeta {
 Result<StoredPartMeta> ReadPartMeta(const std::string& dir);
 
 // Where each granule of the part `meta` describes starts, then its row count: from
-// granules.mrk's bytes `raw` (kCorruption unless every granule holds 1 to kGranuleRows rows
-// and they add up to meta.rows), or, without granule_bytes, computed (`raw` unused).
+// granules.idx's bytes `raw` (kCorruption unless every granule holds 1 to kGranuleRows rows
+// and they add up to meta.rows), or, without granule_bytes, computed (`raw` unused; the
+// caller has bounded meta.granules first, by a marks file of the right size).
 Result<std::vector<uint64_t>> GranuleStarts(const PartMeta& meta, std::string_view raw);
 
 // An immutable part on disk: one .bin file per column (a compressed block per granule,
-// two for strings: lengths then chars), a .mrk file of granule offsets, primary.idx (the
-// ORDER BY key of each granule's first row and of the part's last row) and meta.json,
-// written last. Thread-safe for reads.
+// two for strings: lengths then chars), a .mrk file of granule offsets, granules.idx (where
+// each granule starts), primary.idx (the ORDER BY key of each granule's first row and of the
+// part's last row) and meta.json, written last. Thread-safe for reads.
 class Part {
  public:
   // Loads meta, marks and the primary index; kCorruption if anything is missing or damaged
@@ -130,8 +132,9 @@ class Part {
 
 // Writes a part as its rows arrive, in ORDER BY key order, in blocks of any size: full
 // granules (kGranuleRows rows or kGranuleBytes) go to the column files as they fill, so a
-// merge of any size holds only a granule's worth of output. Finish() writes marks, primary.idx and meta.json and fsyncs
-// every file and the directory. Not thread-safe.
+// merge of any size holds only a granule's worth of output. Finish() writes marks,
+// granules.idx, primary.idx and meta.json and fsyncs every file and the directory. Not
+// thread-safe.
 class PartWriter {
  public:
   // Creates directory `dir`, which must not exist.

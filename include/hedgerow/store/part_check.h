@@ -42,7 +42,7 @@ struct PartCheckHooks {
 // time:
 //   meta.json: its checksum (a warning when an older version wrote none), rows against
 //     granules, name against the directory's, table against the schema's;
-//   granules.mrk: each granule 1 to kGranuleRows rows, all of meta.json's rows in all (a
+//   granules.idx: each granule 1 to kGranuleRows rows, all of meta.json's rows in all (a
 //     part written before it has kGranuleRows rows per granule but the last);
 //   every column's marks: one per granule plus the end, the first at 0, each exactly where
 //     its granule's blocks start in the .bin, the last at the end of the .bin;
