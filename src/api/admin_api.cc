@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "hedgerow/common/json.h"
-#include "project_auth.h"
+#include "hedgerow/api/project_auth.h"
 
 namespace hedgerow::api {
 namespace {
@@ -37,7 +37,7 @@ void AdminApi::Stop() {
 void AdminApi::AddRoutes(http::Router& router) {
   router.Add("POST", "/api/backup", [this](http::Request request, http::Reply reply) {
     http::Response refusal;
-    if (!BearerKeyProject(request, *options_.meta, "backup", refusal)) return reply(std::move(refusal));
+    if (!AuthenticatedProject(request, *options_.meta, "backup", refusal)) return reply(std::move(refusal));
     if (!IsLoopback(request.remote_address)) {
       return reply(http::Response::Error(403, "authentication_error", "permission_denied",
                                          "backup: only from the server's own machine (the directory is on its disk)"));

@@ -11,7 +11,7 @@
 #include "hedgerow/common/json.h"
 #include "hedgerow/query/executor.h"
 #include "hedgerow/query/parser.h"
-#include "project_auth.h"
+#include "hedgerow/api/project_auth.h"
 #include "query_run.h"
 
 namespace hedgerow::api {

@@ -5,29 +5,17 @@
 #include <rapidjson/document.h>
 
 #include "hedgerow/api/flags_api.h"
+#include "hedgerow/api/json_body.h"
 #include "hedgerow/common/clock.h"
 #include "hedgerow/common/digest.h"
 #include "hedgerow/common/json.h"
-#include "project_auth.h"
+#include "hedgerow/api/project_auth.h"
 
 namespace hedgerow::api {
 namespace {
 
-constexpr size_t kMaxBodyBytes = 1 << 20;
-
 http::Response Invalid(std::string_view code, std::string_view detail, std::string_view attr) {
-  std::string out = R"({"type":"validation_error","code":)";
-  AppendJsonString(out, code);
-  out += R"(,"detail":)";
-  AppendJsonString(out, detail);
-  out += R"(,"attr":)";
-  if (attr.empty()) {
-    out += "null";
-  } else {
-    AppendJsonString(out, attr);
-  }
-  out += '}';
-  return http::Response::Json(400, std::move(out));
+  return ValidationError(code, detail, attr);
 }
 
 http::Response NotFound(std::string_view what) { return http::Response::Error(404, "invalid_request", "not_found", what); }
@@ -180,7 +168,7 @@ class FlagManagement {
     if (request.path_params.count("id") != 0) {
       project = Authorize(request, refusal);
     } else {
-      project = BearerKeyProject(request, meta_, "local evaluation", refusal);
+      project = AuthenticatedProject(request, meta_, "local evaluation", refusal);
       std::optional<std::string> token = request.QueryParam("token");
       if (project && token) {
         std::optional<meta::Project> named = meta_.FindProjectByToken(*token);
@@ -289,12 +277,7 @@ class FlagManagement {
   }
 
   static std::optional<http::Response> ParseBody(const http::Request& request, rapidjson::Document& body) {
-    if (request.body.size() > kMaxBodyBytes || JsonNestsDeeperThan(request.body)) {
-      return Invalid("invalid_input", "the body is larger than 1 MiB or nests too deeply", "");
-    }
-    body.Parse(request.body.data(), request.body.size());
-    if (body.HasParseError() || !body.IsObject()) return Invalid("parse_error", "the body must be a JSON object", "");
-    return std::nullopt;
+    return ParseJsonObjectBody(request, body);
   }
 
   static http::Response WriteError(const Status& s) {

@@ -12,7 +12,7 @@
 #include "hedgerow/query/hogql.h"
 #include "hedgerow/query/output_format.h"
 #include "hedgerow/query/parser.h"
-#include "project_auth.h"
+#include "hedgerow/api/project_auth.h"
 #include "query_run.h"
 
 namespace hedgerow::api {

@@ -62,6 +62,19 @@ std::span<const SqliteMigration> MetaMigrations() {
        "  flag_key TEXT NOT NULL,"
        "  hash_key TEXT NOT NULL,"
        "  PRIMARY KEY (project_id, distinct_id, flag_key)) WITHOUT ROWID;"},
+      // The web UI's sign-in: sessions (the cookie's SHA-256, never the cookie) and the
+      // first-run admin password (a PBKDF2 hash in Django's format, as PostHog stores them).
+      {6, "ui_sessions",
+       "CREATE TABLE ui_sessions ("
+       "  id_hash TEXT PRIMARY KEY,"
+       "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+       "  csrf_token TEXT NOT NULL,"
+       "  created_at INTEGER NOT NULL,"
+       "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+       "CREATE TABLE admin_password ("
+       "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+       "  hash TEXT NOT NULL,"
+       "  updated_at INTEGER NOT NULL);"},
   };
   return kMigrations;
 }

@@ -7,6 +7,9 @@
 #include "apps_config.h"
 #include "hedgerow/api/admin_api.h"
 #include "hedgerow/api/flags_api.h"
+#include "hedgerow/api/project_api.h"
+#include "hedgerow/ui/ui.h"
+#include "ingestion_health.h"
 #include "hedgerow/api/query_api.h"
 #include "hedgerow/common/json.h"
 #include "hedgerow/server/backup.h"
@@ -183,6 +186,12 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
                                               report.distinct_id_rows_deleted > 0;
       }});
   admin_->AddRoutes(router);
+  api::AddProjectRoutes(router, {.meta = meta_.get(), .replace_apps = [this](int64_t project_id, std::string_view apps) {
+                                   return ApplyAppsConfig(*meta_, fmt::format(R"({{"{}":{}}})", project_id, apps));
+                                 }});
+  ui::AddUiRoutes(router, {.meta = meta_.get(),
+                           .pool = query_pool_.get(),
+                           .ingestion_health = [this] { return IngestionHealthJson(*log_, *store_); }});
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     UpdateMemoryGauges(*log_, *persons_, metrics_);
     UpdateConsumerAges(*log_, metrics_);

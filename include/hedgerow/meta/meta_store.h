@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hedgerow/common/sqlite.h"
@@ -59,6 +60,14 @@ struct CohortRow {
   std::string filters;  // empty for a static cohort
   bool is_static = false;
   int64_t created_at = 0;
+};
+
+// A signed-in browser of the web UI. The cookie holds the session's id; meta.sqlite holds
+// only its SHA-256, as it does for personal API keys.
+struct UiSession {
+  int64_t project_id = 0;
+  std::string csrf_token;  // the UI sends it back in X-CSRF-Token with every write
+  int64_t expires_at = 0;  // µs since epoch
 };
 
 // What Bootstrap did, so the caller can say it once in the startup log.
@@ -148,6 +157,20 @@ class MetaStore {
   // Pins `hash_key` for the flags of `flag_keys` that have none for the distinct id yet.
   Status AddHashKeyOverrides(int64_t project_id, std::string_view distinct_id, std::string_view hash_key,
                              const std::vector<std::string>& flag_keys);
+
+  // Web UI sessions (module ui). Starts one for `project_id` ending at `expires_at` and
+  // returns its id (for the cookie) with the session. Ended sessions are removed first, and
+  // past kMaxUiSessions the oldest go: sign-ins cannot grow the table without bound.
+  static constexpr int64_t kMaxUiSessions = 1000;
+  Result<std::pair<std::string, UiSession>> CreateUiSession(int64_t project_id, int64_t expires_at);
+  // The session with this id that has not ended at `now`; nullopt otherwise.
+  Result<std::optional<UiSession>> FindUiSession(std::string_view session_id, int64_t now);
+  Status DeleteUiSession(std::string_view session_id);
+  // The admin password's stored hash; "" before the first run set one.
+  Result<std::string> AdminPasswordHash();
+  // Stores the hash. With `only_if_unset` (the first run's form) nothing changes when a hash
+  // is already stored, and the result says whether this call stored it.
+  Result<bool> SetAdminPasswordHash(std::string_view hash, bool only_if_unset);
 
   // The highest migration applied.
   Result<int> SchemaVersion();

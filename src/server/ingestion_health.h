@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+
+#include "hedgerow/log/log.h"
+#include "hedgerow/store/store.h"
+
+namespace hedgerow::server {
+
+// What the web UI's health page shows (ui.h): per consumer group and topic, the committed
+// and end offsets summed over partitions and the lag; per table (all shards), active parts,
+// rows, bytes on disk and damaged parts. A log read that fails shows as "error".
+std::string IngestionHealthJson(log::Log& log, const store::Store& store);
+
+}  // namespace hedgerow::server
