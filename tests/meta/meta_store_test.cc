@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "hedgerow/common/clock.h"
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
@@ -182,4 +183,60 @@ TEST_CASE("a personal API key belongs to one project; keys from before belong to
   // Adding a known key again does not move it to another project.
   REQUIRE((*store)->AddPersonalApiKey("phx_one", 2).ok());
   CHECK(**(*store)->ProjectOfPersonalApiKey("phx_one") == 1);
+}
+
+TEST_CASE("UI sessions: stored hashed, found until they end, bounded in number; the admin password once", "[meta][ui]") {
+  TempDir dir;
+  auto store = MetaStore::Open(dir.File("meta.sqlite"));
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Bootstrap("phc_test", "").ok());
+  MetaStore& meta = **store;
+  const int64_t now = 1'800'000'000'000'000;
+
+  auto made = meta.CreateUiSession(1, now + 1'000'000);
+  REQUIRE(made.ok());
+  const auto& [id, session] = *made;
+  CHECK(id.size() == 64);
+  CHECK(session.csrf_token.size() == 64);
+  CHECK(session.csrf_token != id);
+  auto found = meta.FindUiSession(id, now);
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->project_id == 1);
+  CHECK((*found)->csrf_token == session.csrf_token);
+  CHECK_FALSE(meta.FindUiSession(id, now + 1'000'000)->has_value());  // ended
+  CHECK_FALSE(meta.FindUiSession(id + "0", now)->has_value());
+  CHECK(meta.CreateUiSession(2, now).status().code() == StatusCode::kNotFound);  // no project 2
+
+  // The database holds the id's SHA-256, never the id.
+  auto db = SqliteDb::Open(dir.File("meta.sqlite"));
+  REQUIRE(db.ok());
+  auto stmt = (*db)->Prepare("SELECT id_hash FROM ui_sessions");
+  REQUIRE(stmt.ok());
+  REQUIRE(*stmt->Step());
+  CHECK(stmt->ColumnText(0) != id);
+  CHECK(stmt->ColumnText(0).size() == 64);
+  stmt->Reset();  // ends its read snapshot
+
+  // Past the bound the oldest sessions go; the newest stay.
+  std::vector<std::string> ids;
+  for (int64_t i = 0; i < MetaStore::kMaxUiSessions + 10; ++i) {
+    auto s = meta.CreateUiSession(1, NowMicros() + 3'600'000'000);
+    REQUIRE(s.ok());
+    ids.push_back(s->first);
+  }
+  auto count = (*db)->Prepare("SELECT count(*) FROM ui_sessions");
+  REQUIRE(*count->Step());
+  CHECK(count->ColumnInt64(0) == MetaStore::kMaxUiSessions);
+  CHECK_FALSE(meta.FindUiSession(ids.front(), NowMicros())->has_value());
+  CHECK(meta.FindUiSession(ids.back(), NowMicros())->has_value());
+  REQUIRE(meta.DeleteUiSession(ids.back()).ok());
+  CHECK_FALSE(meta.FindUiSession(ids.back(), NowMicros())->has_value());
+
+  CHECK(meta.AdminPasswordHash()->empty());
+  CHECK(*meta.SetAdminPasswordHash("pbkdf2_sha256$1$a$b", true));
+  CHECK_FALSE(*meta.SetAdminPasswordHash("pbkdf2_sha256$1$c$d", true));  // the first run's form, again
+  CHECK(*meta.AdminPasswordHash() == "pbkdf2_sha256$1$a$b");
+  CHECK(*meta.SetAdminPasswordHash("pbkdf2_sha256$1$c$d", false));  // a signed-in change
+  CHECK(*meta.AdminPasswordHash() == "pbkdf2_sha256$1$c$d");
 }
