@@ -58,6 +58,7 @@ struct Args {
   std::string flush_interval_ms;
   std::string apps = "default";
   std::string geoip_database = "share/GeoLite2-City.mmdb";
+  std::string keep_data_dir;  // the throughput run's data dir, kept (for the web UI's bench)
 };
 
 struct Server {
@@ -153,7 +154,8 @@ bool Throughput(const Args& args) {
   size_t wire = 0;
   for (const Body& b : bodies) wire += b.gzip.size();
   hedgerow::testing::TempDir dir;
-  std::optional<Server> server = StartServer(args, dir.File("data"));
+  const std::string data_dir = args.keep_data_dir.empty() ? dir.File("data") : args.keep_data_dir;
+  std::optional<Server> server = StartServer(args, data_dir);
   if (!server) return false;
   pid_t pid = server->process->pid();
   server->process->DrainFor(std::chrono::milliseconds(1000));  // settled: the idle figure
@@ -214,7 +216,7 @@ bool Throughput(const Args& args) {
   drain.join();
   server->process->Signal(SIGTERM);
   server->process->Wait(std::chrono::seconds(30));
-  const std::filesystem::path data = dir.File("data");
+  const std::filesystem::path data = data_dir;
   double per_million = 1e6 / args.events / 1e6;
   uint64_t log_bytes = DirBytes(data / "log"), store_bytes = DirBytes(data / "store"), all = DirBytes(data);
   std::printf("throughput (%zu events, %zu bodies of %d, %.0f MB gzip, apps %s): capture %.0f events/s in %.1f s; "
@@ -315,7 +317,7 @@ bool Freshness(const Args& args) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: e2e_bench PATH/TO/hedgerow [--events N] [--connections N] [--batch N] [--rate N] "
-                         "[--freshness-seconds S] [--flush-interval-ms MS] [--apps default|none] [--geoip-database F]\n");
+                         "[--freshness-seconds S] [--flush-interval-ms MS] [--apps default|none] [--geoip-database F] [--keep-data-dir DIR]\n");
     return 2;
   }
   Args args;
@@ -330,6 +332,7 @@ int main(int argc, char** argv) {
     else if (k == "--flush-interval-ms") args.flush_interval_ms = v;
     else if (k == "--apps" && (v == "default" || v == "none")) args.apps = v;
     else if (k == "--geoip-database") args.geoip_database = v;
+    else if (k == "--keep-data-dir") args.keep_data_dir = v;
     else {
       std::fprintf(stderr, "unknown option or value: %s %s\n", k.c_str(), v.c_str());
       return 2;

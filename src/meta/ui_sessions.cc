@@ -29,8 +29,9 @@ Result<std::pair<std::string, UiSession>> MetaStore::CreateUiSession(int64_t pro
   HEDGEROW_ASSIGN_OR_RETURN(auto ended, db_->Prepare("DELETE FROM ui_sessions WHERE expires_at <= ?"));
   HEDGEROW_RETURN_IF_ERROR(ended.Bind(1, now).Run());
   HEDGEROW_ASSIGN_OR_RETURN(auto oldest, db_->Prepare("DELETE FROM ui_sessions WHERE id_hash IN (SELECT id_hash FROM "
-                                                      "ui_sessions ORDER BY created_at DESC LIMIT -1 OFFSET ?)"));
-  HEDGEROW_RETURN_IF_ERROR(oldest.Bind(1, kMaxUiSessions - 1).Run());
+                                                      "ui_sessions WHERE project_id = ? ORDER BY created_at DESC "
+                                                      "LIMIT -1 OFFSET ?)"));
+  HEDGEROW_RETURN_IF_ERROR(oldest.Bind(1, project_id).Bind(2, kMaxUiSessions - 1).Run());
   HEDGEROW_ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO ui_sessions (id_hash, project_id, csrf_token, "
                                                       "created_at, expires_at) VALUES (?, ?, ?, ?, ?)"));
   HEDGEROW_RETURN_IF_ERROR(insert.Bind(1, HashSessionId(made.first))

@@ -158,6 +158,10 @@ PartialAggregation& MergePartials(Aggregation& agg) {
   return into;
 }
 
+// The largest OFFSET + LIMIT sorted chunk by chunk (above it, all rows are kept and sorted
+// at the end).
+constexpr uint64_t kMaxTopNRows = 65536;
+
 bool IsNullOrNan(const Column& c, size_t row) {
   if (c.IsNullAt(row)) return true;
   const Column& v = c.type->id == TypeId::kNullable ? *c.nested[0] : c;
@@ -166,12 +170,9 @@ bool IsNullOrNan(const Column& c, size_t row) {
   return false;
 }
 
-// The rows in result order: ORDER BY's keys sit in `columns` from `first_key` on.
-std::vector<uint32_t> SortedRows(const Plan& plan, const std::vector<ColumnPtr>& columns, size_t first_key, size_t rows) {
-  std::vector<uint32_t> order(rows);
-  std::iota(order.begin(), order.end(), 0);
-  if (plan.order_by.empty()) return order;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+// ORDER BY's "row a goes before row b" over the keys in `columns` from `first_key` on.
+auto RowsBefore(const Plan& plan, const std::vector<ColumnPtr>& columns, size_t first_key) {
+  return [&plan, &columns, first_key](uint32_t a, uint32_t b) {
     for (size_t k = 0; k < plan.order.size(); ++k) {
       const OrderItem& item = plan.order[k];
       const Column& key = *columns[first_key + k];
@@ -185,7 +186,27 @@ std::vector<uint32_t> SortedRows(const Plan& plan, const std::vector<ColumnPtr>&
       if (c != 0) return item.descending ? c > 0 : c < 0;
     }
     return false;
-  });
+  };
+}
+
+// The rows in result order: ORDER BY's keys sit in `columns` from `first_key` on.
+std::vector<uint32_t> SortedRows(const Plan& plan, const std::vector<ColumnPtr>& columns, size_t first_key, size_t rows) {
+  std::vector<uint32_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  if (plan.order_by.empty()) return order;
+  std::stable_sort(order.begin(), order.end(), RowsBefore(plan, columns, first_key));
+  return order;
+}
+
+// The `n` rows of `rows` that go first by ORDER BY (ties: the earlier row), in row order.
+std::vector<uint32_t> FirstRows(const Plan& plan, const std::vector<ColumnPtr>& keys, size_t rows, size_t n) {
+  std::vector<uint32_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  auto before = RowsBefore(plan, keys, 0);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&before](uint32_t a, uint32_t b) { return before(a, b) || (!before(b, a) && a < b); });
+  order.resize(n);
+  std::sort(order.begin(), order.end());
   return order;
 }
 
@@ -280,6 +301,14 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   Chunk collected;  // not aggregating: the values of every row so far
   const bool can_stop_early = !plan.aggregating && plan.order_by.empty() && !plan.distinct && plan.limit_by.empty() &&
                               plan.has_limit;
+  // ORDER BY ... LIMIT n (no DISTINCT, no LIMIT BY): each chunk keeps only its first
+  // offset + n rows by the ORDER BY keys before the outputs are evaluated, as ClickHouse's
+  // top-N sort does. The latest 100 events then extract their JSON properties for a few
+  // hundred rows, not for every row scanned.
+  const size_t top_n = !plan.aggregating && !plan.order_by.empty() && !plan.distinct && plan.limit_by.empty() &&
+                               plan.has_limit && plan.offset + plan.limit <= kMaxTopNRows
+                           ? static_cast<size_t>(plan.offset + plan.limit)
+                           : 0;
 
   // One chunk through the steps from join `first_join` on.
   // What the query holds beyond the chunks in flight: the joins' right sides and the rows
@@ -301,6 +330,14 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
       HEDGEROW_ASSIGN_OR_RETURN(chunk, Filter(chunk, mask));
     }
     if (chunk.rows == 0) return Status::Ok();
+    if (top_n > 0 && chunk.rows > 2 * top_n) {
+      std::vector<ColumnPtr> keys;
+      for (const ExprPtr& e : plan.order_by) {
+        HEDGEROW_ASSIGN_OR_RETURN(ColumnPtr c, query::Evaluate(*e, chunk));
+        keys.push_back(Materialize(c));
+      }
+      chunk = GatherChunk(chunk, FirstRows(plan, keys, chunk.rows, top_n));
+    }
     HEDGEROW_ASSIGN_OR_RETURN(ChunkValues values, Evaluate(plan, agg, chunk));
     if (plan.aggregating) return AddToAggregation(agg, values);
     std::lock_guard<std::mutex> lock(mu);

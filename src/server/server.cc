@@ -191,7 +191,8 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
                                  }});
   ui::AddUiRoutes(router, {.meta = meta_.get(),
                            .pool = query_pool_.get(),
-                           .ingestion_health = [this] { return IngestionHealthJson(*log_, *store_); }});
+                           .ingestion_health = [this] { return IngestionHealthJson(*log_, *store_); },
+                           .setup_code_path = (std::filesystem::path(data_dir_) / "ui-setup-code").string()});
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     UpdateMemoryGauges(*log_, *persons_, metrics_);
     UpdateConsumerAges(*log_, metrics_);

@@ -28,9 +28,12 @@ std::string DeriveKey(std::string_view password, std::string_view salt, int iter
 
 }  // namespace
 
-std::string HashPassword(std::string_view password, int iterations) {
+Result<std::string> HashPassword(std::string_view password, int iterations) {
+  if (iterations < 1 || iterations > kMaxIterations) return Status::InvalidArgument("PBKDF2 iterations out of range");
   std::string salt = RandomAlphanumeric(22);  // Django's salt: 22 characters, ~131 bits
-  return fmt::format("{}${}${}${}", kAlgorithm, iterations, salt, DeriveKey(password, salt, iterations));
+  std::string key = DeriveKey(password, salt, iterations);
+  if (key.empty()) return Status::Internal("OpenSSL's PBKDF2 failed");
+  return fmt::format("{}${}${}${}", kAlgorithm, iterations, salt, key);
 }
 
 bool VerifyPassword(std::string_view password, std::string_view stored) {

@@ -1,8 +1,14 @@
-#include <atomic>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <rapidjson/document.h>
 
 #include "embedded_files.h"
@@ -13,8 +19,10 @@
 #include "hedgerow/common/digest.h"
 #include "hedgerow/common/json.h"
 #include "hedgerow/common/log.h"
+#include "hedgerow/common/random.h"
 #include "hedgerow/ui/ui.h"
 #include "password.h"
+#include "password_worker.h"
 
 namespace hedgerow::ui {
 namespace {
@@ -28,15 +36,12 @@ constexpr std::string_view kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-// At most this many password checks run at once: each is a third of a second of CPU on the
-// query pool, and a flood of sign-ins must not starve queries.
-constexpr int kMaxPasswordChecks = 2;
-
 struct Asset {
   std::string content_type;
   std::string bytes;
   std::string gzipped;
   std::string etag;
+  std::string gzip_etag;
 };
 
 std::string_view ContentTypeOf(std::string_view name) {
@@ -53,18 +58,54 @@ std::map<std::string, Asset, std::less<>> LoadAssets() {
     a.content_type = ContentTypeOf(file.name);
     a.bytes = std::string(file.bytes);
     a.gzipped = Gzip(file.bytes);
-    a.etag = "\"" + HexEncode(Sha256(file.bytes)).substr(0, 16) + "\"";
+    std::string digest = HexEncode(Sha256(file.bytes)).substr(0, 16);
+    a.etag = fmt::format("\"{}\"", digest);
+    a.gzip_etag = fmt::format("\"{}-gzip\"", digest);
   }
   return assets;
 }
 
+// Whether Accept-Encoding takes gzip: listed (or "*"), and not with q=0.
 bool AcceptsGzip(const http::Request& request) {
-  return request.Header("Accept-Encoding").find("gzip") != std::string_view::npos;
+  std::string_view rest = request.Header("Accept-Encoding");
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    size_t semicolon = item.find(';');
+    std::string_view coding = item.substr(0, semicolon);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (coding != "gzip" && coding != "*") continue;
+    std::string_view params = semicolon == std::string_view::npos ? std::string_view() : item.substr(semicolon + 1);
+    size_t q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    std::string_view value = params.substr(q + 2);
+    return !(value.starts_with("0") && value.find_first_not_of("0. ") == std::string_view::npos);
+  }
+  return false;
+}
+
+// True when If-None-Match lists `etag` (weak or strong) or is "*".
+bool Matches(std::string_view if_none_match, std::string_view etag) {
+  while (!if_none_match.empty()) {
+    size_t comma = if_none_match.find(',');
+    std::string_view tag = if_none_match.substr(0, comma);
+    if_none_match = comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag || tag == "*") return true;
+  }
+  return false;
 }
 
 http::Response ServeAsset(const http::Request& request, const Asset& asset, bool page) {
   http::Response response;
-  response.SetHeader("ETag", asset.etag);
+  const bool gzip = AcceptsGzip(request);
+  // The two encodings are two representations: each has its own ETag (RFC 9110 8.8.3).
+  const std::string& etag = gzip ? asset.gzip_etag : asset.etag;
+  response.SetHeader("ETag", etag);
   response.SetHeader("Cache-Control", "no-cache");  // revalidate: the ETag makes that a 304
   response.SetHeader("X-Content-Type-Options", "nosniff");
   response.SetHeader("Vary", "Accept-Encoding");
@@ -73,12 +114,12 @@ http::Response ServeAsset(const http::Request& request, const Asset& asset, bool
     response.SetHeader("X-Frame-Options", "DENY");
     response.SetHeader("Referrer-Policy", "same-origin");
   }
-  if (request.Header("If-None-Match") == asset.etag) {
+  if (Matches(request.Header("If-None-Match"), etag)) {
     response.status = 304;
     return response;
   }
   response.SetHeader("Content-Type", asset.content_type);
-  if (AcceptsGzip(request)) {
+  if (gzip) {
     response.SetHeader("Content-Encoding", "gzip");
     response.body = asset.gzipped;
   } else {
@@ -87,21 +128,71 @@ http::Response ServeAsset(const http::Request& request, const Asset& asset, bool
   return response;
 }
 
-bool IsLocalPeer(const http::Request& request) {
-  const std::string& peer = request.remote_address;
-  bool loopback = peer == "::1" || peer.starts_with("127.") || peer.starts_with("::ffff:127.");
-  // A reverse proxy on the same machine makes every peer look local.
-  return loopback && request.Header("X-Forwarded-For").empty() && request.Header("Forwarded").empty();
-}
-
 http::Response Refuse(int status, std::string_view code, std::string_view detail) {
   return http::Response::Error(status, status == 401 || status == 403 ? "authentication_error" : "invalid_request", code,
                                detail);
 }
 
+std::string Cookie(const http::Request& request, std::string_view value, int64_t max_age_seconds) {
+  // Secure when a TLS-terminating proxy says the browser used https.
+  bool https = request.Header("X-Forwarded-Proto") == "https";
+  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", api::kSessionCookie, value,
+                     max_age_seconds, https ? "; Secure" : "");
+}
+
+// Replaces `path` with `text`, readable by the owner only. Made anew at each start, so not
+// fsync'd.
+Status WritePrivateFile(const std::string& path, std::string_view text) {
+  std::remove(path.c_str());  // an old file keeps its mode through O_TRUNC
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError(fmt::format("{}: {}", path, std::strerror(errno)));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int error = errno;
+  ::close(fd);
+  return ok ? Status::Ok() : Status::IOError(fmt::format("{}: {}", path, std::strerror(error)));
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Starts sessions; copied into the password worker's jobs (which must not own the routes).
+struct Sessions {
+  meta::MetaStore* meta = nullptr;
+  int64_t lifetime_seconds = 0;
+
+  http::Response SignedIn(const meta::UiSession& session, std::string cookie = {}) const {
+    Result<std::optional<meta::Project>> project = meta->FindProjectById(session.project_id);
+    if (!project.ok()) return http::Response::Error(project.status());
+    if (!*project) return Refuse(404, "not_found", "the session's project is gone");
+    std::string out = fmt::format(R"({{"signed_in":true,"project":{{"id":{},"name":)", session.project_id);
+    AppendJsonString(out, (*project)->name);
+    out += R"(},"csrf_token":)";
+    AppendJsonString(out, session.csrf_token);
+    out += '}';
+    http::Response response = http::Response::Json(200, std::move(out));
+    if (!cookie.empty()) response.SetHeader("Set-Cookie", std::move(cookie));
+    response.SetHeader("Cache-Control", "no-store");
+    return response;
+  }
+
+  http::Response Start(const http::Request& request, int64_t project_id) const {
+    Result<std::pair<std::string, meta::UiSession>> made =
+        meta->CreateUiSession(project_id, NowMicros() + lifetime_seconds * 1'000'000);
+    if (!made.ok()) return http::Response::Error(made.status());
+    LogInfo("ui", "signed in", {{"request_id", request.id}, {"project_id", project_id}});
+    return SignedIn(made->second, Cookie(request, made->first, lifetime_seconds));
+  }
+};
+
 class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
  public:
-  explicit UiRoutes(UiOptions options) : options_(std::move(options)), assets_(LoadAssets()) {}
+  explicit UiRoutes(UiOptions options)
+      : options_(std::move(options)),
+        sessions_{options_.meta, options_.session_lifetime.count()},
+        assets_(LoadAssets()) {
+    MakeSetupCode();
+  }
 
   void Add(http::Router& router) {
     auto self = shared_from_this();
@@ -135,12 +226,13 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
       if (!api::AuthenticatedProject(request, *self->options_.meta, "ingestion health", refusal)) {
         return reply(std::move(refusal));
       }
-      bool queued = self->options_.pool->Submit(
-          [self, reply] { reply(http::Response::Json(200, self->options_.ingestion_health())); });
+      bool queued = self->options_.pool->Submit([health = self->options_.ingestion_health, reply] {
+        reply(http::Response::Json(200, health()));
+      });
       if (!queued) reply(Refuse(503, "busy", "the server is busy: try again"));
     });
     // Last: the page names (the routes above are more specific).
-    router.Add("GET,HEAD", "/ui/:page", [self, page](http::Request request, http::Reply reply) {
+    router.Add("GET,HEAD", "/ui/:page", [page](http::Request request, http::Reply reply) {
       for (std::string_view p : kPages) {
         if (request.path_params.at("page") == p) return page(std::move(request), std::move(reply));
       }
@@ -149,50 +241,47 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
   }
 
  private:
-  // The signed-in state: the project and CSRF token, or what the sign-in page may offer.
-  http::Response Session(const http::Request& request) {
-    std::string_view session_id = api::CookieValue(request, api::kSessionCookie);
-    if (!session_id.empty() && api::SameOriginOrNone(request)) {
-      Result<std::optional<meta::UiSession>> session = options_.meta->FindUiSession(session_id, NowMicros());
-      if (!session.ok()) return http::Response::Error(session.status());
-      if (*session) return SignedIn(**session);
+  // No admin password yet: a setup code in a file of the data dir (Jenkins'
+  // initialAdminPassword) lets whoever can read it choose the first one.
+  void MakeSetupCode() {
+    Result<std::string> stored = options_.meta->AdminPasswordHash();
+    if (!stored.ok() || !stored->empty() || options_.setup_code_path.empty()) return;
+    setup_code_ = RandomAlphanumeric(24);
+    Status written = WritePrivateFile(options_.setup_code_path, setup_code_ + "\n");
+    if (!written.ok()) {
+      LogWarn("ui", "cannot write the admin password's setup code: sign in with a personal API key",
+              {{"error", written.ToString()}});
+      setup_code_.clear();
+      return;
     }
+    LogInfo("ui", "no admin password yet: choose one on the sign-in page with the setup code in the file",
+            {{"file", options_.setup_code_path}});
+  }
+
+  // The live session of the request's cookie; nullopt for none (or one that ended).
+  std::optional<meta::UiSession> CookieSession(const http::Request& request) {
+    std::string_view session_id = api::CookieValue(request, api::kSessionCookie);
+    if (session_id.empty() || !api::SameOriginOrNone(request)) return std::nullopt;
+    Result<std::optional<meta::UiSession>> session = options_.meta->FindUiSession(session_id, NowMicros());
+    return session.ok() ? *session : std::nullopt;
+  }
+
+  // The signed-in state: the project and CSRF token, or what the sign-in page may offer. A
+  // cookie of a session that ended is cleared.
+  http::Response Session(const http::Request& request) {
+    if (std::optional<meta::UiSession> session = CookieSession(request)) return sessions_.SignedIn(*session);
     Result<std::string> stored = options_.meta->AdminPasswordHash();
     if (!stored.ok()) return http::Response::Error(stored.status());
-    return http::Response::Json(
-        200, fmt::format(R"({{"signed_in":false,"admin_password_set":{},"can_set_admin_password":{}}})", !stored->empty(),
-                         stored->empty() && IsLocalPeer(request)));
-  }
-
-  http::Response SignedIn(const meta::UiSession& session, std::string cookie = {}) {
-    Result<std::optional<meta::Project>> project = options_.meta->FindProjectById(session.project_id);
-    if (!project.ok()) return http::Response::Error(project.status());
-    if (!*project) return Refuse(404, "not_found", "the session's project is gone");
-    std::string out = fmt::format(R"({{"signed_in":true,"project":{{"id":{},"name":)", session.project_id);
-    AppendJsonString(out, (*project)->name);
-    out += R"(},"csrf_token":)";
-    AppendJsonString(out, session.csrf_token);
+    std::string out = fmt::format(R"({{"signed_in":false,"admin_password_set":{},"setup_code_file":)", !stored->empty());
+    if (stored->empty() && !setup_code_.empty()) {
+      AppendJsonString(out, options_.setup_code_path);
+    } else {
+      out += "null";
+    }
     out += '}';
     http::Response response = http::Response::Json(200, std::move(out));
-    if (!cookie.empty()) response.SetHeader("Set-Cookie", std::move(cookie));
-    response.SetHeader("Cache-Control", "no-store");
+    if (!api::CookieValue(request, api::kSessionCookie).empty()) response.SetHeader("Set-Cookie", Cookie(request, "", 0));
     return response;
-  }
-
-  std::string Cookie(const http::Request& request, std::string_view value, int64_t max_age_seconds) {
-    // Secure when a TLS-terminating proxy says the browser used https.
-    bool https = request.Header("X-Forwarded-Proto") == "https";
-    return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", api::kSessionCookie, value,
-                       max_age_seconds, https ? "; Secure" : "");
-  }
-
-  http::Response StartSession(const http::Request& request, int64_t project_id) {
-    const int64_t lifetime = options_.session_lifetime.count();
-    Result<std::pair<std::string, meta::UiSession>> made =
-        options_.meta->CreateUiSession(project_id, NowMicros() + lifetime * 1'000'000);
-    if (!made.ok()) return http::Response::Error(made.status());
-    LogInfo("ui", "signed in", {{"request_id", request.id}, {"project_id", project_id}});
-    return SignedIn(made->second, Cookie(request, made->first, lifetime));
   }
 
   void Login(http::Request request, http::Reply reply) {
@@ -205,7 +294,7 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
       Result<std::optional<int64_t>> project = options_.meta->ProjectOfPersonalApiKey(key->value.GetString());
       if (!project.ok()) return reply(http::Response::Error(project.status()));
       if (!*project) return reply(Refuse(401, "invalid_credentials", "no such personal API key"));
-      return reply(StartSession(request, **project));
+      return reply(sessions_.Start(request, **project));
     }
     if (password == body.MemberEnd() || !password->value.IsString()) {
       return reply(api::ValidationError("required", "send personal_api_key or password", "password"));
@@ -215,12 +304,14 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
     if (stored->empty()) return reply(Refuse(401, "invalid_credentials", "no admin password is set yet"));
     std::string given(password->value.GetString(), password->value.GetStringLength());
     if (given.size() > kMaxPasswordBytes) return reply(Refuse(401, "invalid_credentials", "wrong password"));
-    RunPasswordWork(std::move(reply), [self = shared_from_this(), request, given, hash = *stored] {
+    RunPasswordCheck(request, reply, [sessions = sessions_, request, reply, given, hash = *stored] {
       if (!VerifyPassword(given, hash)) {
         LogWarn("ui", "wrong admin password", {{"request_id", request.id}, {"peer", request.remote_address}});
-        return Refuse(401, "invalid_credentials", "wrong password");
+        reply(Refuse(401, "invalid_credentials", "wrong password"));
+        return false;
       }
-      return self->StartSession(request, 1);
+      reply(sessions.Start(request, 1));
+      return true;
     });
   }
 
@@ -234,23 +325,33 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
     return response;
   }
 
-  // Signed in (with the CSRF token): sets or changes it. Not signed in: the first run's
-  // form, from the server's own machine, while none is set; it signs that visitor in.
+  // Signed in to project 1 (with the CSRF token), or with project 1's key: sets or changes
+  // it. Otherwise only the first run's form, with the setup code, while none is set; that
+  // signs the visitor in.
   void SetAdminPassword(http::Request request, http::Reply reply) {
-    bool has_credentials = !api::CookieValue(request, api::kSessionCookie).empty() ||
-                           !request.Header("Authorization").empty();
-    http::Response refusal;
-    std::optional<int64_t> signed_in;
-    if (has_credentials) {
-      signed_in = api::AuthenticatedProject(request, *options_.meta, "admin password", refusal);
-      if (!signed_in) return reply(std::move(refusal));
-    } else if (!IsLocalPeer(request) || !api::SameOriginOrNone(request)) {
-      return reply(Refuse(403, "permission_denied",
-                          "sign in with the personal API key to set the admin password, or open the UI on the "
-                          "server's own machine"));
+    const bool signed_in = !request.Header("Authorization").empty() || CookieSession(request).has_value();
+    if (signed_in) {
+      http::Response refusal;
+      std::optional<int64_t> project = api::AuthenticatedProject(request, *options_.meta, "admin password", refusal);
+      if (!project) return reply(std::move(refusal));
+      if (*project != 1) {
+        return reply(Refuse(403, "permission_denied", "the admin password signs in to project 1: only its key or "
+                                                      "sessions may set it"));
+      }
+    } else if (!api::SameOriginOrNone(request)) {
+      return reply(Refuse(403, "cross_origin", "set the admin password from the UI's own pages"));
     }
     rapidjson::Document body;
     if (std::optional<http::Response> bad = api::ParseJsonObjectBody(request, body)) return reply(std::move(*bad));
+    if (!signed_in) {
+      auto code = body.FindMember("setup_code");
+      if (setup_code_.empty() || code == body.MemberEnd() || !code->value.IsString() ||
+          !ConstantTimeEquals(code->value.GetString(), setup_code_)) {
+        return reply(Refuse(403, "permission_denied",
+                            setup_code_.empty() ? "sign in to change the admin password"
+                                                : fmt::format("wrong setup code: it is in the file {}", options_.setup_code_path)));
+      }
+    }
     auto password = body.FindMember("password");
     if (password == body.MemberEnd() || !password->value.IsString() ||
         password->value.GetStringLength() < kMinPasswordBytes || password->value.GetStringLength() > kMaxPasswordBytes) {
@@ -259,38 +360,42 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
           "password"));
     }
     std::string given(password->value.GetString(), password->value.GetStringLength());
-    RunPasswordWork(std::move(reply), [self = shared_from_this(), request, given, first_run = !signed_in] {
-      Result<bool> stored = self->options_.meta->SetAdminPasswordHash(
-          HashPassword(given, self->options_.password_iterations), first_run);
-      if (!stored.ok()) return http::Response::Error(stored.status());
-      if (!*stored) return Refuse(409, "already_set", "an admin password is set already: sign in");
-      LogInfo("ui", first_run ? "admin password set (first run)" : "admin password changed",
-              {{"request_id", request.id}, {"peer", request.remote_address}});
-      return first_run ? self->StartSession(request, 1) : http::Response::Json(200, R"({"admin_password_set":true})");
+    std::string code_file = signed_in ? std::string() : options_.setup_code_path;
+    RunPasswordCheck(request, reply, [sessions = sessions_, request, reply, given, signed_in, code_file,
+                                      iterations = options_.password_iterations] {
+      Result<std::string> hash = HashPassword(given, iterations);
+      Result<bool> stored = hash.ok() ? sessions.meta->SetAdminPasswordHash(*hash, !signed_in) : hash.status();
+      if (!stored.ok()) {
+        reply(http::Response::Error(stored.status()));
+      } else if (!*stored) {
+        reply(Refuse(409, "already_set", "an admin password is set already: sign in"));
+      } else {
+        LogInfo("ui", signed_in ? "admin password changed" : "admin password set (first run)",
+                {{"request_id", request.id}, {"peer", request.remote_address}});
+        if (!code_file.empty()) std::remove(code_file.c_str());
+        reply(signed_in ? http::Response::Json(200, R"({"admin_password_set":true})") : sessions.Start(request, 1));
+      }
+      return true;
     });
   }
 
-  // Hashing on the pool, at most kMaxPasswordChecks at once (429 past that).
-  void RunPasswordWork(http::Reply reply, std::function<http::Response()> work) {
-    if (password_checks_.fetch_add(1) >= kMaxPasswordChecks) {
-      password_checks_.fetch_sub(1);
-      return reply(Refuse(429, "throttled", "too many sign-ins at once: try again in a second"));
-    }
-    auto self = shared_from_this();
-    bool queued = options_.pool->Submit([self, reply, work = std::move(work)] {
-      http::Response response = work();
-      self->password_checks_.fetch_sub(1);
-      reply(std::move(response));
-    });
-    if (!queued) {
-      password_checks_.fetch_sub(1);
-      reply(Refuse(503, "busy", "the server is busy: try again"));
+  void RunPasswordCheck(const http::Request& request, const http::Reply& reply, std::function<bool()> check) {
+    switch (worker_.Submit(request.remote_address, std::move(check))) {
+      case PasswordWorker::Admission::kQueued: return;
+      case PasswordWorker::Admission::kPeerBusy:
+        return reply(Refuse(429, "throttled", "one password check at a time: wait for the last one"));
+      case PasswordWorker::Admission::kPeerWaiting:
+        return reply(Refuse(429, "throttled", "too many wrong passwords from this address: wait and try again"));
+      case PasswordWorker::Admission::kFull:
+        return reply(Refuse(503, "busy", "too many sign-ins at once: try again in a second"));
     }
   }
 
   UiOptions options_;
+  const Sessions sessions_;
   const std::map<std::string, Asset, std::less<>> assets_;
-  std::atomic<int> password_checks_{0};
+  std::string setup_code_;  // set once, before the routes exist
+  PasswordWorker worker_;   // last: its jobs finish before the rest goes
 };
 
 }  // namespace

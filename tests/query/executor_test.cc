@@ -203,3 +203,27 @@ TEST_CASE("WITH TOTALS adds a row of the aggregates over every group, in each fo
   REQUIRE(json.ok());
   CHECK(json->body.find(R"("totals":["","4"])") != std::string::npos);
 }
+
+TEST_CASE("ORDER BY ... LIMIT keeps each chunk's first rows only, with the full sort's answer", "[query]") {
+  Fixture f;
+  // numbers() streams chunks of 65,536 rows: ORDER BY with a small LIMIT takes the top-N
+  // path; a LIMIT above its bound, the full sort. Both must agree, ties in input order.
+  auto check = [&](const std::string& order_limit) {
+    INFO(order_limit);
+    const std::string select = "SELECT number, number % 7 AS k, if(number % 11 = 0, NULL, number % 5) AS n FROM numbers(200000)";
+    const size_t limit = order_limit.find(" LIMIT");
+    Rows top = f.Run(fmt::format("{} {}", select, order_limit));
+    Rows full = f.Run(fmt::format("SELECT * FROM ({} {} LIMIT 70000) LIMIT {}", select, order_limit.substr(0, limit),
+                                  order_limit.substr(limit + 7)));
+    CHECK(top == full);
+    CHECK(!top.empty());
+    return top;
+  };
+  CHECK(check("ORDER BY k DESC LIMIT 3") == Rows{"6\t6\t1", "13\t6\t3", "20\t6\t0"});
+  CHECK(check("ORDER BY k, number DESC LIMIT 2 OFFSET 1") == Rows{"199990\t0\t0", "199983\t0\t3"});
+  CHECK(check("ORDER BY n NULLS FIRST, number LIMIT 2") == Rows{"0\t0\t\\N", "11\t4\t\\N"});
+  check("ORDER BY n DESC, k LIMIT 50 OFFSET 10");
+  CHECK(f.Run("SELECT number FROM numbers(150000) ORDER BY number % 3 LIMIT 4") == Rows{"0", "3", "6", "9"});
+  CHECK(f.Run("SELECT number FROM numbers(150000) WHERE number > 149990 ORDER BY number DESC LIMIT 2") ==
+        Rows{"149999", "149998"});
+}

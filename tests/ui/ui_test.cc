@@ -7,9 +7,14 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <thread>
 
 #include "hedgerow/common/compression.h"
+#include "hedgerow/meta/meta_store.h"
 #include "hedgerow/server/server.h"
 #include "password.h"
 #include "support/http_client.h"
@@ -25,8 +30,19 @@ namespace {
 constexpr const char* kKey = "phx_ui_test_key";
 constexpr const char* kToken = "phc_ui_test";
 
+constexpr const char* kKeyTwo = "phx_ui_test_key_of_project_2";
+
 struct Fixture {
-  Fixture() {
+  // `second_project`: project 2 exists too, with the key kKeyTwo.
+  explicit Fixture(bool second_project = false) {
+    if (second_project) {
+      std::filesystem::create_directories(dir.File("data"));
+      auto meta = meta::MetaStore::Open(dir.File("data") + "/meta.sqlite");
+      REQUIRE(meta.ok());
+      REQUIRE((*meta)->Bootstrap(kToken, kKey).ok());
+      REQUIRE((*meta)->CreateProject("Second", "phc_ui_test_two").ok());
+      REQUIRE((*meta)->AddPersonalApiKey(kKeyTwo, 2).ok());
+    }
     server::ServerOptions options;
     options.data_dir = dir.File("data");
     options.project_token = kToken;
@@ -64,7 +80,7 @@ struct Browser {
   }
 };
 
-Browser SignedIn(const ClientResponse& r) {
+Browser SignedIn(const ClientResponse& r, int64_t project = 1) {
   INFO(r.body);
   REQUIRE(r.status == 200);
   std::string set_cookie = r.Header("set-cookie");
@@ -75,7 +91,7 @@ Browser SignedIn(const ClientResponse& r) {
   REQUIRE(set_cookie.starts_with(prefix));
   rapidjson::Document doc = Json(r);
   CHECK(doc["signed_in"].GetBool());
-  CHECK(doc["project"]["id"].GetInt64() == 1);
+  CHECK(doc["project"]["id"].GetInt64() == project);
   return {set_cookie.substr(prefix.size(), set_cookie.find(';') - prefix.size()), doc["csrf_token"].GetString()};
 }
 
@@ -91,11 +107,12 @@ TEST_CASE("ui: passwords hash to PBKDF2-HMAC-SHA256 in Django's format and verif
   CHECK_FALSE(ui::VerifyPassword("correct horse batterY",
                                  "pbkdf2_sha256$1000$NaClNaClNaClNaClNaCl12$NaB2QKiz4tvbXh1X5gv74m+jk2PPD79M98/wwJdFEUQ="));
 
-  std::string hash = ui::HashPassword("hunter22hunter22", 2000);
+  std::string hash = *ui::HashPassword("hunter22hunter22", 2000);
   CHECK(hash.starts_with("pbkdf2_sha256$2000$"));
   CHECK(ui::VerifyPassword("hunter22hunter22", hash));
   CHECK_FALSE(ui::VerifyPassword("hunter22hunter2", hash));
-  CHECK(ui::HashPassword("hunter22hunter22", 2000) != hash);  // a new salt each time
+  CHECK(*ui::HashPassword("hunter22hunter22", 2000) != hash);  // a new salt each time
+  CHECK_FALSE(ui::HashPassword("x", 0).ok());
 
   for (std::string_view bad : {"", "$", "$$$", "pbkdf2_sha256$$$", "pbkdf2_sha1$1000$salt$x", "pbkdf2_sha256$0$s$x",
                                "pbkdf2_sha256$-5$s$x", "pbkdf2_sha256$99999999999$s$x", "pbkdf2_sha256$10000001$s$x",
@@ -224,30 +241,82 @@ TEST_CASE("ui: the personal API key signs in; the cookie then reads the APIs fro
   }
 }
 
-TEST_CASE("ui: the first-run admin password, from the server's own machine only, then sign-in and change", "[ui]") {
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("ui: the first admin password needs the setup code from the data dir; then sign-in, brake, change", "[ui]") {
   Fixture f;
+  const std::string code_file = f.dir.File("data") + "/ui-setup-code";
+  std::string code = ReadFile(code_file);
+  REQUIRE(code.size() == 25);
+  code.pop_back();  // the newline
+  CHECK((std::filesystem::status(code_file).permissions() & std::filesystem::perms::group_read) ==
+        std::filesystem::perms::none);
+  rapidjson::Document state = Json(f.Call("GET", "/ui/api/session"));
+  CHECK(std::string(state["setup_code_file"].GetString()) == code_file);
+
   const std::string first = R"({"password":"first-run-password"})";
   CHECK(f.Call("POST", "/ui/api/login", first).status == 401);  // none set yet
-  CHECK(Json(f.Call("GET", "/ui/api/session"))["can_set_admin_password"].GetBool());
-  // Through a reverse proxy every peer is local: such a request may not set it.
-  CHECK(f.Call("POST", "/ui/api/admin_password", first, {{"X-Forwarded-For", "203.0.113.9"}}).status == 403);
-  CHECK_FALSE(Json(f.Call("GET", "/ui/api/session", {}, {{"X-Forwarded-For", "203.0.113.9"}}))["can_set_admin_password"].GetBool());
-  CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"short"})").status == 400);
-  CHECK(f.Call("POST", "/ui/api/admin_password", fmt::format(R"({{"password":"{}"}})", std::string(2000, 'x'))).status == 400);
-
-  Browser b = SignedIn(f.Call("POST", "/ui/api/admin_password", first));
-  rapidjson::Document state = Json(f.Call("GET", "/ui/api/session"));
+  auto with_code = [](std::string_view password, std::string_view setup_code) {
+    return fmt::format(R"({{"password":"{}","setup_code":"{}"}})", password, setup_code);
+  };
+  // No code, a wrong one, another site: refused, whoever the peer is (a loopback address
+  // proves nothing behind a proxy or through DNS rebinding).
+  CHECK(f.Call("POST", "/ui/api/admin_password", first).status == 403);
+  std::string wrong = code;
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+  CHECK(f.Call("POST", "/ui/api/admin_password", with_code("first-run-password", wrong)).status == 403);
+  CHECK(f.Call("POST", "/ui/api/admin_password", with_code("first-run-password", code),
+               {{"Origin", "http://rebound.example"}}).status == 403);
+  CHECK(f.Call("POST", "/ui/api/admin_password", with_code("short", code)).status == 400);
+  CHECK(f.Call("POST", "/ui/api/admin_password", with_code(std::string(2000, 'x'), code)).status == 400);
+  // A stale cookie (of a wiped data dir) does not stand in the way.
+  Browser b = SignedIn(f.Call("POST", "/ui/api/admin_password", with_code("first-run-password", code),
+                              {{"Cookie", "hedgerow_session=0123"}}));
+  CHECK_FALSE(std::filesystem::exists(code_file));
+  state = Json(f.Call("GET", "/ui/api/session"));
   CHECK(state["admin_password_set"].GetBool());
-  CHECK_FALSE(state["can_set_admin_password"].GetBool());
-  CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"someone-elses-password"})").status == 409);
+  CHECK(state["setup_code_file"].IsNull());
+  CHECK(f.Call("POST", "/ui/api/admin_password", with_code("someone-elses-password", code)).status == 409);
 
-  CHECK(f.Call("POST", "/ui/api/login", R"({"password":"first-run-passwor"})").status == 401);
   SignedIn(f.Call("POST", "/ui/api/login", first));
+  // A wrong password makes this address wait (0.5 s, doubling) before its next try.
+  CHECK(f.Call("POST", "/ui/api/login", R"({"password":"first-run-passwor"})").status == 401);
+  ClientResponse braked = f.Call("POST", "/ui/api/login", first);
+  CHECK(braked.status == 429);
+  CHECK(braked.body.find("wrong passwords") != std::string::npos);
+  ClientResponse later;
+  for (int i = 0; i < 100; ++i) {  // the wait is 0.5 s: poll for its end, up to 10 s
+    later = f.Call("POST", "/ui/api/login", first);
+    if (later.status != 429) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  SignedIn(later);
 
   CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"changed-password"})", b.Reading()).status == 403);
   CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"changed-password"})", b.Writing()).status == 200);
   CHECK(f.Call("POST", "/ui/api/login", first).status == 401);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the brake of that wrong one
   SignedIn(f.Call("POST", "/ui/api/login", R"({"password":"changed-password"})"));
+}
+
+TEST_CASE("ui: only project 1's key or sessions may change the admin password", "[ui]") {
+  Fixture f(true);
+  Headers two{{"Authorization", std::string("Bearer ") + kKeyTwo}, {"Content-Type", "application/json"}};
+  ClientResponse refused = f.Call("POST", "/ui/api/admin_password", R"({"password":"set-by-the-key"})", two);
+  CHECK(refused.status == 403);
+  CHECK(refused.body.find("project 1") != std::string::npos);
+  Browser b2 = SignedIn(f.Call("POST", "/ui/api/login", fmt::format(R"({{"personal_api_key":"{}"}})", kKeyTwo)), 2);
+  CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"set-by-the-key"})", b2.Writing()).status == 403);
+  CHECK(f.Call("POST", "/ui/api/login", R"({"password":"set-by-the-key"})").status == 401);  // still none
+
+  Headers key{{"Authorization", std::string("Bearer ") + kKey}, {"Content-Type", "application/json"}};
+  CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"set-by-the-key"})", key).status == 200);
+  SignedIn(f.Call("POST", "/ui/api/login", R"({"password":"set-by-the-key"})"));
 }
 
 TEST_CASE("ui: the project settings API reads and changes IP anonymization and apps", "[ui][api]") {

@@ -160,7 +160,8 @@ class MetaStore {
 
   // Web UI sessions (module ui). Starts one for `project_id` ending at `expires_at` and
   // returns its id (for the cookie) with the session. Ended sessions are removed first, and
-  // past kMaxUiSessions the oldest go: sign-ins cannot grow the table without bound.
+  // past kMaxUiSessions of the project its oldest go: sign-ins cannot grow the table without
+  // bound, and those of one project never end another's.
   static constexpr int64_t kMaxUiSessions = 1000;
   Result<std::pair<std::string, UiSession>> CreateUiSession(int64_t project_id, int64_t expires_at);
   // The session with this id that has not ended at `now`; nullopt otherwise.

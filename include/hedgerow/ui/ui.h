@@ -18,10 +18,12 @@
 // own origin only, and writes with the session's CSRF token.
 //
 // The admin password signs in to project 1. It is stored as PBKDF2-HMAC-SHA256 in Django's
-// format ("pbkdf2_sha256$<iterations>$<salt>$<base64>", as PostHog stores passwords). The
-// first one can be set without signing in only while none is set, and only from the
-// server's own machine (a loopback peer with no X-Forwarded-For): a self-hoster's first
-// visit, not a stranger's. After that, changing it needs a signed-in session.
+// format ("pbkdf2_sha256$<iterations>$<salt>$<base64>", as PostHog stores passwords), hashed
+// on a thread of its own with a brake on guessing (password_worker.h). While none is set, a
+// random setup code is written to `setup_code_path` (owner-only) at start: the first
+// password can be chosen with it, without signing in (Jenkins' initialAdminPassword: whoever
+// can read the data dir owns the server anyway; a peer's address proves nothing behind
+// proxies or DNS rebinding). After that, changing it needs project 1's session or key.
 
 #include <chrono>
 #include <cstdint>
@@ -36,13 +38,13 @@ namespace hedgerow::ui {
 
 struct UiOptions {
   meta::MetaStore* meta = nullptr;
-  // Runs the password hashing (a third of a second of CPU each) off the I/O threads.
-  api::QueryPool* pool = nullptr;
+  api::QueryPool* pool = nullptr;  // runs the health endpoint's reads off the I/O threads
   // {"consumers":[{"group","topic","committed","end","lag"}...],"tables":[{"table","parts",
   // "rows","bytes_on_disk","damaged_parts"}...]}: what the health page shows beside the
   // warnings and dead letters it queries.
   std::function<std::string()> ingestion_health;
   int password_iterations = 600000;  // OWASP's 2023 figure for PBKDF2-HMAC-SHA256
+  std::string setup_code_path;       // "": no setup code (set the password with a key)
   std::chrono::seconds session_lifetime = std::chrono::hours(24 * 14);
 };
 

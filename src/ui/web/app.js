@@ -139,11 +139,12 @@ HR.chart = function ({ x, series, kind, time, xLabel, yLabel, xNames }) {
     if (!figure.isConnected) return;
     opts.width = width();
     const plot = new window.uPlot(opts, [x].concat(drawn), holder);
+    // The figure resizes with the page, and to nothing when a new result replaces it.
     const resize = new ResizeObserver(() => {
       if (figure.isConnected) plot.setSize({ width: width(), height: 320 });
       else { resize.disconnect(); plot.destroy(); }
     });
-    resize.observe(figure.parentElement);
+    resize.observe(figure);
   });
   return figure;
 };
@@ -170,7 +171,13 @@ HR.setParams = function (values) {
   history.replaceState({}, '', location.pathname + (search ? '?' + search : ''));
 };
 
+// Each render has a number: a page whose data comes back after the user moved on draws
+// nothing, and its cleanup runs at once.
+let renders = 0;
+HR.current = (render) => render === renders;
+
 HR.render = async function () {
+  const render = ++renders;
   if (HR.cleanup) { HR.cleanup(); HR.cleanup = null; }
   let path = location.pathname.replace(/\/+$/, '') || '/';
   if (path === '/' || path === '/ui') { history.replaceState({}, '', '/ui/events'); path = '/ui/events'; }
@@ -189,11 +196,17 @@ HR.render = async function () {
   for (const [re, page] of ROUTES) if ((match = re.exec(path))) { name = page; break; }
   const page = HR.pages[name] || HR.pages.notFound;
   document.title = `${page.title} · hedgerow`;
-  main.replaceChildren(HR.el('h1', { text: page.title }));
+  // Pages draw into a fresh element that replaces <main>'s content only while they are
+  // still the current page.
+  const view = HR.el('div');
+  main.replaceChildren(view);
+  view.append(HR.el('h1', { text: page.title }));
   try {
-    HR.cleanup = (await page.render(main, match ? match.slice(1).map(decodeURIComponent) : [])) || null;
+    const cleanup = await page.render(view, match ? match.slice(1).map(decodeURIComponent) : []);
+    if (HR.current(render)) HR.cleanup = cleanup || null;
+    else if (cleanup) cleanup();
   } catch (e) {
-    main.append(HR.errorBox(e));
+    if (HR.current(render)) view.append(HR.errorBox(e));
   }
 };
 
@@ -246,14 +259,16 @@ HR.pages.login = {
       form('Admin password', HR.el('label', {}, 'Password',
         HR.el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true })),
       'Sign in with password', (d) => HR.api('POST', '/ui/api/login', { password: d.get('password') }));
-    } else if (state.can_set_admin_password) {
+    } else if (state.setup_code_file) {
       form('First run: choose an admin password', [
-        HR.el('p', { class: 'muted', text: 'No admin password is set. From this machine you can choose one now (8 characters or more); it signs in to the default project.' }),
+        HR.el('p', { class: 'muted' }, 'No admin password is set. Choose one (8 characters or more) with the setup code hedgerow wrote to ',
+          HR.el('code', { text: state.setup_code_file }), ' on the server. It signs in to the default project.'),
+        HR.el('label', {}, 'Setup code', HR.el('input', { name: 'setup_code', autocomplete: 'off', required: true })),
         HR.el('label', {}, 'New password', HR.el('input', { type: 'password', name: 'new', autocomplete: 'new-password', minLength: 8, required: true })),
         HR.el('label', {}, 'Repeat it', HR.el('input', { type: 'password', name: 'repeat', autocomplete: 'new-password', required: true })),
       ], 'Set password and sign in', (d) => {
         if (d.get('new') !== d.get('repeat')) throw new Error('The two passwords differ.');
-        return HR.api('POST', '/ui/api/admin_password', { password: d.get('new') });
+        return HR.api('POST', '/ui/api/admin_password', { password: d.get('new'), setup_code: d.get('setup_code').trim() });
       });
     } else {
       box.append(HR.el('p', { class: 'muted', text: 'No admin password is set: sign in with the personal API key (hedgerow prints it at start), then set one under Settings.' }));

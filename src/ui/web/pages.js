@@ -43,33 +43,55 @@
       const save = () => HR.setParams(Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.value.trim()])));
 
       const seen = new Set();
-      const expanded = new Set();
-      let timer = null, stopped = false, first = true;
+      const expanded = new Map();  // uuid -> its properties, once fetched
+      let timer = null, stopped = false, first = true, inFlight = false, again = false, asked = 0;
+      // One query at a time: a poll asked for meanwhile (a new filter) runs when it returns,
+      // and an answer to an older filter is dropped.
+      // The newest 100 events by time. The first query reads them all; later polls ask only
+      // for events from 10 s before the newest shown on, which the store answers from its
+      // newest parts (older ones are pruned by time), and merge them in.
+      let latest = [];
+      const since = () => {
+        if (latest.length === 0) return null;
+        const t = new Date(HR.parseTime(latest[0][3]).getTime() - 10000);
+        return isNaN(t) ? null : t.toISOString().slice(0, 19).replace('T', ' ');
+      };
       async function poll(reset) {
         clearTimeout(timer);
-        if (reset) { seen.clear(); first = true; }
+        if (reset) { seen.clear(); first = true; latest = []; }
+        if (inFlight) { again = true; return; }
+        const mine = ++asked;
+        inFlight = true;
         if (!pause.checked && !document.hidden) {
           const where = ['1 = 1'];
           if (fields.event.value.trim()) where.push(`event = ${str(fields.event.value.trim())}`);
           if (fields.distinct_id.value.trim()) where.push(`distinct_id = ${str(fields.distinct_id.value.trim())}`);
           if (fields.key.value.trim()) where.push(`JSONExtractString(properties, ${str(fields.key.value.trim())}) = ${str(fields.value.value)}`);
+          const from = since();
+          if (from) where.push(`timestamp >= toDateTime(${str(from)})`);
           try {
-            const r = await sql(`SELECT uuid, event, distinct_id, timestamp, ` +
-              `if(JSONHas(properties, '$current_url'), JSONExtractString(properties, '$current_url'), JSONExtractString(properties, '$screen_name')) AS where_, ` +
-              `person_id FROM events WHERE ${where.join(' AND ')} ORDER BY timestamp DESC LIMIT 100`);
-            if (stopped) return;
-            draw(r.results);
-            status.textContent = `${r.results.length} latest events · updated ${new Date().toLocaleTimeString()} · refreshes every second`;
+            const r = await sql(`SELECT uuid, event, distinct_id, timestamp FROM events WHERE ${where.join(' AND ')} ` +
+              'ORDER BY timestamp DESC LIMIT 100');
+            if (!stopped && mine === asked && !again) {
+              const byUuid = new Map(latest.map((row) => [row[0], row]));
+              for (const row of r.results) byUuid.set(row[0], row);
+              latest = [...byUuid.values()].sort((a, b) => (a[3] < b[3] ? 1 : a[3] > b[3] ? -1 : 0)).slice(0, 100);
+              draw(latest);
+              status.textContent = `${latest.length} latest events by time · updated ${new Date().toLocaleTimeString()} · refreshes every second`;
+            }
           } catch (e) {
-            if (stopped) return;
-            results.replaceChildren(HR.errorBox(e));
+            if (!stopped && !again) results.replaceChildren(HR.errorBox(e));
           }
         }
-        if (!stopped) timer = setTimeout(poll, 1000);
+        inFlight = false;
+        if (stopped) return;
+        if (again) { again = false; poll(); return; }
+        timer = setTimeout(poll, 1000);
       }
       function draw(rows) {
-        const t = table(['Time', 'Event', 'Distinct ID', 'URL / screen'], rows.map((r) => [HR.formatTime(r[3]), r[1], r[2], r[4]]), {
-          onRow: (row, tr) => toggle(rows[tr.sectionRowIndex], tr),
+        const byUuid = new Map(rows.map((r) => [r[0], r]));
+        const t = table(['Time', 'Event', 'Distinct ID'], rows.map((r) => [HR.formatTime(r[3]), r[1], r[2]]), {
+          onRow: (_, tr) => toggle(byUuid.get(tr.dataset.uuid), tr),
         });
         const body = t.querySelector('tbody');
         rows.forEach((r, i) => {
@@ -80,21 +102,30 @@
         });
         first = false;
         results.replaceChildren(t);
-        for (const tr of [...body.rows]) if (expanded.has(tr.dataset.uuid)) showDetails(rows.find((r) => r[0] === tr.dataset.uuid), tr);
+        for (const tr of [...body.rows]) if (expanded.has(tr.dataset.uuid)) showDetails(byUuid.get(tr.dataset.uuid), tr);
       }
-      async function toggle(row, tr) {
-        if (expanded.has(row[0])) { expanded.delete(row[0]); if (tr.nextSibling && tr.nextSibling.classList.contains('details')) tr.nextSibling.remove(); return; }
-        expanded.add(row[0]);
+      function toggle(row, tr) {
+        if (expanded.has(row[0])) {
+          expanded.delete(row[0]);
+          if (tr.nextSibling && tr.nextSibling.classList.contains('details')) tr.nextSibling.remove();
+          return;
+        }
+        expanded.set(row[0], null);
         showDetails(row, tr);
       }
       async function showDetails(row, tr) {
-        const cell = el('td', { colSpan: 4 }, el('span', { class: 'muted', text: 'Loading…' }));
+        const cell = el('td', { colSpan: 3 }, el('span', { class: 'muted', text: 'Loading…' }));
         tr.after(el('tr', { class: 'details' }, cell));
         try {
-          const r = await sql(`SELECT properties FROM events WHERE uuid = toUUID(${str(row[0])}) AND toDate(timestamp) = toDate(${str(row[3].slice(0, 10))}) LIMIT 1`);
-          const props = r.results.length ? JSON.parse(r.results[0][0]) : {};
-          cell.replaceChildren(el('p', {}, 'Person: ', el('a', { href: `/ui/persons/${row[5]}`, text: row[5] })),
-            el('pre', { class: 'json', text: JSON.stringify(props, null, 2) }));
+          let details = expanded.get(row[0]);
+          if (!details) {
+            const r = await sql(`SELECT properties, person_id FROM events WHERE uuid = toUUID(${str(row[0])}) ` +
+              `AND toDate(timestamp) = toDate(${str(row[3].slice(0, 10))}) LIMIT 1`);
+            details = r.results.length ? { props: JSON.parse(r.results[0][0]), person: r.results[0][1] } : { props: {}, person: '' };
+            if (expanded.has(row[0])) expanded.set(row[0], details);
+          }
+          cell.replaceChildren(el('p', {}, 'Person: ', el('a', { href: `/ui/persons/${details.person}`, text: details.person })),
+            el('pre', { class: 'json', text: JSON.stringify(details.props, null, 2) }));
         } catch (e) { cell.replaceChildren(HR.errorBox(e)); }
       }
       const onVisible = () => { if (!document.hidden) poll(); };

@@ -1,0 +1,67 @@
+#include "password_worker.h"
+
+#include <algorithm>
+
+#include "hedgerow/common/thread_priority.h"
+
+namespace hedgerow::ui {
+
+PasswordWorker::PasswordWorker() : thread_([this] { Run(); }) {}
+
+PasswordWorker::~PasswordWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+PasswordWorker::Admission PasswordWorker::Submit(const std::string& peer, std::function<bool()> check) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.size() >= kMaxWaiting) return Admission::kFull;
+  auto it = peers_.find(peer);
+  if (it != peers_.end()) {
+    if (it->second.busy) return Admission::kPeerBusy;
+    if (std::chrono::steady_clock::now() < it->second.next_allowed) return Admission::kPeerWaiting;
+  } else {
+    if (peers_.size() >= kMaxTrackedPeers) {
+      // Forget the addresses whose wait is over first; if none, all of them.
+      std::erase_if(peers_, [now = std::chrono::steady_clock::now()](const auto& p) {
+        return !p.second.busy && p.second.next_allowed <= now;
+      });
+      if (peers_.size() >= kMaxTrackedPeers) std::erase_if(peers_, [](const auto& p) { return !p.second.busy; });
+    }
+    it = peers_.emplace(peer, Peer{}).first;
+  }
+  it->second.busy = true;
+  queue_.emplace_back(peer, std::move(check));
+  cv_.notify_one();
+  return Admission::kQueued;
+}
+
+void PasswordWorker::Run() {
+  NameCurrentThread("ui-password");
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left
+    auto [peer, check] = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    bool right = check();
+    check = nullptr;  // its reply goes before the lock is taken again
+    lock.lock();
+    Peer& p = peers_[peer];
+    p.busy = false;
+    if (right) {
+      peers_.erase(peer);
+    } else {
+      p.failures = std::min(p.failures + 1, 30);
+      auto wait = std::chrono::milliseconds(500) * (1LL << std::min(p.failures - 1, 7));
+      p.next_allowed = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(60));
+    }
+  }
+}
+
+}  // namespace hedgerow::ui
