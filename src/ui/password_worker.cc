@@ -17,7 +17,8 @@ PasswordWorker::~PasswordWorker() {
   thread_.join();
 }
 
-PasswordWorker::Admission PasswordWorker::Submit(const std::string& peer, std::function<bool()> check) {
+PasswordWorker::Admission PasswordWorker::Submit(const std::string& peer, std::function<bool()> check,
+                                                 std::function<void()> then) {
   std::lock_guard<std::mutex> lock(mu_);
   if (queue_.size() >= kMaxWaiting) return Admission::kFull;
   auto it = peers_.find(peer);
@@ -35,7 +36,7 @@ PasswordWorker::Admission PasswordWorker::Submit(const std::string& peer, std::f
     it = peers_.emplace(peer, Peer{}).first;
   }
   it->second.busy = true;
-  queue_.emplace_back(peer, std::move(check));
+  queue_.push_back({peer, std::move(check), std::move(then)});
   cv_.notify_one();
   return Admission::kQueued;
 }
@@ -46,21 +47,24 @@ void PasswordWorker::Run() {
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and nothing left
-    auto [peer, check] = std::move(queue_.front());
+    Job job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    bool right = check();
-    check = nullptr;  // its reply goes before the lock is taken again
+    bool right = job.check();
     lock.lock();
-    Peer& p = peers_[peer];
+    Peer& p = peers_[job.peer];
     p.busy = false;
     if (right) {
-      peers_.erase(peer);
+      peers_.erase(job.peer);
     } else {
       p.failures = std::min(p.failures + 1, 30);
       auto wait = std::chrono::milliseconds(500) * (1LL << std::min(p.failures - 1, 7));
       p.next_allowed = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(60));
     }
+    lock.unlock();
+    job.then();
+    job = {};  // its captures go before the lock is taken again
+    lock.lock();
   }
 }
 

@@ -31,8 +31,9 @@ class PasswordWorker {
   PasswordWorker(const PasswordWorker&) = delete;
   PasswordWorker& operator=(const PasswordWorker&) = delete;
 
-  // Queues `check` for `peer`; it returns whether the password was right.
-  Admission Submit(const std::string& peer, std::function<bool()> check);
+  // Queues `check` for `peer`; it returns whether the password was right. `then` runs after
+  // the outcome counts for the peer (it sends the answer: the client's next try sees it).
+  Admission Submit(const std::string& peer, std::function<bool()> check, std::function<void()> then);
 
  private:
   struct Peer {
@@ -44,9 +45,14 @@ class PasswordWorker {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::string, std::function<bool()>>> queue_;  // guarded by mu_
-  std::map<std::string, Peer> peers_;                                 // guarded by mu_
-  bool stopping_ = false;                                             // guarded by mu_
+  struct Job {
+    std::string peer;
+    std::function<bool()> check;
+    std::function<void()> then;
+  };
+  std::deque<Job> queue_;               // guarded by mu_
+  std::map<std::string, Peer> peers_;  // guarded by mu_
+  bool stopping_ = false;              // guarded by mu_
   std::thread thread_;
 };
 

@@ -304,13 +304,14 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
     if (stored->empty()) return reply(Refuse(401, "invalid_credentials", "no admin password is set yet"));
     std::string given(password->value.GetString(), password->value.GetStringLength());
     if (given.size() > kMaxPasswordBytes) return reply(Refuse(401, "invalid_credentials", "wrong password"));
-    RunPasswordCheck(request, reply, [sessions = sessions_, request, reply, given, hash = *stored] {
+    auto answer = std::make_shared<http::Response>();
+    RunPasswordCheck(request, reply, answer, [sessions = sessions_, request, given, hash = *stored, answer] {
       if (!VerifyPassword(given, hash)) {
         LogWarn("ui", "wrong admin password", {{"request_id", request.id}, {"peer", request.remote_address}});
-        reply(Refuse(401, "invalid_credentials", "wrong password"));
+        *answer = Refuse(401, "invalid_credentials", "wrong password");
         return false;
       }
-      reply(sessions.Start(request, 1));
+      *answer = sessions.Start(request, 1);
       return true;
     });
   }
@@ -361,26 +362,30 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
     }
     std::string given(password->value.GetString(), password->value.GetStringLength());
     std::string code_file = signed_in ? std::string() : options_.setup_code_path;
-    RunPasswordCheck(request, reply, [sessions = sessions_, request, reply, given, signed_in, code_file,
-                                      iterations = options_.password_iterations] {
+    auto answer = std::make_shared<http::Response>();
+    RunPasswordCheck(request, reply, answer, [sessions = sessions_, request, given, signed_in, code_file,
+                                              iterations = options_.password_iterations, answer] {
       Result<std::string> hash = HashPassword(given, iterations);
       Result<bool> stored = hash.ok() ? sessions.meta->SetAdminPasswordHash(*hash, !signed_in) : hash.status();
       if (!stored.ok()) {
-        reply(http::Response::Error(stored.status()));
+        *answer = http::Response::Error(stored.status());
       } else if (!*stored) {
-        reply(Refuse(409, "already_set", "an admin password is set already: sign in"));
+        *answer = Refuse(409, "already_set", "an admin password is set already: sign in");
       } else {
         LogInfo("ui", signed_in ? "admin password changed" : "admin password set (first run)",
                 {{"request_id", request.id}, {"peer", request.remote_address}});
         if (!code_file.empty()) std::remove(code_file.c_str());
-        reply(signed_in ? http::Response::Json(200, R"({"admin_password_set":true})") : sessions.Start(request, 1));
+        *answer = signed_in ? http::Response::Json(200, R"({"admin_password_set":true})") : sessions.Start(request, 1);
       }
       return true;
     });
   }
 
-  void RunPasswordCheck(const http::Request& request, const http::Reply& reply, std::function<bool()> check) {
-    switch (worker_.Submit(request.remote_address, std::move(check))) {
+  // `check` fills `answer`, which goes to `reply` once its outcome counts for the address.
+  void RunPasswordCheck(const http::Request& request, const http::Reply& reply, std::shared_ptr<http::Response> answer,
+                        std::function<bool()> check) {
+    auto send = [reply, answer] { reply(std::move(*answer)); };
+    switch (worker_.Submit(request.remote_address, std::move(check), std::move(send))) {
       case PasswordWorker::Admission::kQueued: return;
       case PasswordWorker::Admission::kPeerBusy:
         return reply(Refuse(429, "throttled", "one password check at a time: wait for the last one"));
