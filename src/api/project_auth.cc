@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "hedgerow/common/clock.h"
+#include "hedgerow/http/header_list.h"
 
 namespace hedgerow::api {
 namespace {
@@ -49,10 +50,7 @@ std::optional<int64_t> SessionProject(const http::Request& request, meta::MetaSt
 std::string_view CookieValue(const http::Request& request, std::string_view name) {
   std::string_view rest = request.Header("Cookie");
   while (!rest.empty()) {
-    size_t end = rest.find(';');
-    std::string_view pair = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    std::string_view pair = http::NextListItem(rest, ';');
     size_t eq = pair.find('=');
     if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
   }

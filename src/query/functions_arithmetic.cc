@@ -16,10 +16,11 @@ using Int128 = __int128;
 
 enum class Op { kPlus, kMinus, kMultiply, kDivide, kIntDiv, kModulo };
 
-// Integer arithmetic in R without undefined behaviour: through R's unsigned type.
+// Integer arithmetic in R without undefined behaviour: through R's unsigned type, at least
+// unsigned int (UInt16 * UInt16 would otherwise be promoted to int, and overflow).
 template <class R>
 R Wrap(Op op, R a, R b) {
-  using U = std::make_unsigned_t<R>;
+  using U = std::common_type_t<std::make_unsigned_t<R>, unsigned>;
   switch (op) {
     case Op::kPlus: return static_cast<R>(static_cast<U>(a) + static_cast<U>(b));
     case Op::kMinus: return static_cast<R>(static_cast<U>(a) - static_cast<U>(b));
@@ -67,25 +68,6 @@ class Binary final : public Function {
   }
 
  private:
-  // intDiv and modulo as ClickHouse 18.16 computes them: in the C++ type that the usual
-  // arithmetic conversions give the two argument types (so an unsigned operand can turn a
-  // negative one into a huge one), modulo on floats truncated to integers first, then the
-  // quotient converted to the result type the way x86-64 converts (see FloatToInt).
-  Result<ColumnPtr> Exact(const Column& a, const Column& b, const DataTypePtr& result, size_t rows) const {
-    return DispatchNumber(result->id, [&](auto result_tag) -> Result<ColumnPtr> {
-      using R = decltype(result_tag);
-      std::vector<R> out(rows);
-      Status status = DispatchNumber(a.type->id, [&](auto a_tag) -> Status {
-        return DispatchNumber(b.type->id, [&](auto b_tag) -> Status {
-          return op_ == Op::kIntDiv ? IntDiv<decltype(a_tag), decltype(b_tag), R>(a, b, out)
-                                    : Modulo<decltype(a_tag), decltype(b_tag), R>(a, b, out);
-        });
-      });
-      HEDGEROW_RETURN_IF_ERROR(status);
-      return NumberColumn(result, out);
-    });
-  }
-
   // What static_cast<R>(v) gives on x86-64 for a float v: cvttss2si/cvttsd2si into 32 bits
   // for results of up to four bytes (UInt32: 64 bits), 64 bits otherwise; out of range or NaN
   // gives the "integer indefinite" value (the signed minimum), then truncated to R.
@@ -142,6 +124,27 @@ class Binary final : public Function {
       out[i] = static_cast<R>(x % y);
     }
     return Status::Ok();
+  }
+
+  // (After IntDiv and Modulo: clang instantiates them from the generic lambdas below only
+  // once they are defined.)
+  // intDiv and modulo as ClickHouse 18.16 computes them: in the C++ type that the usual
+  // arithmetic conversions give the two argument types (so an unsigned operand can turn a
+  // negative one into a huge one), modulo on floats truncated to integers first, then the
+  // quotient converted to the result type the way x86-64 converts (see FloatToInt).
+  Result<ColumnPtr> Exact(const Column& a, const Column& b, const DataTypePtr& result, size_t rows) const {
+    return DispatchNumber(result->id, [&](auto result_tag) -> Result<ColumnPtr> {
+      using R = decltype(result_tag);
+      std::vector<R> out(rows);
+      Status status = DispatchNumber(a.type->id, [&](auto a_tag) -> Status {
+        return DispatchNumber(b.type->id, [&](auto b_tag) -> Status {
+          return op_ == Op::kIntDiv ? IntDiv<decltype(a_tag), decltype(b_tag), R>(a, b, out)
+                                    : Modulo<decltype(a_tag), decltype(b_tag), R>(a, b, out);
+        });
+      });
+      HEDGEROW_RETURN_IF_ERROR(status);
+      return NumberColumn(result, out);
+    });
   }
 
   const char* name_;

@@ -20,6 +20,7 @@
 #include "hedgerow/common/json.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/random.h"
+#include "hedgerow/http/header_list.h"
 #include "hedgerow/ui/ui.h"
 #include "password.h"
 #include "password_worker.h"
@@ -69,15 +70,9 @@ std::map<std::string, Asset, std::less<>> LoadAssets() {
 bool AcceptsGzip(const http::Request& request) {
   std::string_view rest = request.Header("Accept-Encoding");
   while (!rest.empty()) {
-    size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    size_t semicolon = item.find(';');
-    std::string_view coding = item.substr(0, semicolon);
-    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    std::string_view params = http::NextListItem(rest, ',');
+    std::string_view coding = http::NextListItem(params, ';');
     if (coding != "gzip" && coding != "*") continue;
-    std::string_view params = semicolon == std::string_view::npos ? std::string_view() : item.substr(semicolon + 1);
     size_t q = params.find("q=");
     if (q == std::string_view::npos) return true;
     std::string_view value = params.substr(q + 2);
@@ -89,11 +84,7 @@ bool AcceptsGzip(const http::Request& request) {
 // True when If-None-Match lists `etag` (weak or strong) or is "*".
 bool Matches(std::string_view if_none_match, std::string_view etag) {
   while (!if_none_match.empty()) {
-    size_t comma = if_none_match.find(',');
-    std::string_view tag = if_none_match.substr(0, comma);
-    if_none_match = comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
-    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    std::string_view tag = http::NextListItem(if_none_match, ',');
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == etag || tag == "*") return true;
   }

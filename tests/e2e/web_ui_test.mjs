@@ -6,7 +6,7 @@
 // page's load time in load-times.json.
 //   node web_ui_test.mjs path/to/hedgerow path/to/chromium screenshot-dir
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startHedgerow, tap } from './hedgerow_fixture.mjs';
@@ -229,11 +229,28 @@ try {
   });
   await check('signing out ends the session: its cookie no longer reads the API', async () => {
     const session = (await context.cookies()).find((c) => c.name === 'hedgerow_session');
+    const before = await fetch(`${server.url}/api/projects/1/`, { headers: { Cookie: `hedgerow_session=${session.value}` } });
+    assert.equal(before.status, 200);
     await page.click('nav >> text="Settings"');
     await page.click('text="Sign out"');
     await page.waitForSelector('input[name="key"]');
     const r = await fetch(`${server.url}/api/projects/1/`, { headers: { Cookie: `hedgerow_session=${session.value}` } });
     assert.equal(r.status, 401);
+  });
+  await check('the first admin password is set with the setup code from the data dir, then signs in', async () => {
+    const code = readFileSync(join(server.dataDir, 'ui-setup-code'), 'utf8').trim();
+    await page.waitForSelector('input[name="setup_code"]');
+    await page.fill('input[name="setup_code"]', code);
+    await page.fill('input[name="new"]', 'a-long-admin-password');
+    await page.fill('input[name="repeat"]', 'a-long-admin-password');
+    await page.click('button >> text="Set password"');
+    await page.waitForURL(/\/ui\/events/);
+    await page.click('nav >> text="Settings"');
+    await page.click('text="Sign out"');
+    await page.fill('input[name="password"]', 'a-long-admin-password');
+    await page.press('input[name="password"]', 'Enter');
+    await page.waitForURL(/\/ui\/events/);
+    await page.waitForSelector('.table-wrap tbody tr');
   });
   await check('no page logged a console error, threw, or got an HTTP error', () => assert.deepEqual(problems, []));
   writeFileSync(join(shots, 'load-times.json'), JSON.stringify(loadTimes, null, 2) + '\n');

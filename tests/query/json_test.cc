@@ -219,7 +219,9 @@ TEST_CASE("the HogQL property expression: replaceRegexpAll(nullIf(nullIf(JSONExt
 TEST_CASE("random and truncated JSON never crash any JSON function", "[json]") {
   std::mt19937 rng(17);
   const std::string seed = kProperties;
-  const std::string alphabet = "{}[]\":,\\ 0123456789.eE+-truefalsnul\xc3\xa9\xff\x00abc";
+  // "\x00" "abc": a NUL byte, then letters (one literal would read "\x00abc" as one escape).
+  static constexpr char kAlphabet[] = "{}[]\":,\\ 0123456789.eE+-truefalsnul\xc3\xa9\xff\x00" "abc";
+  const std::string alphabet(kAlphabet, sizeof kAlphabet - 1);
   std::vector<std::string> inputs;
   for (size_t cut = 0; cut <= seed.size(); cut += 3) inputs.push_back(seed.substr(0, cut));
   for (int i = 0; i < 300; ++i) {

@@ -266,7 +266,7 @@ HR.pages.login = {
         HR.el('label', {}, 'Setup code', HR.el('input', { name: 'setup_code', autocomplete: 'off', required: true })),
         HR.el('label', {}, 'New password', HR.el('input', { type: 'password', name: 'new', autocomplete: 'new-password', minLength: 8, required: true })),
         HR.el('label', {}, 'Repeat it', HR.el('input', { type: 'password', name: 'repeat', autocomplete: 'new-password', required: true })),
-      ], 'Set password and sign in', (d) => {
+      ], 'Set password', (d) => {
         if (d.get('new') !== d.get('repeat')) throw new Error('The two passwords differ.');
         return HR.api('POST', '/ui/api/admin_password', { password: d.get('new'), setup_code: d.get('setup_code').trim() });
       });

@@ -77,7 +77,7 @@
               for (const row of r.results) byUuid.set(row[0], row);
               latest = [...byUuid.values()].sort((a, b) => (a[3] < b[3] ? 1 : a[3] > b[3] ? -1 : 0)).slice(0, 100);
               draw(latest);
-              status.textContent = `${latest.length} latest events by time · updated ${new Date().toLocaleTimeString()} · refreshes every second`;
+              status.textContent = `${latest.length} latest events by time · updated ${new Date().toLocaleTimeString()} · refreshes twice a second`;
             }
           } catch (e) {
             if (!stopped && !again) results.replaceChildren(HR.errorBox(e));
@@ -86,7 +86,7 @@
         inFlight = false;
         if (stopped) return;
         if (again) { again = false; poll(); return; }
-        timer = setTimeout(poll, 1000);
+        timer = setTimeout(poll, 500);
       }
       function draw(rows) {
         const byUuid = new Map(rows.map((r) => [r[0], r]));
