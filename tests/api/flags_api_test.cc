@@ -12,11 +12,13 @@
 #include "hedgerow/common/compression.h"
 #include "hedgerow/server/server.h"
 #include "support/http_client.h"
+#include "support/json_response.h"
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
 using hedgerow::testing::ClientResponse;
 using hedgerow::testing::HttpRequest;
+using hedgerow::testing::Json;
 
 namespace {
 
@@ -61,14 +63,6 @@ struct Fixture {
   testing::TempDir dir;
   std::unique_ptr<server::Server> server;
 };
-
-rapidjson::Document Json(const ClientResponse& r) {
-  rapidjson::Document doc;
-  doc.Parse(r.body.data(), r.body.size());
-  INFO(r.body);
-  REQUIRE(!doc.HasParseError());
-  return doc;
-}
 
 std::string FlagsBody(std::string_view distinct_id, std::string_view extra = "") {
   return fmt::format(R"({{"token":"{}","distinct_id":"{}"{}}})", kToken, distinct_id, extra);

@@ -18,11 +18,13 @@
 #include "hedgerow/server/server.h"
 #include "password.h"
 #include "support/http_client.h"
+#include "support/json_response.h"
 #include "support/temp_dir.h"
 
 using namespace hedgerow;
 using hedgerow::testing::ClientResponse;
 using hedgerow::testing::HttpRequest;
+using hedgerow::testing::Json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 namespace {
@@ -60,14 +62,6 @@ struct Fixture {
   testing::TempDir dir;
   std::unique_ptr<server::Server> server;
 };
-
-rapidjson::Document Json(const ClientResponse& r) {
-  rapidjson::Document doc;
-  doc.Parse(r.body.data(), r.body.size());
-  INFO(r.body);
-  REQUIRE(!doc.HasParseError());
-  return doc;
-}
 
 // A signed-in browser: the cookie and the CSRF token its sign-in gave.
 struct Browser {
