@@ -60,6 +60,12 @@ Status MetaStore::DeleteUiSession(std::string_view session_id) {
   return del.Bind(1, HashSessionId(session_id)).Run();
 }
 
+Status MetaStore::DeleteUiSessions(int64_t project_id, std::string_view except_session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HEDGEROW_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM ui_sessions WHERE project_id = ? AND id_hash != ?"));
+  return del.Bind(1, project_id).Bind(2, except_session_id.empty() ? std::string() : HashSessionId(except_session_id)).Run();
+}
+
 Result<std::string> MetaStore::AdminPasswordHash() {
   std::lock_guard<std::mutex> lock(mu_);
   HEDGEROW_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT hash FROM admin_password WHERE id = 1"));

@@ -306,7 +306,7 @@ Result<QueryResult> RunPlan(Plan& plan, const QueryContext& context) {
   // top-N sort does. The latest 100 events then extract their JSON properties for a few
   // hundred rows, not for every row scanned.
   const size_t top_n = !plan.aggregating && !plan.order_by.empty() && !plan.distinct && plan.limit_by.empty() &&
-                               plan.has_limit && plan.offset + plan.limit <= kMaxTopNRows
+                               plan.has_limit && plan.limit <= kMaxTopNRows && plan.offset <= kMaxTopNRows - plan.limit
                            ? static_cast<size_t>(plan.offset + plan.limit)
                            : 0;
 

@@ -115,6 +115,7 @@ void Server::Stop(std::chrono::milliseconds drain) {
   // stop first (they see the pool stopping), so that their answers go out in the drain.
   if (query_pool_) query_pool_->Stop();
   if (admin_) admin_->Stop();  // a backup under way finishes (and is answered) while the stores are open
+  if (stop_ui_) stop_ui_();     // a password check under way finishes; queued ones are dropped
   if (clickhouse_) clickhouse_->Stop(drain);
   clickhouse_.reset();
   if (api_) api_->Stop(drain);
@@ -189,7 +190,7 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
   api::AddProjectRoutes(router, {.meta = meta_.get(), .replace_apps = [this](int64_t project_id, std::string_view apps) {
                                    return ApplyAppsConfig(*meta_, fmt::format(R"({{"{}":{}}})", project_id, apps));
                                  }});
-  ui::AddUiRoutes(router, {.meta = meta_.get(),
+  stop_ui_ = ui::AddUiRoutes(router, {.meta = meta_.get(),
                            .pool = query_pool_.get(),
                            .ingestion_health = [this] { return IngestionHealthJson(*log_, *store_); },
                            .setup_code_path = (std::filesystem::path(data_dir_) / "ui-setup-code").string()});

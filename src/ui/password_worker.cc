@@ -8,30 +8,44 @@ namespace hedgerow::ui {
 
 PasswordWorker::PasswordWorker() : thread_([this] { Run(); }) {}
 
-PasswordWorker::~PasswordWorker() {
+PasswordWorker::~PasswordWorker() { Stop(); }
+
+void PasswordWorker::Stop() {
+  std::deque<Job> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    dropped.swap(queue_);
   }
   cv_.notify_all();
-  thread_.join();
+  dropped.clear();  // outside the lock: their captures may be large
+  if (thread_.joinable()) thread_.join();
 }
 
 PasswordWorker::Admission PasswordWorker::Submit(const std::string& peer, std::function<bool()> check,
                                                  std::function<void()> then) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (queue_.size() >= kMaxWaiting) return Admission::kFull;
+  if (stopping_ || queue_.size() >= kMaxWaiting) return Admission::kFull;
   auto it = peers_.find(peer);
   if (it != peers_.end()) {
     if (it->second.busy) return Admission::kPeerBusy;
     if (std::chrono::steady_clock::now() < it->second.next_allowed) return Admission::kPeerWaiting;
   } else {
     if (peers_.size() >= kMaxTrackedPeers) {
-      // Forget the addresses whose wait is over first; if none, all of them.
+      // Forget the addresses whose wait is over; if none, the one whose wait ends first.
       std::erase_if(peers_, [now = std::chrono::steady_clock::now()](const auto& p) {
         return !p.second.busy && p.second.next_allowed <= now;
       });
-      if (peers_.size() >= kMaxTrackedPeers) std::erase_if(peers_, [](const auto& p) { return !p.second.busy; });
+      if (peers_.size() >= kMaxTrackedPeers) {
+        auto soonest = peers_.end();
+        for (auto p = peers_.begin(); p != peers_.end(); ++p) {
+          if (!p->second.busy && (soonest == peers_.end() || p->second.next_allowed < soonest->second.next_allowed)) {
+            soonest = p;
+          }
+        }
+        if (soonest == peers_.end()) return Admission::kFull;  // all busy: the queue bound holds them
+        peers_.erase(soonest);
+      }
     }
     it = peers_.emplace(peer, Peer{}).first;
   }
@@ -46,11 +60,15 @@ void PasswordWorker::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left
+    if (stopping_) return;  // Stop() dropped what was queued
     Job job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    bool right = job.check();
+    bool right = false;
+    try {
+      right = job.check();
+    } catch (...) {  // (bad_alloc) the job's answer stays the error it was given up front
+    }
     lock.lock();
     Peer& p = peers_[job.peer];
     p.busy = false;

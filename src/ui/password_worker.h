@@ -26,14 +26,20 @@ class PasswordWorker {
   enum class Admission { kQueued, kPeerBusy, kPeerWaiting, kFull };
 
   PasswordWorker();
-  // Runs what is queued, then joins. Work must not own the worker.
+  // Stop()s. A job's answer can hold the server, and so this worker: Stop() first, from the
+  // server's Stop(), so that no job is left to be its last owner.
   ~PasswordWorker();
   PasswordWorker(const PasswordWorker&) = delete;
   PasswordWorker& operator=(const PasswordWorker&) = delete;
 
   // Queues `check` for `peer`; it returns whether the password was right. `then` runs after
   // the outcome counts for the peer (it sends the answer: the client's next try sees it).
+  // kFull once stopped.
   Admission Submit(const std::string& peer, std::function<bool()> check, std::function<void()> then);
+
+  // Waits for the check under way; drops the queued ones unrun (their answers go unsent:
+  // the server is stopping). Before the stores the checks use go. Idempotent.
+  void Stop();
 
  private:
   struct Peer {

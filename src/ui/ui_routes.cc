@@ -178,6 +178,8 @@ struct Sessions {
 
 class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
  public:
+  void Stop() { worker_.Stop(); }
+
   explicit UiRoutes(UiOptions options)
       : options_(std::move(options)),
         sessions_{options_.meta, options_.session_lifetime.count()},
@@ -249,18 +251,21 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
             {{"file", options_.setup_code_path}});
   }
 
-  // The live session of the request's cookie; nullopt for none (or one that ended).
-  std::optional<meta::UiSession> CookieSession(const http::Request& request) {
+  // The session of the request's cookie: nullopt for no cookie or another origin, a null
+  // session for one that ended (or never was).
+  Result<std::optional<meta::UiSession>> CookieSession(const http::Request& request) {
     std::string_view session_id = api::CookieValue(request, api::kSessionCookie);
-    if (session_id.empty() || !api::SameOriginOrNone(request)) return std::nullopt;
-    Result<std::optional<meta::UiSession>> session = options_.meta->FindUiSession(session_id, NowMicros());
-    return session.ok() ? *session : std::nullopt;
+    if (session_id.empty() || !api::SameOriginOrNone(request)) return std::optional<meta::UiSession>();
+    return options_.meta->FindUiSession(session_id, NowMicros());
   }
 
-  // The signed-in state: the project and CSRF token, or what the sign-in page may offer. A
-  // cookie of a session that ended is cleared.
+  // The signed-in state: the project and CSRF token, or what the sign-in page may offer. The
+  // cookie of a session that ended is cleared (only when the lookup said so, from our origin).
   http::Response Session(const http::Request& request) {
-    if (std::optional<meta::UiSession> session = CookieSession(request)) return sessions_.SignedIn(*session);
+    Result<std::optional<meta::UiSession>> session = CookieSession(request);
+    if (!session.ok()) return http::Response::Error(session.status());
+    if (*session) return sessions_.SignedIn(**session);
+    const bool ended = !api::CookieValue(request, api::kSessionCookie).empty() && api::SameOriginOrNone(request);
     Result<std::string> stored = options_.meta->AdminPasswordHash();
     if (!stored.ok()) return http::Response::Error(stored.status());
     std::string out = fmt::format(R"({{"signed_in":false,"admin_password_set":{},"setup_code_file":)", !stored->empty());
@@ -271,7 +276,7 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
     }
     out += '}';
     http::Response response = http::Response::Json(200, std::move(out));
-    if (!api::CookieValue(request, api::kSessionCookie).empty()) response.SetHeader("Set-Cookie", Cookie(request, "", 0));
+    if (ended) response.SetHeader("Set-Cookie", Cookie(request, "", 0));
     return response;
   }
 
@@ -321,7 +326,10 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
   // it. Otherwise only the first run's form, with the setup code, while none is set; that
   // signs the visitor in.
   void SetAdminPassword(http::Request request, http::Reply reply) {
-    const bool signed_in = !request.Header("Authorization").empty() || CookieSession(request).has_value();
+    // A key (Bearer) or a live session; any other Authorization (a proxy's Basic) is neither.
+    Result<std::optional<meta::UiSession>> session = CookieSession(request);
+    if (!session.ok()) return reply(http::Response::Error(session.status()));
+    const bool signed_in = request.Header("Authorization").starts_with("Bearer ") || session->has_value();
     if (signed_in) {
       http::Response refusal;
       std::optional<int64_t> project = api::AuthenticatedProject(request, *options_.meta, "admin password", refusal);
@@ -336,6 +344,9 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
     rapidjson::Document body;
     if (std::optional<http::Response> bad = api::ParseJsonObjectBody(request, body)) return reply(std::move(*bad));
     if (!signed_in) {
+      Result<std::string> stored = options_.meta->AdminPasswordHash();
+      if (!stored.ok()) return reply(http::Response::Error(stored.status()));
+      if (!stored->empty()) return reply(Refuse(409, "already_set", "an admin password is set already: sign in"));
       auto code = body.FindMember("setup_code");
       if (setup_code_.empty() || code == body.MemberEnd() || !code->value.IsString() ||
           !ConstantTimeEquals(code->value.GetString(), setup_code_)) {
@@ -352,9 +363,11 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
           "password"));
     }
     std::string given(password->value.GetString(), password->value.GetStringLength());
-    std::string code_file = signed_in ? std::string() : options_.setup_code_path;
+    // A change ends the project's other sessions: one opened with a leaked password goes.
+    std::string keep_session(signed_in && *session ? api::CookieValue(request, api::kSessionCookie) : "");
     auto answer = std::make_shared<http::Response>();
-    RunPasswordCheck(request, reply, answer, [sessions = sessions_, request, given, signed_in, code_file,
+    RunPasswordCheck(request, reply, answer, [sessions = sessions_, request, given, signed_in, keep_session,
+                                              code_file = options_.setup_code_path,
                                               iterations = options_.password_iterations, answer] {
       Result<std::string> hash = HashPassword(given, iterations);
       Result<bool> stored = hash.ok() ? sessions.meta->SetAdminPasswordHash(*hash, !signed_in) : hash.status();
@@ -365,8 +378,13 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
       } else {
         LogInfo("ui", signed_in ? "admin password changed" : "admin password set (first run)",
                 {{"request_id", request.id}, {"peer", request.remote_address}});
-        if (!code_file.empty()) std::remove(code_file.c_str());
-        *answer = signed_in ? http::Response::Json(200, R"({"admin_password_set":true})") : sessions.Start(request, 1);
+        if (!code_file.empty()) std::remove(code_file.c_str());  // whichever way it was set
+        Status ended = signed_in ? sessions.meta->DeleteUiSessions(1, keep_session) : Status::Ok();
+        if (!ended.ok()) {
+          *answer = http::Response::Error(ended);
+        } else {
+          *answer = signed_in ? http::Response::Json(200, R"({"admin_password_set":true})") : sessions.Start(request, 1);
+        }
       }
       return true;
     });
@@ -375,6 +393,7 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
   // `check` fills `answer`, which goes to `reply` once its outcome counts for the address.
   void RunPasswordCheck(const http::Request& request, const http::Reply& reply, std::shared_ptr<http::Response> answer,
                         std::function<bool()> check) {
+    *answer = http::Response::Error(Status::Internal("the password check failed"));  // unless it answers
     auto send = [reply, answer] { reply(std::move(*answer)); };
     switch (worker_.Submit(request.remote_address, std::move(check), std::move(send))) {
       case PasswordWorker::Admission::kQueued: return;
@@ -390,12 +409,18 @@ class UiRoutes : public std::enable_shared_from_this<UiRoutes> {
   UiOptions options_;
   const Sessions sessions_;
   const std::map<std::string, Asset, std::less<>> assets_;
-  std::string setup_code_;  // set once, before the routes exist
+  std::string setup_code_;  // set once, before the routes exist; valid while no password is stored
   PasswordWorker worker_;   // last: its jobs finish before the rest goes
 };
 
 }  // namespace
 
-void AddUiRoutes(http::Router& router, UiOptions options) { std::make_shared<UiRoutes>(std::move(options))->Add(router); }
+std::function<void()> AddUiRoutes(http::Router& router, UiOptions options) {
+  auto routes = std::make_shared<UiRoutes>(std::move(options));
+  routes->Add(router);
+  return [weak = std::weak_ptr<UiRoutes>(routes)] {
+    if (auto routes = weak.lock()) routes->Stop();
+  };
+}
 
 }  // namespace hedgerow::ui

@@ -226,4 +226,8 @@ TEST_CASE("ORDER BY ... LIMIT keeps each chunk's first rows only, with the full 
   CHECK(f.Run("SELECT number FROM numbers(150000) ORDER BY number % 3 LIMIT 4") == Rows{"0", "3", "6", "9"});
   CHECK(f.Run("SELECT number FROM numbers(150000) WHERE number > 149990 ORDER BY number DESC LIMIT 2") ==
         Rows{"149999", "149998"});
+  // "All rows after the fifth": offset + limit wraps around in 64 bits; the full sort answers.
+  Rows rest = f.Run("SELECT number FROM numbers(150000) ORDER BY number DESC LIMIT 18446744073709551615 OFFSET 5");
+  REQUIRE(rest.size() == 149995);
+  CHECK(rest.front() == "149994");
 }

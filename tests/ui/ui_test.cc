@@ -268,9 +268,9 @@ TEST_CASE("ui: the first admin password needs the setup code from the data dir; 
                {{"Origin", "http://rebound.example"}}).status == 403);
   CHECK(f.Call("POST", "/ui/api/admin_password", with_code("short", code)).status == 400);
   CHECK(f.Call("POST", "/ui/api/admin_password", with_code(std::string(2000, 'x'), code)).status == 400);
-  // A stale cookie (of a wiped data dir) does not stand in the way.
+  // A stale cookie (of a wiped data dir) or a proxy's Basic credentials do not stand in the way.
   Browser b = SignedIn(f.Call("POST", "/ui/api/admin_password", with_code("first-run-password", code),
-                              {{"Cookie", "hedgerow_session=0123"}}));
+                              {{"Cookie", "hedgerow_session=0123"}, {"Authorization", "Basic eDp5"}}));
   CHECK_FALSE(std::filesystem::exists(code_file));
   state = Json(f.Call("GET", "/ui/api/session"));
   CHECK(state["admin_password_set"].GetBool());
@@ -289,10 +289,13 @@ TEST_CASE("ui: the first admin password needs the setup code from the data dir; 
     if (later.status != 429) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  SignedIn(later);
+  Browser other = SignedIn(later);
 
   CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"changed-password"})", b.Reading()).status == 403);
   CHECK(f.Call("POST", "/ui/api/admin_password", R"({"password":"changed-password"})", b.Writing()).status == 200);
+  // The change ends project 1's other sessions, not the one that made it.
+  CHECK(f.Call("GET", "/api/projects/1/", {}, other.Reading()).status == 401);
+  CHECK(f.Call("GET", "/api/projects/1/", {}, b.Reading()).status == 200);
   CHECK(f.Call("POST", "/ui/api/login", first).status == 401);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the brake of that wrong one
   SignedIn(f.Call("POST", "/ui/api/login", R"({"password":"changed-password"})"));

@@ -167,6 +167,8 @@ class MetaStore {
   // The session with this id that has not ended at `now`; nullopt otherwise.
   Result<std::optional<UiSession>> FindUiSession(std::string_view session_id, int64_t now);
   Status DeleteUiSession(std::string_view session_id);
+  // Ends every session of the project but `except_session_id`'s ("" for none).
+  Status DeleteUiSessions(int64_t project_id, std::string_view except_session_id);
   // The admin password's stored hash; "" before the first run set one.
   Result<std::string> AdminPasswordHash();
   // Stores the hash. With `only_if_unset` (the first run's form) nothing changes when a hash

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -96,6 +97,7 @@ class Server {
   std::unique_ptr<api::QueryPool> query_pool_;
   std::string data_dir_;
   std::unique_ptr<api::AdminApi> admin_;  // before api_: destroyed after the listener stops
+  std::function<void()> stop_ui_;         // the web UI's password thread
   std::unique_ptr<http::Server> api_;
   std::unique_ptr<http::Server> clickhouse_;
 };

@@ -48,6 +48,9 @@ struct UiOptions {
   std::chrono::seconds session_lifetime = std::chrono::hours(24 * 14);
 };
 
-void AddUiRoutes(http::Router& router, UiOptions options);
+// Adds the routes; returns what stops the UI's password thread (queued checks are dropped,
+// the one under way finishes). Call it in the server's Stop(), before the listener and the
+// stores go.
+std::function<void()> AddUiRoutes(http::Router& router, UiOptions options);
 
 }  // namespace hedgerow::ui

@@ -231,6 +231,7 @@ HR.pages.login = {
   title: 'Sign in',
   async render(main) {
     const state = await HR.api('GET', '/ui/api/session');
+    if (!main.isConnected) return;  // the user went elsewhere meanwhile
     const next = HR.params().get('next') || '/ui/events';
     const done = (session) => { HR.setSession(session); HR.navigate(next.startsWith('/ui/') ? next : '/ui/events', true); };
     if (state.signed_in) return done(state);

@@ -47,13 +47,15 @@
       let timer = null, stopped = false, first = true, inFlight = false, again = false, asked = 0;
       // One query at a time: a poll asked for meanwhile (a new filter) runs when it returns,
       // and an answer to an older filter is dropped.
-      // The newest 100 events by time. The first query reads them all; later polls ask only
-      // for events from 10 s before the newest shown on, which the store answers from its
-      // newest parts (older ones are pruned by time), and merge them in.
-      let latest = [];
+      // The newest 100 events by time. A full query reads them all (at the start and every
+      // 30 s, for events that arrive late); the polls between ask only for events from 10 s
+      // before the newest shown (or before now, if a client's clock ran ahead), which the
+      // store answers from its newest parts (older ones are pruned by time), and merge them in.
+      let latest = [], fullAt = 0;
       const since = () => {
-        if (latest.length === 0) return null;
-        const t = new Date(HR.parseTime(latest[0][3]).getTime() - 10000);
+        if (latest.length === 0 || Date.now() - fullAt > 30000) return null;
+        const newest = Math.min(HR.parseTime(latest[0][3]).getTime(), Date.now());
+        const t = new Date(newest - 10000);
         return isNaN(t) ? null : t.toISOString().slice(0, 19).replace('T', ' ');
       };
       async function poll(reset) {
@@ -69,11 +71,12 @@
           if (fields.key.value.trim()) where.push(`JSONExtractString(properties, ${str(fields.key.value.trim())}) = ${str(fields.value.value)}`);
           const from = since();
           if (from) where.push(`timestamp >= toDateTime(${str(from)})`);
+          else fullAt = Date.now();
           try {
             const r = await sql(`SELECT uuid, event, distinct_id, timestamp FROM events WHERE ${where.join(' AND ')} ` +
               'ORDER BY timestamp DESC LIMIT 100');
             if (!stopped && mine === asked && !again) {
-              const byUuid = new Map(latest.map((row) => [row[0], row]));
+              const byUuid = new Map((from ? latest : []).map((row) => [row[0], row]));
               for (const row of r.results) byUuid.set(row[0], row);
               latest = [...byUuid.values()].sort((a, b) => (a[3] < b[3] ? 1 : a[3] > b[3] ? -1 : 0)).slice(0, 100);
               draw(latest);
@@ -117,13 +120,16 @@
         const cell = el('td', { colSpan: 3 }, el('span', { class: 'muted', text: 'Loading…' }));
         tr.after(el('tr', { class: 'details' }, cell));
         try {
+          // One query per opened row: redraws meanwhile wait for the same answer.
           let details = expanded.get(row[0]);
           if (!details) {
-            const r = await sql(`SELECT properties, person_id FROM events WHERE uuid = toUUID(${str(row[0])}) ` +
-              `AND toDate(timestamp) = toDate(${str(row[3].slice(0, 10))}) LIMIT 1`);
-            details = r.results.length ? { props: JSON.parse(r.results[0][0]), person: r.results[0][1] } : { props: {}, person: '' };
-            if (expanded.has(row[0])) expanded.set(row[0], details);
+            details = sql(`SELECT properties, person_id FROM events WHERE uuid = toUUID(${str(row[0])}) ` +
+              `AND toDate(timestamp) = toDate(${str(row[3].slice(0, 10))}) LIMIT 1`)
+              .then((r) => (r.results.length ? { props: JSON.parse(r.results[0][0]), person: r.results[0][1] } : { props: {}, person: '' }));
+            expanded.set(row[0], details);
+            details.catch(() => { if (expanded.get(row[0]) === details) expanded.set(row[0], null); });
           }
+          details = await details;
           cell.replaceChildren(el('p', {}, 'Person: ', el('a', { href: `/ui/persons/${details.person}`, text: details.person })),
             el('pre', { class: 'json', text: JSON.stringify(details.props, null, 2) }));
         } catch (e) { cell.replaceChildren(HR.errorBox(e)); }
