@@ -2,17 +2,12 @@
 
 #include <chrono>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
 #include "hedgerow/common/json.h"
+#include "hedgerow/http/client.h"
 
 namespace hedgerow::cli {
-namespace beast = boost::beast;
-namespace asio = boost::asio;
 
 Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const std::string& body) {
   return Request(target, "POST", path, body);
@@ -20,32 +15,16 @@ Result<ApiReply> Post(const ApiTarget& target, const std::string& path, const st
 
 Result<ApiReply> Request(const ApiTarget& target, std::string_view method, const std::string& path,
                          const std::string& body) {
-  asio::io_context io;
-  asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  beast::error_code ec;
-  auto endpoints = resolver.resolve(target.host, target.port, ec);
-  if (!ec) {
-    stream.expires_after(std::chrono::minutes(5));
-    stream.connect(endpoints, ec);
-  }
-  if (ec) {
-    return Status::Unavailable(
-        fmt::format("cannot connect to {}:{} ({}); is hedgerow serve running?", target.host, target.port, ec.message()));
-  }
-  beast::http::request<beast::http::string_body> request{beast::http::string_to_verb(method), path, 11};
-  request.set(beast::http::field::host, target.host + ":" + target.port);
-  request.set(beast::http::field::authorization, "Bearer " + target.api_key);
-  request.set(beast::http::field::content_type, "application/json");
-  request.body() = body;
-  request.prepare_payload();
-  beast::http::write(stream, request, ec);
-  beast::flat_buffer buffer;
-  beast::http::response_parser<beast::http::string_body> parser;
-  parser.body_limit(1ull << 30);
-  if (!ec) beast::http::read(stream, buffer, parser, ec);
-  if (ec) return Status::Unavailable(fmt::format("request to {}:{} failed: {}", target.host, target.port, ec.message()));
-  return ApiReply{parser.get().result_int(), std::move(parser.get().body())};
+  http::ClientRequest request{.host = target.host,
+                              .port = target.port,
+                              .method = std::string(method),
+                              .target = path,
+                              .headers = {{"Authorization", "Bearer " + target.api_key},
+                                          {"Content-Type", "application/json"}},
+                              .body = body};
+  Result<http::ClientReply> reply = http::SendRequest(request);
+  if (!reply.ok()) return Status::Unavailable(reply.status().message() + "; is hedgerow serve running?");
+  return ApiReply{reply->status, std::move(reply->body)};
 }
 
 std::vector<OptionSpec> ApiClientOptions(std::string_view section) {

@@ -111,6 +111,17 @@ std::vector<OptionSpec> ServeOptions() {
       {.name = "shards", .section = "store", .default_value = "2",
        .help = "events shards (sipHash64(distinct_id) % N); fixed once a data dir has data", .type = OptionType::kInt,
        .min = 1, .max = 64, .value_name = "N"},
+      {.name = "store-backend", .section = "store", .default_value = "embedded",
+       .help = "where the tables live: embedded (the data dir's store) or clickhouse (a ClickHouse cluster: "
+               "--clickhouse-url, --clickhouse-cluster)",
+       .choices = {"embedded", "clickhouse"}, .value_name = "BACKEND"},
+      {.name = "clickhouse-url", .section = "store", .default_value = "",
+       .help = "with --store-backend clickhouse: a node's HTTP interface, http://USER:PASSWORD@HOST:PORT; several "
+               "comma-separated (one per shard) when the cluster has no distributed DDL. Queries run on the first",
+       .value_name = "URL[,URL]"},
+      {.name = "clickhouse-cluster", .section = "store", .default_value = "",
+       .help = "with --store-backend clickhouse: the cluster's name in the nodes' <remote_servers>",
+       .value_name = "NAME"},
       {.name = "flush-interval-ms", .section = "store", .default_value = "500",
        .help = "longest a store consumer holds rows before inserting them (sooner at 200,000 rows, or once no "
                "new rows came for 50 ms): the bound on how stale queries are under load",
@@ -173,6 +184,24 @@ int RunServe(const std::vector<std::string>& args) {
   options.geoip_database = config->GetString("geoip-database");
   options.store_batch_wait = std::chrono::milliseconds(config->GetInt("flush-interval-ms"));
   options.events_retention_days = static_cast<uint32_t>(config->GetInt("events-days"));
+  if (config->GetString("store-backend") == "clickhouse") {
+    Result<std::vector<cluster::ClickHouseNode>> nodes = cluster::ParseClickHouseUrls(config->GetString("clickhouse-url"));
+    if (!nodes.ok()) {
+      ReportError("config: " + nodes.status().message());
+      return kExitUsage;
+    }
+    if (config->GetString("clickhouse-cluster").empty()) {
+      ReportError("config: --clickhouse-cluster is required with --store-backend clickhouse: the cluster's name in "
+                  "the nodes' <remote_servers>");
+      return kExitUsage;
+    }
+    options.cluster = cluster::ClusterOptions{.nodes = std::move(nodes).value(),
+                                              .cluster = config->GetString("clickhouse-cluster"),
+                                              .batch_wait = options.store_batch_wait};
+  } else if (config->SourceOf("clickhouse-url") != "default" || config->SourceOf("clickhouse-cluster") != "default") {
+    ReportError("config: --clickhouse-url and --clickhouse-cluster need --store-backend clickhouse");
+    return kExitUsage;
+  }
   // Throwaway data needs no fsync unless asked for.
   options.sync_mode_fsync = ephemeral && config->SourceOf("sync-mode") == "default" ? false
                                                                                       : config->GetString("sync-mode") == "fsync";

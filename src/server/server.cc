@@ -83,7 +83,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                     .batch_wait = options.store_batch_wait,
                                     .events_retention_days = options.events_retention_days};
   HEDGEROW_ASSIGN_OR_RETURN(s->store_, store::Store::Open(store_options, &s->metrics_));
-  HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
+  if (options.cluster) {
+    HEDGEROW_ASSIGN_OR_RETURN(s->cluster_, cluster::ClusterStore::Open(*options.cluster, &s->metrics_));
+    HEDGEROW_RETURN_IF_ERROR(s->cluster_->Start(s->log_.get()));
+  } else {
+    HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
+  }
 
   s->flags_ = std::make_unique<flags::FlagService>(s->meta_.get(), s->persons_.get());
   options.capture.max_payload_bytes = options.api.max_body_bytes;
@@ -128,6 +133,8 @@ void Server::Stop(std::chrono::milliseconds drain) {
   if (overflow_pipeline_) overflow_pipeline_->Stop();
   pipeline_.reset();
   overflow_pipeline_.reset();
+  if (cluster_) cluster_->Stop();
+  cluster_.reset();
   if (store_) store_->Stop();
   store_.reset();
   teams_.reset();
@@ -151,7 +158,7 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
     Status log_health = log_->Topic("events_plugin_ingestion").status();
     checks.emplace_back("log", log_health.ok() ? log_->Health() : log_health);
     checks.emplace_back("persons", persons_->CheckHealth());
-    checks.emplace_back("store", store_->CheckHealth());
+    checks.emplace_back("store", cluster_ ? cluster_->CheckHealth() : store_->CheckHealth());
     bool ready = true;
     std::string body;
     for (const auto& [name, status] : checks) {
@@ -181,6 +188,7 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
         return out;
       },
       .delete_person = [this](int64_t project_id, const Uuid& person) -> Result<bool> {
+        if (cluster_) return Status::InvalidArgument("deleting a person is not supported with --store-backend clickhouse yet");
         HEDGEROW_ASSIGN_OR_RETURN(PersonDeletionReport report,
                                   DeletePerson(*persons_, *log_, *store_, project_id, person));
         return report.person_found || report.events_deleted + report.person_rows_deleted +

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "hedgerow/common/json.h"
 #include "hedgerow/common/uuid.h"
 
 namespace hedgerow::store {
@@ -181,6 +182,17 @@ Status JsonRowDecoder::Add(std::string& json, int64_t record_timestamp_ms, uint6
   }
   if (std::optional<uint32_t> partition = PartitionOfRow(schema_, block_, block_.rows() - 1)) partitions_.insert(*partition);
   return Status::Ok();
+}
+
+std::string DeadLetterRow(std::string_view payload, std::string_view location, std::string_view error) {
+  std::string row = R"({"team_id":0,"raw_payload":)";
+  AppendJsonString(row, payload);
+  row += R"(,"error_location":)";
+  AppendJsonString(row, location);
+  row += R"(,"error":)";
+  AppendJsonString(row, error);
+  row += R"(,"error_timestamp":")" + FormatClickHouseDateTime64(NowMicros()) + R"("})";
+  return row;
 }
 
 }  // namespace hedgerow::store

@@ -249,14 +249,7 @@ void TableConsumer::AddDeadLetters(uint32_t partition, const std::vector<std::pa
     auto it = raw.find(offset);
     std::string payload = it != raw.end() ? std::move(it->second)
                                           : fmt::format("(record {}:{}:{} could not be read again)", topic, partition, offset);
-    // The row of ingest's dead letters (ingestion.md §6), with the store as the stage.
-    std::string row = R"({"team_id":0,"raw_payload":)";
-    AppendJsonString(row, payload);
-    row += R"(,"error_location":)";
-    AppendJsonString(row, "store:" + table_.schema().name);
-    row += R"(,"error":)";
-    AppendJsonString(row, error);
-    row += R"(,"error_timestamp":")" + FormatClickHouseDateTime64(NowMicros()) + R"("})";
+    std::string row = DeadLetterRow(payload, "store:" + table_.schema().name, error);
     log::OutgoingRecord record{.topic = "dead_letter_queue"};
     record.record.key = "0";
     record.record.value = std::move(row);

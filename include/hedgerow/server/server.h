@@ -11,6 +11,7 @@
 #include "hedgerow/api/admin_api.h"
 #include "hedgerow/api/query_pool.h"
 #include "hedgerow/capture/capture_service.h"
+#include "hedgerow/cluster/cluster_store.h"
 #include "hedgerow/common/config.h"
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
@@ -45,6 +46,8 @@ struct ServerOptions {
   bool sync_mode_fsync = true;
   // Events partitions (months) that ended more than this many days ago are dropped; 0 keeps all.
   uint32_t events_retention_days = 0;
+  // --store-backend clickhouse: the tables on this cluster, not in the data dir.
+  std::optional<cluster::ClusterOptions> cluster;
   // Threads that run queries (both query surfaces), apart from the HTTP threads.
   size_t query_threads = 2;
 };
@@ -92,7 +95,8 @@ class Server {
   std::unique_ptr<TeamResolver> teams_;
   std::unique_ptr<ingest::Pipeline> pipeline_;
   std::unique_ptr<ingest::Pipeline> overflow_pipeline_;
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Store> store_;  // opened but not started with a cluster
+  std::unique_ptr<cluster::ClusterStore> cluster_;
   meta::Project default_project_;
   std::unique_ptr<api::QueryPool> query_pool_;
   std::string data_dir_;

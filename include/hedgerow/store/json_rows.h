@@ -52,6 +52,10 @@ class JsonRowDecoder {
   std::vector<Cell> cells_;
 };
 
+// The dead_letter_queue row (ingestion.md §6) for a topic record a table's consumer could not
+// decode: `payload` is the record, `location` "store:<table>" (or "cluster:<table>").
+std::string DeadLetterRow(std::string_view payload, std::string_view location, std::string_view error);
+
 // "2026-11-29 12:00:00.123456" (fraction optional, up to 6 digits) to microseconds.
 bool ParseClickHouseDateTime(std::string_view text, int64_t& micros);
 
