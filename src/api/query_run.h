@@ -17,7 +17,7 @@ namespace hedgerow::api {
 // limit, stopped when the client disconnects or the pool stops. The caller keeps `request`
 // (its disconnected flag) alive while the query runs.
 inline query::QueryContext LimitedContext(const QueryApiOptions& options, const http::Request& request, int64_t team_id) {
-  query::QueryContext context{.store = options.store, .team_id = team_id};
+  query::QueryContext context{.store = options.store, .remote = options.remote, .team_id = team_id};
   context.deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                             std::chrono::duration<double>(options.max_execution_seconds));
   context.max_execution_seconds = options.max_execution_seconds;

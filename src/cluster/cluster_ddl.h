@@ -23,6 +23,8 @@ struct ServerVersion {
   bool codecs() const { return major >= 19; }
   // cityHash64 of a UUID arrived after 18.16: before, the key hashes its text.
   bool hashes_uuid() const { return major >= 19; }
+  // JSONExtract* arrived in 19.3.
+  bool json_functions() const { return major > 19 || (major == 19 && minor >= 3); }
 };
 
 // "18.16.1" -> {18, 16}; kInvalidArgument for anything else.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cluster_ddl.h"
+#include "cluster_query.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/query/parser.h"
 #include "hedgerow/store/schema.h"
@@ -71,6 +72,7 @@ Status ClusterStore::CreateTables() {
                               "--clickhouse-url (comma-separated) or create sharded_events on each",
                               options_.cluster, probe.status().message()));
   }
+  queries_ = std::make_unique<ClusterQuery>(first, db, version);
   LogInfo("cluster", "tables ready",
           {{"node", first.Name()}, {"cluster", options_.cluster}, {"version", version_text.substr(0, version_text.find('\n'))},
            {"shards", shards.substr(0, shards.find('\n'))}});

@@ -81,7 +81,9 @@ Result<QueryResult> ExecuteStatement(const Statement& statement, const QueryCont
   }
   HEDGEROW_ASSIGN_OR_RETURN(QueryContext context, ApplySettings(given, settings));
   switch (statement.kind) {
-    case Statement::Kind::kSelect: return ExecuteSelect(*statement.select, context);
+    case Statement::Kind::kSelect:
+      return context.remote != nullptr ? context.remote->ExecuteSelect(*statement.select, context)
+                                       : ExecuteSelect(*statement.select, context);
     case Statement::Kind::kShowDatabases: return TextResult({"name"}, {{"default"}, {"system"}});
     case Statement::Kind::kShowTables: {
       std::vector<std::vector<std::string>> rows;

@@ -106,7 +106,10 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     http::ServerOptions clickhouse = *options.clickhouse;
     clickhouse.name = "clickhouse";
     http::Router router;
-    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(), .store = s->store_.get(), .pool = s->query_pool_.get()});
+    api::AddClickHouseRoutes(router, {.meta = s->meta_.get(),
+                                      .store = s->store_.get(),
+                                      .remote = s->cluster_ ? s->cluster_->queries() : nullptr,
+                                      .pool = s->query_pool_.get()});
     s->clickhouse_ = std::make_unique<http::Server>(clickhouse, std::move(router), &s->metrics_);
     HEDGEROW_RETURN_IF_ERROR(s->clickhouse_->Start());
   }
@@ -169,8 +172,9 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
                                fmt::format(R"({{"status":"{}"{}}})", ready ? "ready" : "not_ready", body)));
   });
   capture_->AddRoutes(router);
-  api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
-  api::AddEventsApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .pool = query_pool_.get()});
+  const query::RemoteEngine* remote = cluster_ ? cluster_->queries() : nullptr;
+  api::AddQueryApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .remote = remote, .pool = query_pool_.get()});
+  api::AddEventsApiRoutes(router, {.meta = meta_.get(), .store = store_.get(), .remote = remote, .pool = query_pool_.get()});
   api::FlagsApiOptions flags{.meta = meta_.get(),
                              .flags = flags_.get(),
                              .max_body_bytes = max_body_bytes,

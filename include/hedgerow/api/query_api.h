@@ -13,12 +13,17 @@
 namespace hedgerow::store {
 class Store;
 }
+namespace hedgerow::query {
+class RemoteEngine;
+}
 
 namespace hedgerow::api {
 
 struct QueryApiOptions {
   meta::MetaStore* meta = nullptr;
   const store::Store* store = nullptr;
+  // Set with --store-backend clickhouse: SELECTs run on the cluster.
+  const query::RemoteEngine* remote = nullptr;
   // Where queries run (never on the HTTP threads); inline when null (tests of one surface).
   QueryPool* pool = nullptr;
   // The server's limits; a query's SETTINGS may lower them.

@@ -18,6 +18,7 @@
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
 #include "hedgerow/log/log.h"
+#include "hedgerow/query/executor.h"
 
 namespace hedgerow::cluster {
 
@@ -54,6 +55,8 @@ class ClusterStore {
   Status CheckHealth() const;
 
   const ClickHouseNode& query_node() const { return options_.nodes.front(); }
+  // Where SELECTs run (QueryContext::remote): on the query node, scoped to the project.
+  const query::RemoteEngine* queries() const { return queries_.get(); }
   const std::string& database() const { return options_.database; }
   // "18.16"
   std::string version() const;
@@ -66,6 +69,7 @@ class ClusterStore {
   MetricsRegistry* metrics_;
   int version_major_ = 0, version_minor_ = 0;
   std::vector<std::unique_ptr<TableSink>> sinks_;
+  std::unique_ptr<query::RemoteEngine> queries_;
 };
 
 }  // namespace hedgerow::cluster

@@ -22,8 +22,12 @@ class Store;
 
 namespace hedgerow::query {
 
+class RemoteEngine;
+
 struct QueryContext {
   const store::Store* store = nullptr;
+  // Set when the tables live on a ClickHouse cluster: SELECTs run there, scoped the same way.
+  const RemoteEngine* remote = nullptr;
   // Set for every query from outside: each scan of a table with a team_id column sees that
   // team's rows only (the planner adds the condition; no SQL can take it away).
   std::optional<int64_t> team_id;
@@ -54,6 +58,14 @@ struct QueryResult {
   // GROUP BY ... WITH TOTALS: one row, the aggregates over every group (keys at their
   // defaults); empty otherwise.
   std::vector<ColumnPtr> totals;
+};
+
+// Where SELECTs run when the store is elsewhere (cluster/cluster_query.h): the same answer
+// ExecuteSelect gives, with the same team scoping and limits.
+class RemoteEngine {
+ public:
+  virtual ~RemoteEngine() = default;
+  virtual Result<QueryResult> ExecuteSelect(const SelectUnion& select, const QueryContext& context) const = 0;
 };
 
 // InvalidArgument in ClickHouse's words for what the query gets wrong (unknown table,
