@@ -22,6 +22,7 @@ packages=(
   nodejs npm                  # real SDK clients in tests (posthog-node, lz-string)
   chromium                    # posthog-js in a real browser (driven by playwright-core from npm)
   curl
+  clickhouse-server           # 18.16: the side-by-side baseline and the two-shard cluster of --store-backend clickhouse tests
   clang libclang-rt-14-dev    # libFuzzer targets (make test-sanitize): clang's -fsanitize=fuzzer runtime
 )
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // The command line shared by the benchmarks that run hedgerow and a throwaway clickhouse-server
-// (clickhouse_server.h) side by side on the same rows: store_bench and query_bench.
+// (tests/support/clickhouse_server.h) side by side on the same rows: store_bench and query_bench.
 
 #include <cstdint>
 #include <cstdio>
@@ -9,7 +9,15 @@
 #include <functional>
 #include <string>
 
+#include "support/clickhouse_server.h"
+
 namespace hedgerow::bench {
+
+using testing::ClickHouseServer;
+using testing::FreePort;
+using testing::kClickHouseEventsDdl;
+using testing::ResetPeakRss;
+using testing::StatusKb;
 
 struct SideBySideOptions {
   size_t batch = 100000;  // rows per insert, on both sides

@@ -20,7 +20,7 @@
 
 #include <fmt/format.h>
 
-#include "common/clickhouse_server.h"
+#include "support/clickhouse_server.h"
 #include "common/side_by_side_options.h"
 #include "hedgerow/common/uuid.h"
 #include "hedgerow/query/executor.h"

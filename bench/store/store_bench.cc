@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "common/clickhouse_server.h"
+#include "support/clickhouse_server.h"
 #include "common/side_by_side_options.h"
 #include "hedgerow/store/json_rows.h"
 #include "hedgerow/store/table.h"

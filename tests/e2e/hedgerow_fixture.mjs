@@ -46,6 +46,8 @@ export async function startHedgerow(binary, token, { personalApiKey } = {}) {
   const args = ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--clickhouse-listen', '127.0.0.1:0',
                 '--project-token', token];
   if (personalApiKey) args.push('--personal-api-key', personalApiKey);
+  // The store on a ClickHouse cluster (tests/cluster runs the SDK suite so): more serve options.
+  if (process.env.HEDGEROW_SERVE_ARGS) args.push(...process.env.HEDGEROW_SERVE_ARGS.split(' ').filter(Boolean));
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const [port, clickhousePort] = await new Promise((resolve, reject) => {
