@@ -22,7 +22,7 @@ constexpr size_t kMaxPartitionsPerInsert = 100;
 }  // namespace
 
 TableSink::TableSink(const store::TableSchema& schema, log::Log& log, SinkOptions options, MetricsRegistry* metrics)
-    : schema_(schema), log_(log), options_(std::move(options)), group_(GroupName(schema)) {
+    : schema_(schema), log_(log), options_(std::move(options)), group_(SinkGroupName(schema)) {
   if (metrics != nullptr) {
     MetricLabels labels{{"table", schema.name}};
     rows_inserted_ = &metrics->GetCounter("hedgerow_cluster_rows_inserted_total", "Rows inserted into the ClickHouse cluster", labels);

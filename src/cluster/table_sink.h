@@ -11,6 +11,7 @@
 
 #include "cluster_ddl.h"
 #include "hedgerow/cluster/clickhouse_node.h"
+#include "hedgerow/cluster/cluster_store.h"
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/store/json_rows.h"
@@ -42,8 +43,6 @@ class TableSink {
  public:
   TableSink(const store::TableSchema& schema, log::Log& log, SinkOptions options, MetricsRegistry* metrics);
   ~TableSink();
-
-  static std::string GroupName(const store::TableSchema& schema) { return "cluster_" + schema.name; }
 
   Status Start();
   void Stop();

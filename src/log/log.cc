@@ -510,6 +510,32 @@ Status Log::RegisterGroup(std::string_view group, std::string_view topic) {
   return Commit(std::move(missing));
 }
 
+Result<bool> Log::DeleteGroup(std::string_view group, std::string_view topic) {
+  HEDGEROW_RETURN_IF_ERROR(impl_->CheckWritable());
+  uint32_t partitions = 0;
+  {
+    std::lock_guard<std::mutex> lock(impl_->topics_mu_);
+    TopicState* t = impl_->FindTopic(topic);
+    if (t == nullptr) return Status::NotFound(fmt::format("log: no topic \"{}\"", topic));
+    partitions = t->config.partitions;
+  }
+  rocksdb::WriteBatch batch;
+  bool had = false;
+  for (uint32_t p = 0; p < partitions; ++p) {
+    HEDGEROW_ASSIGN_OR_RETURN(std::optional<Offset> current, impl_->ReadCommitted(group, topic, p));
+    if (!current) continue;
+    had = true;
+    if (rocksdb::Status s = batch.Delete(impl_->meta_cf_, keys::Commit(topic, group, p)); !s.ok()) {
+      return FromRocks(s, "deleting a consumer group");
+    }
+  }
+  if (!had) return false;
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  if (rocksdb::Status s = impl_->db_->Write(options, &batch); !s.ok()) return FromRocks(s, "deleting a consumer group");
+  return true;
+}
+
 Status Log::SetRetentionFloor(std::string_view holder, std::string_view topic, uint32_t partition, Offset offset) {
   HEDGEROW_RETURN_IF_ERROR(impl_->CheckWritable());
   {

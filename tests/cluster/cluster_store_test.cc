@@ -251,6 +251,28 @@ TEST_CASE("kill -9 of hedgerow during inserts: every acknowledged event once und
   CHECK(again.Wait() == std::optional<int>(0));
 }
 
+TEST_CASE("a data dir moved to the cluster sends it what the log holds and stops keeping it for the store",
+          "[clickhouse]") {
+  if (!HaveClickHouse()) return;
+  TempDir dir;
+  ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
+  {
+    auto embedded = server::Server::Start(Options(dir, "data", nullptr));
+    REQUIRE(embedded.ok());
+    Capture((*embedded)->api_port(), Batch(0, 30));
+    AwaitResults((*embedded)->api_port(), "SELECT count() FROM events", "[[30]]");
+    CHECK((*embedded)->event_log().Committed("store_events", "clickhouse_events_json", 0)->has_value());
+  }
+  auto moved = server::Server::Start(Options(dir, "data", &cluster));
+  REQUIRE(moved.ok());
+  // The sinks start at the log's start: the cluster gets the events the log still holds.
+  AwaitResults((*moved)->api_port(), "SELECT count() FROM events", "[[30]]");
+  log::Log& log = (*moved)->event_log();
+  CHECK_FALSE(log.Committed("store_events", "clickhouse_events_json", 0)->has_value());
+  CHECK_FALSE(log.Committed("store_person", "clickhouse_person", 0)->has_value());
+  CHECK(log.Committed("cluster_events", "clickhouse_events_json", 0)->has_value());
+}
+
 TEST_CASE("posthog-node's suite passes with the store on the cluster", "[.e2e]") {
   if (!HaveClickHouse()) return;
   TempDir dir;

@@ -375,6 +375,30 @@ TEST_CASE("retention by age keeps what a consumer group has not committed past",
   CHECK(ReadAll(*log, "t", 0).size() == 5);
 }
 
+TEST_CASE("a deleted consumer group no longer holds retention back", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir, nullptr);
+  const int64_t day = 24 * 3600 * 1000;
+  const int64_t now = 1800000000000;
+  REQUIRE(log->CreateTopic({.name = "t", .partitions = 2, .retention_ms = day}).ok());
+  for (int i = 0; i < 6; ++i) REQUIRE(log->AppendAndWait({Rec("t", "", std::to_string(i), now - 3 * day)}).ok());
+  REQUIRE(log->RegisterGroup("gone", "t").ok());
+  REQUIRE(log->RegisterGroup("live", "t").ok());
+  REQUIRE(log->Commit({{"live", "t", 0, 100}, {"live", "t", 1, 100}}).ok());
+  CHECK(log->EnforceRetention(now)->records_deleted == 0);  // "gone" has read nothing
+
+  auto deleted = log->DeleteGroup("gone", "t");
+  REQUIRE(deleted.ok());
+  CHECK(*deleted);
+  CHECK_FALSE(log->Committed("gone", "t", 0)->has_value());
+  CHECK_FALSE(log->Committed("gone", "t", 1)->has_value());
+  CHECK(log->Committed("live", "t", 0)->value() == 100);
+  CHECK(log->EnforceRetention(now)->records_deleted == 6);
+  // Again, or a group that never was: nothing to delete.
+  CHECK_FALSE(*log->DeleteGroup("gone", "t"));
+  CHECK(log->DeleteGroup("gone", "no-such-topic").status().code() == StatusCode::kNotFound);
+}
+
 TEST_CASE("the hard cap deletes unread records, with a warning metric", "[log]") {
   TempDir dir;
   MetricsRegistry metrics;

@@ -19,6 +19,7 @@
 #include "hedgerow/common/status.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/query/executor.h"
+#include "hedgerow/store/schema.h"
 
 namespace hedgerow::cluster {
 
@@ -33,6 +34,9 @@ struct ClusterOptions {
 };
 
 class TableSink;
+
+// The log consumer group of the sink that feeds `schema`'s table on the cluster.
+inline std::string SinkGroupName(const store::TableSchema& schema) { return "cluster_" + schema.name; }
 
 class ClusterStore {
  public:

@@ -176,6 +176,10 @@ class Log {
   // Registers `group` as a consumer of `topic`: from now on retention keeps what it has not
   // committed past. Its committed offset starts at each partition's log start.
   Status RegisterGroup(std::string_view group, std::string_view topic);
+  // Forgets `group`'s committed offsets in `topic` (Kafka's consumer group deletion):
+  // retention stops keeping records for it. For a group nothing consumes any more (the
+  // other store backend's); the caller makes sure none does. Whether it had offsets.
+  Result<bool> DeleteGroup(std::string_view group, std::string_view topic);
   // Declares that `holder`, a stage that is not a consumer group of `topic`, may still re-read
   // `partition` from `offset` on: retention keeps those records as it keeps what a group has
   // not committed past (the hard cap aside), from when this returns. The persons store is
