@@ -49,6 +49,10 @@ const std::vector<Command>& Commands() {
        "Runs a query on the data dir's store in this process (whether or not a server runs on it; no row limit) "
        "and writes every row to stdout as JSON lines or CSV with a header.",
        &ExportOptions, &RunExport},
+      {"migrate", "hedgerow migrate --to-clickhouse URL[,URL] --clickhouse-cluster NAME [--data-dir DIR]",
+       "Copies the data dir's store into a ClickHouse cluster (server stopped; resumable), verifies row counts and "
+       "checksums, and sets the log offsets the cluster's sinks go on from: then serve --store-backend clickhouse.",
+       &MigrateOptions, &RunMigrate},
       {"delete-person", "hedgerow delete-person DISTINCT_ID [--url URL] [--api-key phx_...] [--project ID]",
        "Deletes the person a distinct id belongs to, all its distinct ids and all its events, on a running server "
        "(GDPR). Events of those ids captured later make a new person.",

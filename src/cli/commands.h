@@ -62,6 +62,8 @@ std::vector<OptionSpec> ExpectOptions();
 std::vector<OptionSpec> BackupOptions();
 std::vector<OptionSpec> DeletePersonOptions();
 int RunDeletePerson(const std::vector<std::string>& args);
+std::vector<OptionSpec> MigrateOptions();
+int RunMigrate(const std::vector<std::string>& args);
 std::vector<OptionSpec> ExportOptions();
 int RunExport(const std::vector<std::string>& args);
 int RunBackup(const std::vector<std::string>& args);
