@@ -197,7 +197,8 @@ int RunServe(const std::vector<std::string>& args) {
     }
     options.cluster = cluster::ClusterOptions{.nodes = std::move(nodes).value(),
                                               .cluster = config->GetString("clickhouse-cluster"),
-                                              .batch_wait = options.store_batch_wait};
+                                              .batch_wait = options.store_batch_wait,
+                                              .events_retention_days = options.events_retention_days};
   } else if (config->SourceOf("clickhouse-url") != "default" || config->SourceOf("clickhouse-cluster") != "default") {
     ReportError("config: --clickhouse-url and --clickhouse-cluster need --store-backend clickhouse");
     return kExitUsage;

@@ -92,10 +92,17 @@ Status ClusterStore::Start(log::Log* log) {
     HEDGEROW_RETURN_IF_ERROR(table_sink->Start());
     sinks_.push_back(std::move(table_sink));
   }
+  if (options_.events_retention_days > 0) retention_ = std::thread([this] { RetentionLoop(); });
   return Status::Ok();
 }
 
 void ClusterStore::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (retention_.joinable()) retention_.join();
   for (auto& sink : sinks_) sink->Stop();
   sinks_.clear();
 }

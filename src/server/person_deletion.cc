@@ -1,12 +1,14 @@
 #include "hedgerow/server/person_deletion.h"
 
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "hedgerow/cluster/cluster_store.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/ingest/person_deletion.h"
 #include "hedgerow/log/log.h"
@@ -25,18 +27,19 @@ bool UuidAt(const store::Column& c, size_t row, const Uuid& uuid) {
   return std::memcmp(c.FixedAt(row), uuid.bytes.data(), uuid.bytes.size()) == 0;
 }
 
-// Waits until the consumer of each table has committed the end its topic has now: what the
-// log held when the person was deleted is then in the parts the mutations rewrite.
-Status AwaitStoreConsumers(log::Log& log, store::Store& store, const std::vector<std::string>& tables,
-                           std::chrono::milliseconds timeout) {
+// Waits until the consumer group of each table (`group_of`) has committed the end its topic
+// has now: what the log held when the person was deleted is then in the tables.
+Status AwaitConsumers(log::Log& log, const std::vector<std::string>& tables,
+                      const std::function<std::string(const store::TableSchema&)>& group_of,
+                      std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (const std::string& name : tables) {
-    const store::TableSchema& schema = store.table(name)->schema();
+    const store::TableSchema& schema = *store::FindPostHogTable(name);
     HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> ends, log.Partitions(schema.topic));
     for (const log::PartitionInfo& p : ends) {
       while (true) {
         HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed,
-                                  log.Committed(store::ConsumerGroupName(schema), schema.topic, p.partition));
+                                  log.Committed(group_of(schema), schema.topic, p.partition));
         if (committed.value_or(0) >= p.end) break;
         if (std::chrono::steady_clock::now() > deadline) {
           return Status::Unavailable(fmt::format(
@@ -79,7 +82,8 @@ Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Lo
     report.person_found = true;
     for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
   }
-  HEDGEROW_RETURN_IF_ERROR(AwaitStoreConsumers(log, store, {"events", "person", "person_distinct_id2"}, catch_up));
+  HEDGEROW_RETURN_IF_ERROR(
+      AwaitConsumers(log, {"events", "person", "person_distinct_id2"}, &store::ConsumerGroupName, catch_up));
   HEDGEROW_RETURN_IF_ERROR(AddStoredDistinctIds(store, team_id, uuid, distinct_ids));
   report.distinct_ids = distinct_ids.size();
   HEDGEROW_ASSIGN_OR_RETURN(
@@ -105,6 +109,33 @@ Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Lo
                (UuidAt(b.columns[1], r, uuid) || distinct_ids.count(b.columns[2].StringAt(r)) != 0);
       }));
   LogInfo("server", "deleted a person",
+          {{"team_id", team_id}, {"person", uuid.ToString()}, {"found", report.person_found},
+           {"distinct_ids", static_cast<uint64_t>(report.distinct_ids)}, {"events_deleted", report.events_deleted},
+           {"person_rows_deleted", report.person_rows_deleted}, {"distinct_id_rows_deleted", report.distinct_id_rows_deleted}});
+  return report;
+}
+
+Result<PersonDeletionReport> DeletePersonOnCluster(persons::PersonStore& persons, log::Log& log,
+                                                   const cluster::ClusterStore& cluster, int64_t team_id,
+                                                   const Uuid& uuid, std::chrono::milliseconds catch_up) {
+  PersonDeletionReport report;
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::DeletedPerson> deleted, ingest::DeletePerson(persons, log, team_id, uuid));
+  std::set<std::string, std::less<>> distinct_ids;
+  if (deleted) {
+    report.person_found = true;
+    for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
+  }
+  HEDGEROW_RETURN_IF_ERROR(
+      AwaitConsumers(log, {"events", "person", "person_distinct_id2"}, &cluster::SinkGroupName, catch_up));
+  HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> stored, cluster.DistinctIdsOf(team_id, uuid));
+  distinct_ids.insert(stored.begin(), stored.end());
+  report.distinct_ids = distinct_ids.size();
+  HEDGEROW_ASSIGN_OR_RETURN(cluster::ClusterPersonDeletion rows,
+                            cluster.DeletePersonRows(team_id, uuid, {distinct_ids.begin(), distinct_ids.end()}, catch_up));
+  report.events_deleted = rows.events;
+  report.person_rows_deleted = rows.person_rows;
+  report.distinct_id_rows_deleted = rows.distinct_id_rows;
+  LogInfo("server", "deleted a person on the cluster",
           {{"team_id", team_id}, {"person", uuid.ToString()}, {"found", report.person_found},
            {"distinct_ids", static_cast<uint64_t>(report.distinct_ids)}, {"events_deleted", report.events_deleted},
            {"person_rows_deleted", report.person_rows_deleted}, {"distinct_id_rows_deleted", report.distinct_id_rows_deleted}});

@@ -202,9 +202,9 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
         return out;
       },
       .delete_person = [this](int64_t project_id, const Uuid& person) -> Result<bool> {
-        if (cluster_) return Status::InvalidArgument("deleting a person is not supported with --store-backend clickhouse yet");
         HEDGEROW_ASSIGN_OR_RETURN(PersonDeletionReport report,
-                                  DeletePerson(*persons_, *log_, *store_, project_id, person));
+                                  cluster_ ? DeletePersonOnCluster(*persons_, *log_, *cluster_, project_id, person)
+                                           : DeletePerson(*persons_, *log_, *store_, project_id, person));
         return report.person_found || report.events_deleted + report.person_rows_deleted +
                                               report.distinct_id_rows_deleted > 0;
       }});

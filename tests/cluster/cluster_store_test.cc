@@ -315,6 +315,64 @@ TEST_CASE("migrate copies the store into the cluster, verified and resumable; th
   CHECK(Results((*moved)->api_port(), "SELECT count() FROM person_distinct_id2") == "[[40]]");
 }
 
+TEST_CASE("a person deleted on the cluster takes its events and distinct ids along", "[clickhouse]") {
+  if (!HaveClickHouse()) return;
+  TempDir dir;
+  ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
+  auto s = server::Server::Start(Options(dir, "data", &cluster));
+  REQUIRE(s.ok());
+  const uint16_t port = (*s)->api_port();
+  Capture(port, Batch(0, 80));  // user-0 ... user-39, two events each
+  Capture(port, fmt::format(R"({{"api_key":"{}","event":"$identify","distinct_id":"user-1",)"
+                            R"("properties":{{"$anon_distinct_id":"user-2"}}}})", kToken));
+  AwaitResults(port, "SELECT count() FROM events", "[[81]]");
+  AwaitResults(port, "SELECT uniqExact(person_id) FROM person_distinct_id2 FINAL WHERE distinct_id IN ('user-1', 'user-2')",
+               "[[1]]");
+  std::string person = Results(port, "SELECT person_id FROM person_distinct_id2 FINAL WHERE distinct_id = 'user-1'");
+  REQUIRE(person.size() == 42);  // [["<36 characters>"]]
+  person = person.substr(3, 36);
+
+  auto deleted = HttpRequest(port, "DELETE", "/api/projects/1/persons/" + person + "/", "",
+                             {{"Authorization", std::string("Bearer ") + kKey}});
+  REQUIRE(deleted);
+  INFO(deleted->body);
+  CHECK(deleted->status < 300);
+  CHECK(Results(port, "SELECT count() FROM events WHERE distinct_id IN ('user-1', 'user-2')") == "[[0]]");
+  CHECK(Results(port, "SELECT count() FROM events") == "[[76]]");
+  CHECK(Results(port, "SELECT count() FROM person_distinct_id2 WHERE distinct_id IN ('user-1', 'user-2')") == "[[0]]");
+  CHECK(Results(port, "SELECT count() FROM person WHERE id = '" + person + "'") == "[[0]]");
+  CHECK(Results(port, "SELECT count() FROM person_distinct_id2 FINAL") == "[[38]]");
+}
+
+TEST_CASE("events retention drops whole months on every shard of the cluster", "[clickhouse]") {
+  if (!HaveClickHouse()) return;
+  TempDir dir;
+  ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
+  std::string batch = fmt::format(R"({{"api_key":"{}","batch":[)", kToken);
+  for (int i = 0; i < 40; ++i) {
+    // Half in January 2020, half now; distinct ids spread over both shards.
+    batch += fmt::format(R"({}{{"event":"e","distinct_id":"user-{}"{}}})", i == 0 ? "" : ",", i,
+                         i % 2 == 0 ? R"(,"timestamp":"2020-01-15T10:00:00Z")" : "");
+  }
+  batch += "]}";
+  server::ServerOptions options = Options(dir, "data", &cluster);
+  options.cluster->events_retention_days = 30;
+  {
+    auto s = server::Server::Start(options);
+    REQUIRE(s.ok());
+    Capture((*s)->api_port(), batch);
+    AwaitResults((*s)->api_port(), "SELECT count() FROM events", "[[40]]");
+  }
+  // Retention runs at start, then every ten minutes.
+  auto s = server::Server::Start(options);
+  REQUIRE(s.ok());
+  AwaitResults((*s)->api_port(), "SELECT count(), min(toYear(timestamp)) > 2020 FROM events", "[[20,1]]");
+  for (int node = 0; node < 2; ++node) {
+    CHECK(cluster.node(node).Query("SELECT count() FROM system.parts WHERE table = 'sharded_events' AND active AND "
+                                   "partition = '202001'") == "0\n");
+  }
+}
+
 TEST_CASE("posthog-node's suite passes with the store on the cluster", "[.e2e]") {
   if (!HaveClickHouse()) return;
   TempDir dir;

@@ -10,6 +10,9 @@
 // groups, ingestion_warnings and dead_letter_queue on the first listed node, where queries run.
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "hedgerow/cluster/clickhouse_node.h"
 #include "hedgerow/common/metrics.h"
 #include "hedgerow/common/status.h"
+#include "hedgerow/common/uuid.h"
 #include "hedgerow/log/log.h"
 #include "hedgerow/query/executor.h"
 #include "hedgerow/store/schema.h"
@@ -31,6 +35,17 @@ struct ClusterOptions {
   std::string database = "default";
   std::chrono::milliseconds batch_wait{500};
   std::chrono::milliseconds retry_max{std::chrono::seconds(30)};
+  // [retention] events-days: months of events that ended longer ago are dropped (DROP
+  // PARTITION on every listed node), at start and every retention_interval; 0 keeps all.
+  uint32_t events_retention_days = 0;
+  std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
+};
+
+// What DeletePersonRows matched (and then deleted).
+struct ClusterPersonDeletion {
+  uint64_t events = 0;
+  uint64_t person_rows = 0;
+  uint64_t distinct_id_rows = 0;
 };
 
 class TableSink;
@@ -54,6 +69,18 @@ class ClusterStore {
   // Sinks insert what they hold (not retried past this) and stop. Idempotent.
   void Stop();
 
+  // The distinct ids whose newest person_distinct_id2 row (FINAL) points at `person`.
+  Result<std::vector<std::string>> DistinctIdsOf(int64_t team_id, const Uuid& person) const;
+  // Deletes, by mutations on every node that holds them, the person's events (by person_id
+  // or one of `distinct_ids`), its person rows and its distinct ids' rows (older ones too),
+  // and waits until ClickHouse has applied them (up to `timeout`: kUnavailable after).
+  Result<ClusterPersonDeletion> DeletePersonRows(int64_t team_id, const Uuid& person,
+                                                 const std::vector<std::string>& distinct_ids,
+                                                 std::chrono::milliseconds timeout) const;
+  // Drops the months of events that ended before `cutoff_micros` on every listed node; the
+  // number of partitions dropped.
+  Result<uint64_t> DropEventPartitionsBefore(int64_t cutoff_micros) const;
+
   // For readiness: kUnavailable naming the sink whose inserts fail, or the first node when
   // it does not answer a ping.
   Status CheckHealth() const;
@@ -68,12 +95,20 @@ class ClusterStore {
  private:
   explicit ClusterStore(ClusterOptions options, MetricsRegistry* metrics);
   Status CreateTables();
+  void RetentionLoop();
+  // Runs `sql` (an ALTER ... DELETE) on `node` and waits until its mutations are done.
+  Status MutateAndWait(const ClickHouseNode& node, const std::string& table, const std::string& sql,
+                       std::chrono::steady_clock::time_point deadline) const;
 
   ClusterOptions options_;
   MetricsRegistry* metrics_;
   int version_major_ = 0, version_minor_ = 0;
   std::vector<std::unique_ptr<TableSink>> sinks_;
   std::unique_ptr<query::RemoteEngine> queries_;
+  std::thread retention_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
 };
 
 }  // namespace hedgerow::cluster

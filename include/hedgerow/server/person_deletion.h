@@ -25,6 +25,9 @@ class PersonStore;
 namespace hedgerow::store {
 class Store;
 }
+namespace hedgerow::cluster {
+class ClusterStore;
+}
 
 namespace hedgerow::server {
 
@@ -40,5 +43,12 @@ struct PersonDeletionReport {
 Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Log& log, store::Store& store,
                                           int64_t team_id, const Uuid& uuid,
                                           std::chrono::milliseconds catch_up = std::chrono::seconds(30));
+
+// The same with the store on a ClickHouse cluster: waits for the cluster's sinks, reads the
+// distinct ids from the cluster's person_distinct_id2 and deletes by mutations on its nodes.
+Result<PersonDeletionReport> DeletePersonOnCluster(persons::PersonStore& persons, log::Log& log,
+                                                   const cluster::ClusterStore& cluster, int64_t team_id,
+                                                   const Uuid& uuid,
+                                                   std::chrono::milliseconds catch_up = std::chrono::seconds(30));
 
 }  // namespace hedgerow::server
