@@ -15,7 +15,12 @@ Result<query::QueryResult> ClusterQuery::ExecuteSelect(const query::SelectUnion&
   HEDGEROW_ASSIGN_OR_RETURN(std::string sql,
                             PrintScopedSelect(select, {.team_id = *context.team_id, .database = database_, .version = version_}));
   // readonly=2: the statement cannot write; the settings below still apply.
-  QuerySettings settings{{"readonly", "2"}, {"enable_optimize_predicate_expression", "1"}};
+  // wait_end_of_query: an error after the first rows would come as HTTP 200 with the
+  // message appended to the data; buffered, it comes as an error.
+  QuerySettings settings{{"readonly", "2"},
+                         {"enable_optimize_predicate_expression", "1"},
+                         {"low_cardinality_allow_in_native_format", "0"},
+                         {"wait_end_of_query", "1"}};
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   if (context.deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*context.deadline - std::chrono::steady_clock::now());

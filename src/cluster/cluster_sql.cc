@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "hedgerow/query/function_names.h"
 #include "hedgerow/query/parser.h"
 #include "hedgerow/store/schema.h"
 
@@ -88,7 +89,9 @@ class Printer {
     if (!q.group_by.empty()) {
       out += " GROUP BY ";
       HEDGEROW_RETURN_IF_ERROR(List(q.group_by, out));
-      if (q.with_totals) out += " WITH TOTALS";
+      if (q.with_totals) {
+        return Status::InvalidArgument("WITH TOTALS is not supported with --store-backend clickhouse yet");
+      }
     }
     if (q.having) {
       out += " HAVING ";
@@ -138,7 +141,9 @@ class Printer {
       if (t.function->kind != Expr::Kind::kFunction || t.function->name != "numbers") {
         return Status::InvalidArgument(fmt::format("Unknown table function {}", t.function->name));
       }
-      HEDGEROW_RETURN_IF_ERROR(Print(*t.function, out));
+      out += "numbers(";
+      HEDGEROW_RETURN_IF_ERROR(List(t.function->args, out));
+      out += ')';
     } else if ((t.database.empty() || t.database == "system") && t.table == "one") {
       out += "system.one";
     } else if (t.database.empty() &&
@@ -155,6 +160,7 @@ class Printer {
       return Status::InvalidArgument(fmt::format("Table {}.{} doesn't exist.", t.database.empty() ? "default" : t.database,
                                                  t.table));
     }
+    HEDGEROW_RETURN_IF_ERROR(CheckName(alias));
     if (!alias.empty()) out += " AS " + QuoteIdentifier(alias);
     if (t.final && (t.subquery || t.function)) return Status::InvalidArgument("FINAL applies to a table only");
     return Status::Ok();
@@ -178,15 +184,34 @@ class Printer {
       void operator()(double v) const {
         if (std::isnan(v)) out += "nan";
         else if (std::isinf(v)) out += v > 0 ? "inf" : "-inf";
-        else out += fmt::format("{}", v);
+        else {
+          // ClickHouse reads 1 as UInt8: a whole Float64 keeps its point.
+          std::string text = fmt::format("{}", v);
+          if (text.find_first_of(".e") == std::string::npos) text += ".0";
+          out += text;
+        }
       }
       void operator()(const std::string& s) const { out += query::QuoteStringLiteral(s); }
     };
     std::visit(Visitor{out}, literal);
   }
 
+  // The scope is a `team_id = N` inside each table's subquery: no name the query gives may
+  // be team_id, or a ClickHouse that carries WITH aliases into subqueries would compare it
+  // instead of the column.
+  static Status CheckName(std::string_view name) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "team_id" || lower.ends_with(".team_id")) {
+      return Status::InvalidArgument(fmt::format("the name {} is reserved: it scopes the query to the project", name));
+    }
+    return Status::Ok();
+  }
+
   Status Print(const Expr& e, std::string& out) {
     if (++depth_ > kMaxDepth) return Status::InvalidArgument("the query nests too deeply");
+    HEDGEROW_RETURN_IF_ERROR(CheckName(e.alias));
+    for (const std::string& p : e.lambda_params) HEDGEROW_RETURN_IF_ERROR(CheckName(p));
     const bool aliased = !e.alias.empty();
     if (aliased) out += '(';
     switch (e.kind) {
@@ -220,6 +245,9 @@ class Printer {
   }
 
   Status Function(const Expr& e, std::string& out) {
+    // Only what hedgerow's engine knows: on the cluster, other functions could read past the
+    // project (dictGet, joinGet, file, nullIn with a table, ...).
+    if (!query::IsKnownFunction(e.name)) return Status::InvalidArgument(fmt::format("Unknown function {}", e.name));
     // between(x, a, b) is ours (x evaluated once); ClickHouse spells it with two comparisons.
     if ((e.name == "between" || e.name == "notBetween") && e.args.size() == 3 && !e.has_params) {
       const bool negated = e.name == "notBetween";

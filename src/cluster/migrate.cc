@@ -18,13 +18,16 @@ namespace {
 
 constexpr size_t kGranulesPerInsert = 16;  // up to ~128k rows or ~16 MB a request
 
-// The progress file: one "table/shard/partition/part" line per part copied.
-std::set<std::string> ReadProgress(const std::string& path) {
+// The progress file: one "target table/shard/partition/part" line per part copied, where the
+// target names the node, cluster and database, so that a copy to another cluster starts over.
+std::set<std::string> ReadProgress(const std::string& path, const std::string& target) {
   std::set<std::string> done;
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
-    if (!line.empty()) done.insert(line);
+    if (line.size() > target.size() && line.compare(0, target.size(), target) == 0 && line[target.size()] == ' ') {
+      done.insert(line.substr(target.size() + 1));
+    }
   }
   return done;
 }
@@ -38,8 +41,10 @@ Status RecordProgress(const std::string& path, const std::string& line) {
   return ok ? Status::Ok() : Status::IOError(fmt::format("migrate: cannot write {}", path));
 }
 
-// SELECT count(), sum(cityHash64(<every column as text>)) FROM <table>: the same text runs
-// on the store and on the cluster. Times go as Unix seconds, since 18.16 keeps seconds only.
+// SELECT count(), sum(cityHash64(<every column as text>)) FROM <table> [FINAL]: the same text
+// runs on the store and on the cluster. Times go as Unix seconds, since 18.16 keeps seconds
+// only. FINAL for the ReplacingMergeTree tables: each side merges their duplicates (older
+// versions, a part copied twice) in its own time, and FINAL makes that time not matter.
 std::string ChecksumSql(const store::TableSchema& schema, const std::string& from) {
   std::string values;
   for (const store::ColumnDef& c : schema.columns) {
@@ -52,7 +57,8 @@ std::string ChecksumSql(const store::TableSchema& schema, const std::string& fro
       default: values += "toString(" + column + ")"; break;
     }
   }
-  return fmt::format("SELECT count(), toString(sum(cityHash64(concat({})))) FROM {}", values, from);
+  return fmt::format("SELECT count(), toString(sum(cityHash64(concat({})))) FROM {}{}", values, from,
+                     schema.engine == store::Engine::kReplacingMergeTree ? " FINAL" : "");
 }
 
 Status CopyPart(const store::Part& part, const store::TableSchema& schema, const ClusterStore& cluster,
@@ -78,7 +84,7 @@ Status CopyPart(const store::Part& part, const store::TableSchema& schema, const
   return Status::Ok();
 }
 
-// count() and the checksum of `sql`'s answer: one row, two columns.
+// count() and the checksum of a checksum query's answer: one row, two columns.
 Result<std::pair<uint64_t, std::string>> CountAndChecksum(const query::QueryResult& result) {
   if (result.rows != 1 || result.columns.size() != 2) return Status::Internal("migrate: a checksum query answered no row");
   return std::pair<uint64_t, std::string>(result.columns[0]->Get<uint64_t>(0), std::string(result.columns[1]->StringAt(0)));
@@ -90,7 +96,9 @@ Result<std::vector<TableMigration>> MigrateStore(const store::Store& store, log:
                                                  const std::string& progress_file,
                                                  const std::function<void(const std::string&)>& report) {
   HEDGEROW_ASSIGN_OR_RETURN(ServerVersion version, ParseServerVersion(cluster.version() + ".0"));
-  std::set<std::string> done = ReadProgress(progress_file);
+  const std::string target =
+      fmt::format("{}/{}/{}", cluster.query_node().Name(), cluster.cluster_name(), cluster.database());
+  std::set<std::string> done = ReadProgress(progress_file, target);
   std::vector<TableMigration> out;
   for (const auto& table : store.tables()) {
     const store::TableSchema& schema = table->schema();
@@ -98,14 +106,13 @@ Result<std::vector<TableMigration>> MigrateStore(const store::Store& store, log:
     for (const std::shared_ptr<store::Part>& part : table->AllParts()) {
       const store::PartMeta& meta = part->meta();
       std::string key = fmt::format("{}/{}/{}/{}", schema.name, meta.shard, meta.partition, meta.name.ToString());
-      m.rows += meta.rows;
       if (done.count(key) != 0) {
         ++m.parts_skipped;
         continue;
       }
       uint64_t copied = 0;
       HEDGEROW_RETURN_IF_ERROR(CopyPart(*part, schema, cluster, version, copied));
-      HEDGEROW_RETURN_IF_ERROR(RecordProgress(progress_file, key));
+      HEDGEROW_RETURN_IF_ERROR(RecordProgress(progress_file, target + " " + key));
       ++m.parts_copied;
       report(fmt::format("copied {} ({} rows)", key, copied));
     }
@@ -114,6 +121,7 @@ Result<std::vector<TableMigration>> MigrateStore(const store::Store& store, log:
     HEDGEROW_ASSIGN_OR_RETURN(query::Statement statement, query::ParseStatement(local_sql));
     HEDGEROW_ASSIGN_OR_RETURN(query::QueryResult local, query::ExecuteStatement(statement, {.store = &store}));
     HEDGEROW_ASSIGN_OR_RETURN(auto ours, CountAndChecksum(local));
+    m.rows = ours.first;
     m.checksum = ours.second;
     const std::string remote_sql =
         ChecksumSql(schema, QuoteIdentifier(cluster.database()) + "." + QuoteIdentifier(schema.name)) + " FORMAT TabSeparated";

@@ -137,6 +137,7 @@ Status ReadColumn(Reader& in, const DataType& type, size_t rows, Column& column,
 Result<query::QueryResult> ReadNative(std::string_view data, size_t max_rows) {
   query::QueryResult result;
   std::vector<std::shared_ptr<Column>> columns;
+  std::vector<std::string> first_types;
   Reader in(data);
   while (!in.done()) {
     uint64_t column_count = 0, rows = 0;
@@ -153,13 +154,23 @@ Result<query::QueryResult> ReadNative(std::string_view data, size_t max_rows) {
       std::string_view name, type_name;
       HEDGEROW_RETURN_IF_ERROR(in.String(name));
       HEDGEROW_RETURN_IF_ERROR(in.String(type_name));
-      if (columns.size() < column_count) {
+      if (columns.size() > c) {
+        // Every block repeats the names and types of the first.
+        if (name != result.names[c] || type_name != first_types[c]) {
+          return Status::InvalidArgument("clickhouse: the Native answer's blocks differ in columns");
+        }
+      } else {
         Result<query::DataTypePtr> type = query::ParseDataType(type_name);
+        // LowCardinality travels in its own dictionary layout: the query asks for plain columns.
+        if (type.ok() && type_name.find("LowCardinality") != std::string_view::npos) {
+          type = Status::InvalidArgument("LowCardinality");
+        }
         if (!type.ok()) {
           return Status::InvalidArgument(fmt::format("clickhouse: the column {} has the type {}, which hedgerow cannot read yet",
                                                      name, type_name));
         }
         result.names.emplace_back(name);
+        first_types.emplace_back(type_name);
         columns.push_back(query::MakeEmpty(*type));
       }
       HEDGEROW_RETURN_IF_ERROR(ReadColumn(in, *columns[c]->type, rows, *columns[c], 0));

@@ -1,11 +1,13 @@
 #include "table_sink.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "hedgerow/common/clock.h"
+#include "hedgerow/common/json.h"
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 #include "row_binary.h"
@@ -18,6 +20,8 @@ constexpr std::chrono::milliseconds kTrickleWait{50};
 // As the store's consumer, a block never spans more monthly partitions than one insert may
 // (ClickHouse's max_partitions_per_insert_block is 100 too).
 constexpr size_t kMaxPartitionsPerInsert = 100;
+// Refusals of the same rows (not a node being away) before the batch is halved.
+constexpr int kRefusalsBeforeSplit = 3;
 
 }  // namespace
 
@@ -112,7 +116,10 @@ void TableSink::Run() {
       return decoder.rows() >= options_.batch_rows || bytes_ >= options_.batch_bytes ||
              decoder.partitions() >= kMaxPartitionsPerInsert;
     };
-    for (uint32_t p = 0; p < partitions_ && !stopping && !full(); ++p) {
+    // Each round starts at the next partition: a backlog in one never starves the others.
+    first_partition_ = partitions_ == 0 ? 0 : (first_partition_ + 1) % partitions_;
+    for (uint32_t i = 0; i < partitions_ && !stopping && !full(); ++i) {
+      const uint32_t p = (first_partition_ + i) % partitions_;
       auto result = log_.Fetch(schema_.topic, p, next_[p], options_.batch_rows - decoder.rows(),
                                options_.batch_bytes - bytes_);
       if (!result.ok()) {
@@ -169,10 +176,45 @@ void TableSink::Run() {
   }
 }
 
-bool TableSink::Flush(store::JsonRowDecoder& decoder) {
-  store::Block rows = decoder.Take();
+namespace {
+
+// A row ClickHouse refused, as the dead letter's payload: its columns as a JSON object.
+std::string RowAsJson(const store::Block& rows, size_t row) {
+  std::string out = "{";
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    if (c > 0) out += ',';
+    AppendJsonString(out, rows.names[c]);
+    out += ':';
+    const store::Column& column = rows.columns[c];
+    switch (column.type()) {
+      case store::Type::kString: AppendJsonString(out, column.StringAt(row)); break;
+      case store::Type::kUuid: {
+        Uuid uuid;
+        std::memcpy(uuid.bytes.data(), column.FixedAt(row), uuid.bytes.size());
+        AppendJsonString(out, uuid.ToString());
+        break;
+      }
+      case store::Type::kDateTime64: AppendJsonString(out, FormatClickHouseDateTime64(column.Get<int64_t>(row))); break;
+      case store::Type::kDateTime: out += fmt::format("{}", column.Get<uint32_t>(row)); break;
+      case store::Type::kUInt8: out += fmt::format("{}", column.Get<uint8_t>(row)); break;
+      case store::Type::kUInt16:
+      case store::Type::kDate: out += fmt::format("{}", column.Get<uint16_t>(row)); break;
+      case store::Type::kUInt32: out += fmt::format("{}", column.Get<uint32_t>(row)); break;
+      case store::Type::kUInt64: out += fmt::format("{}", column.Get<uint64_t>(row)); break;
+      case store::Type::kInt64: out += fmt::format("{}", column.Get<int64_t>(row)); break;
+      case store::Type::kFloat64: out += fmt::format("{}", column.Get<double>(row)); break;
+    }
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+bool TableSink::InsertRange(const store::Block& rows, size_t begin, size_t end) {
+  store::Block slice = rows.EmptyLike();
+  slice.AppendRange(rows, begin, end);
   std::string body;
-  AppendRowBinary(rows, options_.version, body);
+  AppendRowBinary(slice, options_.version, body);
   std::string columns;
   for (const std::string& name : rows.names) columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(name);
   const std::string sql = fmt::format("INSERT INTO {}.{} ({}) FORMAT RowBinary", QuoteIdentifier(options_.database),
@@ -180,29 +222,52 @@ bool TableSink::Flush(store::JsonRowDecoder& decoder) {
   // A Distributed table acknowledges only once every shard has its rows.
   NodeRequest request{.sql = sql, .body = body, .settings = {{"insert_distributed_sync", "1"}}};
   std::chrono::milliseconds delay = options_.retry_min;
-  while (rows.rows() > 0) {
+  int refusals = 0;
+  while (true) {
     Result<std::string> inserted = RunOnNode(options_.node, request);
-    if (inserted.ok()) break;
+    if (inserted.ok()) return true;
     if (insert_errors_ != nullptr) insert_errors_->Inc();
     SetFailing(Status::Unavailable("cluster: inserts into " + schema_.name + " are failing: " + inserted.status().message()));
     LogError("cluster", "insert failed, retrying",
-             {{"table", schema_.name}, {"rows", rows.rows()}, {"retry_ms", static_cast<int64_t>(delay.count())},
+             {{"table", schema_.name}, {"rows", end - begin}, {"retry_ms", static_cast<int64_t>(delay.count())},
               {"error", inserted.status().message()}});
+    // ClickHouse refusing the rows themselves, again and again: find the row it refuses by
+    // halving, and send that one to dead_letter_queue, rather than stall the topic on it.
+    if (inserted.status().code() == StatusCode::kInvalidArgument && ++refusals >= kRefusalsBeforeSplit) {
+      if (end - begin == 1) {
+        if (bad_rows_ != nullptr) bad_rows_->Inc();
+        log::OutgoingRecord record{.topic = "dead_letter_queue"};
+        record.record.key = "0";
+        record.record.value = store::DeadLetterRow(RowAsJson(rows, begin), "cluster:" + schema_.name,
+                                                   inserted.status().message());
+        dead_letters_.push_back(std::move(record));
+        return true;
+      }
+      const size_t middle = begin + (end - begin) / 2;
+      return InsertRange(rows, begin, middle) && InsertRange(rows, middle, end);
+    }
     if (stop_) return false;  // not committed: the next start inserts the rows again
     delay = Backoff(delay);
   }
+}
+
+bool TableSink::Flush(store::JsonRowDecoder& decoder) {
+  store::Block rows = decoder.Take();
+  if (rows.rows() > 0 && !InsertRange(rows, 0, rows.rows())) return false;
+  std::chrono::milliseconds delay = options_.retry_min;
   std::vector<log::OffsetCommit> commits;
   for (const auto& [p, offset] : next_) {
     if (offset != committed_[p]) commits.push_back({group_, schema_.topic, p, offset});
   }
   // Dead letters go in the same write as the commit past them: both or neither.
-  delay = options_.retry_min;
   while (true) {
     Status s = dead_letters_.empty() ? log_.Commit(commits) : log_.AppendAndWait(dead_letters_, commits).status();
     if (s.ok()) break;
     SetFailing(Status::Unavailable("cluster: the offsets of " + schema_.name + " cannot be committed: " + s.message()));
     LogError("cluster", "commit failed, retrying", {{"table", schema_.name}, {"error", s.message()}});
-    if (stop_) return false;  // inserted again at the next start: collapses under FINAL
+    // Inserted again at the next start: the rows collapse under FINAL (in the MergeTree
+    // tables, ingestion_warnings and dead_letter_queue, they stay twice).
+    if (stop_) return false;
     delay = Backoff(delay);
   }
   dead_letters_.clear();

@@ -55,6 +55,9 @@ class TableSink {
   void Take(log::FetchResult& result, uint32_t partition, store::JsonRowDecoder& decoder);
   // Inserts what `decoder` holds and commits `next`, retrying until done or stopping (false).
   bool Flush(store::JsonRowDecoder& decoder);
+  // Inserts rows [begin, end) of `rows`, retrying until done or stopping (false); a row
+  // ClickHouse keeps refusing goes to the dead letters.
+  bool InsertRange(const store::Block& rows, size_t begin, size_t end);
   // Waits `delay` or until Stop; the next delay.
   std::chrono::milliseconds Backoff(std::chrono::milliseconds delay);
   void SetFailing(Status status);
@@ -64,6 +67,7 @@ class TableSink {
   const SinkOptions options_;
   const std::string group_;
   uint32_t partitions_ = 0;
+  uint32_t first_partition_ = 0;  // where the next round of fetches starts
   std::map<uint32_t, uint64_t> committed_;  // per partition: the offset committed last
   std::map<uint32_t, uint64_t> next_;       // per partition: the next offset to read
   size_t bytes_ = 0;

@@ -11,31 +11,77 @@ namespace hedgerow::http {
 namespace beast = boost::beast;
 namespace asio = boost::asio;
 
+namespace {
+
+// Runs `io` until `done` or the deadline; a step left unfinished is cancelled. Beast's
+// timeouts hold for asynchronous operations only, so every step is one.
+bool RunUntil(asio::io_context& io, const bool& done, std::chrono::steady_clock::time_point deadline) {
+  io.restart();
+  while (!done) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    if (io.run_one_for(left) == 0 && io.stopped()) break;
+  }
+  return done;
+}
+
+}  // namespace
+
 Result<ClientReply> SendRequest(const ClientRequest& request) {
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
-  beast::error_code ec;
   const std::string peer = request.host + ":" + request.port;
-  auto endpoints = resolver.resolve(request.host, request.port, ec);
+  const auto deadline = std::chrono::steady_clock::now() + request.timeout;
+  auto timed_out = [&](std::string_view step) {
+    return Status::Unavailable(fmt::format("{} did not answer within {} ms ({})", peer, request.timeout.count(), step));
+  };
+  beast::error_code ec;
+  bool done = false;
+  asio::ip::tcp::resolver::results_type endpoints;
+  resolver.async_resolve(request.host, request.port, [&](beast::error_code e, asio::ip::tcp::resolver::results_type r) {
+    ec = e;
+    endpoints = std::move(r);
+    done = true;
+  });
+  if (!RunUntil(io, done, deadline)) {
+    resolver.cancel();
+    return timed_out("resolving");
+  }
   if (ec) return Status::Unavailable(fmt::format("cannot resolve {}: {}", peer, ec.message()));
-  stream.expires_after(request.timeout);
-  stream.connect(endpoints, ec);
+  // The stream's own timer bounds connect, write and read; RunUntil only drives them.
+  stream.expires_at(deadline);
+  done = false;
+  stream.async_connect(endpoints, [&](beast::error_code e, const asio::ip::tcp::endpoint&) {
+    ec = e;
+    done = true;
+  });
+  RunUntil(io, done, deadline + std::chrono::seconds(1));
+  if (!done || ec == beast::error::timeout) return timed_out("connecting");
   if (ec) return Status::Unavailable(fmt::format("cannot connect to {}: {}", peer, ec.message()));
   beast::http::request<beast::http::string_body> out{beast::http::string_to_verb(request.method), request.target, 11};
   out.set(beast::http::field::host, peer);
   for (const auto& [name, value] : request.headers) out.set(name, value);
   out.body() = request.body;
   out.prepare_payload();
-  beast::http::write(stream, out, ec);
+  done = false;
+  beast::http::async_write(stream, out, [&](beast::error_code e, size_t) {
+    ec = e;
+    done = true;
+  });
+  RunUntil(io, done, deadline + std::chrono::seconds(1));
+  if (!done || ec == beast::error::timeout) return timed_out("sending");
   if (ec) return Status::Unavailable(fmt::format("sending to {} failed: {}", peer, ec.message()));
   beast::flat_buffer buffer;
   beast::http::response_parser<beast::http::string_body> parser;
   parser.body_limit(request.max_response_bytes);
-  beast::http::read(stream, buffer, parser, ec);
-  if (ec == beast::error::timeout) {
-    return Status::Unavailable(fmt::format("{} did not answer within {} ms", peer, request.timeout.count()));
-  }
+  done = false;
+  beast::http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) {
+    ec = e;
+    done = true;
+  });
+  RunUntil(io, done, deadline + std::chrono::seconds(1));
+  if (!done || ec == beast::error::timeout) return timed_out("reading the answer");
   if (ec) return Status::Unavailable(fmt::format("reading the answer of {} failed: {}", peer, ec.message()));
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   return ClientReply{parser.get().result_int(), std::move(parser.get().body())};

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "aggregate.h"
 #include "functions_impl.h"
+#include "functions_lambda.h"
+#include "hedgerow/query/function_names.h"
 
 namespace hedgerow::query {
 namespace {
@@ -134,6 +137,10 @@ Result<ColumnPtr> CallFunction(std::string_view name, const std::vector<ColumnPt
     out = std::move(folded);
   }
   return out;
+}
+
+bool IsKnownFunction(std::string_view name) {
+  return FindFunction(name) != nullptr || Aggregate::IsAggregate(name) || IsHigherOrder(name) || name == "arrayJoin";
 }
 
 }  // namespace hedgerow::query

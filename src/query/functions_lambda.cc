@@ -16,7 +16,6 @@
 #include "rewrite.h"
 
 namespace hedgerow::query {
-namespace {
 
 bool IsHigherOrder(std::string_view name) {
   static const std::set<std::string, std::less<>> kNames = {
@@ -24,6 +23,8 @@ bool IsHigherOrder(std::string_view name) {
       "arrayMin", "arrayMax",    "arrayAvg",   "arrayCumSum",     "arraySort",   "arrayReverseSort"};
   return kNames.count(name) != 0;
 }
+
+namespace {
 
 // The checks both entry points share: a known function, the lambda first, one array after
 // it per parameter (`array_types` are the types of args[1...]).

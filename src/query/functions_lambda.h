@@ -20,6 +20,9 @@ namespace hedgerow::query {
 // and the results are cut back into rows. InvalidArgument in ClickHouse's words for arrays
 // of unequal sizes, a lambda of the wrong arity, a filter that is not UInt8, and more than
 // kMaxArrayElements elements in the chunk.
+// Whether `name` takes a lambda (arrayMap, arrayFilter, ...).
+bool IsHigherOrder(std::string_view name);
+
 Result<ColumnPtr> EvaluateHigherOrder(const Expr& expr, const Chunk& chunk);
 
 // The type EvaluateHigherOrder would return over columns of these types.

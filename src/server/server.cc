@@ -83,8 +83,14 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                     .batch_wait = options.store_batch_wait,
                                     .events_retention_days = options.events_retention_days};
   HEDGEROW_ASSIGN_OR_RETURN(s->store_, store::Store::Open(store_options, &s->metrics_));
+  if (options.cluster) {
+    HEDGEROW_ASSIGN_OR_RETURN(s->cluster_, cluster::ClusterStore::Open(*options.cluster, &s->metrics_));
+    HEDGEROW_RETURN_IF_ERROR(s->cluster_->Start(s->log_.get()));
+  } else {
+    HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
+  }
   // One backend's consumer groups read the topics; the other's (a data dir that switched)
-  // are deleted, or retention would keep the log for them forever.
+  // are deleted once this one runs, or retention would keep the log for them forever.
   for (const store::TableSchema& schema : store::PostHogTables()) {
     std::string idle = options.cluster ? store::ConsumerGroupName(schema) : cluster::SinkGroupName(schema);
     HEDGEROW_ASSIGN_OR_RETURN(bool deleted, s->log_->DeleteGroup(idle, schema.topic));
@@ -92,12 +98,6 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       LogInfo("server", "deleted the consumer group of the other store backend",
               {{"group", idle}, {"topic", schema.topic}});
     }
-  }
-  if (options.cluster) {
-    HEDGEROW_ASSIGN_OR_RETURN(s->cluster_, cluster::ClusterStore::Open(*options.cluster, &s->metrics_));
-    HEDGEROW_RETURN_IF_ERROR(s->cluster_->Start(s->log_.get()));
-  } else {
-    HEDGEROW_RETURN_IF_ERROR(s->store_->Start(s->log_.get()));
   }
 
   s->flags_ = std::make_unique<flags::FlagService>(s->meta_.get(), s->persons_.get());

@@ -104,6 +104,19 @@ TEST_CASE("every table a query reads is scoped to the project", "[cluster]") {
   CHECK(Scoped("SELECT * FROM remote('h', default.events)") == "error: Unknown table function remote");
   CHECK(Scoped("WITH t AS (SELECT 1) SELECT * FROM t").rfind("error: WITH t AS (SELECT ...)", 0) == 0);
   CHECK(Scoped("SELECT 1 WHERE 1 IN events").rfind("error: IN a table", 0) == 0);
+  // Functions hedgerow does not have are never sent: some read past the project.
+  CHECK(Scoped("SELECT dictGetString('d', 'a', toUInt64(1)) FROM events") == "error: Unknown function dictGetString");
+  CHECK(Scoped("SELECT joinGet('db.t', 'c', 1)") == "error: Unknown function joinGet");
+  CHECK(Scoped("SELECT nullIn(1, (SELECT 1))") == "error: Unknown function nullIn");
+  // No name of the query may be team_id, the column the scope compares.
+  CHECK(Scoped("WITH 7 AS team_id SELECT count() FROM events").rfind("error: the name team_id is reserved", 0) == 0);
+  CHECK(Scoped("SELECT event AS TEAM_ID FROM events").rfind("error: the name TEAM_ID is reserved", 0) == 0);
+  CHECK(Scoped("SELECT arrayMap(team_id -> 1, [1]) FROM events").rfind("error: the name team_id", 0) == 0);
+  CHECK(Scoped("SELECT 1 FROM events AS team_id").rfind("error: the name team_id", 0) == 0);
+  CHECK(Scoped("SELECT team_id FROM events") == "SELECT team_id FROM (SELECT * FROM default.events WHERE team_id = 7) AS events");
+  CHECK(Scoped("SELECT count() FROM events GROUP BY event WITH TOTALS").rfind("error: WITH TOTALS", 0) == 0);
+  // A whole Float64 stays a Float64.
+  CHECK(Scoped("SELECT 1.0, 2.5, 1e30") == "SELECT 1.0, 2.5, 1e+30");
 }
 
 TEST_CASE("Native answers decode into the engine's columns; bad ones are errors, never a crash", "[cluster]") {
@@ -124,6 +137,14 @@ TEST_CASE("Native answers decode into the engine's columns; bad ones are errors,
   CHECK(query::FormatValue(*result->columns[3], 0) == "3");
   CHECK(query::FormatValue(*result->columns[4], 0) == "2020-01-01 00:00:00");
   CHECK_FALSE(ReadNative(answer + answer, 1).ok());  // two rows past max_rows
+  auto twice = ReadNative(answer + answer, 100);
+  REQUIRE(twice.ok());
+  CHECK(twice->rows == 2);
+  CHECK(query::FormatValue(*twice->columns[2], 1) == "[1,2]");
+  // A second block must have the first one's columns.
+  std::string renamed = answer;
+  renamed[3] = 'z';
+  CHECK_FALSE(ReadNative(answer + renamed, 100).ok());
 
   std::mt19937 random(5);
   for (size_t cut = 0; cut < answer.size(); ++cut) {

@@ -373,6 +373,39 @@ TEST_CASE("events retention drops whole months on every shard of the cluster", "
   }
 }
 
+TEST_CASE("rows the cluster keeps refusing go to dead_letter_queue; the topic moves on", "[clickhouse]") {
+  if (!HaveClickHouse()) return;
+  TempDir dir;
+  ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
+  auto s = server::Server::Start(Options(dir, "data", &cluster));
+  REQUIRE(s.ok());
+  // A table changed by hand under hedgerow: every insert into it is refused.
+  cluster.node(0).Query("ALTER TABLE groups DROP COLUMN group_properties");
+  std::string batch = fmt::format(R"({{"api_key":"{}","batch":[)", kToken);
+  for (int i = 0; i < 3; ++i) {
+    batch += fmt::format(R"({}{{"event":"$groupidentify","distinct_id":"d{}","properties":{{"$group_type":"company",)"
+                         R"("$group_key":"c{}","$group_set":{{"n":{}}}}}}})",
+                         i == 0 ? "" : ",", i, i, i);
+  }
+  Capture((*s)->api_port(), batch + "]}");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (cluster.node(0).Query("SELECT count() FROM dead_letter_queue WHERE error_location = 'cluster:groups'") != "3\n") {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string letter = cluster.node(0).Query(
+      "SELECT raw_payload, error FROM dead_letter_queue WHERE error_location = 'cluster:groups' LIMIT 1");
+  CHECK(letter.find("group_key") != std::string::npos);
+  CHECK(letter.find("group_properties") != std::string::npos);  // ClickHouse's reason
+  // The events themselves went on as usual, and the sink is healthy again.
+  AwaitResults((*s)->api_port(), "SELECT count() FROM events", "[[3]]");
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Readiness((*s)->api_port()) != 200) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 TEST_CASE("posthog-node's suite passes with the store on the cluster", "[.e2e]") {
   if (!HaveClickHouse()) return;
   TempDir dir;

@@ -89,6 +89,7 @@ class ClusterStore {
   // Where SELECTs run (QueryContext::remote): on the query node, scoped to the project.
   const query::RemoteEngine* queries() const { return queries_.get(); }
   const std::string& database() const { return options_.database; }
+  const std::string& cluster_name() const { return options_.cluster; }
   // "18.16"
   std::string version() const;
 

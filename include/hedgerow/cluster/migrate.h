@@ -18,8 +18,8 @@ struct TableMigration {
   std::string table;
   uint64_t parts_copied = 0;  // this run; parts a former run copied are skipped
   uint64_t parts_skipped = 0;
-  uint64_t rows = 0;          // in the store (every part)
-  uint64_t cluster_rows = 0;  // on the cluster after the copy
+  uint64_t rows = 0;          // in the store (FINAL for the ReplacingMergeTree tables)
+  uint64_t cluster_rows = 0;  // on the cluster after the copy, counted the same way
   std::string checksum;       // sum of cityHash64 over every row's values, the same on both sides
   std::string cluster_checksum;
   bool verified() const { return rows == cluster_rows && checksum == cluster_checksum; }
