@@ -2,7 +2,7 @@
 // store -> query, measured from outside as a user sees it.
 //   build/bench/e2e_bench build/hedgerow [--events 1000000] [--connections 8] [--batch 100]
 //       [--rate 1000] [--freshness-seconds 10] [--flush-interval-ms MS] [--apps default|none]
-//       [--geoip-database share/GeoLite2-City.mmdb]
+//       [--geoip-database share/GeoLite2-City.mmdb] [--clickhouse-cluster /usr/sbin/clickhouse-server]
 // Throughput: `events` events of bench/common/event_mix.h in gzip /batch/ bodies of `batch`
 // (each from one user's address, through X-Forwarded-For) over `connections` keep-alive
 // connections, as fast as the server takes them; then `SELECT count() FROM events` every 50 ms
@@ -13,6 +13,8 @@
 // `freshness-seconds`, while a poller asks every 10 ms which of them are queryable; an event's
 // freshness is from its 200 to the first poll that returned it. Reports p50/p95/p99/max.
 // --apps default: the project's default apps (geoip, user_agent), as a new install has them.
+// --clickhouse-cluster: the same with --store-backend clickhouse, on two clickhouse-server
+// processes started as a two-shard cluster (tests/support/clickhouse_server.h).
 #include <signal.h>
 
 #include <algorithm>
@@ -34,6 +36,7 @@
 #include "hedgerow/common/compression.h"
 #include "hedgerow/common/uuid.h"
 #include "support/child_process.h"
+#include "support/clickhouse_server.h"
 #include "support/http_client.h"
 #include "support/ready_line.h"
 #include "support/temp_dir.h"
@@ -59,6 +62,8 @@ struct Args {
   std::string apps = "default";
   std::string geoip_database = "share/GeoLite2-City.mmdb";
   std::string keep_data_dir;  // the throughput run's data dir, kept (for the web UI's bench)
+  std::string clickhouse_server;        // --clickhouse-cluster: its binary
+  std::vector<std::string> serve_extra;  // serve's options for that cluster
 };
 
 struct Server {
@@ -74,6 +79,7 @@ std::optional<Server> StartServer(const Args& args, const std::string& data_dir)
   if (std::filesystem::exists(args.geoip_database)) argv.insert(argv.end(), {"--geoip-database", args.geoip_database});
   if (args.apps == "none") argv.insert(argv.end(), {"--apps", R"({"1":[]})"});
   if (!args.flush_interval_ms.empty()) argv.insert(argv.end(), {"--flush-interval-ms", args.flush_interval_ms});
+  argv.insert(argv.end(), args.serve_extra.begin(), args.serve_extra.end());
   Server s;
   s.process = std::make_unique<ChildProcess>(argv);
   auto ports = hedgerow::testing::WaitForServerPorts(*s.process, std::chrono::seconds(30));
@@ -271,7 +277,7 @@ bool Freshness(const Args& args) {
   const Clock::time_point give_up =
       start + std::chrono::milliseconds(static_cast<int64_t>((args.freshness_seconds + 10) * 1000));
   while (found < total && Clock::now() < give_up && !failed) {
-    auto rows = Query(query, fmt::format("SELECT JSONExtractInt(properties, 'seq') AS seq FROM events "
+    auto rows = Query(query, fmt::format("SELECT visitParamExtractInt(properties, 'seq') AS seq FROM events "
                                          "WHERE event = 'fresh' AND seq >= {}", low));
     Clock::time_point now = Clock::now();
     if (!rows) {
@@ -317,7 +323,8 @@ bool Freshness(const Args& args) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: e2e_bench PATH/TO/hedgerow [--events N] [--connections N] [--batch N] [--rate N] "
-                         "[--freshness-seconds S] [--flush-interval-ms MS] [--apps default|none] [--geoip-database F] [--keep-data-dir DIR]\n");
+                         "[--freshness-seconds S] [--flush-interval-ms MS] [--apps default|none] [--geoip-database F] [--keep-data-dir DIR] "
+                         "[--clickhouse-cluster /usr/sbin/clickhouse-server]\n");
     return 2;
   }
   Args args;
@@ -333,10 +340,20 @@ int main(int argc, char** argv) {
     else if (k == "--apps" && (v == "default" || v == "none")) args.apps = v;
     else if (k == "--geoip-database") args.geoip_database = v;
     else if (k == "--keep-data-dir") args.keep_data_dir = v;
+    else if (k == "--clickhouse-cluster") args.clickhouse_server = v;
     else {
       std::fprintf(stderr, "unknown option or value: %s %s\n", k.c_str(), v.c_str());
       return 2;
     }
+  }
+  std::optional<hedgerow::testing::TempDir> cluster_dir;
+  std::optional<hedgerow::testing::ClickHouseCluster> cluster;
+  if (!args.clickhouse_server.empty()) {
+    cluster_dir.emplace();
+    cluster.emplace(args.clickhouse_server, cluster_dir->File("clickhouse"));
+    args.serve_extra = {"--store-backend", "clickhouse", "--clickhouse-url", cluster->urls(), "--clickhouse-cluster",
+                        hedgerow::testing::ClickHouseCluster::kName};
+    std::printf("store: a two-shard cluster of %s\n", args.clickhouse_server.c_str());
   }
   bool ok = true;
   if (args.events > 0) ok = Throughput(args) && ok;

@@ -53,6 +53,21 @@ Status AwaitConsumers(log::Log& log, const std::vector<std::string>& tables,
   return Status::Ok();
 }
 
+// Both backends' first step: the person and its distinct ids leave the persons store (their
+// ids into `distinct_ids`), then the wait until the tables' consumers (`group_of`) hold what
+// the log held at that moment.
+Status DeleteFromPersons(persons::PersonStore& persons, log::Log& log, int64_t team_id, const Uuid& uuid,
+                         const std::function<std::string(const store::TableSchema&)>& group_of,
+                         std::chrono::milliseconds catch_up, PersonDeletionReport& report,
+                         std::set<std::string, std::less<>>& distinct_ids) {
+  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::DeletedPerson> deleted, ingest::DeletePerson(persons, log, team_id, uuid));
+  if (deleted) {
+    report.person_found = true;
+    for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
+  }
+  return AwaitConsumers(log, {"events", "person", "person_distinct_id2"}, group_of, catch_up);
+}
+
 // The distinct ids whose latest person_distinct_id2 row (FINAL) points at the person: a
 // deletion tried again after its first attempt already removed the person from the persons
 // store finds them here (an id another person has taken since is not one of them).
@@ -76,14 +91,9 @@ Status AddStoredDistinctIds(const store::Store& store, int64_t team_id, const Uu
 Result<PersonDeletionReport> DeletePerson(persons::PersonStore& persons, log::Log& log, store::Store& store,
                                           int64_t team_id, const Uuid& uuid, std::chrono::milliseconds catch_up) {
   PersonDeletionReport report;
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::DeletedPerson> deleted, ingest::DeletePerson(persons, log, team_id, uuid));
   std::set<std::string, std::less<>> distinct_ids;
-  if (deleted) {
-    report.person_found = true;
-    for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
-  }
   HEDGEROW_RETURN_IF_ERROR(
-      AwaitConsumers(log, {"events", "person", "person_distinct_id2"}, &store::ConsumerGroupName, catch_up));
+      DeleteFromPersons(persons, log, team_id, uuid, &store::ConsumerGroupName, catch_up, report, distinct_ids));
   HEDGEROW_RETURN_IF_ERROR(AddStoredDistinctIds(store, team_id, uuid, distinct_ids));
   report.distinct_ids = distinct_ids.size();
   HEDGEROW_ASSIGN_OR_RETURN(
@@ -119,14 +129,9 @@ Result<PersonDeletionReport> DeletePersonOnCluster(persons::PersonStore& persons
                                                    const cluster::ClusterStore& cluster, int64_t team_id,
                                                    const Uuid& uuid, std::chrono::milliseconds catch_up) {
   PersonDeletionReport report;
-  HEDGEROW_ASSIGN_OR_RETURN(std::optional<persons::DeletedPerson> deleted, ingest::DeletePerson(persons, log, team_id, uuid));
   std::set<std::string, std::less<>> distinct_ids;
-  if (deleted) {
-    report.person_found = true;
-    for (const persons::DistinctIdRow& row : deleted->distinct_ids) distinct_ids.insert(row.distinct_id);
-  }
   HEDGEROW_RETURN_IF_ERROR(
-      AwaitConsumers(log, {"events", "person", "person_distinct_id2"}, &cluster::SinkGroupName, catch_up));
+      DeleteFromPersons(persons, log, team_id, uuid, &cluster::SinkGroupName, catch_up, report, distinct_ids));
   HEDGEROW_ASSIGN_OR_RETURN(std::vector<std::string> stored, cluster.DistinctIdsOf(team_id, uuid));
   distinct_ids.insert(stored.begin(), stored.end());
   report.distinct_ids = distinct_ids.size();

@@ -101,6 +101,17 @@ void AwaitResults(uint16_t port, const std::string& sql, const std::string& expe
   }
 }
 
+// An embedded server on dir/data takes `events` events of Batch (40 distinct ids at most)
+// into its store, and stops.
+void FillEmbeddedStore(const TempDir& dir, int events) {
+  auto embedded = server::Server::Start(Options(dir, "data", nullptr));
+  REQUIRE(embedded.ok());
+  Capture((*embedded)->api_port(), Batch(0, events));
+  AwaitResults((*embedded)->api_port(), "SELECT count() FROM events", fmt::format("[[{}]]", events));
+  AwaitResults((*embedded)->api_port(), "SELECT count() FROM person_distinct_id2", fmt::format("[[{}]]", std::min(events, 40)));
+  CHECK((*embedded)->event_log().Committed("store_events", "clickhouse_events_json", 0)->has_value());
+}
+
 int Readiness(uint16_t port, std::string* body = nullptr) {
   auto r = HttpRequest(port, "GET", "/_readiness");
   REQUIRE(r);
@@ -256,13 +267,7 @@ TEST_CASE("a data dir moved to the cluster sends it what the log holds and stops
   if (!HaveClickHouse()) return;
   TempDir dir;
   ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
-  {
-    auto embedded = server::Server::Start(Options(dir, "data", nullptr));
-    REQUIRE(embedded.ok());
-    Capture((*embedded)->api_port(), Batch(0, 30));
-    AwaitResults((*embedded)->api_port(), "SELECT count() FROM events", "[[30]]");
-    CHECK((*embedded)->event_log().Committed("store_events", "clickhouse_events_json", 0)->has_value());
-  }
+  FillEmbeddedStore(dir, 30);
   auto moved = server::Server::Start(Options(dir, "data", &cluster));
   REQUIRE(moved.ok());
   // The sinks start at the log's start: the cluster gets the events the log still holds.
@@ -278,13 +283,7 @@ TEST_CASE("migrate copies the store into the cluster, verified and resumable; th
   if (!HaveClickHouse()) return;
   TempDir dir;
   ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
-  {
-    auto embedded = server::Server::Start(Options(dir, "data", nullptr));
-    REQUIRE(embedded.ok());
-    Capture((*embedded)->api_port(), Batch(0, 300));
-    AwaitResults((*embedded)->api_port(), "SELECT count() FROM events", "[[300]]");
-    AwaitResults((*embedded)->api_port(), "SELECT count() FROM person_distinct_id2", "[[40]]");
-  }
+  FillEmbeddedStore(dir, 300);
   auto migrate = [&] {
     ChildProcess child({HEDGEROW_BINARY, "migrate", "--data-dir", dir.File("data"), "--to-clickhouse", cluster.urls(),
                         "--clickhouse-cluster", ClickHouseCluster::kName});
