@@ -1,6 +1,8 @@
 // The cluster's share of operations: a person's deletion (GDPR) and events retention, as
 // mutations and partition drops on the nodes.
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "cluster_ddl.h"
@@ -9,6 +11,7 @@
 #include "hedgerow/common/log.h"
 #include "hedgerow/common/thread_priority.h"
 #include "hedgerow/query/parser.h"
+#include "hedgerow/store/schema.h"
 
 namespace hedgerow::cluster {
 namespace {
@@ -131,6 +134,41 @@ Result<uint64_t> ClusterStore::DropEventPartitionsBefore(int64_t cutoff_micros) 
     }
   }
   return dropped;
+}
+
+Result<std::vector<ClusterTableStats>> ClusterStore::TableStats() const {
+  std::map<std::string, ClusterTableStats> tables;
+  for (const store::TableSchema& schema : store::PostHogTables()) tables[schema.name].table = schema.name;
+  for (const ClickHouseNode& node : options_.nodes) {
+    HEDGEROW_ASSIGN_OR_RETURN(
+        std::string answer,
+        RunOnNode(node, {.sql = fmt::format("SELECT table, count(), sum(rows), sum(bytes_on_disk) FROM system.parts "
+                                            "WHERE database = {} AND active GROUP BY table FORMAT TabSeparatedRaw",
+                                            query::QuoteStringLiteral(options_.database)),
+                         .timeout = std::chrono::seconds(10)}));
+    for (size_t at = 0; at < answer.size();) {
+      size_t end = answer.find('\n', at);
+      if (end == std::string::npos) end = answer.size();
+      std::string_view line(answer.data() + at, end - at);
+      at = end + 1;
+      std::vector<std::string_view> fields;
+      for (size_t from = 0; from <= line.size();) {
+        size_t tab = std::min(line.find('\t', from), line.size());
+        fields.push_back(line.substr(from, tab - from));
+        from = tab + 1;
+      }
+      if (fields.size() != 4) continue;
+      std::string name(fields[0] == "sharded_events" ? "events" : fields[0]);
+      auto it = tables.find(name);
+      if (it == tables.end()) continue;  // not one of ours
+      it->second.parts += FirstNumber(std::string(fields[1]));
+      it->second.rows += FirstNumber(std::string(fields[2]));
+      it->second.bytes_on_disk += FirstNumber(std::string(fields[3]));
+    }
+  }
+  std::vector<ClusterTableStats> out;
+  for (auto& [name, stats] : tables) out.push_back(std::move(stats));
+  return out;
 }
 
 void ClusterStore::RetentionLoop() {

@@ -8,6 +8,24 @@
 #include "native_format.h"
 
 namespace hedgerow::cluster {
+namespace {
+
+// A TabSeparated field as it was: names escape \t and \n, types their quotes (DateTime(\'UTC\')).
+std::string UnescapeTsv(std::string_view field) {
+  std::string out;
+  for (size_t k = 0; k < field.size(); ++k) {
+    char c = field[k];
+    if (c == '\\' && k + 1 < field.size()) {
+      char n = field[++k];
+      out += n == 't' ? '\t' : n == 'n' ? '\n' : n == 'r' ? '\r' : n == '0' ? '\0' : n;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<query::QueryResult> ClusterQuery::ExecuteSelect(const query::SelectUnion& select,
                                                        const query::QueryContext& context) const {
@@ -55,19 +73,8 @@ Result<query::QueryResult> ClusterQuery::ExecuteSelect(const query::SelectUnion&
   std::vector<std::string_view> names = split(names_line), types = split(types_line);
   if (names.size() != types.size()) return Status::Internal("clickhouse: a malformed header of an empty answer");
   for (size_t i = 0; i < names.size(); ++i) {
-    HEDGEROW_ASSIGN_OR_RETURN(query::DataTypePtr type, query::ParseDataType(types[i]));
-    // TabSeparated escapes names: \t, \n and \\ are the ones a name may hold.
-    std::string name;
-    for (size_t k = 0; k < names[i].size(); ++k) {
-      char c = names[i][k];
-      if (c == '\\' && k + 1 < names[i].size()) {
-        char n = names[i][++k];
-        name += n == 't' ? '\t' : n == 'n' ? '\n' : n;
-      } else {
-        name += c;
-      }
-    }
-    result.names.push_back(std::move(name));
+    HEDGEROW_ASSIGN_OR_RETURN(query::DataTypePtr type, query::ParseDataType(UnescapeTsv(types[i])));
+    result.names.push_back(UnescapeTsv(names[i]));
     result.columns.push_back(query::MakeEmpty(type));
   }
   return result;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -275,10 +276,17 @@ class Printer {
       return Print(*e.args[1], out);
     }
     std::string_view name = e.name;
-    // 18.x has no JSONExtract*: one key of a flat object is what visitParamExtractRaw reads.
-    if (name == "JSONExtractRaw" && !scope_.version.json_functions() && e.args.size() == 2 &&
-        e.args[1]->kind == Expr::Kind::kLiteral && std::holds_alternative<std::string>(e.args[1]->literal)) {
-      name = "visitParamExtractRaw";
+    // 18.x has no JSONExtract*: one key of a flat object (properties) is what the
+    // visitParam functions read (the first "key": in the text, at any depth).
+    static const std::map<std::string_view, std::string_view> kVisitParam = {
+        {"JSONExtractRaw", "visitParamExtractRaw"},     {"JSONExtractString", "visitParamExtractString"},
+        {"JSONExtractInt", "visitParamExtractInt"},     {"JSONExtractUInt", "visitParamExtractUInt"},
+        {"JSONExtractFloat", "visitParamExtractFloat"}, {"JSONExtractBool", "visitParamExtractBool"},
+        {"JSONHas", "visitParamHas"}};
+    if (auto it = kVisitParam.find(name); it != kVisitParam.end() && !scope_.version.json_functions() &&
+        e.args.size() == 2 && e.args[1]->kind == Expr::Kind::kLiteral &&
+        std::holds_alternative<std::string>(e.args[1]->literal)) {
+      name = it->second;
     }
     out += name;
     if (e.has_params) {

@@ -9,7 +9,7 @@
 
 namespace hedgerow::server {
 
-std::string IngestionHealthJson(log::Log& log, const store::Store& store) {
+std::string IngestionHealthJson(log::Log& log, const store::Store& store, const cluster::ClusterStore* cluster) {
   std::string out = R"({"consumers":)";
   Result<std::vector<log::PartitionLag>> lags = log.Lag();
   if (!lags.ok()) {
@@ -42,15 +42,25 @@ std::string IngestionHealthJson(log::Log& log, const store::Store& store) {
     uint64_t parts = 0, rows = 0, bytes = 0, damaged = 0;
   };
   std::map<std::string, TableSums> tables;
-  for (const auto& table : store.tables()) {
-    TableSums& t = tables[table->schema().name];
-    store::PartList parts = table->AllParts();
-    t.parts += parts.size();
-    for (const auto& p : parts) {
-      t.rows += p->meta().rows;
-      t.bytes += p->meta().bytes_on_disk;
+  if (cluster != nullptr) {
+    Result<std::vector<cluster::ClusterTableStats>> stats = cluster->TableStats();
+    if (!stats.ok()) {
+      out += R"(,"tables":[],"error":)";
+      AppendJsonString(out, stats.status().ToString());
+      return out + "}";
     }
-    t.damaged += table->damaged().size();
+    for (const cluster::ClusterTableStats& t : *stats) tables[t.table] = {t.parts, t.rows, t.bytes_on_disk, 0};
+  } else {
+    for (const auto& table : store.tables()) {
+      TableSums& t = tables[table->schema().name];
+      store::PartList parts = table->AllParts();
+      t.parts += parts.size();
+      for (const auto& p : parts) {
+        t.rows += p->meta().rows;
+        t.bytes += p->meta().bytes_on_disk;
+      }
+      t.damaged += table->damaged().size();
+    }
   }
   out += R"(,"tables":[)";
   bool first = true;

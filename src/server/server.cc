@@ -214,7 +214,7 @@ http::Router Server::BuildApiRouter(size_t max_body_bytes) {
                                  }});
   stop_ui_ = ui::AddUiRoutes(router, {.meta = meta_.get(),
                            .pool = query_pool_.get(),
-                           .ingestion_health = [this] { return IngestionHealthJson(*log_, *store_); },
+                           .ingestion_health = [this] { return IngestionHealthJson(*log_, *store_, cluster_.get()); },
                            .setup_code_path = (std::filesystem::path(data_dir_) / "ui-setup-code").string()});
   router.Add("GET", "/metrics", [this](http::Request, http::Reply reply) {
     UpdateMemoryGauges(*log_, *persons_, metrics_);

@@ -93,6 +93,8 @@ TEST_CASE("every table a query reads is scoped to the project", "[cluster]") {
   // 18.x reads one JSON key with visitParamExtractRaw.
   CHECK(Scoped("SELECT JSONExtractRaw(properties, 'k'), JSONExtractRaw(properties, 'a', 'b') FROM events")
             .find("visitParamExtractRaw(properties, 'k'), JSONExtractRaw(properties, 'a', 'b')") != std::string::npos);
+  CHECK(Scoped("SELECT JSONExtractString(properties, 'k'), JSONHas(properties, 'k') FROM events")
+            .find("visitParamExtractString(properties, 'k'), visitParamHas(properties, 'k')") != std::string::npos);
   CHECK(Scoped("SELECT JSONExtractRaw(properties, 'k') FROM events", 7, {21, 8}).find("JSONExtractRaw(properties, 'k')") !=
         std::string::npos);
   CHECK(Scoped("SELECT 1 FROM system.one") == "SELECT 1 FROM system.one");

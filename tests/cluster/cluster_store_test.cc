@@ -169,7 +169,7 @@ TEST_CASE("events reach both shards and queries answer as on the embedded store"
            "ON e.distinct_id = p.distinct_id WHERE e.event = 'signed up' ORDER BY e.timestamp LIMIT 4",
            "SELECT count(), sum(toInt64(JSONExtractRaw(properties, 'n'))) FROM events WHERE event BETWEEN 'a' AND 'd'",
            "SELECT is_identified, count() FROM person FINAL GROUP BY is_identified ORDER BY is_identified",
-           "SELECT distinct_id FROM events WHERE 0",
+           "SELECT distinct_id, timestamp, `$group_0` AS `a\tb` FROM events WHERE 0",
        }) {
     INFO(sql);
     CHECK(Results(remote, sql) == Results(local, sql));
@@ -422,4 +422,24 @@ TEST_CASE("posthog-node's suite passes with the store on the cluster", "[.e2e]")
   CHECK(std::stoi(cluster.node(0).Query("SELECT count() FROM events WHERE event != '$feature_flag_called'")) == 5);
   CHECK(std::stoi(cluster.node(0).Query(
             "SELECT uniqExact(person_id) FROM person_distinct_id2 FINAL WHERE distinct_id IN ('anon-7', 'ada', 'ada-crm-17')")) == 1);
+}
+
+TEST_CASE("the web UI's suite passes with the store on the cluster", "[.e2e]") {
+  if (!HaveClickHouse()) return;
+  if (!std::filesystem::exists(CHROMIUM_PROGRAM)) {
+    WARN("skipped: no chromium (scripts/install-deps.sh installs it)");
+    return;
+  }
+  TempDir dir;
+  ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
+  ChildProcess node({NODE_PROGRAM, std::string(E2E_DIR) + "/web_ui_test.mjs", HEDGEROW_BINARY, CHROMIUM_PROGRAM,
+                     dir.File("screenshots")},
+                    {fmt::format("HEDGEROW_SERVE_ARGS=--store-backend clickhouse --clickhouse-url {} --clickhouse-cluster {}",
+                                 cluster.urls(), ClickHouseCluster::kName)});
+  std::optional<int> code = node.Wait(std::chrono::seconds(240));
+  INFO(node.stdout_text() << node.stderr_text());
+  CHECK(code == std::optional<int>(0));
+  CHECK(node.stdout_text().find("not ok") == std::string::npos);
+  CHECK(node.stdout_text().find("ok - trends: a chart of events per day by browser") != std::string::npos);
+  CHECK(std::stoi(cluster.node(0).Query("SELECT count() FROM events")) > 0);
 }

@@ -207,7 +207,8 @@ try {
   await check('ingestion health lists the consumers and tables', async () => {
     await visit('health', 'Ingestion health', 'h2 >> text="Tables"');
     const rows = await page.locator('.table-wrap tbody tr').allTextContents();
-    assert.ok(rows.some((r) => r.startsWith('store_eventsclickhouse_events_json')), rows.join('|'));
+    // store_events, or cluster_events with the store on a ClickHouse cluster (tests/cluster).
+    assert.ok(rows.some((r) => /^(store|cluster)_eventsclickhouse_events_json/.test(r)), rows.join('|'));
     assert.ok(rows.some((r) => r.startsWith('events')), rows.join('|'));
     await page.screenshot({ path: join(shots, 'health.png') });
   });

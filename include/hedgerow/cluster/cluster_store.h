@@ -41,6 +41,14 @@ struct ClusterOptions {
   std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
 };
 
+// One table's active parts on the cluster (system.parts, summed over the listed nodes).
+struct ClusterTableStats {
+  std::string table;  // events for sharded_events
+  uint64_t parts = 0;
+  uint64_t rows = 0;
+  uint64_t bytes_on_disk = 0;
+};
+
 // What DeletePersonRows matched (and then deleted).
 struct ClusterPersonDeletion {
   uint64_t events = 0;
@@ -77,6 +85,8 @@ class ClusterStore {
   Result<ClusterPersonDeletion> DeletePersonRows(int64_t team_id, const Uuid& person,
                                                  const std::vector<std::string>& distinct_ids,
                                                  std::chrono::milliseconds timeout) const;
+  // Active parts, rows and bytes of each table, from every listed node's system.parts.
+  Result<std::vector<ClusterTableStats>> TableStats() const;
   // Drops the months of events that ended before `cutoff_micros` on every listed node; the
   // number of partitions dropped.
   Result<uint64_t> DropEventPartitionsBefore(int64_t cutoff_micros) const;
