@@ -119,6 +119,28 @@ int Readiness(uint16_t port, std::string* body = nullptr) {
   return r->status;
 }
 
+// Waits until /_readiness answers 200.
+void AwaitReady(uint16_t port) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Readiness(port) != 200) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// Runs one of tests/e2e's suites (`argv` after node) against hedgerow with the store on
+// `cluster`; its output, once it passed with no failed check.
+std::string RunSuiteOnCluster(ClickHouseCluster& cluster, std::vector<std::string> argv) {
+  argv.insert(argv.begin(), NODE_PROGRAM);
+  ChildProcess node(argv, {fmt::format("HEDGEROW_SERVE_ARGS=--store-backend clickhouse --clickhouse-url {} --clickhouse-cluster {}",
+                                       cluster.urls(), ClickHouseCluster::kName)});
+  std::optional<int> code = node.Wait(std::chrono::seconds(240));
+  INFO(node.stdout_text() << node.stderr_text());
+  CHECK(code == std::optional<int>(0));
+  CHECK(node.stdout_text().find("not ok") == std::string::npos);
+  return node.stdout_text();
+}
+
 }  // namespace
 
 TEST_CASE("events reach both shards and queries answer as on the embedded store", "[clickhouse]") {
@@ -211,11 +233,7 @@ TEST_CASE("a ClickHouse node stopped for 30 s under load loses nothing", "[click
   cluster.node(1).Start();
   const std::string total = fmt::format("[[{0},{0}]]", sent);
   AwaitResults(port, "SELECT count(), uniqExact(uuid) FROM events FINAL", total, std::chrono::seconds(90));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (Readiness(port) != 200) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  AwaitReady(port);
 }
 
 TEST_CASE("kill -9 of hedgerow during inserts: every acknowledged event once under FINAL", "[clickhouse]") {
@@ -398,25 +416,15 @@ TEST_CASE("rows the cluster keeps refusing go to dead_letter_queue; the topic mo
   CHECK(letter.find("group_properties") != std::string::npos);  // ClickHouse's reason
   // The events themselves went on as usual, and the sink is healthy again.
   AwaitResults((*s)->api_port(), "SELECT count() FROM events", "[[3]]");
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (Readiness((*s)->api_port()) != 200) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  AwaitReady((*s)->api_port());
 }
 
 TEST_CASE("posthog-node's suite passes with the store on the cluster", "[.e2e]") {
   if (!HaveClickHouse()) return;
   TempDir dir;
   ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
-  ChildProcess node({NODE_PROGRAM, std::string(E2E_DIR) + "/posthog_node_e2e_test.mjs", HEDGEROW_BINARY},
-                    {fmt::format("HEDGEROW_SERVE_ARGS=--store-backend clickhouse --clickhouse-url {} --clickhouse-cluster {}",
-                                 cluster.urls(), ClickHouseCluster::kName)});
-  std::optional<int> code = node.Wait(std::chrono::seconds(240));
-  INFO(node.stdout_text() << node.stderr_text());
-  CHECK(code == std::optional<int>(0));
-  CHECK(node.stdout_text().find("not ok") == std::string::npos);
-  CHECK(node.stdout_text().find("ok - anon-7, ada and ada-crm-17 are one person") != std::string::npos);
+  std::string out = RunSuiteOnCluster(cluster, {std::string(E2E_DIR) + "/posthog_node_e2e_test.mjs", HEDGEROW_BINARY});
+  CHECK(out.find("ok - anon-7, ada and ada-crm-17 are one person") != std::string::npos);
   // What the suite checked through the query API is on the cluster.
   // (and the $feature_flag_called events of its flag checks).
   CHECK(std::stoi(cluster.node(0).Query("SELECT count() FROM events WHERE event != '$feature_flag_called'")) == 5);
@@ -432,14 +440,8 @@ TEST_CASE("the web UI's suite passes with the store on the cluster", "[.e2e]") {
   }
   TempDir dir;
   ClickHouseCluster cluster(CLICKHOUSE_SERVER, dir.File("clickhouse"));
-  ChildProcess node({NODE_PROGRAM, std::string(E2E_DIR) + "/web_ui_test.mjs", HEDGEROW_BINARY, CHROMIUM_PROGRAM,
-                     dir.File("screenshots")},
-                    {fmt::format("HEDGEROW_SERVE_ARGS=--store-backend clickhouse --clickhouse-url {} --clickhouse-cluster {}",
-                                 cluster.urls(), ClickHouseCluster::kName)});
-  std::optional<int> code = node.Wait(std::chrono::seconds(240));
-  INFO(node.stdout_text() << node.stderr_text());
-  CHECK(code == std::optional<int>(0));
-  CHECK(node.stdout_text().find("not ok") == std::string::npos);
-  CHECK(node.stdout_text().find("ok - trends: a chart of events per day by browser") != std::string::npos);
+  std::string out = RunSuiteOnCluster(
+      cluster, {std::string(E2E_DIR) + "/web_ui_test.mjs", HEDGEROW_BINARY, CHROMIUM_PROGRAM, dir.File("screenshots")});
+  CHECK(out.find("ok - trends: a chart of events per day by browser") != std::string::npos);
   CHECK(std::stoi(cluster.node(0).Query("SELECT count() FROM events")) > 0);
 }
