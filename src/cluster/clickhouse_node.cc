@@ -11,10 +11,13 @@ namespace {
 // ClickHouse's error codes that mean a peer or the network failed, not the statement:
 // TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR, ALL_CONNECTION_TRIES_FAILED,
 // ATTEMPT_TO_READ_AFTER_EOF, CANNOT_READ_FROM_SOCKET, CANNOT_WRITE_TO_SOCKET,
-// ALL_REPLICAS_ARE_STALE, TOO_MANY_SIMULTANEOUS_QUERIES, UNEXPECTED_PACKET_FROM_SERVER.
+// ALL_REPLICAS_ARE_STALE, TOO_MANY_SIMULTANEOUS_QUERIES, UNEXPECTED_PACKET_FROM_SERVER; and
+// the server's own state.
 bool IsTransientCode(int code) {
   switch (code) {
     case 159: case 209: case 210: case 279: case 32: case 95: case 96: case 202: case 369: case 102: return true;
+    // TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED, READONLY: the server, for now; smaller inserts would not help.
+    case 252: case 241: case 164: return true;
     default: return false;
   }
 }
@@ -62,6 +65,23 @@ Result<ClickHouseNode> ParseUrl(std::string_view url) {
 }
 
 }  // namespace
+
+int ClickHouseErrorCode(const Status& status) {
+  const std::string& message = status.message();
+  size_t at = message.find("Code: ");
+  return at == std::string::npos ? -1 : ErrorCode(std::string_view(message).substr(at));
+}
+
+bool IsRowValueError(int code) {
+  switch (code) {
+    // CANNOT_PARSE_TEXT, CANNOT_READ_ALL_DATA, CANNOT_PARSE_QUOTED_STRING, CANNOT_PARSE_INPUT_ASSERTION_FAILED,
+    // CANNOT_PARSE_DATE, CANNOT_PARSE_DATETIME, TYPE_MISMATCH, ARGUMENT_OUT_OF_BOUND, CANNOT_CONVERT_TYPE,
+    // CANNOT_PARSE_NUMBER, INCORRECT_DATA, TOO_LARGE_STRING_SIZE, FUNCTION_THROW_IF_VALUE_IS_NON_ZERO.
+    case 6: case 33: case 26: case 27: case 38: case 41: case 53: case 69: case 70: case 72: case 117: case 131:
+    case 395: return true;
+    default: return false;
+  }
+}
 
 Result<std::vector<ClickHouseNode>> ParseClickHouseUrls(std::string_view urls) {
   std::vector<ClickHouseNode> nodes;

@@ -39,16 +39,21 @@ int64_t MonthEndMicros(uint32_t yyyymm) {
 }  // namespace
 
 Result<std::vector<std::string>> ClusterStore::DistinctIdsOf(int64_t team_id, const Uuid& person) const {
+  // In hex: a distinct id may hold a newline or a tab.
   HEDGEROW_ASSIGN_OR_RETURN(
       std::string answer,
-      RunOnNode(query_node(), {.sql = fmt::format("SELECT distinct_id FROM {}.person_distinct_id2 FINAL WHERE team_id = {} "
+      RunOnNode(query_node(), {.sql = fmt::format("SELECT hex(distinct_id) FROM {}.person_distinct_id2 FINAL WHERE team_id = {} "
                                                   "AND person_id = toUUID('{}') FORMAT TabSeparatedRaw",
                                                   QuoteIdentifier(options_.database), team_id, person.ToString())}));
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'A' + 10; };
   std::vector<std::string> ids;
   for (size_t at = 0; at < answer.size();) {
     size_t end = answer.find('\n', at);
     if (end == std::string::npos) end = answer.size();
-    ids.push_back(answer.substr(at, end - at));
+    if ((end - at) % 2 != 0) return Status::Internal("clickhouse: a malformed hex distinct id");
+    std::string id;
+    for (size_t i = at; i + 1 < end; i += 2) id += static_cast<char>(nibble(answer[i]) * 16 + nibble(answer[i + 1]));
+    ids.push_back(std::move(id));
     at = end + 1;
   }
   return ids;

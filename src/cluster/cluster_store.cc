@@ -50,6 +50,15 @@ Status ClusterStore::CreateTables() {
     return Status::InvalidArgument(fmt::format("clickhouse {}: no cluster \"{}\" in its <remote_servers> (system.clusters)",
                                                first.Name(), options_.cluster));
   }
+  HEDGEROW_ASSIGN_OR_RETURN(
+      std::string replicas,
+      RunOnNode(first, {.sql = "SELECT count() FROM system.clusters WHERE cluster = " + query::QuoteStringLiteral(options_.cluster),
+                        .timeout = kDdlTimeout}));
+  if (const uint64_t nodes = std::strtoull(replicas.c_str(), nullptr, 10); options_.nodes.size() < nodes) {
+    LogWarn("cluster", "not every node of the cluster is in --clickhouse-url: delete-person and retention reach the "
+            "listed ones only",
+            {{"listed", static_cast<uint64_t>(options_.nodes.size())}, {"nodes", nodes}});
+  }
   const store::TableSchema* events = store::FindPostHogTable("events");
   for (const ClickHouseNode& node : options_.nodes) {
     for (const std::string& sql :

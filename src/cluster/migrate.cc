@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -136,8 +137,15 @@ Result<std::vector<TableMigration>> MigrateStore(const store::Store& store, log:
     }
     // The sinks go on after what the parts hold.
     std::vector<log::OffsetCommit> commits;
-    for (const auto& [partition, next] : table->LogOffsets()) {
-      commits.push_back({SinkGroupName(schema), schema.topic, partition, next});
+    // As the store's consumer resumes: from the later of its committed offset and the parts'
+    // (records past the parts were undecodable, or their parts dropped by retention).
+    std::map<uint32_t, uint64_t> offsets = table->LogOffsets();
+    HEDGEROW_ASSIGN_OR_RETURN(std::vector<log::PartitionInfo> partitions, log.Partitions(schema.topic));
+    for (const log::PartitionInfo& p : partitions) {
+      HEDGEROW_ASSIGN_OR_RETURN(std::optional<log::Offset> committed,
+                                log.Committed(store::ConsumerGroupName(schema), schema.topic, p.partition));
+      uint64_t next = std::max<uint64_t>(offsets[p.partition], committed.value_or(0));
+      if (next > 0) commits.push_back({SinkGroupName(schema), schema.topic, p.partition, next});
     }
     HEDGEROW_RETURN_IF_ERROR(log.RegisterGroup(SinkGroupName(schema), schema.topic));
     if (!commits.empty()) HEDGEROW_RETURN_IF_ERROR(log.Commit(std::move(commits)));

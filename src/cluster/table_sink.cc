@@ -210,7 +210,7 @@ std::string RowAsJson(const store::Block& rows, size_t row) {
 
 }  // namespace
 
-bool TableSink::InsertRange(const store::Block& rows, size_t begin, size_t end) {
+bool TableSink::InsertRange(const store::Block& rows, size_t begin, size_t end, bool& inserted_some) {
   store::Block slice = rows.EmptyLike();
   slice.AppendRange(rows, begin, end);
   std::string body;
@@ -225,26 +225,37 @@ bool TableSink::InsertRange(const store::Block& rows, size_t begin, size_t end) 
   int refusals = 0;
   while (true) {
     Result<std::string> inserted = RunOnNode(options_.node, request);
-    if (inserted.ok()) return true;
+    if (inserted.ok()) {
+      inserted_some = true;
+      return true;
+    }
     if (insert_errors_ != nullptr) insert_errors_->Inc();
     SetFailing(Status::Unavailable("cluster: inserts into " + schema_.name + " are failing: " + inserted.status().message()));
     LogError("cluster", "insert failed, retrying",
              {{"table", schema_.name}, {"rows", end - begin}, {"retry_ms", static_cast<int64_t>(delay.count())},
               {"error", inserted.status().message()}});
     // ClickHouse refusing the rows themselves, again and again: find the row it refuses by
-    // halving, and send that one to dead_letter_queue, rather than stall the topic on it.
+    // halving, and send that one to dead_letter_queue rather than stall the topic on it. A
+    // refusal that is not about values (a table changed by hand, a full server) is retried
+    // as it is: a row goes to the dead letters only when ClickHouse named its values, or
+    // when the rest of its batch went in.
     if (inserted.status().code() == StatusCode::kInvalidArgument && ++refusals >= kRefusalsBeforeSplit) {
-      if (end - begin == 1) {
+      if (end - begin > 1) {
+        const size_t middle = begin + (end - begin) / 2;
+        return InsertRange(rows, begin, middle, inserted_some) && InsertRange(rows, middle, end, inserted_some);
+      }
+      if (inserted_some || IsRowValueError(ClickHouseErrorCode(inserted.status()))) {
         if (bad_rows_ != nullptr) bad_rows_->Inc();
-        log::OutgoingRecord record{.topic = "dead_letter_queue"};
-        record.record.key = "0";
-        record.record.value = store::DeadLetterRow(RowAsJson(rows, begin), "cluster:" + schema_.name,
-                                                   inserted.status().message());
-        dead_letters_.push_back(std::move(record));
+        // The dead letter queue's own refused rows have nowhere further to go: counted and logged.
+        if (schema_.topic != "dead_letter_queue") {
+          log::OutgoingRecord record{.topic = "dead_letter_queue"};
+          record.record.key = "0";
+          record.record.value = store::DeadLetterRow(RowAsJson(rows, begin), "cluster:" + schema_.name,
+                                                     inserted.status().message());
+          dead_letters_.push_back(std::move(record));
+        }
         return true;
       }
-      const size_t middle = begin + (end - begin) / 2;
-      return InsertRange(rows, begin, middle) && InsertRange(rows, middle, end);
     }
     if (stop_) return false;  // not committed: the next start inserts the rows again
     delay = Backoff(delay);
@@ -253,7 +264,8 @@ bool TableSink::InsertRange(const store::Block& rows, size_t begin, size_t end) 
 
 bool TableSink::Flush(store::JsonRowDecoder& decoder) {
   store::Block rows = decoder.Take();
-  if (rows.rows() > 0 && !InsertRange(rows, 0, rows.rows())) return false;
+  bool inserted_some = false;
+  if (rows.rows() > 0 && !InsertRange(rows, 0, rows.rows(), inserted_some)) return false;
   std::chrono::milliseconds delay = options_.retry_min;
   std::vector<log::OffsetCommit> commits;
   for (const auto& [p, offset] : next_) {

@@ -56,8 +56,9 @@ class TableSink {
   // Inserts what `decoder` holds and commits `next`, retrying until done or stopping (false).
   bool Flush(store::JsonRowDecoder& decoder);
   // Inserts rows [begin, end) of `rows`, retrying until done or stopping (false); a row
-  // ClickHouse keeps refusing goes to the dead letters.
-  bool InsertRange(const store::Block& rows, size_t begin, size_t end);
+  // ClickHouse keeps refusing for its values goes to the dead letters. `inserted_some` is set
+  // once any part of the batch went in.
+  bool InsertRange(const store::Block& rows, size_t begin, size_t end, bool& inserted_some);
   // Waits `delay` or until Stop; the next delay.
   std::chrono::milliseconds Backoff(std::chrono::milliseconds delay);
   void SetFailing(Status status);

@@ -43,4 +43,10 @@ struct NodeRequest {
 // refuses the statement.
 Result<std::string> RunOnNode(const ClickHouseNode& node, const NodeRequest& request);
 
+// The N of ClickHouse's "Code: N" in a RunOnNode error; -1 without one.
+int ClickHouseErrorCode(const Status& status);
+// Whether ClickHouse's error `code` is about the values of the rows inserted (parsing, types,
+// conversions, sizes, a column's expression throwing), not the table, the server or the cluster.
+bool IsRowValueError(int code);
+
 }  // namespace hedgerow::cluster
