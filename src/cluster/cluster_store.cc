@@ -41,20 +41,20 @@ Status ClusterStore::CreateTables() {
   HEDGEROW_ASSIGN_OR_RETURN(ServerVersion version, ParseServerVersion(version_text));
   version_major_ = version.major;
   version_minor_ = version.minor;
+  // Shards, then nodes (a shard's replicas each count), in one read.
   HEDGEROW_ASSIGN_OR_RETURN(
-      std::string shards,
-      RunOnNode(first, {.sql = "SELECT count(DISTINCT shard_num) FROM system.clusters WHERE cluster = " +
-                               query::QuoteStringLiteral(options_.cluster),
+      std::string counts,
+      RunOnNode(first, {.sql = "SELECT count(DISTINCT shard_num), count() FROM system.clusters WHERE cluster = " +
+                               query::QuoteStringLiteral(options_.cluster) + " FORMAT TabSeparated",
                         .timeout = kDdlTimeout}));
-  if (shards.empty() || shards[0] == '0') {
+  char* after_shards = nullptr;
+  const uint64_t shards = std::strtoull(counts.c_str(), &after_shards, 10);
+  const uint64_t nodes = std::strtoull(after_shards, nullptr, 10);
+  if (shards == 0) {
     return Status::InvalidArgument(fmt::format("clickhouse {}: no cluster \"{}\" in its <remote_servers> (system.clusters)",
                                                first.Name(), options_.cluster));
   }
-  HEDGEROW_ASSIGN_OR_RETURN(
-      std::string replicas,
-      RunOnNode(first, {.sql = "SELECT count() FROM system.clusters WHERE cluster = " + query::QuoteStringLiteral(options_.cluster),
-                        .timeout = kDdlTimeout}));
-  if (const uint64_t nodes = std::strtoull(replicas.c_str(), nullptr, 10); options_.nodes.size() < nodes) {
+  if (options_.nodes.size() < nodes) {
     LogWarn("cluster", "not every node of the cluster is in --clickhouse-url: delete-person and retention reach the "
             "listed ones only",
             {{"listed", static_cast<uint64_t>(options_.nodes.size())}, {"nodes", nodes}});
@@ -84,7 +84,7 @@ Status ClusterStore::CreateTables() {
   queries_ = std::make_unique<ClusterQuery>(first, db, version);
   LogInfo("cluster", "tables ready",
           {{"node", first.Name()}, {"cluster", options_.cluster}, {"version", version_text.substr(0, version_text.find('\n'))},
-           {"shards", shards.substr(0, shards.find('\n'))}});
+           {"shards", shards}});
   return Status::Ok();
 }
 

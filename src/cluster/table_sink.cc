@@ -80,25 +80,22 @@ std::chrono::milliseconds TableSink::Backoff(std::chrono::milliseconds delay) {
 }
 
 void TableSink::Take(log::FetchResult& result, uint32_t partition, store::JsonRowDecoder& decoder) {
-  std::string copy;
+  std::vector<std::pair<uint64_t, std::string>> bad;  // offset, error
   for (log::StoredRecord& r : result.records) {
     if (decoder.partitions() >= kMaxPartitionsPerInsert) break;
     bytes_ += r.record.value.size();
-    copy = r.record.value;  // the decoder parses in place; a dead letter needs the record as it was
     if (Status s = decoder.Add(r.record.value, r.record.timestamp_ms, r.offset); !s.ok()) {
       if (bad_rows_ != nullptr) bad_rows_->Inc();
       LogWarn("cluster", "undecodable row sent to dead_letter_queue",
               {{"table", schema_.name}, {"partition", static_cast<uint64_t>(partition)}, {"offset", r.offset},
                {"error", s.message()}});
       // The dead letter queue's own bad rows have nowhere further to go: counted and logged.
-      if (schema_.topic != "dead_letter_queue") {
-        log::OutgoingRecord record{.topic = "dead_letter_queue"};
-        record.record.key = "0";
-        record.record.value = store::DeadLetterRow(copy, "cluster:" + schema_.name, s.message());
-        dead_letters_.push_back(std::move(record));
-      }
+      if (schema_.topic != "dead_letter_queue") bad.emplace_back(r.offset, s.message());
     }
     next_[partition] = r.offset + 1;
+  }
+  for (log::OutgoingRecord& letter : store::DeadLettersFromLog(log_, schema_.topic, partition, bad, "cluster:" + schema_.name)) {
+    dead_letters_.push_back(std::move(letter));
   }
 }
 
@@ -248,11 +245,8 @@ bool TableSink::InsertRange(const store::Block& rows, size_t begin, size_t end, 
         if (bad_rows_ != nullptr) bad_rows_->Inc();
         // The dead letter queue's own refused rows have nowhere further to go: counted and logged.
         if (schema_.topic != "dead_letter_queue") {
-          log::OutgoingRecord record{.topic = "dead_letter_queue"};
-          record.record.key = "0";
-          record.record.value = store::DeadLetterRow(RowAsJson(rows, begin), "cluster:" + schema_.name,
-                                                     inserted.status().message());
-          dead_letters_.push_back(std::move(record));
+          dead_letters_.push_back(
+              store::DeadLetterRecord(RowAsJson(rows, begin), "cluster:" + schema_.name, inserted.status().message()));
         }
         return true;
       }

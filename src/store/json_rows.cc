@@ -2,9 +2,11 @@
 
 #include "hedgerow/common/clock.h"
 
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 
 #include <charconv>
+#include <map>
 #include <cmath>
 
 #include "hedgerow/common/json.h"
@@ -184,7 +186,7 @@ Status JsonRowDecoder::Add(std::string& json, int64_t record_timestamp_ms, uint6
   return Status::Ok();
 }
 
-std::string DeadLetterRow(std::string_view payload, std::string_view location, std::string_view error) {
+log::OutgoingRecord DeadLetterRecord(std::string_view payload, std::string_view location, std::string_view error) {
   std::string row = R"({"team_id":0,"raw_payload":)";
   AppendJsonString(row, payload);
   row += R"(,"error_location":)";
@@ -192,7 +194,29 @@ std::string DeadLetterRow(std::string_view payload, std::string_view location, s
   row += R"(,"error":)";
   AppendJsonString(row, error);
   row += R"(,"error_timestamp":")" + FormatClickHouseDateTime64(NowMicros()) + R"("})";
-  return row;
+  log::OutgoingRecord record{.topic = "dead_letter_queue"};
+  record.record.key = "0";
+  record.record.value = std::move(row);
+  return record;
+}
+
+std::vector<log::OutgoingRecord> DeadLettersFromLog(log::Log& log, const std::string& topic, uint32_t partition,
+                                                    const std::vector<std::pair<uint64_t, std::string>>& bad,
+                                                    std::string_view location) {
+  std::vector<log::OutgoingRecord> letters;
+  if (bad.empty()) return letters;
+  std::map<uint64_t, std::string> raw;
+  const uint64_t first = bad.front().first, last = bad.back().first;
+  if (auto again = log.Fetch(topic, partition, first, last - first + 1, SIZE_MAX); again.ok()) {
+    for (log::StoredRecord& r : again->records) raw[r.offset] = std::move(r.record.value);
+  }
+  for (const auto& [offset, error] : bad) {
+    auto it = raw.find(offset);
+    std::string payload = it != raw.end() ? std::move(it->second)
+                                          : fmt::format("(record {}:{}:{} could not be read again)", topic, partition, offset);
+    letters.push_back(DeadLetterRecord(payload, location, error));
+  }
+  return letters;
 }
 
 }  // namespace hedgerow::store

@@ -237,23 +237,8 @@ bool TableConsumer::SkipToLogStart(uint32_t partition, uint64_t& next) {
 }
 
 void TableConsumer::AddDeadLetters(uint32_t partition, const std::vector<std::pair<uint64_t, std::string>>& bad) {
-  // The decoder parsed the records in place: read them again, all in one fetch (rare;
-  // decoding keeps no copy of the good ones).
-  const std::string& topic = table_.schema().topic;
-  std::map<uint64_t, std::string> raw;
-  const uint64_t first = bad.front().first, last = bad.back().first;
-  if (auto again = log_.Fetch(topic, partition, first, last - first + 1, SIZE_MAX); again.ok()) {
-    for (log::StoredRecord& r : again->records) raw[r.offset] = std::move(r.record.value);
-  }
-  for (const auto& [offset, error] : bad) {
-    auto it = raw.find(offset);
-    std::string payload = it != raw.end() ? std::move(it->second)
-                                          : fmt::format("(record {}:{}:{} could not be read again)", topic, partition, offset);
-    std::string row = DeadLetterRow(payload, "store:" + table_.schema().name, error);
-    log::OutgoingRecord record{.topic = "dead_letter_queue"};
-    record.record.key = "0";
-    record.record.value = std::move(row);
-    dead_letters_.push_back(std::move(record));
+  for (log::OutgoingRecord& letter : DeadLettersFromLog(log_, table_.schema().topic, partition, bad, "store:" + table_.schema().name)) {
+    dead_letters_.push_back(std::move(letter));
   }
 }
 

@@ -6,10 +6,12 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hedgerow/common/status.h"
 #include "hedgerow/common/uuid.h"
+#include "hedgerow/log/log.h"
 #include "hedgerow/store/column.h"
 #include "hedgerow/store/schema.h"
 
@@ -52,9 +54,16 @@ class JsonRowDecoder {
   std::vector<Cell> cells_;
 };
 
-// The dead_letter_queue row (ingestion.md §6) for a topic record a table's consumer could not
-// decode: `payload` is the record, `location` "store:<table>" (or "cluster:<table>").
-std::string DeadLetterRow(std::string_view payload, std::string_view location, std::string_view error);
+// The dead_letter_queue record (its row as ingestion.md §6 has it) for a row a table's
+// consumer could not take: `payload` is the row, `location` "store:<table>" or "cluster:<table>".
+log::OutgoingRecord DeadLetterRecord(std::string_view payload, std::string_view location, std::string_view error);
+
+// The dead letters of the records at `bad`'s offsets (with their errors, in offset order) of
+// `topic`'s `partition`, read again from the log in one fetch: decoding parsed them in place,
+// and keeps no copy. A record that cannot be read again is named in its payload instead.
+std::vector<log::OutgoingRecord> DeadLettersFromLog(log::Log& log, const std::string& topic, uint32_t partition,
+                                                    const std::vector<std::pair<uint64_t, std::string>>& bad,
+                                                    std::string_view location);
 
 // "2026-11-29 12:00:00.123456" (fraction optional, up to 6 digits) to microseconds.
 bool ParseClickHouseDateTime(std::string_view text, int64_t& micros);
